@@ -1,0 +1,142 @@
+"""Command-line interface: parse arguments, call the core, write outputs, set the exit code.
+
+Exit codes: 0 success, 2 bad input or configuration, 1 internal error (a bug: please
+report it with ``--debug`` output). A user's mistake never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from coverage import __version__
+from coverage.errors import CoverageError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="coverage-planner: village-group coverage gaps, site plans and acceptance readiness.",
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
+
+DataOpt = Annotated[Path, typer.Option("--data", help="Data folder laid out like data/.")]
+ConfigOpt = Annotated[Path, typer.Option("--config", help="Configuration file (TOML).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder; nothing is written elsewhere.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+
+
+def _fail(exc: BaseException, debug: bool) -> None:
+    """Report an error and exit with its code; tracebacks only for internal errors in debug."""
+    if isinstance(exc, CoverageError):
+        err_console.print(str(exc), markup=False)
+        raise typer.Exit(exc.exit_code)
+    if debug:
+        raise exc
+    err_console.print(
+        f"internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in coverage-planner, not in your data. Re-run with --debug and report "
+        "the traceback.", markup=False)
+    raise typer.Exit(1)
+
+
+def _config_path(config: Path) -> Path | None:
+    """The config file to load: the given one, or None for built-in defaults when the
+    default name is absent."""
+    if config == Path("coverage.toml") and not config.exists():
+        return None
+    return config
+
+
+@app.command()
+def validate(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder to check.")] = Path("data"),
+    config: ConfigOpt = Path("coverage.toml"),
+    debug: DebugOpt = False,
+) -> None:
+    """Check every input file and print every problem; exit 2 when any is an error."""
+    try:
+        from coverage.config import load_config
+        from coverage.study import validate_data_dir
+
+        cfg = load_config(_config_path(config))
+        problems = validate_data_dir(data_dir, cfg)
+    except Exception as exc:  # noqa: BLE001 - reported by _fail
+        _fail(exc, debug)
+        return
+    errors = [p for p in problems if p.is_error]
+    for problem in problems:
+        (err_console if problem.is_error else out_console).print(str(problem), markup=False)
+    out_console.print(
+        f"{data_dir}: {len(errors)} error(s), {len(problems) - len(errors)} warning(s).",
+        markup=False)
+    if errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    data: DataOpt = Path("data"),
+    config: ConfigOpt = Path("coverage.toml"),
+    out: OutOpt = Path("maps"),
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Run the whole pipeline on a data folder and write maps and reports into --out."""
+    try:
+        from coverage.pipeline import run_pipeline
+
+        from coverage.config import load_config
+
+        cfg = load_config(_config_path(config))
+        summary = run_pipeline(data, cfg, out, quiet=quiet)
+    except Exception as exc:  # noqa: BLE001 - reported by _fail
+        _fail(exc, debug)
+        return
+    if not quiet:
+        for line in summary:
+            out_console.print(line, markup=False)
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the demo county into.")] = (
+        Path("data")),
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20201031,
+    debug: DebugOpt = False,
+) -> None:
+    """Generate the demo county (deterministic from the seed) into --out."""
+    try:
+        from coverage.demo import build_demo_county, write_demo_county
+
+        hashes = write_demo_county(build_demo_county(seed), out)
+    except Exception as exc:  # noqa: BLE001 - reported by _fail
+        _fail(exc, debug)
+        return
+    for rel, digest in sorted(hashes.items()):
+        out_console.print(f"{digest[:16]}  {out / rel}", markup=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out_console.print(f"coverage-planner {__version__}", markup=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted; no output was left half-written.")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Readers and writers: the only package (with the CLI) that touches files."""

@@ -1,0 +1,116 @@
+"""Deterministic, atomic writers for the formats coverage-planner produces.
+
+Same inputs give byte-identical files: GeoPackage timestamps are pinned, GeoTIFFs
+carry no creation time, CSVs have a fixed column order and ``\\n`` line ends.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import rasterio.shutil
+from affine import Affine
+from rasterio.crs import CRS
+
+from coverage.io.atomic import atomic_path, write_text_atomic
+
+PINNED_TIMESTAMP = "2020-01-01T00:00:00Z"
+"""Timestamp written into GeoPackage metadata so that files are reproducible."""
+
+
+def write_gpkg(target: str | Path, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+               metadata: Mapping[str, str] | None = None) -> None:
+    """Write several layers into one GeoPackage, atomically and reproducibly.
+
+    Parameters
+    ----------
+    target : str or Path
+        The ``.gpkg`` file; replaced as a whole.
+    layers : mapping of str to GeoDataFrame or DataFrame
+        Layer name to table; a plain DataFrame becomes an attribute-only table.
+    metadata : mapping of str to str, optional
+        Key/value pairs (version, config hash, CRS, ...) stored in a ``metadata`` table.
+    """
+    old = os.environ.get("OGR_CURRENT_DATE")
+    os.environ["OGR_CURRENT_DATE"] = PINNED_TIMESTAMP
+    try:
+        with atomic_path(target) as tmp:
+            for name, frame in layers.items():
+                if not isinstance(frame, gpd.GeoDataFrame):
+                    frame = gpd.GeoDataFrame(frame.copy())
+                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            if metadata:
+                table = pd.DataFrame(
+                    {"key": list(metadata.keys()), "value": [str(v) for v in metadata.values()]}
+                )
+                gpd.GeoDataFrame(table).to_file(tmp, layer="metadata", driver="GPKG",
+                                                 engine="pyogrio")
+    finally:
+        if old is None:
+            os.environ.pop("OGR_CURRENT_DATE", None)
+        else:
+            os.environ["OGR_CURRENT_DATE"] = old
+
+
+def write_csv(target: str | Path, frame: pd.DataFrame, float_format: str | None = None) -> None:
+    """Write a table as UTF-8 CSV (with BOM-free header, ``\\n`` line ends), atomically."""
+    text = frame.to_csv(index=False, lineterminator="\n", float_format=float_format)
+    write_text_atomic(target, text)
+
+
+def write_geotiff(target: str | Path, array: np.ndarray, transform: Affine, crs: CRS | str,
+                  nodata: float | int | None, tags: Mapping[str, str] | None = None,
+                  cog: bool = True, predictor: int | None = None) -> None:
+    """Write a single-band raster as a compressed (Cloud Optimised) GeoTIFF, atomically.
+
+    Parameters
+    ----------
+    target : str or Path
+        Output ``.tif``.
+    array : ndarray, shape (rows, cols)
+        Values; its dtype is kept.
+    transform : Affine
+        Pixel-to-CRS transform.
+    crs : CRS or str
+        Coordinate reference system.
+    nodata : number or None
+        Nodata value recorded in the file.
+    tags : mapping, optional
+        Metadata tags (version, config hash, ...).
+    cog : bool
+        Write with the COG driver (tiled, overviews) when True, else a tiled GTiff.
+    predictor : int, optional
+        DEFLATE predictor (2 for integers, 3 for floats); chosen from the dtype when None.
+    """
+    if predictor is None:
+        predictor = 3 if np.issubdtype(array.dtype, np.floating) else 2
+    profile = {
+        "count": 1, "height": array.shape[0], "width": array.shape[1],
+        "dtype": array.dtype.name, "crs": crs, "transform": transform, "nodata": nodata,
+    }
+    with atomic_path(target) as tmp:
+        if cog:
+            mem_profile = dict(profile, driver="GTiff")
+            with rasterio.MemoryFile() as mem:
+                with mem.open(**mem_profile) as ds:
+                    ds.write(array, 1)
+                    if tags:
+                        ds.update_tags(**tags)
+                with mem.open() as src:
+                    rasterio.shutil.copy(
+                        src, tmp, driver="COG", COMPRESS="DEFLATE", PREDICTOR=str(predictor),
+                        BLOCKSIZE="512", OVERVIEW_RESAMPLING="AVERAGE", NUM_THREADS="1",
+                    )
+        else:
+            with rasterio.open(tmp, "w", driver="GTiff", compress="deflate", predictor=predictor,
+                               tiled=True, blockxsize=256, blockysize=256, zlevel=9,
+                               **profile) as ds:
+                ds.write(array, 1)
+                if tags:
+                    ds.update_tags(**tags)
