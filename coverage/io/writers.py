@@ -58,10 +58,22 @@ def write_gpkg(target: str | Path, layers: Mapping[str, gpd.GeoDataFrame | pd.Da
             os.environ["OGR_CURRENT_DATE"] = old
 
 
-def write_csv(target: str | Path, frame: pd.DataFrame, float_format: str | None = None) -> None:
-    """Write a table as UTF-8 CSV (with BOM-free header, ``\\n`` line ends), atomically."""
+def write_csv(target: str | Path, frame: pd.DataFrame, float_format: str | None = None,
+              bom: bool = False) -> None:
+    """Write a table as UTF-8 CSV with ``\\n`` line ends, atomically.
+
+    Parameters
+    ----------
+    target : str or Path
+    frame : DataFrame
+    float_format : str, optional
+        e.g. ``"%.6f"``.
+    bom : bool
+        Start with a UTF-8 byte-order mark, so that spreadsheet programs on Chinese
+        Windows open Chinese text correctly (used for report tables).
+    """
     text = frame.to_csv(index=False, lineterminator="\n", float_format=float_format)
-    write_text_atomic(target, text)
+    write_text_atomic(target, ("\ufeff" if bom else "") + text)
 
 
 def write_geotiff(target: str | Path, array: np.ndarray, transform: Affine, crs: CRS | str,

@@ -1,0 +1,372 @@
+"""Coverage assessment: test points and village groups, per operator and for any operator.
+
+Input is the per-operator best-server RSRP rasters on the working grid; output is typed
+tables. Zonal work uses :func:`rasterio.features.rasterize`; per-group statistics are
+computed with sorted, vectorised group reductions, never a Python loop over cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from rasterio.features import rasterize
+
+from coverage.config import Config
+from coverage.study import Study, WorkingGrid
+
+ANY = "ANY"
+"""Pseudo-operator: the best of all operators at a place."""
+
+NO_SIGNAL_DBM = -200.0
+"""RSRP used for places no site reaches (outside every radius), in dBm."""
+
+
+@dataclass(frozen=True)
+class SignalGrids:
+    """Best-server RSRP per operator on the working grid.
+
+    Parameters
+    ----------
+    rsrp : mapping of str to ndarray
+        Operator code to float32 RSRP (dBm), NaN where no site of it reaches.
+    best_site : mapping of str to ndarray
+        Operator code to int32 row index into ``Study.sites`` of the serving site (−1: none).
+    """
+
+    rsrp: Mapping[str, np.ndarray]
+    best_site: Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Result of :func:`assess`.
+
+    Attributes
+    ----------
+    points : DataFrame
+        One row per test point: point_id, village_id, group_id, kind, required, and per
+        operator ``rsrp_<OP>`` (dBm), ``site_<OP>`` (serving site_id), ``covered_<OP>``;
+        plus the ``ANY`` columns and ``n_operators`` covering it.
+    groups : DataFrame
+        One row per group: group_id, village_id, name, households, required, and per
+        operator (and ANY) ``share_<OP>`` (0–1 household share covered), ``median_<OP>``
+        and ``p10_<OP>`` (dBm), ``status_<OP>`` (covered / partial / uncovered).
+    villages : DataFrame
+        One row per village: counts of groups/points and households covered per operator.
+    county : DataFrame
+        One row per operator (and ANY): villages, groups and households covered, totals.
+    gaps : DataFrame
+        The planner's gap list: required groups not covered by any operator, with reason.
+    threshold_dbm : float
+        The RSRP threshold applied (margin included).
+    operators : tuple of str
+        Operators assessed (``ANY`` last).
+    """
+
+    points: pd.DataFrame
+    groups: pd.DataFrame
+    villages: pd.DataFrame
+    county: pd.DataFrame
+    gaps: pd.DataFrame
+    threshold_dbm: float
+    operators: tuple[str, ...]
+
+
+def effective_threshold(config: Config) -> float:
+    """The RSRP a place needs (dBm): the rule's threshold plus the reliability margin."""
+    from scipy.stats import norm
+
+    threshold = config.rule.threshold_dbm
+    if config.rule.location_reliability is not None:
+        threshold += float(norm.ppf(config.rule.location_reliability)) * (
+            config.rule.shadowing_sigma_db)
+    return threshold
+
+
+def sample_cells(grid: WorkingGrid, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray,
+                                                                               np.ndarray]:
+    """Row and column (int) of the cells holding points (x, y); −1 outside the grid."""
+    t = grid.transform  # north-up: x = c + col·a, y = f + row·e
+    cols = np.floor((np.asarray(xs, float) - t.c) / t.a).astype(np.int64)
+    rows = np.floor((np.asarray(ys, float) - t.f) / t.e).astype(np.int64)
+    h, w = grid.elevation.shape
+    outside = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
+    rows[outside] = -1
+    cols[outside] = -1
+    return rows, cols
+
+
+def _values_at(raster: np.ndarray, rows: np.ndarray, cols: np.ndarray, fill: float) -> np.ndarray:
+    out = np.full(rows.shape, fill, dtype=np.float64)
+    ok = rows >= 0
+    out[ok] = raster[rows[ok], cols[ok]]
+    return out
+
+
+def grouped_weighted_quantile(labels: np.ndarray, values: np.ndarray, weights: np.ndarray,
+                              n_groups: int, q: float) -> np.ndarray:
+    """Weighted quantile of ``values`` per label (lower weighted quantile), vectorised.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (n,)
+        Group index 0..n_groups−1 of each value.
+    values, weights : ndarray, shape (n,)
+        Values and non-negative weights.
+    n_groups : int
+        Number of groups; groups without values get NaN.
+    q : float
+        Quantile in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (n_groups,)
+    """
+    out = np.full(n_groups, np.nan)
+    if labels.size == 0:
+        return out
+    order = np.lexsort((values, labels))
+    lab, val, wt = labels[order], values[order], weights[order]
+    total = np.bincount(lab, weights=wt, minlength=n_groups)
+    cum = np.cumsum(wt)
+    start_cum = np.concatenate(([0.0], cum))[np.searchsorted(lab, np.arange(n_groups))]
+    within = cum - start_cum[lab]
+    target = q * total[lab]
+    # first element of each group whose cumulative weight reaches the target
+    hit = within >= target - 1e-12
+    idx = np.flatnonzero(hit)
+    first = np.full(n_groups, -1)
+    groups_hit, pos = np.unique(lab[idx], return_index=True)
+    first[groups_hit] = idx[pos]
+    ok = first >= 0
+    out[ok] = val[first[ok]]
+    return out
+
+
+def _group_samples(study: Study) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each group's households are: (group index, row, col) and weight per sample.
+
+    Household cluster points when the study has them (weight = households); else every
+    grid cell whose centre lies in the group (equal weights summing to the group's
+    households); a group too small to hold a cell centre uses its representative point.
+    """
+    groups = study.groups
+    index = pd.Series(np.arange(len(groups)), index=groups["group_id"].to_numpy())
+    grid = study.grid
+    if study.households is not None and len(study.households):
+        hh = study.households
+        gidx = index.reindex(hh["group_id"].to_numpy()).to_numpy()
+        keep = ~np.isnan(gidx)
+        hh = hh[keep]
+        rows, cols = sample_cells(grid, hh.geometry.x.to_numpy(), hh.geometry.y.to_numpy())
+        labels = gidx[keep].astype(np.int64)
+        weights = hh["households"].to_numpy(float)
+        have = np.zeros(len(groups), bool)
+        have[labels] = True
+        missing = np.flatnonzero(~have)
+    else:
+        labels = np.empty(0, np.int64)
+        rows = cols = np.empty(0, np.int64)
+        weights = np.empty(0)
+        missing = np.arange(len(groups))
+    if missing.size:
+        sub = groups.iloc[missing]
+        shapes = ((geom, int(i) + 1) for geom, i in zip(sub.geometry, missing, strict=True))
+        burned = rasterize(shapes, out_shape=grid.elevation.shape, transform=grid.transform,
+                           fill=0, dtype="int32")
+        r, c = np.nonzero(burned)
+        lab = burned[r, c].astype(np.int64) - 1
+        counts = np.bincount(lab, minlength=len(groups)).astype(float)
+        hh_count = groups["households"].to_numpy(float)
+        w = hh_count[lab] / counts[lab]
+        # groups with no cell centre inside: their representative point
+        empty = missing[counts[missing] == 0]
+        if empty.size:
+            reps = groups.geometry.iloc[empty].representative_point()
+            er, ec = sample_cells(grid, reps.x.to_numpy(), reps.y.to_numpy())
+            r = np.concatenate([r, er])
+            c = np.concatenate([c, ec])
+            lab = np.concatenate([lab, empty])
+            w = np.concatenate([w, hh_count[empty]])
+        labels = np.concatenate([labels, lab])
+        rows = np.concatenate([rows, r])
+        cols = np.concatenate([cols, c])
+        weights = np.concatenate([weights, w])
+    return labels, np.stack([rows, cols]), weights
+
+
+def _status(share: np.ndarray, need: float) -> np.ndarray:
+    return np.where(share >= need - 1e-9, "covered", np.where(share > 0, "partial", "uncovered"))
+
+
+def assess(study: Study, signal: SignalGrids) -> Assessment:
+    """Judge every test point and group against the coverage rule.
+
+    Parameters
+    ----------
+    study : Study
+        Loaded inputs.
+    signal : SignalGrids
+        Best-server RSRP (dBm) and serving site per operator.
+
+    Returns
+    -------
+    Assessment
+    """
+    cfg = study.config
+    threshold = effective_threshold(cfg)
+    operators = tuple(op for op in cfg.operators if op in signal.rsrp)
+    site_ids = study.sites["site_id"].to_numpy()
+    min_hh = cfg.rule.min_required_households
+
+    # --- test points -------------------------------------------------------
+    pts = study.points
+    prow, pcol = sample_cells(study.grid, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+    points = pd.DataFrame({
+        "point_id": pts["point_id"].to_numpy(), "village_id": pts["village_id"].to_numpy(),
+        "group_id": pts["group_id"].to_numpy() if "group_id" in pts else None,
+        "kind": pts["kind"].to_numpy(),
+        "name": pts["name"].to_numpy() if "name" in pts else pts["point_id"].to_numpy(),
+    })
+    group_hh = study.groups.set_index("group_id")["households"]
+    hh_of_point = points["group_id"].map(group_hh)
+    points["required"] = (points["kind"] != "settlement") | (hh_of_point.fillna(min_hh) >= min_hh)
+    best_any = np.full(len(points), NO_SIGNAL_DBM)
+    best_any_op = np.full(len(points), "", dtype=object)
+    n_ops = np.zeros(len(points), int)
+    for op in operators:
+        value = _values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), prow, pcol,
+                           NO_SIGNAL_DBM)
+        site_idx = _values_at(signal.best_site[op], prow, pcol, -1).astype(np.int64)
+        points[f"rsrp_{op}"] = np.where(value > NO_SIGNAL_DBM, value, np.nan)
+        serving = site_ids[np.maximum(site_idx, 0)].astype(object)
+        serving[site_idx < 0] = None
+        points[f"site_{op}"] = pd.Series(serving, index=points.index, dtype=object)
+        covered = value >= threshold
+        points[f"covered_{op}"] = covered
+        n_ops += covered
+        better = value > best_any
+        best_any = np.where(better, value, best_any)
+        best_any_op = np.where(better, op, best_any_op)
+    points[f"rsrp_{ANY}"] = np.where(best_any > NO_SIGNAL_DBM, best_any, np.nan)
+    points[f"operator_{ANY}"] = best_any_op
+    points[f"covered_{ANY}"] = best_any >= threshold
+    points["n_operators"] = n_ops
+
+    # --- groups ------------------------------------------------------------
+    grp = study.groups
+    n_groups = len(grp)
+    labels, rc, weights = _group_samples(study)
+    groups = pd.DataFrame({
+        "group_id": grp["group_id"].to_numpy(), "village_id": grp["village_id"].to_numpy(),
+        "name": grp["name"].to_numpy(), "households": grp["households"].to_numpy(),
+    })
+    groups["required"] = groups["households"] >= min_hh
+    wsum = np.bincount(labels, weights=weights, minlength=n_groups)
+    wsum_safe = np.where(wsum > 0, wsum, 1.0)
+    any_value = np.full(labels.shape, NO_SIGNAL_DBM)
+    for op in [*operators, ANY]:
+        if op == ANY:
+            value = any_value
+        else:
+            value = _values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), rc[0], rc[1],
+                               NO_SIGNAL_DBM)
+            any_value = np.maximum(any_value, value)
+        covered = value >= threshold
+        share = np.bincount(labels, weights=weights * covered, minlength=n_groups) / wsum_safe
+        share = np.clip(share, 0.0, 1.0)
+        groups[f"share_{op}"] = share
+        med = grouped_weighted_quantile(labels, value, weights, n_groups, 0.5)
+        p10 = grouped_weighted_quantile(labels, value, weights, n_groups, 0.1)
+        groups[f"median_{op}"] = np.where(med > NO_SIGNAL_DBM, med, np.nan)
+        groups[f"p10_{op}"] = np.where(p10 > NO_SIGNAL_DBM, p10, np.nan)
+        groups[f"status_{op}"] = _status(share, cfg.rule.group_share)
+    groups["n_operators"] = sum(
+        (groups[f"status_{op}"] == "covered").astype(int) for op in operators)
+
+    all_ops = (*operators, ANY)
+    villages = _village_rollup(study, points, groups, all_ops)
+    county = _county_rollup(points, groups, villages, all_ops)
+    gaps = _gap_list(groups, points, threshold)
+    return Assessment(points=points, groups=groups, villages=villages, county=county, gaps=gaps,
+                      threshold_dbm=threshold, operators=all_ops)
+
+
+def _village_rollup(study: Study, points: pd.DataFrame, groups: pd.DataFrame,
+                    operators: tuple[str, ...]) -> pd.DataFrame:
+    vill = study.villages
+    out = pd.DataFrame({"village_id": vill["village_id"].to_numpy(),
+                        "name": vill["name"].to_numpy(), "town": vill["town"].to_numpy()})
+    req_groups = groups[groups["required"]]
+    req_points = points[points["required"]]
+    out["groups"] = out["village_id"].map(groups.groupby("village_id").size()).fillna(0)
+    out["groups_required"] = out["village_id"].map(req_groups.groupby("village_id").size()
+                                                   ).fillna(0)
+    out["households"] = out["village_id"].map(groups.groupby("village_id")["households"].sum()
+                                              ).fillna(0)
+    for op in operators:
+        cov = req_groups[req_groups[f"status_{op}"] == "covered"]
+        out[f"groups_covered_{op}"] = out["village_id"].map(cov.groupby("village_id").size()
+                                                            ).fillna(0)
+        hh = groups["households"] * groups[f"share_{op}"]
+        out[f"households_covered_{op}"] = out["village_id"].map(
+            hh.groupby(groups["village_id"]).sum()).fillna(0.0).round(1)
+        bad_pts = req_points[~req_points[f"covered_{op}"]]
+        out[f"points_uncovered_{op}"] = out["village_id"].map(
+            bad_pts.groupby("village_id").size()).fillna(0)
+        out[f"covered_{op}"] = ((out[f"groups_covered_{op}"] == out["groups_required"])
+                                & (out[f"points_uncovered_{op}"] == 0))
+    for col in out.columns:
+        if col.startswith(("groups", "points_uncovered")):
+            out[col] = out[col].astype(int)
+    return out
+
+
+def _county_rollup(points: pd.DataFrame, groups: pd.DataFrame, villages: pd.DataFrame,
+                   operators: tuple[str, ...]) -> pd.DataFrame:
+    rows = []
+    req = groups[groups["required"]]
+    for op in operators:
+        rows.append({
+            "operator": op,
+            "villages": len(villages),
+            "villages_covered": int(villages[f"covered_{op}"].sum()),
+            "groups": len(groups),
+            "groups_required": len(req),
+            "groups_covered": int((req[f"status_{op}"] == "covered").sum()),
+            "groups_partial": int((req[f"status_{op}"] == "partial").sum()),
+            "groups_uncovered": int((req[f"status_{op}"] == "uncovered").sum()),
+            "households": int(groups["households"].sum()),
+            "households_covered": float((groups["households"] * groups[f"share_{op}"]).sum()
+                                        .round(1)),
+            "points_required": int(points["required"].sum()),
+            "points_covered": int((points["required"] & points[f"covered_{op}"]).sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def _gap_list(groups: pd.DataFrame, points: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    gaps = groups[groups["required"] & (groups[f"status_{ANY}"] != "covered")].copy()
+    share = gaps[f"share_{ANY}"]
+    med = gaps[f"median_{ANY}"]
+    reason = np.where(
+        med.isna(), "no site of any operator within the prediction radius",
+        np.where(share > 0,
+                 [f"only {s:.0%} of households reach {threshold:g} dBm (median {m:.1f} dBm)"
+                  for s, m in zip(share, med.fillna(NO_SIGNAL_DBM), strict=True)],
+                 [f"best signal {m:.1f} dBm is below {threshold:g} dBm (terrain shadow or "
+                  f"distance)" for m in med.fillna(NO_SIGNAL_DBM)]))
+    gaps["reason"] = reason
+    keep = ["group_id", "village_id", "name", "households", f"share_{ANY}", f"median_{ANY}",
+            f"p10_{ANY}", f"status_{ANY}", "reason"]
+    return gaps[keep].reset_index(drop=True)
+
+
+def frame_to_geo(frame: pd.DataFrame, geo: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
+    """Attach the geometry of ``geo`` (joined on ``key``) to an assessment table."""
+    geom = geo.set_index(key).geometry
+    return gpd.GeoDataFrame(frame.copy(), geometry=frame[key].map(geom).to_numpy(), crs=geo.crs)
