@@ -104,7 +104,7 @@ class ModelSettings(StrictModel):
     radius_km: float = Field(15.0, gt=0, le=200)
     resolution_m: float = Field(30.0, ge=5, le=1000)
     crs: str = Field("auto", description="'auto' (local UTM) or any CRS pyproj understands")
-    delta_n: float = Field(45.0, ge=0, le=200, description="refractivity lapse rate (N-units/km)")
+    delta_n: float = Field(39.25, ge=0, le=200, description="ΔN (N-units/km); 39.25 gives k = 4/3")
     n0: float = Field(325.0, ge=200, le=450, description="sea-level surface refractivity")
     time_percent: float = Field(50.0, ge=1, le=50)
     location_percent: float = Field(50.0, ge=1, le=99)

@@ -1,0 +1,17 @@
+"""Radio propagation: path-loss models, diffraction primitives, area engine.
+
+Modules
+-------
+diffraction
+    numba scalar / profile primitives shared by ITU-R P.1812 and the area engine
+    (knife-edge J(nu), Bullington, spherical-earth and delta-Bullington diffraction).
+p1812
+    ITU-R P.1812-8 basic transmission loss for one terrain profile.
+models
+    Closed-form models: free space (P.525), Okumura-Hata, COST-231 Hata.
+
+numba is first imported by ``coverage/__init__.py`` (see the note there on the name clash
+with coverage.py).
+"""
+
+__all__: list[str] = []

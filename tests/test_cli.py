@@ -1,0 +1,78 @@
+"""The command line: exit codes, messages, nothing written on failure, nothing outside --out."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from coverage import cli
+from coverage.cli import app
+
+runner = CliRunner()
+
+
+def files_under(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
+
+
+def test_validate_clean_data(tiny_data):
+    result = runner.invoke(app, ["validate", str(tiny_data)])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+
+
+def test_validate_reports_errors_with_exit_2(tiny_data):
+    sites = tiny_data / "sites" / "sites.csv"
+    text = sites.read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    row = text[1].split(",")
+    row[header.index("operator")] = "XYZ"
+    sites.write_text("\n".join([text[0], ",".join(row), *text[2:]]) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(tiny_data)])
+    assert result.exit_code == 2
+    assert "sites/sites.csv, row 1, column 'operator'" in result.output
+    assert "XYZ" in result.output
+
+
+def test_bad_config_exit_2_and_nothing_written(tiny_data, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[model]\nresolution = 30\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "--data", str(tiny_data), "--config", str(cfg),
+                                 "--out", str(out), "--quiet"])
+    assert result.exit_code == 2
+    assert "model.resolution" in result.output and "unknown key" in result.output
+    assert not out.exists() or files_under(out) == []
+
+
+def test_internal_error_exit_1_without_traceback(tiny_data, tmp_path, monkeypatch):
+    import coverage.pipeline
+
+    def boom(*_a, **_k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(coverage.pipeline, "run_pipeline", boom)
+    result = runner.invoke(app, ["run", "--data", str(tiny_data), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "internal error: RuntimeError: kaboom" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_version():
+    result = runner.invoke(app, ["version"])
+    assert result.exit_code == 0 and "coverage-planner" in result.output
+
+
+def test_main_is_the_console_script():
+    assert callable(cli.main)
+
+
+@pytest.mark.parametrize("missing", ["data", "config"])
+def test_missing_paths_exit_2(tmp_path, missing):
+    args = ["run", "--out", str(tmp_path / "o"), "--quiet"]
+    if missing == "data":
+        args += ["--data", str(tmp_path / "nope")]
+    else:
+        args += ["--config", str(tmp_path / "nope.toml")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
