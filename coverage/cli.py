@@ -67,7 +67,7 @@ def validate(
 
         cfg = load_config(_config_path(config))
         problems = validate_data_dir(data_dir, cfg)
-    except Exception as exc:  # noqa: BLE001 - reported by _fail
+    except Exception as exc:
         _fail(exc, debug)
         return
     errors = [p for p in problems if p.is_error]
@@ -90,13 +90,12 @@ def run(
 ) -> None:
     """Run the whole pipeline on a data folder and write maps and reports into --out."""
     try:
-        from coverage.pipeline import run_pipeline
-
         from coverage.config import load_config
+        from coverage.pipeline import run_pipeline
 
         cfg = load_config(_config_path(config))
         summary = run_pipeline(data, cfg, out, quiet=quiet)
-    except Exception as exc:  # noqa: BLE001 - reported by _fail
+    except Exception as exc:
         _fail(exc, debug)
         return
     if not quiet:
@@ -116,7 +115,7 @@ def demo_data(
         from coverage.demo import build_demo_county, write_demo_county
 
         hashes = write_demo_county(build_demo_county(seed), out)
-    except Exception as exc:  # noqa: BLE001 - reported by _fail
+    except Exception as exc:
         _fail(exc, debug)
         return
     for rel, digest in sorted(hashes.items()):

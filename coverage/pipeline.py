@@ -2,20 +2,35 @@
 
 Core modules compute; this module sequences them and hands results to the writers in
 :mod:`coverage.io`. Nothing is written before the inputs have been validated, and
-outputs are published only when every step has succeeded.
+outputs are published only when every step has succeeded (:class:`OutputFolder`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+
 from coverage import __version__
+from coverage.assess import Assessment, assess, frame_to_geo
 from coverage.config import Config
 from coverage.io.outputs import OutputFolder
+from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
 from coverage.maps import Provenance, inputs_map, render
+from coverage.predict import CoverageResult, predict_coverage
+from coverage.readiness import Readiness, evaluate
+from coverage.report import build_workbook, csv_tables, headline, render_html
 from coverage.study import Study, load_study
+
+CACHE_DIR = ".cache"
+"""Per-site loss cache, inside the output folder (a run writes nothing outside --out)."""
 
 
 def today() -> str:
@@ -35,8 +50,121 @@ def provenance(study: Study) -> Provenance:
     )
 
 
-def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False
-                 ) -> list[str]:
+@dataclass
+class RunResults:
+    """Everything one run computed."""
+
+    study: Study
+    coverage: CoverageResult | None = None
+    assessment: Assessment | None = None
+    readiness: Readiness | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+class Steps:
+    """Times named steps and shows progress unless quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        if not self.quiet:
+            from rich.console import Console
+
+            Console(stderr=True, highlight=False).print(f"· {name} …", markup=False)
+        yield
+        self.timings[name] = time.perf_counter() - start
+
+    def progress(self, label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+        """A ``progress(done, total)`` callback and a closer (no-ops when quiet)."""
+        if self.quiet:
+            return (lambda _d, _t: None), (lambda: None)
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return update, bar.stop
+
+
+def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
+            ) -> RunResults:
+    """Predict, assess and judge readiness (stopping after ``until``)."""
+    results = RunResults(study)
+    with steps.step("predict coverage"):
+        update, close = steps.progress("sites")
+        try:
+            results.coverage = predict_coverage(study, cache_dir=out_dir / CACHE_DIR / "sites",
+                                                progress=update)
+        finally:
+            close()
+    if until == "predict":
+        return results
+    with steps.step("assess groups and test points"):
+        results.assessment = assess(study, results.coverage)
+    if until == "assess":
+        return results
+    with steps.step("readiness"):
+        results.readiness = evaluate(study, results.assessment)
+    return results
+
+
+def write_coverage_rasters(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
+    """COG GeoTIFFs: best-server RSRP and site per operator, and any-operator RSRP."""
+    cov = results.coverage
+    assert cov is not None
+    tags = prov.as_dict()
+    crs = cov.crs.to_wkt()
+    for op, oc in cov.by_operator.items():
+        write_geotiff(staged.path(f"coverage/rsrp_{op}.tif"), oc.rsrp.astype(np.float32),
+                      cov.transform, crs, float("nan"), dict(tags, operator=op, unit="dBm"))
+        write_geotiff(staged.path(f"coverage/best_site_{op}.tif"), oc.best_site.astype(np.int32),
+                      cov.transform, crs, -1, dict(tags, operator=op,
+                                                   meaning="row of sites table, -1 none"))
+    write_geotiff(staged.path("coverage/rsrp_any.tif"), cov.any_rsrp.astype(np.float32),
+                  cov.transform, crs, float("nan"), dict(tags, operator="any", unit="dBm"))
+
+
+def write_reports(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
+    """Readiness workbook, HTML report, CSV tables and the assessment GeoPackage."""
+    study, a, r = results.study, results.assessment, results.readiness
+    assert a is not None and r is not None
+    meta = prov.as_dict()
+    write_workbook(staged.path("readiness.xlsx"), build_workbook(study, a, r, meta),
+                   timestamp=f"{prov.generated}T00:00:00Z")
+    staged.write_text("report.html", render_html(study, a, r, meta))
+    for name, table in csv_tables(a, r).items():
+        write_csv(staged.path(f"tables/{name}"), table, bom=True)
+    villages = r.villages.assign(reasons=r.villages["reasons"].map(" | ".join))
+    layers = {
+        "villages": frame_to_geo(villages.merge(a.villages.drop(columns=["name", "town"]),
+                                                on="village_id"), study.villages, "village_id"),
+        "groups": frame_to_geo(a.groups, study.groups, "group_id"),
+        "points": frame_to_geo(a.points, study.points, "point_id"),
+        "gaps": frame_to_geo(a.gaps, study.groups, "group_id"),
+    }
+    write_gpkg(staged.path("assessment.gpkg"),
+               {k: _gpkg_safe(v) for k, v in layers.items()}, meta)
+
+
+def _gpkg_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Object columns holding lists/dicts/None become text (GeoPackage has no such types)."""
+    out = frame.copy()
+    for col in out.columns:
+        if col != "geometry" and out[col].dtype == object:
+            out[col] = out[col].map(lambda v: None if v is None else str(v))
+    return out
+
+
+def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False,
+                 until: str = "readiness") -> list[str]:
     """Run every step on ``data_dir`` and write the outputs into ``out_dir``.
 
     Parameters
@@ -49,6 +177,8 @@ def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = Fa
         Output folder; nothing is written outside it.
     quiet : bool
         Suppress progress output.
+    until : str
+        Last step: ``predict``, ``assess`` or ``readiness`` (everything).
 
     Returns
     -------
@@ -60,14 +190,35 @@ def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = Fa
     InputDataError
         With every problem of the inputs; nothing is written then.
     """
-    study = load_study(Path(data_dir), config)
+    out_dir = Path(out_dir)
+    steps = Steps(quiet)
+    with steps.step("load and validate inputs"):
+        study = load_study(Path(data_dir), config)
     prov = provenance(study)
     summary = [f"loaded {len(study.villages)} villages, {len(study.groups)} groups, "
                f"{len(study.sites)} sites; working CRS {prov.crs}, "
-               f"grid {study.grid.elevation.shape[1]}×{study.grid.elevation.shape[0]} "
+               f"grid {study.grid.shape[1]}×{study.grid.shape[0]} "
                f"at {study.grid.resolution_m:g} m"]
     summary += [str(w) for w in study.warnings]
-    with OutputFolder(Path(out_dir)) as staged:
+    results = compute(study, out_dir, steps, until)
+    cov = results.coverage
+    assert cov is not None
+    summary += [str(w) for w in cov.warnings]
+    summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
+                   f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
+    with steps.step("write outputs"), OutputFolder(out_dir) as staged:
         staged.write_text("inputs.html", render(inputs_map(study, prov)))
-    summary.append(f"wrote {Path(out_dir) / 'inputs.html'}")
+        write_coverage_rasters(staged, results, prov)
+        if results.assessment is not None and results.readiness is not None:
+            write_reports(staged, results, prov)
+    if results.assessment is not None:
+        for row in results.assessment.county.itertuples():
+            summary.append(f"{row.operator:>4}: groups covered {row.groups_covered}/"
+                           f"{row.groups_required}, households covered "
+                           f"{row.households_covered:.0f}/{row.households}")
+    if results.readiness is not None:
+        head = headline(study, results.assessment, results.readiness)
+        summary.append("verdicts: " + ", ".join(f"{k} {v}" for k, v in head.verdicts.items()))
+    summary.append("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.timings.items()))
+    summary.append(f"outputs in {out_dir}/")
     return summary

@@ -91,10 +91,10 @@ class Readiness:
 
 
 def _as_date(value: object) -> dt.date | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (np.isscalar(value) and pd.isna(value)) or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.date()
+        return value.date()
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

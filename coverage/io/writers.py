@@ -126,3 +126,42 @@ def write_geotiff(target: str | Path, array: np.ndarray, transform: Affine, crs:
                 ds.write(array, 1)
                 if tags:
                     ds.update_tags(**tags)
+
+
+def write_workbook(target: str | Path, workbook: object, timestamp: str = PINNED_TIMESTAMP
+                   ) -> None:
+    """Save an openpyxl workbook atomically and reproducibly.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and the zip entries; both are
+    replaced by ``timestamp`` so that the same workbook gives the same bytes.
+
+    Parameters
+    ----------
+    target : str or Path
+        The ``.xlsx`` file.
+    workbook : openpyxl.Workbook
+    timestamp : str
+        ISO time (``YYYY-MM-DDTHH:MM:SSZ``) written as created/modified.
+    """
+    import io
+    import re
+    import zipfile
+
+    raw = io.BytesIO()
+    workbook.save(raw)  # type: ignore[attr-defined]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as zin, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = data.decode("utf-8")
+                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                              lambda m: m.group(1) + timestamp + m.group(3), text)
+                data = text.encode("utf-8")
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            zout.writestr(entry, data)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(out.getvalue())
