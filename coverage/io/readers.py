@@ -1,0 +1,623 @@
+"""Readers for the user's inputs: vector layers, CSV tables and the DEM.
+
+Every reader reports what is wrong as :class:`~coverage.errors.Problem` records in a
+:class:`~coverage.errors.ProblemLog` and returns ``None`` for an input it cannot use, so
+that the caller can go on and collect every problem at once. Nothing here raises for bad
+data: GDAL, pandas and decoding errors become problems that say what to do.
+
+Supported vector formats: GeoPackage (a named layer), GeoJSON, Shapefile and CSV (with
+``lon``/``lat`` columns in WGS84 or a WKT ``geometry``/``wkt`` column). Values are
+returned as read; :mod:`coverage.io.validate` checks and converts them.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import rasterio
+import rasterio.errors
+import shapely
+from affine import Affine
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+from rasterio.warp import Resampling, reproject, transform_bounds
+
+from coverage.errors import ProblemLog
+from coverage.schema import DEM_PATH, Layer
+
+VECTOR_EXTENSIONS: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".csv")
+"""Extensions tried, in this order, for a layer that is not at its schema path."""
+
+DEM_EXTENSIONS: tuple[str, ...] = (".tif", ".tiff")
+"""Extensions tried for the DEM (same stem as :data:`coverage.schema.DEM_PATH`)."""
+
+FORMAT_NAMES: dict[str, str] = {
+    "gpkg": "GeoPackage", "geojson": "GeoJSON", "shp": "Shapefile", "csv": "CSV",
+}
+
+WGS84 = CRS.from_epsg(4326)
+
+_LON_ALIASES = ("lon", "lng", "long", "longitude", "经度")
+_LAT_ALIASES = ("lat", "latitude", "纬度")
+_WKT_NAMES = ("geometry", "wkt", "geom", "the_geom")
+
+
+@dataclass(frozen=True)
+class LayerSource:
+    """Where one schema layer was found.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    label : str
+        How messages name it: path relative to the data folder, ``file:layer`` for a
+        GeoPackage layer.
+    layer : str or None
+        Layer name inside a multi-layer file (None: the file's only layer).
+    fmt : str
+        ``gpkg``, ``geojson``, ``shp`` or ``csv``.
+    """
+
+    path: Path
+    label: str
+    layer: str | None
+    fmt: str
+
+
+@dataclass(frozen=True)
+class DemSource:
+    """The DEM as read from its file, before resampling.
+
+    Parameters
+    ----------
+    label : str
+        Path relative to the data folder.
+    elevation : ndarray, float32 (rows, cols)
+        Elevation (m), NaN where nodata.
+    transform : Affine
+        Pixel-to-CRS transform of the file.
+    crs : pyproj.CRS
+        The file's CRS.
+    """
+
+    label: str
+    elevation: np.ndarray
+    transform: Affine
+    crs: CRS
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) in the DEM's CRS."""
+        rows, cols = self.elevation.shape
+        xs = [self.transform.c, self.transform.c + self.transform.a * cols]
+        ys = [self.transform.f, self.transform.f + self.transform.e * rows]
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+def _fmt_of(path: Path) -> str:
+    ext = path.suffix.lower()
+    return {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".shp": "shp",
+            ".csv": "csv"}.get(ext, ext.lstrip("."))
+
+
+def _rel(path: Path, data_dir: Path) -> str:
+    try:
+        return path.relative_to(data_dir).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def list_gpkg_layers(path: Path) -> list[str] | None:
+    """Layer names of a GeoPackage, or None when the file cannot be opened as one."""
+    try:
+        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # any GDAL failure means "not a readable GeoPackage"
+        return None
+
+
+def locate_layer(data_dir: Path, spec: Layer, log: ProblemLog,
+                 layer_cache: dict[Path, list[str] | None] | None = None
+                 ) -> LayerSource | None:
+    """Find the file holding one schema layer.
+
+    Looks at the schema path first (for a GeoPackage: only when it has the layer), then at
+    the same stem with ``.gpkg``, ``.geojson``, ``.json``, ``.shp`` or ``.csv``. For a layer
+    of a multi-layer GeoPackage the stem is the layer name (``villages/groups.geojson``).
+
+    Parameters
+    ----------
+    data_dir : Path
+        The data folder.
+    spec : Layer
+        The schema layer.
+    log : ProblemLog
+        Receives "missing file" / "missing layer" problems for required layers.
+    layer_cache : dict, optional
+        Layer lists of GeoPackages already opened (filled in).
+
+    Returns
+    -------
+    LayerSource or None
+        None when the layer is absent (an error was logged unless the layer is optional).
+    """
+    cache = {} if layer_cache is None else layer_cache
+    main = data_dir / spec.path
+    missing_layer_in: list[str] | None = None
+    if main.is_file():
+        if _fmt_of(main) == "gpkg" and spec.layer:
+            if main not in cache:
+                cache[main] = list_gpkg_layers(main)
+            layers = cache[main]
+            if layers is None:
+                # Not a readable GeoPackage: let the reader say so once, clearly.
+                return LayerSource(main, _rel(main, data_dir), spec.layer, "gpkg")
+            if spec.layer in layers:
+                return LayerSource(main, f"{_rel(main, data_dir)}:{spec.layer}", spec.layer,
+                                   "gpkg")
+            missing_layer_in = layers
+        else:
+            return LayerSource(main, _rel(main, data_dir), None, _fmt_of(main))
+    stem = spec.layer or main.stem
+    for ext in VECTOR_EXTENSIONS:
+        alt = main.parent / f"{stem}{ext}"
+        if alt != main and alt.is_file():
+            return LayerSource(alt, _rel(alt, data_dir), None, _fmt_of(alt))
+    if spec.optional:
+        return None
+    others = "/".join(e.lstrip(".") for e in VECTOR_EXTENSIONS)
+    if missing_layer_in is not None:
+        log.add(spec.path, f"GeoPackage has no layer '{spec.layer}' (it has: "
+                f"{', '.join(missing_layer_in) or 'no layers'})",
+                f"add the layer '{spec.layer}' to {spec.path}, or provide "
+                f"{Path(spec.path).parent.as_posix()}/{stem}.<{others}>",
+                column=None)
+    else:
+        what = f"layer '{spec.layer}' of " if spec.layer else ""
+        log.add(spec.path, f"required file missing: no {what}{spec.path} in the data folder",
+                f"provide {spec.path} (or {Path(spec.path).parent.as_posix()}/{stem}."
+                f"<{others}>) as described in the schema")
+    return None
+
+
+def locate_dem(data_dir: Path, log: ProblemLog) -> Path | None:
+    """Find the DEM (``terrain/dem.tif`` or ``.tiff``); log an error when absent."""
+    main = data_dir / DEM_PATH
+    for ext in DEM_EXTENSIONS:
+        cand = main.with_suffix(ext)
+        if cand.is_file():
+            return cand
+    log.add(DEM_PATH, "required file missing: no DEM (elevation GeoTIFF) in the data folder",
+            f"provide the terrain as a single-band GeoTIFF at {DEM_PATH}")
+    return None
+
+
+# ----------------------------------------------------------------------------------------
+# Vector layers
+
+
+def read_layer(src: LayerSource, spec: Layer, log: ProblemLog
+               ) -> gpd.GeoDataFrame | pd.DataFrame | None:
+    """Read one layer as found by :func:`locate_layer`, values as stored.
+
+    Returns a GeoDataFrame (with CRS) when the layer has geometry, a DataFrame otherwise,
+    with a fresh 0-based index (row ``i`` is data row / feature ``i + 1``). Column names
+    are stripped of surrounding spaces. Returns None, with problems logged, when the file
+    cannot be used at all (unreadable, wrong format, empty, no CRS, no geometry ...).
+    """
+    fmt_name = FORMAT_NAMES.get(src.fmt, src.fmt)
+    file_label = src.label.split(":")[0] if src.fmt == "gpkg" else src.label
+    try:
+        size = src.path.stat().st_size
+    except OSError as exc:
+        log.add(file_label, f"cannot read the file ({exc.strerror})",
+                "check that the file exists and is readable")
+        return None
+    if size == 0:
+        log.add(file_label, "the file is empty (0 bytes)",
+                f"export the {spec.key} data again into {file_label}")
+        return None
+    if src.fmt == "csv":
+        frame = _read_csv(src, spec, log)
+    elif src.fmt in ("gpkg", "geojson", "shp"):
+        frame = _read_ogr(src, spec, log, fmt_name, file_label)
+    else:
+        log.add(file_label, f"unsupported file type '{src.path.suffix}'",
+                "use GeoPackage (.gpkg), GeoJSON (.geojson), Shapefile (.shp) or CSV (.csv)")
+        return None
+    if frame is None:
+        return None
+    if len(frame) == 0:
+        what = ("the table has a header but no data rows" if src.fmt == "csv" else
+                "the layer has no features")
+        if spec.optional:
+            log.add(src.label, f"{what}; it is treated as absent",
+                    f"add {spec.key} rows, or remove the file/layer", severity="warning")
+        else:
+            log.add(src.label, what,
+                    f"fill {src.label} with the {spec.key} rows (one per {spec.key[:-1]})")
+        return None
+    return frame
+
+
+def _read_ogr(src: LayerSource, spec: Layer, log: ProblemLog, fmt_name: str,
+              file_label: str) -> gpd.GeoDataFrame | pd.DataFrame | None:
+    layer = src.layer
+    if layer is None and src.fmt == "gpkg":
+        layers = list_gpkg_layers(src.path)
+        if layers is None:
+            layers = []
+        if spec.key in layers:
+            layer = spec.key
+        elif len(layers) > 1:
+            log.add(file_label, f"GeoPackage has several layers ({', '.join(layers)}) and none "
+                    f"is called '{spec.key}'", f"name the layer '{spec.key}'")
+            return None
+    try:
+        frame = pyogrio.read_dataframe(src.path, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        reason = str(exc).split(";")[0]
+        if "not recognized" in reason or "not a" in reason.lower() or "file" in reason.lower():
+            reason = "the file is not recognised as one"
+        log.add(file_label, f"not a valid {fmt_name} file ({reason})",
+                f"re-export the data as {fmt_name} (check that it opens in QGIS), "
+                "or give the file the extension of its real format")
+        return None
+    except Exception as exc:  # GDAL/driver failures of any other kind
+        log.add(file_label, f"could not read the {fmt_name} file ({exc})",
+                "re-export the data as GeoPackage and check that it opens in QGIS")
+        return None
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    frame = frame.reset_index(drop=True)
+    if src.fmt == "shp":
+        frame = _untruncate_shapefile_names(frame, spec)
+    if isinstance(frame, gpd.GeoDataFrame):
+        has_geom = bool((~shapely.is_missing(np.asarray(frame.geometry.array))).any()) \
+            if len(frame) else True
+        if spec.geometry is None and not has_geom:
+            return pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        if frame.crs is None:
+            fix = ("add the matching .prj file (e.g. export again from QGIS), or set the CRS "
+                   "with: ogr2ogr -a_srs EPSG:4326 out.shp in.shp" if src.fmt == "shp" else
+                   "set the layer's coordinate reference system (QGIS: Layer > Set CRS, or "
+                   "ogr2ogr -a_srs EPSG:XXXX) and save again")
+            log.add(src.label, "the layer has no coordinate reference system (CRS)", fix)
+            return None
+        if not _degrees_plausible(frame):
+            return _bad_degrees(frame, src, log)
+        return frame
+    if spec.geometry is not None:
+        log.add(src.label, f"the layer has no geometry (expected {spec.geometry.lower()}s)",
+                f"save {spec.key} as a spatial layer with {spec.geometry.lower()} geometry")
+        return None
+    return pd.DataFrame(frame)
+
+
+def _untruncate_shapefile_names(frame: pd.DataFrame, spec: Layer) -> pd.DataFrame:
+    """Shapefile field names are cut at 10 characters: map them back to schema names."""
+    present = set(frame.columns)
+    renames = {}
+    for col in spec.columns:
+        short = col.name[:10]
+        if len(col.name) > 10 and col.name not in present and short in present:
+            renames[short] = col.name
+    return frame.rename(columns=renames) if renames else frame
+
+
+def _degrees_plausible(frame: gpd.GeoDataFrame) -> bool:
+    """False when a geographic CRS carries coordinates outside ±180/±90."""
+    if frame.crs is None or not frame.crs.is_geographic:
+        return True
+    geoms = frame.geometry.values
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not ok.any():
+        return True
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms[ok])
+    return xmin >= -180.0 and xmax <= 180.0 and ymin >= -90.0 and ymax <= 90.0
+
+
+def _bad_degrees(frame: gpd.GeoDataFrame, src: LayerSource, log: ProblemLog) -> None:
+    xmin, ymin, xmax, ymax = frame.total_bounds
+    log.add(src.label, f"the layer's CRS ({frame.crs.to_string()}) is in degrees but its "
+            f"coordinates ({xmin:.0f}..{xmax:.0f}, {ymin:.0f}..{ymax:.0f}) are not",
+            "the CRS is wrong: set the CRS the coordinates were really made in (e.g. the "
+            "local UTM zone or CGCS2000 Gauss-Kruger) and save again")
+    return None
+
+
+def _decode(raw: bytes, label: str, log: ProblemLog) -> str | None:
+    if b"\x00" in raw[:4096]:
+        log.add(label, "not a text CSV file (it contains binary data)",
+                "export the table as CSV (UTF-8) or give the file the extension of its real "
+                "format")
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        log.add(label, "the CSV is neither UTF-8 nor GBK text",
+                "save the table as 'CSV UTF-8' and try again")
+        return None
+    log.add(label, "the CSV is GBK/GB18030-encoded; read it as such",
+            "save it as 'CSV UTF-8' to be sure names are read correctly", severity="warning")
+    return text
+
+
+def _read_csv(src: LayerSource, spec: Layer, log: ProblemLog) -> pd.DataFrame | None:
+    label = src.label
+    text = _decode(src.path.read_bytes(), label, log)
+    if text is None:
+        return None
+    if not text.strip():
+        log.add(label, "the file is empty (no header, no rows)",
+                f"export the {spec.key} table again into {label}")
+        return None
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            skip_blank_lines=True)
+    except pd.errors.ParserError as exc:
+        log.add(label, f"not a well-formed CSV table ({exc})".replace("\n", " "),
+                "check quoting and that every row has as many fields as the header")
+        return None
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    frame = frame.reset_index(drop=True)
+    if len(frame) == 0:
+        return frame
+    for col in frame.columns:
+        frame[col] = frame[col].str.strip()
+    return _csv_geometry(frame, src, spec, log)
+
+
+def _find_column(columns: list[str], aliases: tuple[str, ...]) -> str | None:
+    lowered = {c.lower(): c for c in columns}
+    for alias in aliases:
+        if alias in lowered:
+            return lowered[alias]
+    return None
+
+
+def _sidecar_crs(path: Path, log: ProblemLog, label: str) -> CRS | None:
+    prj = path.with_suffix(".prj")
+    if not prj.is_file():
+        return None
+    try:
+        return CRS.from_user_input(prj.read_text(encoding="utf-8").strip())
+    except (CRSError, UnicodeDecodeError) as exc:
+        log.add(label, f"the .prj file next to the CSV is not a valid CRS ({exc})",
+                "remove the .prj file (lon/lat are then read as WGS84) or correct it")
+        return None
+
+
+def _csv_geometry(frame: pd.DataFrame, src: LayerSource, spec: Layer, log: ProblemLog
+                  ) -> gpd.GeoDataFrame | pd.DataFrame | None:
+    """Build geometry from a WKT column or lon/lat columns of a CSV."""
+    label = src.label
+    cols = list(frame.columns)
+    wkt_col = _find_column(cols, _WKT_NAMES)
+    lon_col = _find_column(cols, _LON_ALIASES)
+    lat_col = _find_column(cols, _LAT_ALIASES)
+    crs = _sidecar_crs(src.path, log, label)
+    if wkt_col is not None:
+        raw = frame[wkt_col].to_numpy(dtype=object)
+        given = np.array([isinstance(t, str) and t != "" for t in raw], dtype=bool)
+        text = pd.Series(np.where(given, raw, None), dtype=object)
+        geoms = shapely.from_wkt(text.to_numpy(), on_invalid="ignore")
+        bad = np.flatnonzero(given & shapely.is_missing(geoms))
+        for i in bad[:20]:
+            log.add(label, "not a valid WKT geometry", "write the geometry as WKT, e.g. "
+                    "'POLYGON ((116.1 30.8, 116.2 30.8, 116.2 30.9, 116.1 30.8))'",
+                    row=int(i) + 1, column=wkt_col, value=_short(text.iloc[i]))
+        _more(log, label, wkt_col, len(bad), "not valid WKT")
+        gdf = gpd.GeoDataFrame(frame.drop(columns=[wkt_col]), geometry=geoms,
+                               crs=crs or WGS84)
+        if crs is None and not _degrees_plausible(gdf):
+            log.add(label, "WKT coordinates are not longitude/latitude degrees",
+                    "CSV geometry is read as WGS84 lon/lat: convert it, or put a .prj file "
+                    "with the CRS next to the CSV, or use a GeoPackage")
+            return None
+        return gdf
+    if spec.geometry == "Point":
+        return _lonlat_points(frame, src, spec, log, lon_col, lat_col, crs)
+    if spec.geometry is None:
+        return frame
+    log.add(label, f"the CSV has no geometry column (expected {spec.geometry.lower()}s as WKT)",
+            "add a 'geometry' column with WKT polygons, or use a GeoPackage/GeoJSON/Shapefile")
+    return None
+
+
+def _lonlat_points(frame: pd.DataFrame, src: LayerSource, spec: Layer, log: ProblemLog,
+                   lon_col: str | None, lat_col: str | None, crs: CRS | None
+                   ) -> gpd.GeoDataFrame | None:
+    label = src.label
+    cols = list(frame.columns)
+    projected = crs is not None and not crs.is_geographic
+    if lon_col is None or lat_col is None:
+        x_col, y_col = _find_column(cols, ("x",)), _find_column(cols, ("y",))
+        if x_col is not None and y_col is not None:
+            xs = pd.to_numeric(frame[x_col], errors="coerce")
+            ys = pd.to_numeric(frame[y_col], errors="coerce")
+            geographic = bool(xs.abs().le(180).all() and ys.abs().le(90).all())
+            if geographic or projected:
+                if not projected:
+                    log.add(label, f"using columns '{x_col}'/'{y_col}' as lon/lat (WGS84)",
+                            "name them lon and lat to make this explicit", severity="warning")
+                lon_col, lat_col = x_col, y_col
+            else:
+                log.add(label, f"columns '{x_col}'/'{y_col}' are not lon/lat degrees and the "
+                        "CSV has no .prj file naming their CRS",
+                        "give lon and lat in WGS84 degrees, or add a .prj file with the CRS")
+                return None
+    if lon_col is None or lat_col is None:
+        missing = "lon" if lon_col is None else "lat"
+        log.add(label, f"missing required column '{missing}' (no point coordinates)",
+                "add 'lon' and 'lat' columns in WGS84 degrees, or a WKT 'geometry' column",
+                column=missing)
+        return None
+    frame = frame.rename(columns={lon_col: "lon", lat_col: "lat"})
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+    blank_lon = (frame["lon"] == "").to_numpy()
+    blank_lat = (frame["lat"] == "").to_numpy()
+    for name, values, blank in (("lon", lon, blank_lon), ("lat", lat, blank_lat)):
+        bad = np.flatnonzero(~np.isfinite(values) & ~blank)
+        for i in bad[:20]:
+            log.add(label, "not a number", f"write {name} as decimal degrees, e.g. 116.3512",
+                    row=int(i) + 1, column=name, value=frame[name].iloc[i])
+        _more(log, label, name, len(bad), "not a number")
+        empty = np.flatnonzero(blank)
+        for i in empty[:20]:
+            log.add(label, "empty value in required column", f"give the {name} of this row",
+                    row=int(i) + 1, column=name)
+        _more(log, label, name, len(empty), "empty value")
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not projected:
+        lon_bad = np.abs(lon) > 180
+        lat_bad = np.abs(lat) > 90
+        swapped = ok & lat_bad & ~lon_bad & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+        for i in np.flatnonzero(swapped)[:20]:
+            log.add(label, "lon and lat look swapped (lat is outside -90..90, lon is not)",
+                    "swap the lon and lat values (lon is east-west, ~73..135 in China)",
+                    row=int(i) + 1, column="lat", value=frame["lat"].iloc[i])
+        _more(log, label, "lat", int(swapped.sum()), "lon and lat look swapped")
+        for name, out in (("lon", lon_bad & ~swapped), ("lat", lat_bad & ~swapped)):
+            rng = 180 if name == "lon" else 90
+            idx = np.flatnonzero(ok & out)
+            for i in idx[:20]:
+                log.add(label, f"out of range: {name} must be within -{rng}..{rng} degrees",
+                        f"give {name} in WGS84 decimal degrees", row=int(i) + 1, column=name,
+                        value=frame[name].iloc[i])
+            _more(log, label, name, len(idx), "out of range")
+        ok &= ~lon_bad & ~lat_bad
+    geoms = np.full(len(frame), None, dtype=object)
+    geoms[ok] = shapely.points(lon[ok], lat[ok])
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=crs or WGS84)
+    gdf.attrs["lonlat_columns"] = True
+    return gdf
+
+
+def _short(value: object, n: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _more(log: ProblemLog, label: str, column: str | None, count: int, what: str,
+          shown: int = 20) -> None:
+    """Summarise rows beyond the first ``shown`` with the same problem."""
+    if count > shown:
+        log.add(label, f"{count - shown} more row(s) with the same problem ({what})",
+                "fix the rows listed above and re-run to see the rest", column=column)
+
+
+# ----------------------------------------------------------------------------------------
+# DEM
+
+
+def read_dem(path: Path, data_dir: Path, log: ProblemLog) -> DemSource | None:
+    """Read the DEM's first band as float32 metres, nodata (and voids) as NaN.
+
+    Logs an error (and returns None) when the file is not a raster GDAL can read or has
+    no CRS; a warning when an unflagged void value (≤ -1000 m) is treated as nodata.
+    """
+    label = _rel(path, data_dir)
+    if path.stat().st_size == 0:
+        log.add(label, "the DEM file is empty (0 bytes)", "provide the elevation GeoTIFF again")
+        return None
+    try:
+        with rasterio.open(path) as ds:
+            if ds.crs is None:
+                log.add(label, "the DEM has no coordinate reference system (CRS)",
+                        "set its CRS, e.g. gdal_edit.py -a_srs EPSG:4326 dem.tif (or "
+                        "QGIS: Raster > Projections > Assign Projection)")
+                return None
+            if ds.transform.b != 0 or ds.transform.d != 0:
+                log.add(label, "the DEM is rotated/sheared", "warp it north-up with gdalwarp")
+                return None
+            band = ds.read(1, masked=True)
+            transform = ds.transform
+            crs = CRS.from_user_input(ds.crs.to_wkt())
+    except rasterio.errors.RasterioIOError as exc:
+        reason = str(exc)
+        if "not recognized" in reason:
+            reason = "the file is not a raster GDAL recognises"
+        log.add(label, f"not a valid GeoTIFF ({reason})",
+                "provide the elevation as a single-band GeoTIFF (e.g. gdal_translate in.hgt "
+                "dem.tif)")
+        return None
+    except (rasterio.errors.RasterioError, CRSError) as exc:
+        log.add(label, f"could not read the DEM ({exc})", "re-export it as a GeoTIFF")
+        return None
+    elevation = np.ma.filled(band.astype(np.float32), np.nan)
+    voids = elevation <= -1000.0
+    if voids.any():
+        log.add(label, f"{int(voids.sum())} DEM cells at or below -1000 m treated as nodata",
+                "set the DEM's nodata value so that voids are explicit", severity="warning")
+        elevation[voids] = np.nan
+    if not np.isfinite(elevation).any():
+        log.add(label, "the DEM has no valid elevation values (all nodata)",
+                "provide a DEM with data over the county")
+        return None
+    return DemSource(label, elevation, transform, crs)
+
+
+def resample_dem(dem: DemSource, crs: CRS, resolution_m: float
+                 ) -> tuple[np.ndarray, Affine]:
+    """Resample the DEM once onto the working grid (bilinear).
+
+    The grid covers the DEM's extent in ``crs``; its edges are multiples of
+    ``resolution_m``, pixels are square and north-up.
+
+    Parameters
+    ----------
+    dem : DemSource
+        The DEM as read.
+    crs : pyproj.CRS
+        Working CRS (projected, metres).
+    resolution_m : float
+        Cell size (m).
+
+    Returns
+    -------
+    elevation : ndarray, float32 (rows, cols)
+        Metres, NaN where the DEM has nodata or no coverage.
+    transform : Affine
+        ``Affine(resolution_m, 0, xmin, 0, -resolution_m, ymax)``.
+    """
+    res = float(resolution_m)
+    xmin, ymin, xmax, ymax = transform_bounds(dem.crs.to_wkt(), crs.to_wkt(), *dem.bounds,
+                                              densify_pts=51)
+    x0 = np.floor(xmin / res) * res
+    y1 = np.ceil(ymax / res) * res
+    cols = max(1, int(np.ceil((xmax - x0) / res - 1e-9)))
+    rows = max(1, int(np.ceil((y1 - ymin) / res - 1e-9)))
+    transform = Affine(res, 0.0, x0, 0.0, -res, y1)
+    out = np.full((rows, cols), np.nan, dtype=np.float32)
+    reproject(
+        source=dem.elevation, destination=out,
+        src_transform=dem.transform, src_crs=dem.crs.to_wkt(), src_nodata=np.nan,
+        dst_transform=transform, dst_crs=crs.to_wkt(), dst_nodata=np.nan,
+        resampling=Resampling.bilinear, num_threads=1,
+    )
+    return out, transform
+
+
+def dem_footprint_lonlat_contains(dem: DemSource, lon: np.ndarray, lat: np.ndarray
+                                  ) -> np.ndarray:
+    """Whether WGS84 points fall within the DEM's rectangle (in the DEM's own CRS)."""
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(WGS84, dem.crs, always_xy=True)
+    x, y = tr.transform(np.asarray(lon, float), np.asarray(lat, float))
+    xmin, ymin, xmax, ymax = dem.bounds
+    with np.errstate(invalid="ignore"):
+        return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+

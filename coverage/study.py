@@ -1,0 +1,517 @@
+"""The Study: every input loaded, validated and brought into one working CRS.
+
+:func:`load_study` reads the data folder (layout and columns per :mod:`coverage.schema`),
+collects every problem before failing (:class:`~coverage.errors.InputDataError`), picks the
+working CRS (local UTM from the villages' extent unless ``config.model.crs`` says
+otherwise), reprojects every layer and resamples the DEM once onto the working grid.
+:func:`validate_data_dir` runs the same checks and returns the problems instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.errors
+from affine import Affine
+from pyproj import CRS
+from pyproj.aoi import AreaOfInterest
+from pyproj.database import query_utm_crs_info
+from pyproj.exceptions import CRSError
+from rasterio.features import rasterize
+
+from coverage.config import Config
+from coverage.errors import ConfigError, InputDataError, Problem, ProblemLog
+from coverage.io import readers
+from coverage.io import validate as v
+from coverage.schema import LAYERS, Layer
+
+__all__ = ["Study", "WorkingGrid", "choose_working_crs", "load_study", "validate_data_dir"]
+
+
+@dataclass(frozen=True, eq=False)
+class WorkingGrid:
+    """The DEM resampled onto the working CRS: north-up, square cells.
+
+    Parameters
+    ----------
+    elevation : ndarray, float32 (rows, cols)
+        Metres above sea level; NaN where the DEM has nodata or no coverage.
+    transform : Affine
+        ``transform.a == resolution_m``, ``transform.e == -resolution_m``; maps
+        (col, row) of cell corners to (x, y).
+    crs : pyproj.CRS
+        Working CRS (projected, metres).
+    resolution_m : float
+        Cell size (m).
+
+    Notes
+    -----
+    Fractional indices (:meth:`rowcol`) put ``row = 0.0, col = 0.0`` at the CENTRE of the
+    top-left cell; :meth:`xy` is its inverse.
+    """
+
+    elevation: np.ndarray
+    transform: Affine
+    crs: CRS
+    resolution_m: float
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols)."""
+        return self.elevation.shape
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) of the grid's outer edges (m, working CRS)."""
+        rows, cols = self.shape
+        xmin, ymax = self.transform.c, self.transform.f
+        return xmin, ymax - rows * self.resolution_m, xmin + cols * self.resolution_m, ymax
+
+    def rowcol(self, x: np.ndarray | float, y: np.ndarray | float
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Fractional (row, col) of points; 0.0 is the centre of the first row/column."""
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        col = (x - self.transform.c) / self.resolution_m - 0.5
+        row = (self.transform.f - y) / self.resolution_m - 0.5
+        return row, col
+
+    def xy(self, row: np.ndarray | float, col: np.ndarray | float
+           ) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) in metres of fractional (row, col); integer indices give cell centres."""
+        row = np.asarray(row, dtype=float)
+        col = np.asarray(col, dtype=float)
+        x = self.transform.c + (col + 0.5) * self.resolution_m
+        y = self.transform.f - (row + 0.5) * self.resolution_m
+        return x, y
+
+    def contains(self, x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
+        """True for points within the grid's outer edges (edges included)."""
+        xmin, ymin, xmax, ymax = self.bounds
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        with np.errstate(invalid="ignore"):
+            return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+    def sample(self, x: np.ndarray | float, y: np.ndarray | float,
+               method: str = "bilinear") -> np.ndarray:
+        """Elevation (m) at points: ``nearest`` cell, or ``bilinear`` between cell centres.
+
+        Bilinear falls back to the nearest cell where a neighbour is NaN; NaN off the grid.
+        """
+        x = np.atleast_1d(np.asarray(x, dtype=float))
+        y = np.atleast_1d(np.asarray(y, dtype=float))
+        rows, cols = self.shape
+        out = np.full(x.shape, np.nan)
+        inside = self.contains(x, y) & np.isfinite(x) & np.isfinite(y)
+        if not inside.any():
+            return out
+        r, c = self.rowcol(x[inside], y[inside])
+        rn = np.clip(np.floor(r + 0.5).astype(np.int64), 0, rows - 1)
+        cn = np.clip(np.floor(c + 0.5).astype(np.int64), 0, cols - 1)
+        nearest = self.elevation[rn, cn].astype(float)
+        if method == "nearest":
+            out[inside] = nearest
+            return out
+        r = np.clip(r, 0, rows - 1)
+        c = np.clip(c, 0, cols - 1)
+        r0 = np.minimum(np.floor(r).astype(np.int64), max(rows - 2, 0))
+        c0 = np.minimum(np.floor(c).astype(np.int64), max(cols - 2, 0))
+        r1 = np.minimum(r0 + 1, rows - 1)
+        c1 = np.minimum(c0 + 1, cols - 1)
+        fr, fc = r - r0, c - c0
+        e = self.elevation
+        val = ((1 - fr) * (1 - fc) * e[r0, c0] + (1 - fr) * fc * e[r0, c1]
+               + fr * (1 - fc) * e[r1, c0] + fr * fc * e[r1, c1])
+        out[inside] = np.where(np.isfinite(val), val, nearest)
+        return out
+
+
+@dataclass
+class Study:
+    """Every input of one run, validated, in the working CRS (see ``notes/study.md``)."""
+
+    data_dir: Path
+    config: Config
+    grid: WorkingGrid
+    villages: gpd.GeoDataFrame
+    groups: gpd.GeoDataFrame
+    points: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame | None
+    sites: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame | None
+    grid_works: pd.DataFrame | None
+    mobile_works: pd.DataFrame | None
+    transformers: pd.DataFrame | None
+    hazards: pd.DataFrame | None
+    measurements: gpd.GeoDataFrame | None
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def load_study(data_dir: str | Path, config: Config, *, today: dt.date | None = None) -> Study:
+    """Load and validate the data folder.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The data folder (layout of :mod:`coverage.schema`).
+    config : Config
+        Operators and bands (for checking), working CRS and resolution.
+    today : date, optional
+        Reference for "date in the future" checks (default: today's date).
+
+    Returns
+    -------
+    Study
+        With warnings in ``Study.warnings``.
+
+    Raises
+    ------
+    InputDataError
+        Carrying every problem (errors and warnings) when any is an error.
+    ConfigError
+        When ``config.model.crs`` is not a projected CRS.
+    """
+    study, problems = _load(Path(data_dir), config, today or dt.date.today())
+    if study is None or any(p.is_error for p in problems):
+        raise InputDataError(problems)
+    study.warnings = [p for p in problems if not p.is_error]
+    return study
+
+
+def validate_data_dir(data_dir: str | Path, config: Config, *, today: dt.date | None = None
+                      ) -> list[Problem]:
+    """Every problem (errors and warnings) in the data folder; never raises for bad data."""
+    _, problems = _load(Path(data_dir), config, today or dt.date.today())
+    return problems
+
+
+# ----------------------------------------------------------------------------------------
+
+
+def choose_working_crs(config: Config, lonlat_bounds: tuple[float, float, float, float]
+                       ) -> CRS:
+    """The working CRS: ``config.model.crs`` or the UTM zone of the given WGS84 extent.
+
+    Parameters
+    ----------
+    config : Config
+        ``model.crs`` is ``"auto"`` or anything pyproj understands (must be projected).
+    lonlat_bounds : tuple
+        (west, south, east, north) in degrees, of the villages.
+
+    Raises
+    ------
+    ConfigError
+        When ``model.crs`` is unknown or not projected in metres.
+    """
+    if config.model.crs.strip().lower() != "auto":
+        try:
+            crs = CRS.from_user_input(config.model.crs)
+        except CRSError as exc:
+            raise ConfigError(f"model.crs = {config.model.crs!r} is not a CRS pyproj knows "
+                              f"({exc}). Fix: use 'auto' or e.g. 'EPSG:32650'.") from None
+        unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+        if not crs.is_projected or unit not in ("metre", "meter"):
+            raise ConfigError(f"model.crs = {config.model.crs!r} is not a projected CRS in "
+                              "metres. Fix: use 'auto' (local UTM) or a projected CRS such as "
+                              "'EPSG:32650' or 'EPSG:4547'.")
+        return crs
+    return _utm_crs(*lonlat_bounds)
+
+
+@functools.lru_cache(maxsize=64)
+def _utm_crs(west: float, south: float, east: float, north: float) -> CRS:
+    """WGS 84 / UTM zone of the extent's centre, among the zones pyproj lists for it."""
+    info = query_utm_crs_info(datum_name="WGS 84",
+                              area_of_interest=AreaOfInterest(west, south, east, north))
+    zone = int(np.floor(((west + east) / 2 + 180) / 6)) % 60 + 1
+    code = (32600 if (south + north) / 2 >= 0 else 32700) + zone
+    codes = {int(i.code) for i in info}
+    return CRS.from_epsg(code if code in codes or not codes else sorted(codes)[0])
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    out = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+@dataclass
+class _Loaded:
+    frame: pd.DataFrame
+    label: str
+    lonlat: bool
+
+
+def _read_all(data_dir: Path, config: Config, log: ProblemLog, today: dt.date
+              ) -> dict[str, _Loaded]:
+    """Read every layer, check columns, values, IDs and geometries (no CRS needed)."""
+    loaded: dict[str, _Loaded] = {}
+    cache: dict[Path, list[str] | None] = {}
+    for spec in LAYERS:
+        src = readers.locate_layer(data_dir, spec, log, cache)
+        if src is None:
+            continue
+        frame = readers.read_layer(src, spec, log)
+        if frame is None:
+            continue
+        lonlat = bool(frame.attrs.get("lonlat_columns", False))
+        has_geom = isinstance(frame, gpd.GeoDataFrame)
+        label = src.label
+        frame = v.normalise_columns(frame, spec, label, log,
+                                    has_geometry=has_geom and not lonlat)
+        frame = v.convert_values(frame, spec, label, log, config,
+                                 quiet=frozenset({"lon", "lat"}) if lonlat else frozenset())
+        v.check_future_dates(frame, spec, label, log, today)
+        v.check_unique_ids(frame, spec, label, log)
+        if spec.key == "sites":
+            v.check_bands(frame, label, log, config)
+        if has_geom:
+            frame = v.check_geometries(frame, spec, label, log, coords_reported=lonlat)
+        loaded[spec.key] = _Loaded(frame, label, lonlat)
+    return loaded
+
+
+def _lonlat_bounds(loaded: dict[str, _Loaded], dem: readers.DemSource | None
+                   ) -> tuple[float, float, float, float] | None:
+    for key in ("villages", "groups", "points", "sites"):
+        item = loaded.get(key)
+        if item is not None and isinstance(item.frame, gpd.GeoDataFrame):
+            ok = v.usable(item.frame)
+            if ok.any():
+                geo = item.frame.loc[ok].to_crs(readers.WGS84)
+                w, s, e, n = geo.total_bounds
+                if np.all(np.isfinite([w, s, e, n])):
+                    return float(w), float(s), float(e), float(n)
+    if dem is not None:
+        from rasterio.warp import transform_bounds
+
+        return tuple(transform_bounds(dem.crs.to_wkt(), "EPSG:4326", *dem.bounds))
+    return None
+
+
+def _references(loaded: dict[str, _Loaded], log: ProblemLog) -> None:
+    """Check every ID reference between layers whose parent layer was read."""
+    links = [
+        ("groups", "village_id", "villages", "village_id"),
+        ("points", "village_id", "villages", "village_id"),
+        ("points", "group_id", "groups", "group_id"),
+        ("households", "group_id", "groups", "group_id"),
+        ("grid", "village_id", "villages", "village_id"),
+        ("mobile", "village_id", "villages", "village_id"),
+        ("mobile", "site_id", "sites", "site_id"),
+        ("transformers", "village_id", "villages", "village_id"),
+        ("hazards", "village_id", "villages", "village_id"),
+        ("measurements", "point_id", "points", "point_id"),
+    ]
+    for child, col, parent, pcol in links:
+        c, p = loaded.get(child), loaded.get(parent)
+        if c is None or p is None or col not in c.frame or pcol not in p.frame:
+            continue
+        v.check_reference(c.frame, c.label, col, p.frame[pcol], p.label, log)
+
+
+def _village_nodata_share(villages: gpd.GeoDataFrame, grid: WorkingGrid) -> np.ndarray:
+    """Share of each village's grid cells without elevation (NaN for villages with none)."""
+    ok = v.usable(villages)
+    share = np.full(len(villages), np.nan)
+    if not ok.any():
+        return share
+    shapes = [(g, i + 1) for i, g in zip(np.flatnonzero(ok),
+                                          np.asarray(villages.geometry.array)[ok], strict=True)]
+    ids = rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
+                    dtype="int32")
+    nan = ~np.isfinite(grid.elevation)
+    total = np.bincount(ids.ravel(), minlength=len(villages) + 1)[1:]
+    bad = np.bincount(ids[nan], minlength=len(villages) + 1)[1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, bad / np.maximum(total, 1), np.nan)
+    return share
+
+
+def _dem_checks(loaded: dict[str, _Loaded], dem: readers.DemSource, grid: WorkingGrid,
+                log: ProblemLog) -> None:
+    footprint = v.dem_footprint(dem.bounds, dem.crs, grid.crs)
+    vil = loaded.get("villages")
+    if vil is not None:
+        _guarded(log, vil.label, v.check_dem_covers_villages, vil.frame, vil.label, footprint,
+                 _village_nodata_share(vil.frame, grid), dem.label, log)
+    for key, severity, what in (("sites", "error", "site"), ("candidates", "error", "candidate"),
+                                ("measurements", "warning", "measurement")):
+        item = loaded.get(key)
+        if item is None or not isinstance(item.frame, gpd.GeoDataFrame):
+            continue
+        gdf = item.frame
+        ok = v.usable(gdf)
+        lon = np.full(len(gdf), np.nan)
+        lat = np.full(len(gdf), np.nan)
+        if ok.any():
+            geo = np.asarray(gdf.geometry.to_crs(readers.WGS84).array, dtype=object)[ok]
+            lon[ok], lat[ok] = shapely.get_x(geo), shapely.get_y(geo)
+        if item.lonlat:
+            lon = np.where(ok, gdf["lon"].to_numpy(dtype=float), lon)
+            lat = np.where(ok, gdf["lat"].to_numpy(dtype=float), lat)
+        swapped = np.zeros(len(gdf), dtype=bool)
+        if ok.any():
+            swapped[ok] = readers.dem_footprint_lonlat_contains(dem, lat[ok], lon[ok])
+        x = np.full(len(gdf), np.nan)
+        y = np.full(len(gdf), np.nan)
+        g = np.asarray(gdf.geometry.array, dtype=object)
+        x[ok], y[ok] = shapely.get_x(g[ok]), shapely.get_y(g[ok])
+        nearest = grid.sample(x, y, method="nearest")
+        v.check_points_on_dem(gdf, item.label, footprint, nearest, (lon, lat), swapped,
+                              dem.label, log, severity=severity, what=what)
+
+
+def _guarded(log: ProblemLog, label: str, check, *args) -> None:
+    """Run one overlay check; a GEOS failure on odd geometry becomes a problem."""
+    try:
+        check(*args)
+    except shapely.errors.GEOSException as exc:
+        log.add(label, f"a geometry check failed ({exc})",
+                "fix the layer's invalid geometries (QGIS: Vector > Geometry Tools > Check "
+                "Validity) and re-run")
+
+
+def _cross_checks(loaded: dict[str, _Loaded], log: ProblemLog) -> None:
+    vil, grp, pts, hh = (loaded.get(k) for k in ("villages", "groups", "points", "households"))
+    if vil is not None and "village_id" not in vil.frame:
+        vil = None
+    if grp is not None and "group_id" not in grp.frame:
+        grp = None
+    if vil is not None and grp is not None and "village_id" in grp.frame:
+        _guarded(log, grp.label, v.check_groups_in_villages, grp.frame, vil.frame, grp.label,
+                 vil.label, log)
+    if vil is not None and pts is not None and "village_id" in pts.frame:
+        _guarded(log, pts.label, v.check_points_in_villages, pts.frame, vil.frame,
+                 None if grp is None else grp.frame, pts.label, log)
+    if grp is not None and hh is not None and "group_id" in hh.frame:
+        _guarded(log, hh.label, v.check_households_in_groups, hh.frame, grp.frame, hh.label,
+                 log)
+    sites = loaded.get("sites")
+    if sites is not None and isinstance(sites.frame, gpd.GeoDataFrame):
+        v.check_shared_towers(sites.frame, sites.label, log)
+
+
+def _load(data_dir: Path, config: Config, today: dt.date
+          ) -> tuple[Study | None, list[Problem]]:
+    log = ProblemLog()
+    if not data_dir.is_dir():
+        log.add(str(data_dir), "the data folder does not exist",
+                "pass the folder that holds villages/, sites/, terrain/ ...")
+        return None, log.problems
+    dem_path = readers.locate_dem(data_dir, log)
+    dem = readers.read_dem(dem_path, data_dir, log) if dem_path is not None else None
+    loaded = _read_all(data_dir, config, log, today)
+    bounds = _lonlat_bounds(loaded, dem)
+    crs = choose_working_crs(config, bounds) if bounds is not None or \
+        config.model.crs.lower() != "auto" else None
+    grid = None
+    if crs is not None:
+        for item in loaded.values():
+            if isinstance(item.frame, gpd.GeoDataFrame):
+                item.frame = item.frame.to_crs(crs)
+        if dem is not None:
+            elevation, transform = readers.resample_dem(dem, crs, config.model.resolution_m)
+            grid = WorkingGrid(elevation, transform, crs, float(config.model.resolution_m))
+    _references(loaded, log)
+    _cross_checks(loaded, log)
+    if grid is not None and dem is not None:
+        _dem_checks(loaded, dem, grid, log)
+    problems = _dedupe(log.problems)
+    if grid is None or any(p.is_error for p in problems):
+        return None, problems
+    return _assemble(data_dir, config, grid, loaded), problems
+
+
+# ----------------------------------------------------------------------------------------
+# Assembling the Study (only for data without errors)
+
+
+_EMPTY_BY_KIND = {"str": np.nan, "float": np.nan, "int": pd.NA, "bool": pd.NA, "date": pd.NaT,
+                  "azimuths": np.nan}
+
+
+def _complete(frame: pd.DataFrame, spec: Layer) -> pd.DataFrame:
+    """Add absent optional columns (all missing) so that every schema column exists."""
+    for col in spec.columns:
+        if col.name in frame:
+            continue
+        if col.kind == "int":
+            frame[col.name] = pd.array([pd.NA] * len(frame), dtype="Int64")
+        elif col.kind == "bool":
+            frame[col.name] = pd.array([pd.NA] * len(frame), dtype="boolean")
+        elif col.kind == "date":
+            frame[col.name] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        elif col.kind == "float":
+            frame[col.name] = np.nan
+        else:
+            frame[col.name] = pd.Series(np.nan, index=frame.index, dtype="str")
+    return frame
+
+
+def _with_lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Fill absent lon/lat from the geometry (WGS84 degrees)."""
+    if "lon" in gdf and "lat" in gdf and gdf["lon"].notna().all() and gdf["lat"].notna().all():
+        return gdf
+    geo = np.asarray(gdf.geometry.to_crs(readers.WGS84).array, dtype=object)
+    gdf["lon"] = shapely.get_x(geo)
+    gdf["lat"] = shapely.get_y(geo)
+    return gdf
+
+
+def _sites(gdf: gpd.GeoDataFrame, spec: Layer, grid: WorkingGrid) -> gpd.GeoDataFrame:
+    gdf = _with_lonlat(_complete(gdf, spec))
+    tower = gdf["tower_id"].astype(object)
+    gdf["tower_id"] = pd.Series(tower.where(tower.notna(), gdf["site_id"].astype(object))
+                                .to_numpy(dtype=object), index=gdf.index, dtype="str")
+    gdf["status"] = gdf["status"].fillna("on_air")
+    if "azimuths" not in gdf:
+        gdf["azimuths"] = pd.Series([()] * len(gdf), index=gdf.index, dtype=object)
+    g = np.asarray(gdf.geometry.array, dtype=object)
+    gdf["ground_m"] = grid.sample(shapely.get_x(g), shapely.get_y(g))
+    return gdf
+
+
+def _candidates(gdf: gpd.GeoDataFrame, spec: Layer, config: Config) -> gpd.GeoDataFrame:
+    gdf = _with_lonlat(_complete(gdf, spec))
+    gdf["height_m"] = gdf["height_m"].fillna(config.planning.candidate_height_m)
+    gdf["kind"] = gdf["kind"].fillna("new")
+    return gdf
+
+
+def _assemble(data_dir: Path, config: Config, grid: WorkingGrid,
+              loaded: dict[str, _Loaded]) -> Study:
+    from coverage.schema import LAYERS_BY_KEY
+
+    def get(key: str) -> pd.DataFrame | None:
+        item = loaded.get(key)
+        if item is None:
+            return None
+        return _complete(item.frame, LAYERS_BY_KEY[key])
+
+    sites = _sites(loaded["sites"].frame, LAYERS_BY_KEY["sites"], grid)
+    cands = loaded.get("candidates")
+    meas = get("measurements")
+    return Study(
+        data_dir=data_dir, config=config, grid=grid,
+        villages=get("villages"), groups=get("groups"), points=get("points"),
+        households=get("households"), sites=sites,
+        candidates=None if cands is None else _candidates(cands.frame,
+                                                          LAYERS_BY_KEY["candidates"], config),
+        grid_works=get("grid"), mobile_works=get("mobile"), transformers=get("transformers"),
+        hazards=get("hazards"),
+        measurements=None if meas is None else _with_lonlat(meas),
+    )
