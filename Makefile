@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench data clean
+.PHONY: demo test lint bench data assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check coverage tests benchmarks
+	$(BIN)/ruff check coverage tests benchmarks tools
+
+# JavaScript/CSS for --offline-maps, from the npm registry (checked against pinned SHA-256).
+assets: $(STAMP)
+	$(BIN)/python -m coverage.io.assets install
 
 data: $(STAMP)
 	$(BIN)/coverage-planner demo-data --out data
@@ -32,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) maps/*.html maps/*.gpkg maps/*.tif maps/*.kml maps/*.xlsx maps/*.csv maps/*.png
+	rm -rf $(VENV) artifacts maps/assets maps/*.html maps/*.gpkg maps/*.tif maps/*.kml maps/*.xlsx maps/*.csv maps/*.png

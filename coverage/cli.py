@@ -80,11 +80,32 @@ def validate(
         raise typer.Exit(2)
 
 
+OfflineOpt = Annotated[bool, typer.Option(
+    "--offline-maps", help="Serve map scripts from <out>/assets (run `make assets` once).")]
+BasemapOpt = Annotated[str, typer.Option(
+    "--basemap", help="Basemap: osm, tianditu (needs a key) or gaode (GCJ-02 shift applied).")]
+TiandituOpt = Annotated[str | None, typer.Option(
+    "--tianditu-key", envvar="TIANDITU_KEY", help="Tianditu API key for --basemap tianditu.")]
+
+
+def _map_options(offline: bool, basemap: str, key: str | None) -> object:
+    from coverage.errors import ConfigError
+    from coverage.maps import Basemap
+    from coverage.pipeline import MapOptions
+
+    if basemap not in ("osm", "tianditu", "gaode"):
+        raise ConfigError(f"--basemap {basemap!r} is not known. Fix: use osm, tianditu or gaode.")
+    return MapOptions(offline=offline, basemap=Basemap(kind=basemap, key=key))
+
+
 @app.command()
 def run(
     data: DataOpt = Path("data"),
     config: ConfigOpt = Path("coverage.toml"),
     out: OutOpt = Path("maps"),
+    offline_maps: OfflineOpt = False,
+    basemap: BasemapOpt = "osm",
+    tianditu_key: TiandituOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -94,7 +115,8 @@ def run(
         from coverage.pipeline import run_pipeline
 
         cfg = load_config(_config_path(config))
-        summary = run_pipeline(data, cfg, out, quiet=quiet)
+        options = _map_options(offline_maps, basemap, tianditu_key)
+        summary = run_pipeline(data, cfg, out, quiet=quiet, maps=options)
     except Exception as exc:
         _fail(exc, debug)
         return

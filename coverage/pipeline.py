@@ -21,9 +21,10 @@ import numpy as np
 from coverage import __version__
 from coverage.assess import Assessment, assess, frame_to_geo
 from coverage.config import Config
+from coverage.io.assets import asset_files, locate_assets
 from coverage.io.outputs import OutputFolder
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
-from coverage.maps import Provenance, inputs_map, render
+from coverage.maps import Basemap, Provenance, build_pages, inputs_map, render
 from coverage.predict import CoverageResult, predict_coverage
 from coverage.readiness import Readiness, evaluate
 from coverage.report import build_workbook, csv_tables, headline, render_html
@@ -163,8 +164,46 @@ def _gpkg_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+@dataclass(frozen=True)
+class MapOptions:
+    """How the interactive maps are built.
+
+    Parameters
+    ----------
+    offline : bool
+        Serve every script and style sheet from ``<out>/assets/`` (installed with
+        ``make assets``) instead of a CDN.
+    basemap : Basemap or None
+        Basemap choice (OpenStreetMap when None).
+    """
+
+    offline: bool = False
+    basemap: Basemap | None = None
+
+
+def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
+               options: MapOptions) -> list[str]:
+    """The interactive maps, index page and overview picture (and offline assets)."""
+    a, r = results.assessment, results.readiness
+    assert a is not None and r is not None
+    pages = build_pages(results.study, results.coverage, a, r, prov,
+                        offline_assets="assets" if options.offline else None,
+                        basemap=options.basemap)
+    for name, content in pages.items():
+        if isinstance(content, bytes):
+            with open(staged.path(name), "wb") as handle:
+                handle.write(content)
+        else:
+            staged.write_text(name, content)
+    if options.offline:
+        for rel, data in asset_files().items():
+            with open(staged.path(f"assets/{rel}"), "wb") as handle:
+                handle.write(data)
+    return sorted(pages)
+
+
 def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False,
-                 until: str = "readiness") -> list[str]:
+                 until: str = "readiness", maps: MapOptions | None = None) -> list[str]:
     """Run every step on ``data_dir`` and write the outputs into ``out_dir``.
 
     Parameters
@@ -191,6 +230,9 @@ def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = Fa
         With every problem of the inputs; nothing is written then.
     """
     out_dir = Path(out_dir)
+    maps = maps or MapOptions()
+    if maps.offline:
+        locate_assets()  # fail before any work when the offline assets are missing
     steps = Steps(quiet)
     with steps.step("load and validate inputs"):
         study = load_study(Path(data_dir), config)
@@ -207,10 +249,12 @@ def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = Fa
     summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
                    f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
     with steps.step("write outputs"), OutputFolder(out_dir) as staged:
-        staged.write_text("inputs.html", render(inputs_map(study, prov)))
         write_coverage_rasters(staged, results, prov)
         if results.assessment is not None and results.readiness is not None:
             write_reports(staged, results, prov)
+            write_maps(staged, results, prov, maps)
+        else:
+            staged.write_text("inputs.html", render(inputs_map(study, prov)))
     if results.assessment is not None:
         for row in results.assessment.county.itertuples():
             summary.append(f"{row.operator:>4}: groups covered {row.groups_covered}/"

@@ -1,0 +1,131 @@
+"""A content-addressed on-disk cache of numpy arrays (one ``.npz`` file per entry).
+
+An entry is named by its key (a SHA-256 hex digest the caller derives from everything the
+cached result depends on). Each file also stores its key and a SHA-256 checksum of its
+arrays, and is written atomically; on reading, a file that cannot be parsed, lacks the
+checksum, fails it, or holds another key is reported (``"corrupt"`` or ``"stale"``) and
+never used, so the caller recomputes and overwrites it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from coverage.io.atomic import atomic_path
+
+_KEY = "__cache_key__"
+_SUM = "__cache_checksum__"
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+Status = Literal["hit", "missing", "corrupt", "stale"]
+
+
+@dataclass(frozen=True)
+class CacheLookup:
+    """Result of :func:`read_entry`.
+
+    Attributes
+    ----------
+    status : {"hit", "missing", "corrupt", "stale"}
+        ``hit``: ``arrays`` is valid; otherwise ``arrays`` is None.
+    arrays : dict of str to ndarray or None
+        The stored arrays (without the bookkeeping entries).
+    """
+
+    status: Status
+    arrays: dict[str, np.ndarray] | None = None
+
+
+def make_key(parts: Mapping[str, Any]) -> str:
+    """SHA-256 hex digest of the canonical JSON of ``parts`` (sorted keys, no whitespace)."""
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      default=str)
+    return hashlib.sha256(blob.encode("ascii")).hexdigest()
+
+
+def array_digest(array: np.ndarray) -> str:
+    """SHA-256 hex digest of an array's dtype, shape and bytes (C order)."""
+    arr = np.ascontiguousarray(array)
+    h = hashlib.sha256()
+    h.update(f"{arr.dtype.str}{arr.shape}".encode("ascii"))
+    h.update(memoryview(arr).cast("B"))
+    return h.hexdigest()
+
+
+def checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 over the sorted names, dtypes, shapes and bytes of ``arrays``."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        h.update(name.encode("utf-8"))
+        h.update(array_digest(np.asarray(arrays[name])).encode("ascii"))
+    return h.hexdigest()
+
+
+def entry_path(cache_dir: str | Path, key: str) -> Path:
+    """File of the entry ``key`` in ``cache_dir``."""
+    if not _HEX64.match(key):
+        raise ValueError(f"cache key must be a 64-digit lower-case hex SHA-256, got {key!r}")
+    return Path(cache_dir) / f"{key}.npz"
+
+
+def write_entry(cache_dir: str | Path, key: str, arrays: Mapping[str, np.ndarray]) -> Path:
+    """Store ``arrays`` under ``key`` atomically (replacing any previous file).
+
+    Parameters
+    ----------
+    cache_dir : str or Path
+        Cache folder (created when missing).
+    key : str
+        SHA-256 hex digest naming the entry, see :func:`make_key`.
+    arrays : mapping of str to ndarray
+        Numeric arrays to store (no object arrays).
+
+    Returns
+    -------
+    Path
+        The entry's file.
+    """
+    path = entry_path(cache_dir, key)
+    payload = {name: np.asarray(value) for name, value in arrays.items()}
+    if _KEY in payload or _SUM in payload:
+        raise ValueError(f"array names {_KEY!r} and {_SUM!r} are reserved")
+    total = checksum(payload)
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        np.savez(fh, **payload, **{_KEY: np.array(key), _SUM: np.array(total)})
+    return path
+
+
+def read_entry(cache_dir: str | Path, key: str) -> CacheLookup:
+    """Load the entry ``key``, verified.
+
+    Returns
+    -------
+    CacheLookup
+        ``hit`` with the arrays; ``missing`` (no file); ``corrupt`` (unreadable, truncated,
+        missing bookkeeping or checksum mismatch); ``stale`` (the file holds another key).
+    """
+    path = entry_path(cache_dir, key)
+    if not path.is_file():
+        return CacheLookup("missing")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            data = {name: npz[name] for name in npz.files}
+    except Exception:  # any unreadable file is a cache miss, never an error
+        return CacheLookup("corrupt")
+    stored_key = data.pop(_KEY, None)
+    stored_sum = data.pop(_SUM, None)
+    if stored_key is None or stored_sum is None:
+        return CacheLookup("corrupt")
+    if str(stored_key) != key:
+        return CacheLookup("stale")
+    if str(stored_sum) != checksum(data):
+        return CacheLookup("corrupt")
+    return CacheLookup("hit", data)

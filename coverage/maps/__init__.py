@@ -1,0 +1,154 @@
+"""Interactive maps (folium/Leaflet), built from result objects only.
+
+Public API
+----------
+``mobile_map``, ``grid_map``, ``readiness_map``, ``inputs_map`` build ``folium.Map``
+objects; :func:`render` gives their standalone HTML (same inputs → same bytes);
+:func:`index_page` is the landing page linking the maps and the report.
+
+Only this package imports folium. Every user string is HTML-escaped where it enters a
+popup or tooltip (see :mod:`coverage.maps.layers`); element ids are deterministic.
+With ``offline_assets="assets"`` a map loads Leaflet and its plugins from
+``assets/`` beside the HTML (see :mod:`coverage.io.assets`) instead of the CDN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import folium
+import geopandas as gpd
+
+from coverage.io.assets import asset_links
+from coverage.maps.basemaps import BASEMAP_KINDS, Basemap
+from coverage.maps.core import MapFrame, MapSpec, Provenance, esc, popup_table
+from coverage.maps.index import index_page
+from coverage.maps.render import build_map, deterministic_ids, render
+from coverage.maps.specs import grid_spec, inputs_spec, mobile_spec, readiness_spec
+
+if TYPE_CHECKING:
+    from coverage.assess import Assessment, SignalGrids
+    from coverage.readiness import Readiness
+    from coverage.study import Study
+
+MAX_RASTER_PX = 1500
+"""Longest side of an RSRP overlay (pixels); keeps each map small and quick to open."""
+SIMPLIFY_M = 20.0
+"""Polygon simplification tolerance (working-CRS metres)."""
+
+
+def map_frame(basemap: Basemap | None = None, simplify_m: float = SIMPLIFY_M) -> MapFrame:
+    """The coordinate frame for maps on ``basemap`` (GCJ-02 for AutoNavi, else WGS84)."""
+    return MapFrame(datum=(basemap or Basemap()).datum, simplify_m=simplify_m)
+
+
+def _finish(spec: MapSpec, provenance: Provenance, basemap: Basemap | None,
+            offline_assets: str | None) -> folium.Map:
+    return build_map(spec, provenance, basemap, asset_links(offline_assets, spec.language))
+
+
+def mobile_map(study: Study, signal: SignalGrids | None, assessment: Assessment,
+               provenance: Provenance,
+               plan: gpd.GeoDataFrame | None = None, backhaul: gpd.GeoDataFrame | None = None,
+               offline_assets: str | None = None, basemap: Basemap | None = None,
+               max_px: int = MAX_RASTER_PX) -> folium.Map:
+    """The mobile-work map (``maps/mobile.html``).
+
+    Parameters
+    ----------
+    study : Study
+    signal : SignalGrids or None
+        Best-server RSRP per operator (dBm); None leaves out the coverage overlays.
+    assessment : Assessment
+    provenance : Provenance
+    plan : GeoDataFrame, optional
+        Chosen sites (Point), e.g. ``plan_layers(plan, study)["chosen_sites"]``: an id
+        (``site_id``, ``tower_id`` or ``candidate_id``), ``operators`` (";"-joined or a
+        sequence, claiming operator first) or ``operator``, ``cost_wan``; optional kind or
+        source, bands, height_m, households_new, backhaul status and finding.
+    backhaul : GeoDataFrame, optional
+        Backhaul links (LineString), e.g. ``plan_layers(plan, study)["backhaul_links"]``:
+        ``from_id``/``to_id`` (or from/to), ``kind`` (fiber/microwave; else taken from
+        ``new``), ``length_km``, ``clearance_ratio``.
+    offline_assets : str, optional
+        Folder (relative to the HTML) holding the scripts; None uses the CDN.
+    basemap : Basemap, optional
+        OpenStreetMap by default.
+    max_px : int
+        Longest side of each RSRP overlay in pixels.
+
+    Returns
+    -------
+    folium.Map
+    """
+    frame = map_frame(basemap)
+    with deterministic_ids():
+        spec = mobile_spec(study, signal, assessment, frame, plan, backhaul, max_px)
+        return _finish(spec, provenance, basemap, offline_assets)
+
+
+def grid_map(study: Study, provenance: Provenance, offline_assets: str | None = None,
+             basemap: Basemap | None = None) -> folium.Map:
+    """The grid (power) work map (``maps/grid.html``): works, transformers, hazards."""
+    frame = map_frame(basemap)
+    with deterministic_ids():
+        return _finish(grid_spec(study, frame), provenance, basemap, offline_assets)
+
+
+def readiness_map(study: Study, readiness: Readiness, provenance: Provenance,
+                  offline_assets: str | None = None, basemap: Basemap | None = None
+                  ) -> folium.Map:
+    """The readiness map (``maps/readiness.html``): verdicts, findings, village search."""
+    frame = map_frame(basemap)
+    with deterministic_ids():
+        return _finish(readiness_spec(study, readiness, frame), provenance, basemap,
+                       offline_assets)
+
+
+def inputs_map(study: Study, provenance: Provenance, offline_assets: str | None = None,
+               basemap: Basemap | None = None) -> folium.Map:
+    """The first map of a run: every input layer, to check the data by eye."""
+    frame = map_frame(basemap)
+    with deterministic_ids():
+        return _finish(inputs_spec(study, frame), provenance, basemap, offline_assets)
+
+
+def build_pages(study: Study, signal: SignalGrids | None, assessment: Assessment,
+                readiness: Readiness,
+                provenance: Provenance, plan: gpd.GeoDataFrame | None = None,
+                backhaul: gpd.GeoDataFrame | None = None, offline_assets: str | None = None,
+                basemap: Basemap | None = None, links: Mapping[str, str] | None = None,
+                ) -> dict[str, str | bytes]:
+    """Every map page of a run, as file name → content (nothing is written here).
+
+    Returns
+    -------
+    dict
+        ``inputs.html``, ``mobile.html``, ``grid.html``, ``readiness.html``,
+        ``index.html`` (str, UTF-8 HTML) and ``overview.png`` (bytes). With
+        ``offline_assets="assets"`` the caller also copies the assets into
+        ``assets/`` beside them (:func:`coverage.io.assets.asset_files`).
+    """
+    from coverage.overview import overview_png
+    from coverage.report import headline
+
+    pages: dict[str, str | bytes] = {
+        "inputs.html": render(inputs_map(study, provenance, offline_assets, basemap)),
+        "mobile.html": render(mobile_map(study, signal, assessment, provenance, plan, backhaul,
+                                         offline_assets, basemap)),
+        "grid.html": render(grid_map(study, provenance, offline_assets, basemap)),
+        "readiness.html": render(readiness_map(study, readiness, provenance, offline_assets,
+                                               basemap)),
+    }
+    png = overview_png(study, signal, assessment, readiness)
+    pages["overview.png"] = png
+    pages["index.html"] = index_page(study.config,
+                                     headline(study, assessment, readiness),
+                                     provenance, links, png)
+    return pages
+
+
+__all__ = ["BASEMAP_KINDS", "MAX_RASTER_PX", "Basemap", "MapFrame", "MapSpec", "Provenance",
+           "build_pages", "esc", "grid_map", "index_page", "inputs_map", "map_frame",
+           "mobile_map", "popup_table", "readiness_map", "render"]

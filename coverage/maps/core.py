@@ -1,0 +1,247 @@
+"""What every map is made of, as plain data: layers of features, legends, provenance.
+
+Nothing here imports folium. Layer builders (:mod:`coverage.maps.layers`) return
+:class:`MapSpec` objects whose features carry their style, an escaped popup and an
+escaped tooltip; :mod:`coverage.maps.render` turns a spec into a folium map. Tests can
+therefore check a layer's features, colours and escaping without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import mapping
+
+from coverage.maps.gcj02 import shift_coords
+
+WGS84 = "EPSG:4326"
+DATUMS = ("wgs84", "gcj02")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What every output records: version, config hash, working CRS, data folder, date."""
+
+    version: str
+    config_hash: str
+    crs: str
+    data: str
+    generated: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Key/value form for file metadata."""
+        return {"version": self.version, "config_hash": self.config_hash, "crs": self.crs,
+                "data": self.data, "generated": self.generated}
+
+
+def esc(value: object) -> str:
+    """HTML-escape any value for a popup or tooltip (None and NaN become an empty string)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, np.floating) and np.isnan(value):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def popup_table(rows: Mapping[str, object], title: object | None = None) -> str:
+    """A small two-column HTML table; the title, labels and values are escaped."""
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows.items())
+    head = f"<div class='cov-title'>{esc(title)}</div>" if title is not None else ""
+    return f"{head}<table class='cov-table'>{cells}</table>"
+
+
+def grid_table(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
+    """An HTML table with a header row; every cell is escaped."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
+                   for row in rows)
+    return f"<table class='cov-grid'><tr>{head}</tr>{body}</table>"
+
+
+def js_json(value: object) -> str:
+    """JSON safe to embed in a ``<script>`` element.
+
+    Inside a script element only ``</`` (which could close it) and ``<!--`` (which
+    changes how the browser looks for the end) matter; both are written with JSON
+    escapes, as are U+2028/U+2029. Everything else stays readable and compact.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def color(value: str) -> str:
+    """Check a colour is ``#rrggbb`` (it goes unescaped into SVG and styles)."""
+    if not _COLOR.match(value):
+        raise ValueError(f"not a #rrggbb colour: {value!r}")
+    return value.lower()
+
+
+def fmt(value: object, digits: int = 1, unit: str = "") -> str:
+    """A number for a popup ('' for missing), with ``digits`` decimals and a unit."""
+    if value is None:
+        return ""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return ""
+    return f"{number:.{digits}f}{unit}"
+
+
+def pct(value: object) -> str:
+    """A 0–1 share as a percentage ('' for missing)."""
+    return fmt(None if value is None else float(value) * 100.0, 0, " %")  # type: ignore
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+@dataclass(frozen=True)
+class MapFrame:
+    """How working-CRS geometries become map coordinates.
+
+    Parameters
+    ----------
+    datum : str
+        ``wgs84`` (OpenStreetMap, Tianditu) or ``gcj02`` (AutoNavi/Gaode: every
+        coordinate is shifted with :func:`coverage.maps.gcj02.wgs84_to_gcj02`).
+    simplify_m : float
+        Douglas-Peucker tolerance for polygons and lines, in working-CRS metres.
+    decimals : int
+        Decimal places kept in longitude/latitude (6 ≈ 0.1 m).
+    """
+
+    datum: str = "wgs84"
+    simplify_m: float = 20.0
+    decimals: int = 6
+
+    def __post_init__(self) -> None:
+        if self.datum not in DATUMS:
+            raise ValueError(f"datum must be one of {DATUMS}, not {self.datum!r}")
+
+    def lonlat(self, geoms: gpd.GeoSeries, simplify: bool = True) -> list[object]:
+        """Geometries (any CRS) as shapely geometries in map longitude/latitude."""
+        series = geoms
+        if simplify and self.simplify_m > 0 and series.crs is not None and \
+                series.crs.is_projected:
+            series = series.simplify(self.simplify_m, preserve_topology=True)
+        if series.crs is not None and not series.crs.equals(WGS84):
+            series = series.to_crs(WGS84)
+        arr = np.asarray(series.to_numpy(), dtype=object)
+        if self.datum == "gcj02":
+            arr = shapely.transform(arr, shift_coords)
+        digits = self.decimals
+        arr = shapely.transform(arr, lambda c: np.round(c, digits))
+        return list(arr)
+
+
+@dataclass
+class VectorLayer:
+    """One switchable vector layer: GeoJSON features with style, popup and tooltip.
+
+    Each feature's ``properties`` holds ``id`` (the record's id), ``style`` (Leaflet
+    path options), ``marker`` (points: circle, square, diamond, triangle, star or ring),
+    ``popup`` and ``tooltip`` (HTML with every user string escaped).
+    """
+
+    key: str
+    name: str
+    features: list[dict] = field(default_factory=list)
+    show: bool = True
+
+    def add(self, geometry: object, fid: object, style: Mapping[str, object],
+            popup: str = "", tooltip: str = "", marker: str | None = None,
+            **extra: object) -> None:
+        """Append one feature (geometry in map lon/lat)."""
+        if geometry is None or shapely.is_empty(geometry):
+            return
+        props: dict[str, object] = {"id": str(fid), "style": dict(style)}
+        if marker is not None:
+            props["marker"] = marker
+        if popup:
+            props["popup"] = popup
+        if tooltip:
+            props["tooltip"] = tooltip
+        props.update(extra)
+        self.features.append({"type": "Feature", "geometry": mapping(geometry),
+                              "properties": props})
+
+    def by_id(self) -> dict[str, dict]:
+        """Feature properties by id (for tests and look-ups)."""
+        return {f["properties"]["id"]: f["properties"] for f in self.features}
+
+    def geojson(self) -> dict:
+        """The layer as a GeoJSON FeatureCollection."""
+        return {"type": "FeatureCollection", "features": self.features}
+
+
+@dataclass
+class ImageLayer:
+    """One switchable raster overlay: a PNG over a lon/lat box (south, west, north, east)."""
+
+    key: str
+    name: str
+    png: bytes
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    show: bool = False
+    opacity: float = 0.65
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    """One swatch of a legend: a fill, a point marker shape or a line."""
+
+    label: str
+    color: str
+    shape: str = "fill"   # fill, circle, square, diamond, triangle, star, ring, line
+    outline: str | None = None
+    dash: bool = False
+
+
+@dataclass(frozen=True)
+class LegendSection:
+    """A titled block of the legend, shown while any of ``layer_keys`` is on the map."""
+
+    title: str
+    items: tuple[LegendItem, ...]
+    layer_keys: tuple[str, ...]
+
+
+@dataclass
+class MapSpec:
+    """Everything one map page shows, before it becomes folium objects."""
+
+    title: str
+    language: str
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    layers: list[VectorLayer | ImageLayer] = field(default_factory=list)
+    legend: list[LegendSection] = field(default_factory=list)
+    search: list[dict] | None = None
+    datum: str = "wgs84"
+
+    def layer(self, key: str) -> VectorLayer | ImageLayer:
+        """The layer with ``key`` (KeyError when absent)."""
+        for layer in self.layers:
+            if layer.key == key:
+                return layer
+        raise KeyError(key)
+
+    def layer_keys(self) -> list[str]:
+        """Layer keys in drawing order."""
+        return [layer.key for layer in self.layers]
+
+
+__all__ = ["DATUMS", "WGS84", "ImageLayer", "LegendItem", "LegendSection", "MapFrame",
+           "MapSpec", "Provenance", "VectorLayer", "color", "esc", "fmt", "grid_table",
+           "js_json", "pct", "popup_table"]

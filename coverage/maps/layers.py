@@ -1,0 +1,699 @@
+"""Map layers as data: every layer a planner toggles, with colours, popups and legends.
+
+Each builder takes result objects (Study, Assessment, Readiness, SignalGrids, a plan)
+and a :class:`~coverage.maps.core.MapFrame`, and returns :class:`VectorLayer` /
+:class:`ImageLayer` objects plus the legend sections that explain their colours.
+Every user string is escaped where it is put into a popup or a tooltip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Point, Polygon
+
+from coverage.maps.core import (
+    ImageLayer,
+    LegendItem,
+    LegendSection,
+    MapFrame,
+    VectorLayer,
+    color,
+    esc,
+    fmt,
+    grid_table,
+    pct,
+    popup_table,
+)
+from coverage.maps.labels import operator_name
+from coverage.maps.raster import RSRP_COLORS, rsrp_class_labels, rsrp_overlay
+
+if TYPE_CHECKING:
+    from coverage.assess import Assessment, SignalGrids
+    from coverage.config import Config
+    from coverage.readiness import Readiness
+    from coverage.study import Study
+
+STATUS_COLORS = {"covered": "#1a9850", "partial": "#fdae61", "uncovered": "#d73027"}
+POINT_COLORS = {True: "#1a9850", False: "#d73027"}
+POINT_KIND_COLORS = {"committee": "#6a1b9a", "school": "#f9a825", "clinic": "#00897b",
+                     "settlement": "#5d4037"}
+WORK_COLORS = {"planned": "#9e9e9e", "in_progress": "#ff9800", "done": "#2e7d32"}
+WORK_STATUSES = ("planned", "in_progress", "done")
+VERDICT_COLORS = {"READY": "#2e7d32", "READY_AFTER_WORKS": "#f9a825", "NOT_READY": "#c62828"}
+VERDICTS = ("NOT_READY", "READY_AFTER_WORKS", "READY")
+HAZARD_COLORS = {"open": "#c62828", "fixed": "#757575"}
+KVA_COLORS = ("#c62828", "#f9a825", "#2e7d32")
+"""Transformer classes: < 75 % of the target, 75–100 %, ≥ target kVA per household."""
+BACKHAUL_COLORS = {"fiber": "#ef6c00", "microwave": "#6a1b9a", "other": "#616161"}
+SHARED_TOWER_COLOR = "#000000"
+WEDGE_RADIUS_M = 350.0
+"""Drawn length of a sector wedge (m); a symbol, not a coverage radius."""
+
+Lab = Mapping[str, str]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _text(value: object) -> str:
+    """A display string for any cell ('' for missing)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return "" if pd.isna(value) else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is pd.NaT:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_text(v) for v in value)
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _get(row: Mapping[str, object], *names: str) -> object:
+    """The first present, non-missing value among columns ``names`` (None when none)."""
+    for name in names:
+        if name in row:
+            value = row[name]
+            if _text(value) != "":
+                return value
+    return None
+
+
+def _status_label(lab: Lab, status: object) -> str:
+    text = _text(status)
+    return lab.get(text, text)
+
+
+def village_names(study: Study) -> dict[str, str]:
+    """village_id → village name."""
+    vill = study.villages
+    return dict(zip(vill["village_id"].astype(str), vill["name"].map(_text), strict=True))
+
+
+def village_anchors(study: Study) -> dict[str, Point]:
+    """village_id → a point inside the village (working CRS)."""
+    vill = study.villages
+    reps = vill.geometry.representative_point()
+    return dict(zip(vill["village_id"].astype(str), reps, strict=True))
+
+
+def locate(study: Study, table: pd.DataFrame, ring: int = 0) -> gpd.GeoSeries:
+    """Working-CRS points for table rows: their own geometry, else near their village.
+
+    Rows without geometry are placed on a small spiral (120 m steps) around their
+    village's representative point, in id order, so that several items of one village
+    stay apart and clickable; ``ring`` turns the spiral so that different kinds of item
+    do not sit on top of each other. Rows with neither get an empty geometry.
+    """
+    crs = study.villages.crs
+    own = None
+    if isinstance(table, gpd.GeoDataFrame) and table.geometry.name in table:
+        own = table.geometry
+        if table.crs is not None and crs is not None and not table.crs.equals(crs):
+            own = own.to_crs(crs)
+    anchors = village_anchors(study)
+    counters: dict[str, int] = {}
+    out = []
+    for i, (_, row) in enumerate(table.iterrows()):
+        geom = None if own is None else own.iloc[i]
+        if geom is not None and not shapely.is_empty(geom):
+            out.append(geom if geom.geom_type == "Point" else geom.representative_point())
+            continue
+        vid = _text(row.get("village_id"))
+        anchor = anchors.get(vid)
+        if anchor is None:
+            out.append(Point())
+            continue
+        k = counters.get(vid, 0) + 1
+        counters[vid] = k
+        angle = math.radians(137.508 * k + 40.0 * ring)
+        radius = 120.0 * math.sqrt(k + 0.5 * ring)
+        out.append(Point(anchor.x + radius * math.sin(angle), anchor.y + radius * math.cos(angle)))
+    return gpd.GeoSeries(out, index=table.index, crs=crs)
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    cols = [c for c in table.columns if c != "geometry"]
+    return [dict(zip(cols, row, strict=True)) for row in table[cols].itertuples(index=False)]
+
+
+def _lonlat_points(frame: MapFrame, geoms: gpd.GeoSeries) -> list[object]:
+    return frame.lonlat(geoms, simplify=False)
+
+
+# --------------------------------------------------------------------------- polygons
+
+
+VILLAGE_LINE = "#333333"
+
+
+def villages_legend(lab: Lab, key: str = "villages") -> LegendSection:
+    """The legend entry of the village boundaries."""
+    return LegendSection(lab["villages"], (LegendItem(lab["village"], VILLAGE_LINE, "line"),),
+                         (key,))
+
+
+def villages_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = True,
+                   key: str = "villages") -> VectorLayer:
+    """Administrative village boundaries (outline only) with name and town."""
+    vill = study.villages
+    layer = VectorLayer(key, lab["villages"], show=show)
+    style = {"color": VILLAGE_LINE, "weight": 1.2, "fill": False, "opacity": 0.9}
+    households = vill["households"] if "households" in vill else pd.Series(None, vill.index)
+    for geom, vid, name, town, hh in zip(frame.lonlat(vill.geometry), vill["village_id"],
+                                         vill["name"], vill["town"], households, strict=True):
+        rows = {lab["town"]: _text(town), "village_id": _text(vid)}
+        if _text(hh):
+            rows[lab["households"]] = _text(hh)
+        layer.add(geom, vid, style, popup=popup_table(rows, title=_text(name)),
+                  tooltip=f"{esc(_text(name))} · {esc(_text(town))}")
+    return layer
+
+
+def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab,
+                 config: Config, show: bool = True) -> tuple[VectorLayer, LegendSection]:
+    """Village groups coloured covered / partial / uncovered (any operator), with shares."""
+    groups = study.groups
+    table = assessment.groups.set_index("group_id")
+    ops = [op for op in assessment.operators]
+    names = village_names(study)
+    layer = VectorLayer("groups", lab["groups"], show=show)
+    geoms = frame.lonlat(groups.geometry)
+    for geom, gid in zip(geoms, groups["group_id"].astype(str), strict=True):
+        if gid not in table.index:
+            continue
+        row = table.loc[gid]
+        status = _text(row.get("status_ANY")) or "uncovered"
+        fill = STATUS_COLORS.get(status, "#9e9e9e")
+        rows = {
+            lab["village"]: names.get(_text(row["village_id"]), _text(row["village_id"])),
+            lab["households"]: _text(row["households"]),
+            lab["status"]: _status_label(lab, status),
+            lab["required"]: lab["yes"] if bool(row.get("required", True)) else lab["no"],
+        }
+        per_op = grid_table(
+            [lab["operator"], lab["share"], lab["median"], lab["p10"], lab["status"]],
+            [[operator_name(config, op), pct(row.get(f"share_{op}")),
+              fmt(row.get(f"median_{op}"), 1) or lab["no_signal"],
+              fmt(row.get(f"p10_{op}"), 1) or lab["no_signal"],
+              _status_label(lab, row.get(f"status_{op}"))] for op in ops])
+        popup = popup_table(rows, title=_text(row["name"])) + per_op
+        tooltip = (f"{esc(_text(row['name']))} · {esc(rows[lab['village']])}: "
+                   f"{esc(_status_label(lab, status))} ({esc(pct(row.get('share_ANY')))})")
+        layer.add(geom, gid, {"color": "#555555", "weight": 0.6, "fillColor": fill,
+                              "fillOpacity": 0.35}, popup=popup, tooltip=tooltip,
+                  status=status)
+    legend = LegendSection(lab["groups"], tuple(
+        LegendItem(lab[s], STATUS_COLORS[s]) for s in ("covered", "partial", "uncovered")),
+        ("groups",))
+    return layer, legend
+
+
+# --------------------------------------------------------------------------- points
+
+
+def points_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab, config: Config,
+                 show: bool = False) -> tuple[VectorLayer, LegendSection]:
+    """Test points coloured by whether any operator covers them; RSRP per operator."""
+    pts = study.points
+    table = assessment.points.set_index("point_id")
+    ops = list(assessment.operators)
+    names = village_names(study)
+    layer = VectorLayer("points", lab["points"], show=show)
+    for geom, pid in zip(_lonlat_points(frame, pts.geometry), pts["point_id"].astype(str),
+                         strict=True):
+        if pid not in table.index:
+            continue
+        row = table.loc[pid]
+        covered = bool(row.get("covered_ANY", False))
+        kind = _text(row.get("kind"))
+        name = _text(row.get("name")) or pid
+        rows = {lab["kind"]: lab.get(kind, kind),
+                lab["village"]: names.get(_text(row.get("village_id")), ""),
+                lab["group"]: _text(row.get("group_id")),
+                lab["status"]: lab["point_covered"] if covered else lab["point_uncovered"]}
+        per_op = grid_table([lab["operator"], lab["rsrp"], lab["status"]], [
+            [operator_name(config, op), fmt(row.get(f"rsrp_{op}"), 1) or lab["no_signal"],
+             lab["point_covered"] if bool(row.get(f"covered_{op}", False))
+             else lab["point_uncovered"]] for op in ops])
+        style = {"radius": 5, "color": POINT_KIND_COLORS.get(kind, "#000000"), "weight": 2,
+                 "fillColor": POINT_COLORS[covered], "fillOpacity": 0.95}
+        layer.add(geom, pid, style, marker="circle", popup=popup_table(rows, title=name) + per_op,
+                  tooltip=f"{esc(lab.get(kind, kind))}: {esc(name)}", covered=covered)
+    legend = LegendSection(lab["points"], (
+        LegendItem(lab["point_covered"], POINT_COLORS[True], "circle"),
+        LegendItem(lab["point_uncovered"], POINT_COLORS[False], "circle"),
+        *(LegendItem(lab[k], "#ffffff", "ring", outline=c) for k, c in
+          POINT_KIND_COLORS.items())), ("points",))
+    return layer, legend
+
+
+def _wedge(x: float, y: float, azimuth_deg: float, beamwidth_deg: float, radius_m: float
+           ) -> Polygon:
+    """A sector wedge (working-CRS metres), azimuth clockwise from north."""
+    angles = np.radians(np.linspace(azimuth_deg - beamwidth_deg / 2,
+                                    azimuth_deg + beamwidth_deg / 2, 9))
+    ring = [(x, y), *zip(x + radius_m * np.sin(angles), y + radius_m * np.cos(angles),
+                         strict=True), (x, y)]
+    return Polygon(ring)
+
+
+def _azimuths(rec: Mapping[str, object]) -> tuple[float, ...]:
+    """A site's sector azimuths (degrees); empty for omni or when not given."""
+    value = rec.get("azimuths")
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(float(a) for a in value)
+    return ()
+
+
+def shared_towers(sites: pd.DataFrame) -> dict[str, list[str]]:
+    """tower_id → sorted operators, for towers with more than one operator."""
+    if sites.empty or "tower_id" not in sites:
+        return {}
+    ops = sites.groupby(sites["tower_id"].astype(str))["operator"].agg(
+        lambda s: sorted(set(map(str, s))))
+    return {t: o for t, o in ops.items() if len(o) > 1}
+
+
+def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: bool = True
+                 ) -> tuple[list[VectorLayer], list[LegendSection]]:
+    """Existing sites per operator (operator colour) with sector wedges; shared towers ringed.
+
+    Planned or building sites are drawn with a dashed outline and a lighter fill.
+    """
+    sites = study.sites
+    shared = shared_towers(sites)
+    layers: list[VectorLayer] = []
+    items: list[LegendItem] = []
+    keys: list[str] = []
+    crs = sites.crs
+    for op, profile in config.operators.items():
+        sub = sites[sites["operator"] == op]
+        key = f"sites_{op}"
+        name = operator_name(config, op)
+        layer = VectorLayer(key, f"{lab['sites']} · {name}", show=show)
+        col = color(profile.color)
+        items.append(LegendItem(name, col, "circle"))
+        keys.append(key)
+        if sub.empty:
+            layers.append(layer)
+            continue
+        recs = _records(sub)
+        wedges, wedge_ids, wedge_styles = [], [], []
+        for rec, geom in zip(recs, sub.geometry, strict=True):
+            pending = _text(rec.get("status")) in ("planned", "building")
+            try:
+                beam = config.band(op, _text(rec.get("band"))).h_beamwidth_deg
+            except KeyError:
+                beam = 65.0
+            for az in _azimuths(rec):
+                wedges.append(_wedge(geom.x, geom.y, float(az), beam, WEDGE_RADIUS_M))
+                wedge_ids.append(f"{rec['site_id']}@{float(az):g}")
+                wedge_styles.append({"color": col, "weight": 1, "fillColor": col,
+                                     "fillOpacity": 0.12 if pending else 0.3,
+                                     **({"dashArray": "4 3"} if pending else {})})
+        if wedges:
+            for geom, wid, style in zip(frame.lonlat(gpd.GeoSeries(wedges, crs=crs),
+                                                     simplify=False),
+                                        wedge_ids, wedge_styles, strict=True):
+                layer.add(geom, wid, style, wedge=True)
+        for rec, geom in zip(recs, _lonlat_points(frame, sub.geometry), strict=True):
+            tower = _text(rec.get("tower_id")) or _text(rec["site_id"])
+            tenants = shared.get(tower)
+            status = _text(rec.get("status")) or "on_air"
+            pending = status in ("planned", "building")
+            az = _azimuths(rec)
+            rows = {lab["operator"]: name, lab["band"]: _text(rec.get("band")),
+                    lab["height"]: fmt(rec.get("height_m"), 0),
+                    lab["azimuths"]: "; ".join(f"{float(a):g}" for a in az) or lab["omni"],
+                    lab["tower"]: tower, lab["status"]: _status_label(lab, status),
+                    lab["backhaul_kind"]: _status_label(lab, rec.get("backhaul"))}
+            if tenants:
+                rows[lab["tenants"]] = ", ".join(operator_name(config, t) for t in tenants)
+            if _text(rec.get("on_air_date")):
+                rows[lab["due"] if pending else lab["on_air"]] = _text(rec.get("on_air_date"))
+            style = {"radius": 6 if tenants else 5,
+                     "color": SHARED_TOWER_COLOR if tenants else col,
+                     "weight": 2 if tenants else 1, "fillColor": col,
+                     "fillOpacity": 0.4 if pending else 0.95,
+                     **({"dashArray": "3 2"} if pending else {})}
+            tip = f"{esc(name)} {esc(_text(rec['site_id']))}"
+            if tenants:
+                tip += f" ({esc(lab['shared'])})"
+            layer.add(geom, rec["site_id"], style, marker="circle",
+                      popup=popup_table(rows, title=_text(rec["site_id"])), tooltip=tip,
+                      shared=bool(tenants), pending=pending)
+        layers.append(layer)
+    legend = [LegendSection(lab["sites"], (
+        *items,
+        LegendItem(lab["shared"], "#ffffff", "ring", outline=SHARED_TOWER_COLOR),
+        LegendItem(f"{lab['planned']} / {lab['building']}", "#ffffff", "ring",
+                   outline="#555555", dash=True)), tuple(keys))]
+    return layers, legend
+
+
+def candidates_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = False
+                     ) -> tuple[VectorLayer | None, LegendSection | None]:
+    """User-listed candidate tower locations (triangles)."""
+    cands = study.candidates
+    if cands is None or len(cands) == 0:
+        return None, None
+    layer = VectorLayer("candidates", lab["candidates"], show=show)
+    for rec, geom in zip(_records(cands), _lonlat_points(frame, cands.geometry), strict=True):
+        rows = {lab["kind"]: _text(rec.get("kind")), lab["height"]: fmt(rec.get("height_m"), 0),
+                lab["cost"]: fmt(_get(rec, "cost_wan", "cost"), 1)}
+        layer.add(geom, rec["candidate_id"], {"radius": 6, "color": "#555555", "weight": 1,
+                                              "fillColor": "#ffffff", "fillOpacity": 0.9},
+                  marker="triangle", popup=popup_table(rows, title=_text(rec["candidate_id"])),
+                  tooltip=f"{esc(lab['candidate'])} {esc(_text(rec['candidate_id']))}")
+    return layer, LegendSection(lab["candidates"], (
+        LegendItem(lab["candidates"], "#ffffff", "triangle", outline="#555555"),),
+        ("candidates",))
+
+
+def _operators_of(rec: Mapping[str, object]) -> list[str]:
+    """The claiming operator first, then co-located tenants, from loosely typed columns."""
+    for name in ("operators", "operator", "claim", "claimed_by", "tenants"):
+        value = rec.get(name)
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple, np.ndarray)):
+            ops = [str(v) for v in value if _text(v)]
+        else:
+            text = _text(value)
+            ops = [p.strip() for p in text.replace(",", ";").split(";") if p.strip()]
+        if ops:
+            return ops
+    return []
+
+
+def plan_layer(plan: gpd.GeoDataFrame | None, study: Study, frame: MapFrame, lab: Lab,
+               config: Config, show: bool = True
+               ) -> tuple[VectorLayer | None, LegendSection | None]:
+    """Chosen new or shared sites, a star in the claiming operator's colour, with cost."""
+    if plan is None or len(plan) == 0:
+        return None, None
+    if plan.crs is None:
+        plan = plan.set_crs(study.villages.crs)
+    layer = VectorLayer("plan", lab["plan_sites"], show=show)
+    profiles = config.operators
+    for rec, geom in zip(_records(plan), _lonlat_points(frame, plan.geometry), strict=True):
+        ops = _operators_of(rec)
+        claim = ops[0] if ops else ""
+        col = color(profiles[claim].color) if claim in profiles else "#616161"
+        sid = _text(_get(rec, "site_id", "tower_id", "candidate_id", "id"))
+        rows = {lab["claim"]: operator_name(config, claim) if claim else "",
+                lab["tenants"]: ", ".join(operator_name(config, o) for o in ops),
+                lab["candidate"]: _text(rec.get("candidate_id")),
+                lab["kind"]: _text(_get(rec, "kind", "source")),
+                lab["band"]: _text(_get(rec, "bands", "band")),
+                lab["height"]: fmt(rec.get("height_m"), 0),
+                lab["cost"]: fmt(_get(rec, "cost_wan", "cost"), 1)}
+        hh = _get(rec, "households_new", "households_gained", "new_households", "households")
+        if hh is not None:
+            rows[lab["households"]] = fmt(hh, 0)
+        link = _get(rec, "backhaul")
+        if link is None and _text(rec.get("status")) in ("fiber", "microwave", "none"):
+            link = rec.get("status")  # the backhaul planner's status of the tower
+        if _text(link):
+            rows[lab["backhaul_kind"]] = _status_label(lab, link)
+        if _text(rec.get("finding")):
+            rows[lab["message"]] = _text(rec.get("finding"))
+        rows = {k: v for k, v in rows.items() if v != ""}
+        layer.add(geom, sid, {"radius": 8, "color": "#212121", "weight": 1, "fillColor": col,
+                              "fillOpacity": 1.0}, marker="star",
+                  popup=popup_table(rows, title=sid),
+                  tooltip=f"{esc(sid)} · {esc(rows.get(lab['claim'], ''))} · "
+                          f"{esc(rows.get(lab['cost'], ''))}", claim=claim, cost=_text(
+                      _get(rec, "cost_wan", "cost")))
+    items = tuple(LegendItem(operator_name(config, op), color(p.color), "star",
+                             outline="#212121") for op, p in profiles.items())
+    return layer, LegendSection(lab["plan_sites"], items, ("plan",))
+
+
+def backhaul_layer(backhaul: gpd.GeoDataFrame | None, study: Study, frame: MapFrame,
+                   lab: Lab, show: bool = True
+                   ) -> tuple[VectorLayer | None, LegendSection | None]:
+    """Backhaul links: fiber solid orange, microwave dashed purple."""
+    if backhaul is None or len(backhaul) == 0:
+        return None, None
+    if backhaul.crs is None:
+        backhaul = backhaul.set_crs(study.villages.crs)
+    lengths = backhaul.geometry.length / 1000.0 if backhaul.crs.is_projected else None
+    layer = VectorLayer("backhaul", lab["backhaul"], show=show)
+    geoms = frame.lonlat(backhaul.geometry, simplify=False)
+    for i, (rec, geom) in enumerate(zip(_records(backhaul), geoms, strict=True)):
+        kind = _text(_get(rec, "kind", "medium", "type", "backhaul")).lower()
+        if not kind and "new" in rec:  # planner's hops: new = microwave, else existing fiber
+            kind = "microwave" if bool(rec["new"]) else "fiber"
+        kind = kind or "other"
+        col = BACKHAUL_COLORS.get(kind, BACKHAUL_COLORS["other"])
+        a = _text(_get(rec, "from", "from_id", "site_a", "a", "source"))
+        b = _text(_get(rec, "to", "to_id", "site_b", "b", "target"))
+        length = _get(rec, "length_km")
+        if length is None and lengths is not None:
+            length = float(lengths.iloc[i])
+        rows = {lab["from"]: a, lab["to"]: b, lab["backhaul_kind"]: lab.get(kind, kind),
+                lab["length_km"]: fmt(length, 2)}
+        if _text(rec.get("clearance_ratio")):
+            rows[lab["clearance"]] = fmt(rec.get("clearance_ratio"), 2)
+        style = {"color": col, "weight": 3, "opacity": 0.9,
+                 **({"dashArray": "8 6"} if kind == "microwave" else {})}
+        layer.add(geom, _text(_get(rec, "link_id", "id")) or f"{a}-{b}-{i}", style,
+                  popup=popup_table(rows, title=f"{a} → {b}"),
+                  tooltip=f"{esc(a)} → {esc(b)} ({esc(lab.get(kind, kind))})", kind=kind)
+    return layer, LegendSection(lab["backhaul"], (
+        LegendItem(lab["fiber"], BACKHAUL_COLORS["fiber"], "line"),
+        LegendItem(lab["microwave"], BACKHAUL_COLORS["microwave"], "line", dash=True)),
+        ("backhaul",))
+
+
+def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: MapFrame,
+                 lab: Lab, config: Config, show: bool = True
+                 ) -> tuple[list[VectorLayer], list[LegendSection]]:
+    """Work items, one layer per status (planned / in progress / done).
+
+    Parameters
+    ----------
+    which : str
+        ``mobile`` (squares; operator shown) or ``grid`` (diamonds; owner and kVA shown).
+    """
+    if table is None or len(table) == 0:
+        return [], []
+    names = village_names(study)
+    geoms = _lonlat_points(frame, locate(study, table, ring=1 if which == "mobile" else 2))
+    title = lab[f"{which}_works"]
+    layers = {s: VectorLayer(f"{which}_works_{s}", f"{title} · {lab[s]}", show=show)
+              for s in WORK_STATUSES}
+    marker = "square" if which == "mobile" else "diamond"
+    for rec, geom in zip(_records(table), geoms, strict=True):
+        status = _text(rec.get("status"))
+        if status not in layers:
+            continue
+        rows = {lab["village"]: names.get(_text(rec.get("village_id")), ""),
+                lab["category"]: _text(rec.get("category"))}
+        if which == "mobile":
+            rows[lab["operator"]] = operator_name(config, _text(rec.get("operator")))
+            rows[lab["site"]] = _text(rec.get("site_id"))
+        else:
+            rows[lab["owner"]] = _text(rec.get("owner"))
+            rows[lab["kva"]] = fmt(rec.get("kva_after"), 0)
+        rows.update({lab["status"]: lab[status],
+                     lab["investment"]: fmt(rec.get("investment_wan"), 1),
+                     lab["due"]: _text(rec.get("due")), lab["done_date"]: _text(rec.get("done"))})
+        rows = {k: v for k, v in rows.items() if v != ""}
+        who = rows.get(lab["operator"] if which == "mobile" else lab["owner"], "")
+        layers[status].add(
+            geom, rec["work_id"], {"radius": 6, "color": "#212121", "weight": 1,
+                                   "fillColor": WORK_COLORS[status], "fillOpacity": 0.95},
+            marker=marker, popup=popup_table(rows, title=_text(rec["work_id"])),
+            tooltip=f"{esc(_text(rec['work_id']))} · {esc(who)} · {esc(lab[status])}",
+            status=status)
+    legend = LegendSection(title, tuple(
+        LegendItem(lab[s], WORK_COLORS[s], marker, outline="#212121") for s in WORK_STATUSES),
+        tuple(layers[s].key for s in WORK_STATUSES))
+    return [layers[s] for s in WORK_STATUSES], [legend]
+
+
+def kva_class(ratio: float, target: float) -> int:
+    """0: below 75 % of the target kVA/household, 1: below the target, 2: at or above."""
+    if ratio >= target - 1e-9:
+        return 2
+    return 1 if ratio >= 0.75 * target - 1e-9 else 0
+
+
+def transformers_layer(study: Study, frame: MapFrame, lab: Lab, config: Config,
+                       show: bool = True) -> tuple[VectorLayer | None, LegendSection | None]:
+    """Transformers coloured by kVA per household against the readiness target."""
+    table = study.transformers
+    if table is None or len(table) == 0:
+        return None, None
+    target = float(config.readiness.kva_per_household_min)
+    names = village_names(study)
+    layer = VectorLayer("transformers", lab["transformers"], show=show)
+    geoms = _lonlat_points(frame, locate(study, table, ring=3))
+    for rec, geom in zip(_records(table), geoms, strict=True):
+        kva = float(rec.get("kva") or 0.0)
+        hh = float(rec.get("households") or 0.0)
+        ratio = kva / max(hh, 1.0)
+        cls = kva_class(ratio, target)
+        rows = {lab["village"]: names.get(_text(rec.get("village_id")), ""),
+                lab["kva"]: fmt(kva, 0), lab["households"]: fmt(hh, 0),
+                lab["kva_per_hh"]: fmt(ratio, 2),
+                lab["target"]: f"≥ {target:g}"}
+        layer.add(geom, rec["transformer_id"], {"radius": 6, "color": "#212121", "weight": 1,
+                                                "fillColor": KVA_COLORS[cls],
+                                                "fillOpacity": 0.95},
+                  marker="circle", popup=popup_table(rows, title=_text(rec["transformer_id"])),
+                  tooltip=f"{esc(_text(rec['transformer_id']))}: {ratio:.2f} kVA/hh",
+                  ratio=round(ratio, 3), kva_class=cls)
+    lo = 0.75 * target
+    legend = LegendSection(f"{lab['transformers']} · {lab['kva_per_hh']}", (
+        LegendItem(f"< {lo:g}", KVA_COLORS[0], "circle"),
+        LegendItem(f"{lo:g} … {target:g}", KVA_COLORS[1], "circle"),
+        LegendItem(f"≥ {target:g}", KVA_COLORS[2], "circle")), ("transformers",))
+    return layer, legend
+
+
+def hazards_layers(study: Study, frame: MapFrame, lab: Lab, show: bool = True
+                   ) -> tuple[list[VectorLayer], list[LegendSection]]:
+    """Power-line hazards: open (red) and fixed (grey) as two layers."""
+    table = study.hazards
+    if table is None or len(table) == 0:
+        return [], []
+    names = village_names(study)
+    layers = {"open": VectorLayer("hazards_open", lab["hazards_open"], show=show),
+              "fixed": VectorLayer("hazards_fixed", lab["hazards_fixed"], show=show)}
+    geoms = _lonlat_points(frame, locate(study, table, ring=4))
+    for rec, geom in zip(_records(table), geoms, strict=True):
+        state = "fixed" if bool(rec.get("fixed")) else "open"
+        rows = {lab["village"]: names.get(_text(rec.get("village_id")), ""),
+                lab["category"]: _text(rec.get("category")), lab["found"]: _text(rec.get("found")),
+                lab["status"]: lab[state]}
+        rows = {k: v for k, v in rows.items() if v != ""}
+        layers[state].add(geom, rec["hazard_id"], {"radius": 7, "color": "#212121", "weight": 1,
+                                                   "fillColor": HAZARD_COLORS[state],
+                                                   "fillOpacity": 0.95},
+                          marker="triangle", popup=popup_table(rows, title=_text(rec["hazard_id"])),
+                          tooltip=f"{esc(_text(rec['hazard_id']))}: {esc(lab[state])}")
+    legend = LegendSection(lab["hazards"], tuple(
+        LegendItem(lab[s], HAZARD_COLORS[s], "triangle", outline="#212121")
+        for s in ("open", "fixed")), ("hazards_open", "hazards_fixed"))
+    return [layers["open"], layers["fixed"]], [legend]
+
+
+# --------------------------------------------------------------------------- readiness
+
+
+def _finding_rows(findings: pd.DataFrame, lab: Lab) -> list[list[str]]:
+    order = {"fail": 0, "warning": 1, "pass": 2}
+    recs = sorted(_records(findings), key=lambda r: (order.get(_text(r.get("severity")), 3),
+                                                     _text(r.get("rule"))))
+    return [[_text(r.get("rule")), lab.get(_text(r.get("severity")), _text(r.get("severity"))),
+             _text(r.get("message")), _text(r.get("remedies"))] for r in recs]
+
+
+def verdict_layers(study: Study, readiness: Readiness, frame: MapFrame, lab: Lab,
+                   show: bool = True) -> tuple[list[VectorLayer], list[LegendSection], list[dict]]:
+    """Villages coloured by verdict (one layer per verdict), findings in the popup.
+
+    Returns the layers, the legend and the search index (raw names, for the search box).
+    """
+    vill = study.villages
+    verdicts = readiness.villages.set_index("village_id")
+    findings = readiness.findings
+    by_village = ({str(k): g for k, g in findings.groupby("village_id")}
+                  if len(findings) else {})
+    layers = {v: VectorLayer(f"verdict_{v}", f"{lab['readiness']} · {lab[v]}", show=show)
+              for v in VERDICTS}
+    search: list[dict] = []
+    geoms = frame.lonlat(vill.geometry)
+    for geom, vid, name, town in zip(geoms, vill["village_id"].astype(str), vill["name"],
+                                     vill["town"], strict=True):
+        if vid not in verdicts.index:
+            continue
+        row = verdicts.loc[vid]
+        verdict = _text(row["verdict"])
+        if verdict not in layers:
+            continue
+        reasons = row.get("reasons")
+        reasons = list(reasons) if isinstance(reasons, (list, tuple, np.ndarray)) else (
+            [_text(reasons)] if _text(reasons) else [])
+        head = popup_table({lab["town"]: _text(town), lab["verdict"]: lab[verdict]},
+                           title=_text(name))
+        reason_html = ("<div class='cov-sub'>" + esc(lab["reasons"]) + "</div><ul>"
+                       + "".join(f"<li>{esc(_text(r))}</li>" for r in reasons) + "</ul>"
+                       if reasons else "")
+        fnd = by_village.get(vid)
+        fnd_html = ""
+        if fnd is not None and len(fnd):
+            fnd_html = ("<div class='cov-sub'>" + esc(lab["findings"]) + "</div>"
+                        + grid_table([lab["rule"], lab["severity"], lab["message"],
+                                      lab["remedies"]], _finding_rows(fnd, lab)))
+        layers[verdict].add(
+            geom, vid, {"color": "#333333", "weight": 1, "fillColor": VERDICT_COLORS[verdict],
+                        "fillOpacity": 0.55},
+            popup=head + reason_html + fnd_html,
+            tooltip=f"{esc(_text(name))} · {esc(lab[verdict])}", verdict=verdict)
+        search.append({"name": _text(name), "town": _text(town), "id": vid,
+                       "layer": layers[verdict].key})
+    legend = LegendSection(lab["verdict"], tuple(
+        LegendItem(lab[v], VERDICT_COLORS[v]) for v in VERDICTS),
+        tuple(layers[v].key for v in VERDICTS))
+    search.sort(key=lambda s: (s["town"], s["name"], s["id"]))
+    return [layers[v] for v in VERDICTS], [legend], search
+
+
+# --------------------------------------------------------------------------- rasters
+
+
+def rsrp_layers(study: Study, signal: SignalGrids | None, frame: MapFrame, lab: Lab, config: Config,
+                max_px: int = 1500, operators: Sequence[str] | None = None
+                ) -> tuple[list[ImageLayer], list[LegendSection]]:
+    """Predicted RSRP per operator and for any operator, as classified image overlays.
+
+    Only the any-operator overlay is shown on opening; the others are switchable.
+    """
+    grid = study.grid
+    rsrp = signal.rsrp
+    ops = [op for op in (operators or config.operators) if op in rsrp]
+    layers: list[ImageLayer] = []
+    stack: np.ndarray | None = None
+    for op in ops:
+        arr = np.asarray(rsrp[op], np.float32)
+        stack = arr.copy() if stack is None else np.fmax(stack, arr)
+    sources: Iterable[tuple[str, np.ndarray]] = [*((op, rsrp[op]) for op in ops)]
+    if stack is not None:
+        sources = [("ANY", stack), *sources]
+    for op, arr in sources:
+        ov = rsrp_overlay(np.asarray(arr, np.float32), grid.transform, grid.crs, frame.datum,
+                          max_px)
+        layers.append(ImageLayer(f"rsrp_{op}", f"{lab['coverage']} · {operator_name(config, op)}",
+                                 ov.png, ov.bounds, show=op == "ANY"))
+    legend = LegendSection(lab["rsrp_steps"], tuple(
+        LegendItem(text, c) for text, c in zip(rsrp_class_labels(), RSRP_COLORS, strict=True)),
+        tuple(layer.key for layer in layers))
+    return layers, [legend]
+
+
+__all__ = ["STATUS_COLORS", "VERDICT_COLORS", "WORK_COLORS", "backhaul_layer",
+           "candidates_layer", "groups_layer", "hazards_layers", "kva_class", "locate",
+           "plan_layer", "points_layer", "rsrp_layers", "shared_towers", "sites_layers",
+           "transformers_layer", "verdict_layers", "village_anchors", "village_names",
+           "villages_layer", "villages_legend", "works_layers"]

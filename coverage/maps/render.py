@@ -1,0 +1,487 @@
+"""Turn a :class:`~coverage.maps.core.MapSpec` into a folium map, and a map into HTML.
+
+The only module (with :mod:`coverage.maps`) that imports folium. All layers are drawn
+by a few small Leaflet elements defined here: one ``L.geoJSON`` per layer (styles,
+escaped popups and tooltips travel in the features), image overlays in their own pane
+below the vectors, a legend whose sections follow the layers switched on, a village
+search box (IME-safe, so Chinese input works), a provenance note, and a ready flag.
+Scripts and style sheets come from the CDN or from a local folder (offline maps).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import itertools
+from collections.abc import Iterator, Sequence
+
+import branca.element
+import folium
+from branca.element import MacroElement
+from folium.map import Layer
+from folium.plugins import Fullscreen, MeasureControl
+from folium.template import Template
+
+from coverage.io.assets import AssetLinks, asset_links
+from coverage.maps.basemaps import BaseLayer, Basemap, base_layers
+from coverage.maps.core import (
+    ImageLayer,
+    LegendSection,
+    MapSpec,
+    Provenance,
+    VectorLayer,
+    color,
+    esc,
+    js_json,
+)
+from coverage.maps.labels import labels
+
+PANES = {"covRaster": 350}
+"""Raster overlays get a pane below the vectors (overlayPane, 400), so that they never
+hide them; all vectors share one canvas there (a second canvas pane would swallow the
+clicks meant for the layers below it), kept in order by ``coverage.reorder``."""
+
+CSS = """
+<style>
+.cov-table th{text-align:left;padding-right:8px;font-weight:600;vertical-align:top}
+.cov-table td,.cov-grid td{vertical-align:top}
+.cov-grid{border-collapse:collapse;margin-top:4px;font-size:11px}
+.cov-grid th,.cov-grid td{border:1px solid #ccc;padding:1px 4px;text-align:left}
+.cov-title{font-weight:700;font-size:13px;margin-bottom:3px}
+.cov-sub{font-weight:600;margin-top:6px}
+.cov-popup ul{margin:2px 0 2px 16px;padding:0}
+.cov-icon{background:none;border:none}
+.cov-raster{image-rendering:pixelated;image-rendering:crisp-edges}
+.cov-legend{background:#fff;padding:6px 8px;font-size:12px;line-height:16px;max-height:40vh;
+ overflow-y:auto;min-width:150px}
+.leaflet-control-layers-expanded{max-height:calc(100vh - 30px);overflow-y:auto}
+.cov-legend-title{font-weight:700;margin-bottom:2px}
+.cov-legend-head{font-weight:600;margin-top:4px}
+.cov-legend-item{display:flex;align-items:center;gap:6px}
+.cov-swatch{display:inline-flex;width:18px;height:14px;align-items:center;justify-content:center}
+.cov-note{background:rgba(255,255,255,.85);padding:2px 6px;font-size:11px;max-width:60vw}
+.cov-search{background:#fff;padding:4px}
+.cov-search input{width:190px;font-size:13px;padding:2px 4px}
+.cov-search ul{list-style:none;margin:2px 0 0;padding:0;max-height:240px;overflow-y:auto}
+.cov-search li{padding:2px 4px;cursor:pointer}
+.cov-search li:hover,.cov-search li:focus{background:#e3f2fd}
+.cov-search li.cov-none{color:#888;cursor:default}
+</style>
+"""
+
+HELPERS_JS = """
+(function () {
+  var map = %(map)s;
+  var cov = window.coverage = window.coverage || {};
+  cov.map = map; cov.layers = cov.layers || {}; cov.bases = cov.bases || {};
+  L.control.scale({imperial: false, maxWidth: 150}).addTo(map);
+  %(panes)s.forEach(function (p) { map.createPane(p[0]); map.getPane(p[0]).style.zIndex = p[1]; });
+  function star(h, r) {
+    var pts = [];
+    for (var i = 0; i < 10; i++) {
+      var a = Math.PI / 5 * i - Math.PI / 2, rr = i %% 2 ? r * 0.45 : r;
+      pts.push((h + rr * Math.cos(a)).toFixed(1) + ',' + (h + rr * Math.sin(a)).toFixed(1));
+    }
+    return '<polygon points="' + pts.join(' ') + '"/>';
+  }
+  cov.shapeSvg = function (shape, size, s) {
+    var w = s.weight == null ? 1 : s.weight, h = size / 2, e = size - w, body;
+    var fill = shape === 'ring' ? 'none' : (s.fillColor || s.color || '#3388ff');
+    if (shape === 'square') body = '<rect x="' + w + '" y="' + w + '" width="' + (size - 2 * w) +
+      '" height="' + (size - 2 * w) + '"/>';
+    else if (shape === 'diamond') body = '<polygon points="' + h + ',' + w + ' ' + e + ',' + h +
+      ' ' + h + ',' + e + ' ' + w + ',' + h + '"/>';
+    else if (shape === 'triangle') body = '<polygon points="' + h + ',' + w + ' ' + e + ',' + e +
+      ' ' + w + ',' + e + '"/>';
+    else if (shape === 'star') body = star(h, h - w);
+    else if (shape === 'line') body = '<line x1="0" y1="' + h + '" x2="' + size + '" y2="' + h +
+      '"/>';
+    else if (shape === 'fill') body = '<rect x="1" y="2" width="' + (size - 2) + '" height="' +
+      (size - 4) + '"/>';
+    else body = '<circle cx="' + h + '" cy="' + h + '" r="' + (h - w) + '"/>';
+    var op = s.fillOpacity == null ? 1 : s.fillOpacity;
+    return '<svg xmlns="http://www.w3.org/2000/svg" width="' + size + '" height="' + size +
+      '" viewBox="0 0 ' + size + ' ' + size + '"><g fill="' + fill + '" fill-opacity="' + op +
+      '" stroke="' + (s.color || '#000000') + '" stroke-width="' + w + '"' +
+      (s.dashArray ? ' stroke-dasharray="' + s.dashArray + '"' : '') + '>' + body + '</g></svg>';
+  };
+  cov.style = function (f) { return f.properties.style; };
+  cov.point = function (f, latlng) {
+    var s = f.properties.style || {}, shape = f.properties.marker || 'circle';
+    if (shape === 'circle') return L.circleMarker(latlng, s);
+    var size = 2 * (s.radius || 6) + 4;
+    return L.marker(latlng, {keyboard: false, icon: L.divIcon({
+      html: cov.shapeSvg(shape, size, s), className: 'cov-icon', iconSize: [size, size],
+      iconAnchor: [size / 2, size / 2], popupAnchor: [0, -size / 2]})});
+  };
+  cov.bind = function (f, layer) {
+    var p = f.properties;
+    if (p.popup) layer.bindPopup(p.popup, {maxWidth: 460, minWidth: 180, maxHeight: 380,
+                                           className: 'cov-popup'});
+    if (p.tooltip) layer.bindTooltip(p.tooltip, {sticky: !!layer.getBounds && !layer.getRadius});
+  };
+  cov.rank = cov.rank || {};
+  cov.reorder = function () {
+    Object.keys(cov.rank).filter(function (k) { return cov.rank[k] > 0; })
+      .sort(function (a, b) { return cov.rank[a] - cov.rank[b]; })
+      .forEach(function (k) { if (map.hasLayer(cov.layers[k])) cov.layers[k].bringToFront(); });
+  };
+  map.on("overlayadd", cov.reorder);
+  cov.find = function (key, id) {
+    var lyr = cov.layers[key], hit = null;
+    if (lyr && lyr.eachLayer) lyr.eachLayer(function (l) {
+      if (!hit && l.feature && l.feature.properties.id === id && !l.feature.properties.wedge)
+        hit = l;
+    });
+    return hit;
+  };
+  cov.open = function (key, id) {
+    var lyr = cov.layers[key];
+    if (!lyr) return null;
+    if (!map.hasLayer(lyr)) map.addLayer(lyr);
+    var l = cov.find(key, id);
+    if (!l) return null;
+    if (l.getBounds) map.fitBounds(l.getBounds(), {maxZoom: 14, animate: false});
+    else map.setView(l.getLatLng(), Math.max(map.getZoom(), 13), {animate: false});
+    l.openPopup();
+    if (cov.updateLegend) cov.updateLegend();
+    return l;
+  };
+})();
+"""
+
+
+class Helpers(MacroElement):
+    """Page CSS and the shared JavaScript helpers (panes, markers, popups, look-ups)."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}
+        {% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}
+    """)
+
+    def __init__(self, map_name: str):
+        super().__init__()
+        self._name = "CoverageHelpers"
+        self.css = CSS
+        self.js = HELPERS_JS % {"map": map_name,
+                                "panes": js_json([[k, v] for k, v in PANES.items()])}
+
+
+class FeatureLayer(Layer):
+    """One :class:`VectorLayer` as an ``L.geoJSON`` overlay, registered in ``coverage``."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
+            style: coverage.style, pointToLayer: coverage.point,
+            onEachFeature: coverage.bind});
+        coverage.layers[{{ this.key }}] = {{ this.get_name() }};
+        coverage.rank[{{ this.key }}] = {{ this.rank }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: VectorLayer):
+        super().__init__(name=layer.name, overlay=True, control=True, show=layer.show)
+        self._name = "CoverageLayer"
+        self.key = js_json(layer.key)
+        kinds = {f["geometry"]["type"].replace("Multi", "") for f in layer.features}
+        self.rank = 2 if "Point" in kinds else (1 if "LineString" in kinds else 0)
+        self.data = js_json(layer.geojson())
+
+
+class ImageOverlayLayer(Layer):
+    """One :class:`ImageLayer` as an ``L.imageOverlay`` (PNG inlined as base64)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.imageOverlay({{ this.url }}, {{ this.bounds }},
+            {opacity: {{ this.opacity }}, pane: "covRaster", interactive: false,
+             className: "cov-raster"});
+        coverage.layers[{{ this.key }}] = {{ this.get_name() }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: ImageLayer):
+        super().__init__(name=layer.name, overlay=True, control=True, show=layer.show)
+        self._name = "CoverageImage"
+        self.key = js_json(layer.key)
+        self.url = js_json("data:image/png;base64," + base64.b64encode(layer.png).decode("ascii"))
+        self.bounds = js_json([list(layer.bounds[0]), list(layer.bounds[1])])
+        self.opacity = js_json(float(layer.opacity))
+
+
+class BaseTiles(Layer):
+    """One basemap entry: a group of tile layers (empty for "no basemap")."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.layerGroup({{ this.tiles }}.map(function (t) {
+            return L.tileLayer(t[0], t[1]); }));
+        coverage.bases[{{ this.key }}] = {{ this.get_name() }};
+        {% endmacro %}
+    """)
+
+    def __init__(self, base: BaseLayer, name: str, show: bool):
+        super().__init__(name=name, overlay=False, control=True, show=show)
+        self._name = "CoverageBase"
+        self.key = js_json(base.label_key)
+        self.tiles = js_json([[t.url, t.options] for t in base.tiles])
+
+
+class Legend(MacroElement):
+    """A legend control; each section shows while any of its layers is on the map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }}, cov = window.coverage;
+          var sections = {{ this.sections }}, title = {{ this.title }};
+          var ctl = L.control({position: "bottomleft"});
+          ctl.onAdd = function () {
+            var div = L.DomUtil.create("div", "cov-legend leaflet-bar");
+            div.id = "coverage-legend";
+            L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+            var h = L.DomUtil.create("div", "cov-legend-title", div); h.textContent = title;
+            sections.forEach(function (sec) {
+              var el = L.DomUtil.create("div", "cov-legend-section", div);
+              el.setAttribute("data-layers", sec.layers.join(" "));
+              var t = L.DomUtil.create("div", "cov-legend-head", el); t.textContent = sec.title;
+              sec.items.forEach(function (it) {
+                var row = L.DomUtil.create("div", "cov-legend-item", el);
+                var sw = L.DomUtil.create("span", "cov-swatch", row);
+                sw.innerHTML = cov.shapeSvg(it.shape, it.shape === "line" ? 18 : 14, {
+                  color: it.outline || it.color, fillColor: it.color, weight:
+                  it.shape === "line" ? 3 : 1, fillOpacity: it.shape === "fill" ? 0.75 : 1,
+                  dashArray: it.dash ? "4 2" : null});
+                var lb = L.DomUtil.create("span", "cov-legend-label", row);
+                lb.textContent = it.label;
+              });
+              sec.el = el;
+            });
+            return div;
+          };
+          ctl.addTo(map);
+          cov.updateLegend = function () {
+            sections.forEach(function (sec) {
+              var on = !sec.layers.length || sec.layers.some(function (k) {
+                return cov.layers[k] && map.hasLayer(cov.layers[k]); });
+              sec.el.style.display = on ? "" : "none";
+            });
+          };
+          map.on("overlayadd overlayremove", cov.updateLegend);
+          cov.updateLegend();
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, sections: Sequence[LegendSection], title: str):
+        super().__init__()
+        self._name = "CoverageLegend"
+        self.title = js_json(title)
+        self.sections = js_json([{
+            "title": s.title, "layers": list(s.layer_keys),
+            "items": [{"label": i.label, "color": color(i.color), "shape": i.shape,
+                       "outline": color(i.outline) if i.outline else None, "dash": i.dash}
+                      for i in s.items]} for s in sections])
+
+
+class SearchBox(MacroElement):
+    """Village search (substring, any script); IME-safe: waits for composition to end."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var map = {{ this._parent.get_name() }}, cov = window.coverage;
+          var index = {{ this.index }}, text = {{ this.text }};
+          var ctl = L.control({position: "topleft"});
+          ctl.onAdd = function () {
+            var div = L.DomUtil.create("div", "cov-search leaflet-bar");
+            var input = L.DomUtil.create("input", "", div);
+            input.type = "search"; input.id = "coverage-search"; input.placeholder = text.search;
+            input.setAttribute("aria-label", text.search); input.autocomplete = "off";
+            var list = L.DomUtil.create("ul", "cov-search-results", div);
+            L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+            var composing = false, hits = [];
+            function choose(e) {
+              list.textContent = ""; input.value = e.name; cov.open(e.layer, e.id);
+            }
+            function run() {
+              var q = input.value.trim().toLowerCase();
+              list.textContent = ""; hits = [];
+              if (!q) return;
+              hits = index.filter(function (e) {
+                return e.name.toLowerCase().indexOf(q) >= 0 || e.id.toLowerCase() === q;
+              }).slice(0, 15);
+              if (!hits.length) {
+                var none = L.DomUtil.create("li", "cov-none", list); none.textContent = text.none;
+                return;
+              }
+              hits.forEach(function (e) {
+                var li = L.DomUtil.create("li", "", list);
+                li.textContent = e.name + (e.town ? " · " + e.town : "");
+                li.tabIndex = 0;
+                li.setAttribute("data-id", e.id);
+                L.DomEvent.on(li, "click", function () { choose(e); });
+                L.DomEvent.on(li, "keydown", function (ev) { if (ev.key === "Enter") choose(e); });
+              });
+            }
+            L.DomEvent.on(input, "compositionstart", function () { composing = true; });
+            L.DomEvent.on(input, "compositionend", function () { composing = false; run(); });
+            L.DomEvent.on(input, "input", function (ev) {
+              if (composing || ev.isComposing) return; run(); });
+            L.DomEvent.on(input, "keydown", function (ev) {
+              L.DomEvent.stopPropagation(ev);
+              if (ev.key === "Enter" && !ev.isComposing && !composing && hits.length)
+                choose(hits[0]);
+            });
+            return div;
+          };
+          ctl.addTo(map);
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, index: list[dict], search_label: str, none_label: str):
+        super().__init__()
+        self._name = "CoverageSearch"
+        self.index = js_json(index)
+        self.text = js_json({"search": search_label, "none": none_label})
+
+
+class Note(MacroElement):
+    """The provenance note (title · generated · data · config hash · version · CRS)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var parts = {{ this.parts }}, ctl = L.control({position: "bottomleft"});
+          ctl.onAdd = function () {
+            var d = L.DomUtil.create("div", "cov-note"); d.id = "coverage-note";
+            var b = L.DomUtil.create("b", "", d); b.textContent = parts[0];
+            var s = L.DomUtil.create("span", "", d);
+            s.textContent = " · " + parts.slice(1).join(" · ");
+            return d;
+          };
+          ctl.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, parts: Sequence[str]):
+        super().__init__()
+        self._name = "CoverageNote"
+        self.parts = js_json(list(parts))
+
+
+class ReadyFlag(MacroElement):
+    """Sets ``coverage.ready`` (and the time it took) once every script above has run."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        window.coverage.reorder();
+        window.coverage.ready = true;
+        window.coverage.readyMs = (window.performance && performance.now) ? performance.now() : 0;
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "CoverageReady"
+
+
+# --------------------------------------------------------------------------- assembling
+
+
+@contextlib.contextmanager
+def deterministic_ids(prefix: str = "") -> Iterator[None]:
+    """Give branca/folium elements sequential ids (``prefix`` + hex) while in the block."""
+    counter = itertools.count()
+    original = branca.element.Element.__dict__["_generate_id"]
+    branca.element.Element._generate_id = classmethod(  # type: ignore[method-assign]
+        lambda cls: f"{prefix}{next(counter):08x}")
+    try:
+        yield
+    finally:
+        branca.element.Element._generate_id = original  # type: ignore[method-assign]
+
+
+def note_parts(title: str, provenance: Provenance, language: str, datum: str) -> list[str]:
+    """The provenance note's parts: title first."""
+    lab = labels(language)
+    parts = [title, f"{lab['generated']} {provenance.generated}",
+             f"{lab['data']} {provenance.data}",
+             f"{lab['config']} {provenance.config_hash}", f"{lab['version']} {provenance.version}",
+             f"{lab['crs']} {provenance.crs}"]
+    if datum == "gcj02":
+        parts.append(f"{lab['datum']} GCJ-02")
+    return parts
+
+
+def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = None,
+              links: AssetLinks | None = None) -> folium.Map:
+    """A folium map for ``spec`` (call inside :func:`deterministic_ids`).
+
+    Parameters
+    ----------
+    spec : MapSpec
+        Layers, legend and search index; its ``datum`` must match the basemap's.
+    provenance : Provenance
+        Shown in the note at the bottom left.
+    basemap : Basemap, optional
+        Default OpenStreetMap.
+    links : AssetLinks, optional
+        Script and style-sheet URLs; default the CDN.
+    """
+    basemap = basemap or Basemap()
+    if basemap.datum != spec.datum:
+        raise ValueError(f"map spec built for {spec.datum}, basemap needs {basemap.datum}")
+    lab = labels(spec.language)
+    links = links or asset_links(None, spec.language)
+    (south, west), (north, east) = spec.bounds
+    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=10,
+                      tiles=None, control_scale=False, prefer_canvas=True)
+    fmap.default_js = [("leaflet", links.leaflet_js)]
+    fmap.default_css = [("leaflet_css", links.leaflet_css)]
+    root = fmap.get_root()
+    root.title = esc(spec.title)  # type: ignore[attr-defined]
+    fmap.fit_bounds([[south, west], [north, east]])
+    fmap.add_child(Helpers(fmap.get_name()))
+    for i, base in enumerate(base_layers(basemap, spec.language)):
+        fmap.add_child(BaseTiles(base, lab[base.label_key], show=i == 0))
+    for layer in spec.layers:
+        if isinstance(layer, ImageLayer):
+            fmap.add_child(ImageOverlayLayer(layer))
+        else:
+            fmap.add_child(FeatureLayer(layer))
+    full = Fullscreen(position="topleft", title="全屏" if spec.language == "zh" else
+                      "Full screen", title_cancel="退出全屏" if spec.language == "zh" else
+                      "Exit full screen")
+    full.default_js = [("Control.Fullscreen.js", links.fullscreen_js)]
+    full.default_css = [("Control.FullScreen.css", links.fullscreen_css)]
+    fmap.add_child(full)
+    measure = MeasureControl(position="topleft", primary_length_unit="kilometers",
+                             secondary_length_unit="meters", primary_area_unit="hectares",
+                             secondary_area_unit="sqmeters")
+    measure.default_js = [("leaflet_measure_js", links.measure_js)]
+    measure.default_css = [("leaflet_measure_css", links.measure_css)]
+    fmap.add_child(measure)
+    # bottom-left stacks upwards: scale, then the note, then the legend
+    fmap.add_child(Note(note_parts(spec.title, provenance, spec.language, spec.datum)))
+    if spec.legend:
+        fmap.add_child(Legend(spec.legend, lab["legend"]))
+    if spec.search is not None:
+        fmap.add_child(SearchBox(spec.search, lab["search"], lab["no_match"]))
+    fmap.add_child(folium.LayerControl(position="topright", collapsed=False))
+    fmap.add_child(ReadyFlag())
+    return fmap
+
+
+def render(fmap: folium.Map) -> str:
+    """The map's standalone HTML; ids created while rendering are deterministic too."""
+    with deterministic_ids("r"):
+        html = fmap.get_root().render()
+    return html
+
+
+__all__ = ["BaseTiles", "FeatureLayer", "Helpers", "ImageOverlayLayer", "Legend", "Note",
+           "ReadyFlag", "SearchBox", "build_map", "deterministic_ids", "note_parts", "render"]

@@ -1,0 +1,443 @@
+"""Candidate coverage: which gap groups each candidate (tower, operator, band) would cover.
+
+Every candidate tower is turned into one pseudo-site per operator not yet on it and per
+band of that operator (an *option*), predicted with the same radio function as real sites
+(injected: ``rsrp_fn(site) -> RsrpWindow``; the pipeline passes the cached per-site
+prediction of :mod:`coverage.predict`). A group counts as covered by an option under the
+rule of :func:`coverage.assess.assess`: at least ``rule.group_share`` of its households
+(sampled exactly as the assessment does) reach the threshold with the *best of the existing
+signal and the option's signal*, so an option can also complete a partially covered group.
+
+Two sparse boolean matrices (options x required groups) come out:
+
+``cover_any``
+    the option makes a group covered by *any operator* (existing signal: best of all
+    operators) — the matrix for ``required_operators == 1``;
+``cover_op``
+    the option makes a group covered by *its own operator* (existing signal: that
+    operator's) — for ``required_operators > 1`` and for the claim preferences.
+
+Bands of one operator are skipped a priori when another band of the same operator has a
+frequency no higher and a reference-signal EIRP (RS EPRE + omni gain − feeder loss) no
+lower with the same vertical pattern: the propagation loss grows with frequency (free-space
+``20 log10 f`` outweighs the change of diffraction loss), so such a band can never cover
+a household the stronger band misses. Candidates are predicted as omni antennas at the
+band's default power and tilt (azimuths are designed later).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from coverage.assess import (
+    NO_SIGNAL_DBM,
+    SignalGrids,
+    _group_samples,
+    effective_threshold,
+    grouped_weighted_quantile,
+)
+from coverage.config import BandProfile, Config
+from coverage.plan.candidates import Targets
+from coverage.radio.linkbudget import rs_epre_dbm
+from coverage.study import Study
+
+SHARE_TOLERANCE = 1e-9
+"""Slack on the household share test, as in :func:`coverage.assess.assess`."""
+
+
+@dataclass(frozen=True)
+class RsrpWindow:
+    """Predicted RSRP of one site on a window of the working grid.
+
+    Attributes
+    ----------
+    row0, col0 : int
+        Grid row and column of the window's first cell.
+    rsrp_dbm : ndarray of float32, shape (rows, cols)
+        RSRP (dBm); NaN where the site does not reach (outside its radius, nodata).
+    """
+
+    row0: int
+    col0: int
+    rsrp_dbm: np.ndarray
+
+
+RsrpFunction = Callable[[pd.Series], RsrpWindow]
+"""``rsrp_fn(site)``: RSRP window of one site row (columns as ``Study.sites``)."""
+
+
+@dataclass(frozen=True)
+class CoverageMatrix:
+    """Result of :func:`coverage_matrix`.
+
+    Attributes
+    ----------
+    options : DataFrame
+        One row per (tower, operator, band) kept for the selection: option_id, tower_id,
+        operator, band, frequency_mhz, ``n_any``/``households_any`` (gap groups it makes
+        covered by any operator and their households), ``n_op``/``households_op`` (required
+        groups it brings its own operator to).
+    groups : DataFrame
+        The required groups (rows of ``Targets.groups``) plus ``best_share`` (largest
+        household share covered by any one option together with the existing signal, for
+        the relevant rule), ``best_rsrp_dbm`` (RSRP reached by ``group_share`` of its
+        households with the best candidate signal at every household), ``reach_ops``
+        (operators some option brings to it, ";"-joined) and ``n_options``.
+    cover_any, cover_op : scipy.sparse.csr_matrix of bool, shape (options, groups)
+        See the module notes.
+    sites : GeoDataFrame
+        Every predicted option as a site row (``Study.sites`` columns + ``option_id``), also
+        the options that cover nothing (not in ``options``).
+    threshold_dbm, group_share : float
+        The coverage rule applied.
+    stats : dict
+        Counts and timings: candidates, predicted, options kept, bands skipped, seconds.
+    """
+
+    options: pd.DataFrame
+    groups: pd.DataFrame
+    cover_any: sp.csr_matrix
+    cover_op: sp.csr_matrix
+    sites: gpd.GeoDataFrame
+    threshold_dbm: float
+    group_share: float
+    stats: dict = field(default_factory=dict)
+
+    def covers(self, option: int, by_operator: bool = False) -> np.ndarray:
+        """Group indices (into ``groups``) the option makes covered."""
+        mat = self.cover_op if by_operator else self.cover_any
+        return mat.indices[mat.indptr[option]:mat.indptr[option + 1]]
+
+
+def band_rs_eirp_dbm(band: BandProfile) -> float:
+    """Reference-signal EIRP of an omni candidate on ``band`` (dBm per resource element)."""
+    return (rs_epre_dbm(band.port_power_dbm, band.bandwidth_mhz, band.rs_boost_db)
+            + band.omni_gain_dbi - band.feeder_loss_db)
+
+
+def useful_bands(config: Config, operator: str, prune_dominated: bool = True) -> list[str]:
+    """Bands of ``operator`` worth predicting for a candidate (see module notes).
+
+    Returns
+    -------
+    list of str
+        Band names in config order, dominated bands removed when ``prune_dominated``.
+    """
+    bands = config.operators[operator].bands
+    names = list(bands)
+    if not prune_dominated:
+        return names
+    keep = []
+    for i, name in enumerate(names):
+        b = bands[name]
+        dominated = False
+        for j, other_name in enumerate(names):
+            if j == i:
+                continue
+            o = bands[other_name]
+            same_pattern = (o.v_beamwidth_deg == b.v_beamwidth_deg
+                            and o.electrical_tilt_deg == b.electrical_tilt_deg
+                            and o.side_lobe_v_db == b.side_lobe_v_db)
+            no_worse = (o.frequency_mhz <= b.frequency_mhz
+                        and band_rs_eirp_dbm(o) >= band_rs_eirp_dbm(b))
+            strictly = (o.frequency_mhz < b.frequency_mhz
+                        or band_rs_eirp_dbm(o) > band_rs_eirp_dbm(b) or j < i)
+            if same_pattern and no_worse and strictly:
+                dominated = True
+                break
+        if not dominated:
+            keep.append(name)
+    return keep
+
+
+def candidate_sites(candidates: gpd.GeoDataFrame, config: Config,
+                    prune_dominated: bool = True) -> gpd.GeoDataFrame:
+    """One pseudo-site per candidate tower, operator not on it, and useful band.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``Study.sites`` columns (site_id = option_id ``TOWER:OP:BAND``, status
+        ``planned``, omni, band defaults) plus ``option_id``, ``frequency_mhz`` and
+        ``price_wan``; ordered by candidate order, then operator and band in config order.
+    """
+    rows = []
+    bands_of = {op: useful_bands(config, op, prune_dominated) for op in config.operators}
+    for cand in candidates.itertuples(index=False):
+        tenants = set(cand.existing_operators)
+        for op in config.operators:
+            if op in tenants:
+                continue
+            for band in bands_of[op]:
+                oid = f"{cand.tower_id}:{op}:{band}"
+                rows.append({
+                    "site_id": oid, "option_id": oid, "operator": op, "band": band,
+                    "height_m": float(cand.height_m), "tower_id": str(cand.tower_id),
+                    "azimuths": (), "tilt_deg": np.nan, "power_dbm": np.nan,
+                    "gain_dbi": np.nan, "status": "planned", "on_air_date": None,
+                    "backhaul": "none", "ground_m": float(cand.ground_m),
+                    "frequency_mhz": config.band(op, band).frequency_mhz,
+                    "price_wan": float(cand.price_wan), "x": float(cand.x), "y": float(cand.y),
+                })
+    frame = pd.DataFrame(rows, columns=[
+        "site_id", "option_id", "operator", "band", "height_m", "tower_id", "azimuths",
+        "tilt_deg", "power_dbm", "gain_dbi", "status", "on_air_date", "backhaul", "ground_m",
+        "frequency_mhz", "price_wan", "x", "y"])
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"],
+                                                              crs=candidates.crs),
+                           crs=candidates.crs)
+    if len(gdf):
+        lonlat = gdf.geometry.to_crs("EPSG:4326")
+        gdf["lon"], gdf["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    else:
+        gdf["lon"], gdf["lat"] = pd.Series(dtype=float), pd.Series(dtype=float)
+    return gdf.drop(columns=["x", "y"])
+
+
+@dataclass
+class _Pool:
+    """Samples one operator could still gain, sorted by (row, col)."""
+
+    row: np.ndarray
+    col: np.ndarray
+    label: np.ndarray      # index into the required groups
+    weight: np.ndarray
+    any_open: np.ndarray   # sample also counts for the any-operator rule
+    sample: np.ndarray     # index into the global sample arrays
+
+
+def _existing_at(signal: SignalGrids, op: str, rows: np.ndarray, cols: np.ndarray
+                 ) -> np.ndarray:
+    out = np.full(rows.shape, NO_SIGNAL_DBM)
+    raster = signal.rsrp.get(op)
+    if raster is None:
+        return out
+    ok = rows >= 0
+    vals = raster[rows[ok], cols[ok]].astype(np.float64)
+    out[ok] = np.where(np.isfinite(vals), vals, NO_SIGNAL_DBM)
+    return out
+
+
+def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
+                    candidates: gpd.GeoDataFrame, rsrp_fn: RsrpFunction, *,
+                    prune_dominated: bool = True,
+                    progress: Callable[[int, int], None] | None = None) -> CoverageMatrix:
+    """Predict every candidate option and record the gap groups it would cover.
+
+    Parameters
+    ----------
+    study : Study
+        Inputs; groups and households give the household samples.
+    signal : SignalGrids
+        Existing best-server RSRP per operator (dBm).
+    targets : Targets
+        From :func:`coverage.plan.candidates.planning_targets`.
+    candidates : GeoDataFrame
+        From :func:`coverage.plan.candidates.generate_candidates`.
+    rsrp_fn : callable
+        ``rsrp_fn(site_row) -> RsrpWindow`` (dBm); called once per predicted option.
+    prune_dominated : bool
+        Skip bands dominated by another band of the same operator (module notes).
+    progress : callable, optional
+        ``progress(done, total)`` after each prediction.
+
+    Returns
+    -------
+    CoverageMatrix
+    """
+    t_start = time.perf_counter()
+    cfg = study.config
+    thr = effective_threshold(cfg)
+    share_need = cfg.rule.group_share
+    tg = targets.groups
+    n_groups = len(tg)
+    operators = list(cfg.operators)
+
+    # --- household samples of the required groups ------------------------------------
+    labels_all, rc, weights_all = _group_samples(study)
+    gid_all = study.groups["group_id"].astype(str).to_numpy()
+    pos = pd.Series(np.arange(n_groups), index=tg["group_id"].to_numpy())
+    lab = pos.reindex(gid_all[labels_all]).to_numpy()
+    keep = ~np.isnan(lab)
+    lab = lab[keep].astype(np.int64)
+    rows, cols, w = rc[0][keep], rc[1][keep], weights_all[keep]
+    wsum = np.bincount(lab, weights=w, minlength=n_groups)
+    wsum_safe = np.where(wsum > 0, wsum, 1.0)
+    existing = {op: _existing_at(signal, op, rows, cols) for op in operators}
+    any_val = np.max(np.stack([existing[op] for op in operators]), axis=0) if operators else (
+        np.full(rows.shape, NO_SIGNAL_DBM))
+    any_cov = any_val >= thr
+    base_any = np.bincount(lab, weights=w * any_cov, minlength=n_groups)
+    group_open_any = (base_any / wsum_safe) < share_need - SHARE_TOLERANCE
+    base_op, group_open_op, pools = {}, {}, {}
+    for op in operators:
+        cov = existing[op] >= thr
+        base_op[op] = np.bincount(lab, weights=w * cov, minlength=n_groups)
+        group_open_op[op] = (base_op[op] / wsum_safe) < share_need - SHARE_TOLERANCE
+        sel = np.flatnonzero((rows >= 0) & ~cov & group_open_op[op][lab])
+        order = sel[np.lexsort((cols[sel], rows[sel]))]
+        pools[op] = _Pool(rows[order], cols[order], lab[order], w[order],
+                          (~any_cov[order]) & group_open_any[lab[order]], order)
+
+    # --- which options to predict: only towers within the radius of an open sample ---
+    sites = candidate_sites(candidates, cfg, prune_dominated)
+    radius = cfg.model.radius_km * 1000.0
+    open_xy = np.column_stack(study.grid.xy(rows[rows >= 0], cols[rows >= 0]))
+    if len(sites) and len(open_xy):
+        tree = cKDTree(open_xy)
+        sxy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
+        near, _ = tree.query(sxy, k=1, distance_upper_bound=radius)
+        in_reach = np.isfinite(near)
+    else:
+        in_reach = np.zeros(len(sites), bool)
+
+    best_cand = np.full(rows.shape, NO_SIGNAL_DBM)
+    best_share = np.where(group_open_any, base_any / wsum_safe, 1.0)
+    hh = tg["households"].to_numpy(float)
+    any_i, any_j, op_i, op_j = [], [], [], []
+    opt_rows = []
+    total = int(in_reach.sum())
+    done = 0
+    for k in np.flatnonzero(in_reach):
+        site = sites.iloc[k]
+        win = rsrp_fn(site)
+        done += 1
+        pool = pools[site["operator"]]
+        h, wdt = win.rsrp_dbm.shape
+        lo, hi = np.searchsorted(pool.row, [win.row0, win.row0 + h])
+        c = pool.col[lo:hi]
+        inside = (c >= win.col0) & (c < win.col0 + wdt)
+        idx = np.arange(lo, hi)[inside]
+        if idx.size:
+            vals = win.rsrp_dbm[pool.row[idx] - win.row0, pool.col[idx] - win.col0]
+            vals = np.where(np.isfinite(vals), vals, NO_SIGNAL_DBM)
+            np.maximum.at(best_cand, pool.sample[idx], vals)
+            hit = vals >= thr
+            idx_hit = idx[hit]
+        else:
+            idx_hit = idx
+        new_op = np.bincount(pool.label[idx_hit], weights=pool.weight[idx_hit],
+                             minlength=n_groups)
+        op = site["operator"]
+        share_op = (base_op[op] + new_op) / wsum_safe
+        got_op = np.flatnonzero((new_op > 0) & group_open_op[op]
+                                & (share_op >= share_need - SHARE_TOLERANCE))
+        a_hit = idx_hit[pool.any_open[idx_hit]]
+        new_any = np.bincount(pool.label[a_hit], weights=pool.weight[a_hit], minlength=n_groups)
+        share_any = (base_any + new_any) / wsum_safe
+        best_share = np.maximum(best_share, np.where(group_open_any, share_any, 1.0))
+        got_any = np.flatnonzero((new_any > 0) & group_open_any
+                                 & (share_any >= share_need - SHARE_TOLERANCE))
+        if progress is not None:
+            progress(done, total)
+        if got_any.size == 0 and got_op.size == 0:
+            continue
+        i = len(opt_rows)
+        any_i.append(np.full(got_any.size, i))
+        any_j.append(got_any)
+        op_i.append(np.full(got_op.size, i))
+        op_j.append(got_op)
+        opt_rows.append({
+            "option_id": site["option_id"], "tower_id": site["tower_id"], "operator": op,
+            "band": site["band"], "frequency_mhz": float(site["frequency_mhz"]),
+            "n_any": int(got_any.size), "households_any": float(hh[got_any].sum()),
+            "n_op": int(got_op.size), "households_op": float(hh[got_op].sum()),
+        })
+    n_opt = len(opt_rows)
+    cover_any = _csr(any_i, any_j, n_opt, n_groups)
+    cover_op = _csr(op_i, op_j, n_opt, n_groups)
+    options = pd.DataFrame(opt_rows, columns=[
+        "option_id", "tower_id", "operator", "band", "frequency_mhz", "n_any",
+        "households_any", "n_op", "households_op"])
+
+    groups = tg.copy()
+    groups["best_share"] = np.round(best_share, 4)
+    best_val = np.maximum(any_val, best_cand)
+    q = grouped_weighted_quantile(lab, best_val, w, n_groups, max(0.0, 1.0 - share_need))
+    groups["best_rsrp_dbm"] = np.where(q > NO_SIGNAL_DBM, np.round(q, 1), np.nan)
+    groups["reach_ops"] = _reach_ops(cover_op, options["operator"].to_numpy(), operators)
+    groups["n_options"] = np.asarray(cover_any.sum(axis=0)).ravel().astype(int)
+    stats = {
+        "candidates": len(candidates), "options_possible": len(sites), "predicted": total,
+        "options_kept": n_opt, "samples": len(lab),
+        "seconds": round(time.perf_counter() - t_start, 3),
+    }
+    return CoverageMatrix(options=options, groups=groups, cover_any=cover_any,
+                          cover_op=cover_op, sites=sites, threshold_dbm=thr,
+                          group_share=share_need, stats=stats)
+
+
+def _reach_ops(cover_op: sp.csr_matrix, option_ops: np.ndarray, operators: list[str]
+               ) -> list[str]:
+    """Per group: the operators (config order, ";"-joined) some option brings to it."""
+    csc = cover_op.tocsc()
+    out = []
+    for j in range(csc.shape[1]):
+        present = set(option_ops[csc.indices[csc.indptr[j]:csc.indptr[j + 1]]])
+        out.append(";".join(o for o in operators if o in present))
+    return out
+
+
+def _csr(rows: list[np.ndarray], cols: list[np.ndarray], n_rows: int, n_cols: int
+         ) -> sp.csr_matrix:
+    r = np.concatenate(rows) if rows else np.empty(0, np.int64)
+    c = np.concatenate(cols) if cols else np.empty(0, np.int64)
+    mat = sp.csr_matrix((np.ones(r.size, bool), (r, c)), shape=(n_rows, n_cols), dtype=bool)
+    mat.sort_indices()
+    return mat
+
+
+def matrix_from_sets(options: list[tuple[str, str, str]], groups: pd.DataFrame,
+                     covers_any: dict[str, set[str]],
+                     covers_op: dict[str, set[str]] | None = None) -> CoverageMatrix:
+    """Build a coverage matrix by hand (for tests and what-if studies).
+
+    Parameters
+    ----------
+    options : list of (tower_id, operator, band)
+        Option order.
+    groups : DataFrame
+        Rows of ``Targets.groups`` (group_id, households, n_existing, covered_any, need,
+        target, ...).
+    covers_any, covers_op : dict of option_id to set of group_id
+        Groups each option covers (any-operator rule, own-operator rule); ``covers_op``
+        defaults to ``covers_any``. ``option_id`` is ``"TOWER:OP:BAND"``.
+    """
+    covers_op = covers_any if covers_op is None else covers_op
+    gpos = {g: j for j, g in enumerate(groups["group_id"])}
+    hh = groups["households"].to_numpy(float)
+    rows, ai, aj, oi, oj = [], [], [], [], []
+    for i, (tower, op, band) in enumerate(options):
+        oid = f"{tower}:{op}:{band}"
+        ga = sorted(gpos[g] for g in covers_any.get(oid, set()))
+        go = sorted(gpos[g] for g in covers_op.get(oid, set()))
+        ai.append(np.full(len(ga), i))
+        aj.append(np.asarray(ga, np.int64))
+        oi.append(np.full(len(go), i))
+        oj.append(np.asarray(go, np.int64))
+        rows.append({"option_id": oid, "tower_id": tower, "operator": op, "band": band,
+                     "frequency_mhz": np.nan, "n_any": len(ga),
+                     "households_any": float(hh[ga].sum()) if ga else 0.0,
+                     "n_op": len(go), "households_op": float(hh[go].sum()) if go else 0.0})
+    cover_any = _csr(ai, aj, len(options), len(groups))
+    cover_op = _csr(oi, oj, len(options), len(groups))
+    g = groups.copy()
+    for col, default in (("best_share", 0.0), ("best_rsrp_dbm", np.nan)):
+        if col not in g:
+            g[col] = default
+    if "reach_ops" not in g:
+        ops_arr = np.array([o[1] for o in options], dtype=object)
+        g["reach_ops"] = _reach_ops(cover_op, ops_arr, sorted(set(ops_arr)))
+    g["n_options"] = np.asarray(cover_any.sum(axis=0)).ravel().astype(int)
+    return CoverageMatrix(options=pd.DataFrame(rows), groups=g, cover_any=cover_any,
+                          cover_op=cover_op,
+                          sites=gpd.GeoDataFrame({"option_id": []}, geometry=[]),
+                          threshold_dbm=-105.0, group_share=0.95)

@@ -1,0 +1,378 @@
+"""The maps in a real headless Chromium, with no internet.
+
+Every map of the toy study is written with offline assets (``assets/`` beside the HTML,
+see :mod:`coverage.io.assets`) and served from 127.0.0.1. Basemap tile requests are
+answered with a blank tile; any other request leaving the machine fails the test.
+Checks: no JavaScript error, every layer of the layer control toggles, popups open on a
+click and show the expected village, the legend is present, the village search works
+with Chinese input (IME composition included), and the name ``<img src=x
+onerror=alert(1)>`` stays text. A screenshot of each map and the time until it was
+interactive are saved under ``$COVERAGE_ARTIFACTS`` (default ``artifacts/``).
+
+Skipped when Chromium (Debian's ``chromium``), Playwright or the offline assets are
+absent, unless ``COVERAGE_REQUIRE_BROWSER=1`` (CI), which makes that a failure. Set-up:
+``apt-get install chromium``, ``pip install playwright``, and
+``python -m coverage.io.assets install``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from coverage.assess import assess
+from coverage.io import assets
+from coverage.maps import (
+    Basemap,
+    grid_map,
+    index_page,
+    inputs_map,
+    mobile_map,
+    readiness_map,
+    render,
+)
+from coverage.overview import overview_png
+from coverage.readiness import evaluate
+from coverage.report import headline
+from tests.test_maps import PROV, XSS, rich_plan, rich_signal, rich_study
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("COVERAGE_CHROMIUM") or shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]
+TILE_HOSTS = ("tile.openstreetmap.org", "tile.opentopomap.org", "tianditu.gov.cn",
+              "is.autonavi.com")
+MAPS = ("mobile", "grid", "readiness", "inputs", "mobile_gcj")
+
+REQUIRED = os.environ.get("COVERAGE_REQUIRE_BROWSER") == "1"
+"""CI sets this: a missing browser, Playwright or asset set-up then fails instead of skipping."""
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"browser tests required but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+try:
+    from playwright import sync_api
+except ImportError:
+    _unavailable("playwright is not installed (pip install playwright)")
+if CHROMIUM is None:
+    _unavailable("chromium is not installed (Debian: apt-get install chromium)")
+try:
+    ASSET_DIR = assets.locate_assets()
+except assets.AssetError as exc:
+    _unavailable(f"offline map assets not installed: {exc}")
+
+
+def artifacts_dir() -> Path:
+    """Where screenshots and timings go (not committed)."""
+    path = Path(os.environ.get("COVERAGE_ARTIFACTS", REPO / "artifacts")) / "browser"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _blank_tile() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (236, 236, 236)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The maps of the toy study, written with offline assets, served on 127.0.0.1."""
+    root = tmp_path_factory.mktemp("maps")
+    study = rich_study()
+    signal = rich_signal()
+    assessment = assess(study, signal)
+    readiness = evaluate(study, assessment)
+    plan, links = rich_plan()
+    off = "assets"
+    pages = {
+        "mobile": mobile_map(study, signal, assessment, PROV, plan, links, offline_assets=off),
+        "grid": grid_map(study, PROV, offline_assets=off),
+        "readiness": readiness_map(study, readiness, PROV, offline_assets=off),
+        "inputs": inputs_map(study, PROV, offline_assets=off),
+        "mobile_gcj": mobile_map(study, signal, assessment, PROV, plan, links,
+                                 offline_assets=off, basemap=Basemap("gaode")),
+    }
+    for name, fmap in pages.items():
+        (root / f"{name}.html").write_text(render(fmap), encoding="utf-8")
+    png = overview_png(study, signal, assessment, readiness, dpi=60)
+    (root / "index.html").write_text(
+        index_page(study.config, headline(study, assessment, readiness), PROV,
+                   overview_png=png), encoding="utf-8")
+    assets.copy_assets(root / "assets", ASSET_DIR)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=ARGS, headless=True,
+            viewport={"width": 1280, "height": 800})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class Page:
+    """One opened map with its error, dialog and request logs."""
+
+    def __init__(self, context, base: str, name: str):
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.outside: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("console", lambda m: self.errors.append(f"console: {m.text}")
+                     if m.type == "error" else None)
+        self.page.on("dialog", self._dialog)
+        tile = _blank_tile()
+
+        def route(r):
+            url = r.request.url
+            if url.startswith(base + "/") or url.startswith("data:"):
+                r.continue_()
+            elif any(host in url for host in TILE_HOSTS):
+                r.fulfill(status=200, content_type="image/png", body=tile)
+            else:
+                self.outside.append(url)
+                r.abort()
+
+        self.page.route("**/*", route)
+        self.page.goto(f"{base}/{name}.html")
+        if name != "index":
+            self.page.wait_for_function("window.coverage && window.coverage.ready === true",
+                                        timeout=15_000)
+            self.page.wait_for_load_state("load")
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def js(self, code: str, arg: object = None) -> object:
+        return self.page.evaluate(code, arg)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def open_map(browser, site):
+    opened: list[Page] = []
+
+    def _open(name: str) -> Page:
+        page = Page(browser, site, name)
+        opened.append(page)
+        return page
+
+    yield _open
+    for page in opened:
+        page.close()
+
+
+@pytest.mark.parametrize("name", MAPS)
+def test_map_loads_offline_without_errors(open_map, name):
+    p = open_map(name)
+    assert p.errors == [] and p.outside == [] and p.dialogs == []
+    for selector in ("#coverage-legend", "#coverage-note", ".leaflet-control-layers",
+                     ".leaflet-control-scale", ".leaflet-control-zoom-fullscreen",
+                     ".leaflet-control-measure"):
+        assert p.page.locator(selector).count() == 1, selector
+    assert "cafe0123deadbeef" in p.page.locator("#coverage-note").inner_text()
+    assert p.js("typeof L.Control.Measure === 'function' && typeof L.Control.FullScreen "
+                "=== 'function'")
+    legend = p.page.locator("#coverage-legend")
+    assert legend.is_visible() and legend.locator(".cov-legend-item").count() >= 3
+    shot = artifacts_dir() / f"{name}.png"
+    p.page.screenshot(path=str(shot))
+    timing = artifacts_dir() / "timings.json"
+    data = json.loads(timing.read_text()) if timing.exists() else {}
+    data[name] = {"ready_ms": round(float(p.js("window.coverage.readyMs")), 1)}
+    timing.write_text(json.dumps(data, indent=1, sort_keys=True))
+    assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", MAPS)
+def test_every_layer_in_the_control_toggles(open_map, name):
+    p = open_map(name)
+    count = ("Object.values(coverage.layers).filter(l => coverage.map.hasLayer(l)).length")
+    boxes = p.page.locator(".leaflet-control-layers-overlays input[type=checkbox]")
+    n = boxes.count()
+    assert n == len(p.js("Object.keys(coverage.layers)")) and n >= 3
+    for i in range(n):
+        box = boxes.nth(i)
+        before = p.js(count)
+        was = box.is_checked()
+        box.click()
+        assert box.is_checked() != was
+        assert p.js(count) == before + (-1 if was else 1)
+        box.click()
+        assert p.js(count) == before and box.is_checked() == was
+    radios = p.page.locator(".leaflet-control-layers-base input[type=radio]")
+    keys = p.js("Object.keys(coverage.bases)")
+    assert radios.count() == len(keys) >= 3
+    for i in range(radios.count()):
+        radios.nth(i).click()
+        on = p.js("Object.keys(coverage.bases).filter(k => coverage.map.hasLayer("
+                  "coverage.bases[k]))")
+        assert on == [keys[i]]
+    assert p.errors == []
+
+
+def test_legend_follows_the_layers(open_map):
+    p = open_map("grid")
+    section = p.page.locator(".cov-legend-section[data-layers='transformers']")
+    assert section.is_visible()
+    label = p.js("coverage.layers.transformers && document.querySelector("
+                 "'.leaflet-control-layers-overlays').innerText")
+    assert "台区变压器" in label
+    box = p.page.locator(".leaflet-control-layers-overlays label",
+                         has_text="台区变压器").locator("input")
+    box.click()
+    assert not section.is_visible()
+    box.click()
+    assert section.is_visible()
+
+
+def _click_feature(p: Page, key: str, fid: str) -> None:
+    """Click the screen point of a feature (polygon centre or marker position)."""
+    xy = p.js("""([key, id]) => {
+        const l = coverage.find(key, id);
+        coverage.map.setView(l.getBounds ? l.getBounds().getCenter() : l.getLatLng(),
+                             coverage.map.getZoom(), {animate: false});
+        const ll = l.getBounds ? l.getCenter() : l.getLatLng();
+        const pt = coverage.map.latLngToContainerPoint(ll);
+        const box = coverage.map.getContainer().getBoundingClientRect();
+        return [pt.x + box.left, pt.y + box.top];
+    }""", [key, fid])
+    p.page.mouse.click(xy[0], xy[1])
+
+
+def test_group_popup_on_click_shows_the_village_and_escapes_it(open_map):
+    p = open_map("mobile")
+    p.js("coverage.map.removeLayer(coverage.layers.villages)")
+    _click_feature(p, "groups", "G4")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "第4组" in text and XSS in text and "户数" in text
+    assert popup.locator("img").count() == 0
+    assert p.js("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert p.dialogs == [] and p.errors == []
+
+
+def test_site_popup_lists_tenants_of_a_shared_tower(open_map):
+    p = open_map("mobile")
+    p.js("coverage.open('sites_CMCC', 'S1')")
+    text = p.page.locator(".leaflet-popup-content").inner_text()
+    assert "S1" in text and "中国联通" in text and "T1" in text
+
+
+def test_readiness_popup_and_tooltip_keep_the_name_as_text(open_map):
+    p = open_map("readiness")
+    verdict = p.js("Object.keys(coverage.layers).find(k => coverage.find(k, 'V2'))")
+    _click_feature(p, verdict, "V2")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert XSS in popup.inner_text() and "核查结论" in popup.inner_text()
+    assert popup.locator("img").count() == 0
+    p.js("key => coverage.find(key, 'V2').openTooltip()", verdict)
+    tip = p.page.locator(".leaflet-tooltip")
+    assert XSS in tip.inner_text() and tip.locator("img").count() == 0
+    assert p.dialogs == [] and p.errors == []
+
+
+def test_search_finds_villages_typed_in_chinese(open_map):
+    p = open_map("readiness")
+    box = p.page.locator("#coverage-search")
+    # an IME composes pinyin first: nothing is searched until the composition ends
+    p.js("""() => {
+        const el = document.getElementById('coverage-search');
+        el.dispatchEvent(new CompositionEvent('compositionstart', {data: ''}));
+        el.value = 'shi';
+        el.dispatchEvent(new InputEvent('input', {data: 'shi', isComposing: true}));
+    }""")
+    assert p.page.locator(".cov-search-results li").count() == 0
+    p.js("""() => {
+        const el = document.getElementById('coverage-search');
+        el.value = '石关';
+        el.dispatchEvent(new CompositionEvent('compositionend', {data: '石关'}));
+    }""")
+    results = p.page.locator(".cov-search-results li")
+    assert results.count() == 1 and "石关村" in results.first.inner_text()
+    box.fill("")
+    box.focus()
+    p.page.keyboard.insert_text("石关村")  # what an IME commits
+    assert results.count() == 1
+    results.first.click()
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert "石关村" in popup.inner_text()
+    box.fill("没有这个村")
+    assert p.page.locator(".cov-search-results li.cov-none").count() == 1
+    assert p.errors == []
+
+
+def test_search_shows_a_hostile_name_as_text(open_map):
+    p = open_map("readiness")
+    box = p.page.locator("#coverage-search")
+    box.fill("<img")
+    results = p.page.locator(".cov-search-results li")
+    assert results.count() == 1 and XSS in results.first.inner_text()
+    assert p.page.locator(".cov-search-results img").count() == 0
+    box.press("Enter")
+    p.page.locator(".leaflet-popup-content").wait_for(timeout=5000)
+    assert p.dialogs == [] and p.errors == []
+
+
+def test_index_page_links_and_picture(open_map):
+    p = open_map("index")
+    assert p.errors == [] and p.outside == []
+    hrefs = p.js("[...document.querySelectorAll('ul.links a')].map(a => a.getAttribute('href'))")
+    assert {"mobile.html", "grid.html", "readiness.html", "report.html"} <= set(hrefs)
+    assert p.js("document.querySelector('img.overview').naturalWidth") == 720
+    p.page.screenshot(path=str(artifacts_dir() / "index.png"), full_page=True)
+
+
+def test_measure_tool_measures_a_distance(open_map):
+    p = open_map("grid")
+    box = p.page.locator(".leaflet-control-measure-toggle").bounding_box()
+    p.page.mouse.move(box["x"] + 5, box["y"] + 5)  # the control opens on hover
+    p.page.locator(".leaflet-control-measure .js-start").click()
+    p.page.mouse.click(500, 300)
+    p.page.mouse.click(800, 500)
+    p.page.locator(".leaflet-control-measure .js-finish").click()
+    text = p.page.locator(".leaflet-popup-content").inner_text()
+    assert "公里" in text or "km" in text
+    assert p.errors == []

@@ -1,0 +1,539 @@
+"""Map layers as data: right features, right colours, escaped strings; GCJ-02; rasters;
+determinism; offline assets; the index page and the overview picture.
+
+The inputs are the hand-built toy study of ``tests/toy.py`` (a village called
+``<img src=x onerror=alert(1)>``) with shared towers, sector azimuths, works of every
+status, transformers on both sides of the kVA target, hazards, a plan and backhaul.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from PIL import Image
+from shapely.geometry import LineString
+
+from coverage.assess import SignalGrids, assess
+from coverage.config import Config
+from coverage.errors import ConfigError
+from coverage.io import assets
+from coverage.maps import (
+    Basemap,
+    Provenance,
+    grid_map,
+    index_page,
+    inputs_map,
+    map_frame,
+    mobile_map,
+    readiness_map,
+    render,
+)
+from coverage.maps.core import MapFrame, esc, js_json
+from coverage.maps.gcj02 import gcj02_to_wgs84, in_china, wgs84_to_gcj02
+from coverage.maps.labels import LABELS
+from coverage.maps.layers import (
+    HAZARD_COLORS,
+    KVA_COLORS,
+    STATUS_COLORS,
+    VERDICT_COLORS,
+    WORK_COLORS,
+    kva_class,
+)
+from coverage.maps.raster import RSRP_COLORS, classify_rsrp, rsrp_overlay
+from coverage.maps.specs import grid_spec, mobile_spec, readiness_spec
+from coverage.overview import overview_png
+from coverage.readiness import evaluate
+from coverage.report import headline
+from tests.toy import UTM50, cell_point, toy_study
+
+XSS = "<img src=x onerror=alert(1)>"
+PROV = Provenance(version="0.1.0", config_hash="cafe0123deadbeef", crs="EPSG:32650",
+                  data="toy", generated="2020-10-01")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def rich_signal() -> SignalGrids:
+    """CMCC −90 dBm west / −120 east; CT −100 dBm on rows 0–2 only (so G3 is partial)."""
+    cmcc = np.full((10, 10), -120.0, np.float32)
+    cmcc[:, :5] = -90.0
+    ct = np.full((10, 10), np.nan, np.float32)
+    ct[:3, :] = -100.0
+    cu = np.full((10, 10), np.nan, np.float32)
+    best = {"CMCC": np.zeros((10, 10), np.int32),
+            "CT": np.where(np.isnan(ct), -1, 2).astype(np.int32),
+            "CU": np.full((10, 10), -1, np.int32)}
+    return SignalGrids(rsrp={"CMCC": cmcc, "CT": ct, "CU": cu}, best_site=best)
+
+
+def rich_sites() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"site_id": ["S1", "S2", "S3", "S4"], "operator": ["CMCC", "CU", "CT", "CMCC"],
+         "band": ["FDD900", "FDD1800", "FDD800", "TDD1900"],
+         "height_m": [35.0, 30.0, 40.0, 30.0], "tower_id": ["T1", "T1", "T3", "T4"],
+         "azimuths": [(0.0, 120.0, 240.0), (60.0, 180.0, 300.0), (), (90.0,)],
+         "tilt_deg": [np.nan] * 4, "power_dbm": [np.nan] * 4, "gain_dbi": [np.nan] * 4,
+         "status": ["on_air", "on_air", "on_air", "planned"],
+         "on_air_date": [None, None, None, dt.date(2020, 9, 1)],
+         "backhaul": ["fiber", "fiber", "microwave", "none"],
+         "lon": [116.0] * 4, "lat": [30.7] * 4, "ground_m": [200.0] * 4},
+        geometry=[cell_point(5, 2), cell_point(5, 2), cell_point(2, 7), cell_point(8, 3)],
+        crs=UTM50)
+
+
+def rich_study():
+    grid_works = pd.DataFrame({
+        "work_id": ["GW1", "GW2", "GW3"], "village_id": ["V1", "V2", "V2"],
+        "category": ["台区改造", "线路新建", "<b>bold</b>"],
+        "owner": ["县供电公司", "县供电公司", "Tom & Jerry"],
+        "status": ["done", "in_progress", "planned"], "investment_wan": [12.5, 30.0, 8.0],
+        "due": [dt.date(2020, 6, 30), dt.date(2020, 9, 30), dt.date(2020, 12, 1)],
+        "done": [dt.date(2020, 6, 1), None, None], "kva_after": [np.nan, 400.0, np.nan]})
+    mobile_works = gpd.GeoDataFrame({
+        "work_id": ["MW1", "MW2"], "village_id": ["V2", "V1"], "operator": ["CU", "CMCC"],
+        "category": ["新建基站", "共享改造"], "status": ["in_progress", "done"],
+        "investment_wan": [45.0, 20.0], "site_id": [None, "S1"],
+        "due": [dt.date(2020, 9, 30), dt.date(2020, 5, 1)],
+        "done": [None, dt.date(2020, 4, 20)]},
+        geometry=[cell_point(7, 7), cell_point(5, 2)], crs=UTM50)
+    transformers = pd.DataFrame({"transformer_id": ["TR1", "TR2", "TR3"],
+                                 "village_id": ["V1", "V2", "V2"],
+                                 "kva": [200.0, 170.0, 100.0], "households": [100, 100, 80]})
+    hazards = pd.DataFrame({"hazard_id": ["H1", "H2"], "village_id": ["V1", "V2"],
+                            "found": [dt.date(2020, 3, 1)] * 2, "fixed": [True, False],
+                            "category": ["树线矛盾", XSS]})
+    return toy_study(sites=rich_sites(), grid_works=grid_works, mobile_works=mobile_works,
+                     transformers=transformers, hazards=hazards)
+
+
+def rich_plan() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    plan = gpd.GeoDataFrame(
+        {"candidate_id": ["C1", "C2"], "site_id": ["N1", "N2"],
+         "operators": [("CU", "CT"), ("CMCC",)], "cost_wan": [85.0, 60.0],
+         "kind": ["new", "existing_tower"], "height_m": [40.0, 35.0]},
+        geometry=[cell_point(8, 7), cell_point(8, 8)], crs=UTM50)
+    links = gpd.GeoDataFrame(
+        {"from": ["S1", "S3"], "to": ["N1", "N2"], "kind": ["microwave", "fiber"]},
+        geometry=[LineString([cell_point(5, 2), cell_point(8, 7)]),
+                  LineString([cell_point(2, 7), cell_point(8, 8)])], crs=UTM50)
+    return plan, links
+
+
+@pytest.fixture(scope="module")
+def rich():
+    study = rich_study()
+    signal = rich_signal()
+    assessment = assess(study, signal)
+    readiness = evaluate(study, assessment)
+    plan, links = rich_plan()
+    return study, signal, assessment, readiness, plan, links
+
+
+@pytest.fixture(scope="module")
+def mobile(rich):
+    study, signal, assessment, _, plan, links = rich
+    return mobile_spec(study, signal, assessment, MapFrame(), plan, links)
+
+
+# --------------------------------------------------------------------------- GCJ-02
+
+
+def test_gcj02_matches_published_reference_values():
+    lon, lat = wgs84_to_gcj02(116.404, 39.915)
+    assert lon == pytest.approx(116.41024449916938, abs=1e-9)
+    assert lat == pytest.approx(39.91640428150164, abs=1e-9)
+    lon, lat = wgs84_to_gcj02(116.0, 40.0)
+    assert lon == pytest.approx(116.006141221789, abs=1e-6)
+    assert lat == pytest.approx(40.001213650174, abs=1e-6)
+    lon, lat = gcj02_to_wgs84(123.0, 45.0)
+    assert lon == pytest.approx(122.99395597, abs=1e-6)
+    assert lat == pytest.approx(44.99804071, abs=1e-6)
+
+
+def test_gcj02_inverse_round_trips_and_leaves_outside_china_alone():
+    rng = np.random.default_rng(1)
+    lon = rng.uniform(75, 135, 500)
+    lat = rng.uniform(18, 53, 500)
+    back_lon, back_lat = gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))
+    assert np.max(np.abs(back_lon - lon)) < 1e-9
+    assert np.max(np.abs(back_lat - lat)) < 1e-9
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    shift_m = np.hypot((glon - lon) * 111_000 * np.cos(np.radians(lat)), (glat - lat) * 111_000)
+    assert shift_m.min() > 10 and shift_m.max() < 1200  # hundreds of metres inside China
+    assert not in_china(2.35, 48.85)
+    assert wgs84_to_gcj02(2.35, 48.85) == (2.35, 48.85)
+
+
+def test_gaode_map_shifts_every_feature_and_tianditu_does_not(rich):
+    study, _, assessment, *_ = rich
+    wgs = mobile_spec(study, None, assessment, MapFrame("wgs84"))
+    gcj = mobile_spec(study, None, assessment, map_frame(Basemap("gaode")))
+    tdt = mobile_spec(study, None, assessment, map_frame(Basemap("tianditu", "abcdef0123456789")))
+    assert gcj.datum == "gcj02" and tdt.datum == "wgs84"
+    for key in ("sites_CMCC", "groups"):
+        for fw, fg, ft in zip(wgs.layer(key).features, gcj.layer(key).features,
+                              tdt.layer(key).features, strict=True):
+            cw = np.array(shapely.get_coordinates(shapely.geometry.shape(fw["geometry"])))
+            cg = np.array(shapely.get_coordinates(shapely.geometry.shape(fg["geometry"])))
+            ct = np.array(shapely.get_coordinates(shapely.geometry.shape(ft["geometry"])))
+            elon, elat = wgs84_to_gcj02(cw[:, 0], cw[:, 1])
+            assert np.allclose(cg[:, 0], elon, atol=2e-6) and np.allclose(cg[:, 1], elat,
+                                                                         atol=2e-6)
+            assert np.array_equal(cw, ct)
+
+
+def test_basemap_keys_are_checked():
+    with pytest.raises(ConfigError, match="key"):
+        Basemap("tianditu")
+    with pytest.raises(ConfigError):
+        Basemap("tianditu", 'abc"def</script>')
+    with pytest.raises(ConfigError):
+        Basemap("bing")
+    html = render(grid_map(rich_study(), PROV, basemap=Basemap("tianditu", "0123456789abcdef")))
+    assert "tianditu.gov.cn/vec_w" in html and "tk=0123456789abcdef" in html
+
+
+# --------------------------------------------------------------------------- rasters
+
+
+def test_rsrp_classes_follow_the_steps():
+    values = np.array([-80, -85, -85.01, -95, -100, -105, -105.5, -115, -115.1, -140, np.nan])
+    assert classify_rsrp(values).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 0]
+
+
+def test_rsrp_overlay_is_a_transparent_palette_png_in_mercator(rich):
+    study, signal, *_ = rich
+    grid = study.grid
+    ov = rsrp_overlay(signal.rsrp["CMCC"], grid.transform, grid.crs, max_px=8)
+    img = Image.open(io.BytesIO(ov.png))
+    assert img.mode == "P" and max(img.size) <= 8 and img.info["transparency"] == 0
+    classes = np.asarray(img)
+    assert set(np.unique(classes)) <= {0, 2, 5}  # −90 dBm west, −120 dBm east
+    assert (classes[:, 0] == 2).all() and (classes[:, -1] == 5).all()
+    palette = img.getpalette()
+    assert "#{:02x}{:02x}{:02x}".format(*palette[6:9]) == RSRP_COLORS[1]
+    (s, w), (n, e) = ov.bounds
+    vill = study.villages.to_crs("EPSG:4326").total_bounds
+    assert w <= vill[0] + 1e-4 and s <= vill[1] + 1e-4 and e >= vill[2] - 1e-4
+    assert n >= vill[3] - 1e-4
+    ct = rsrp_overlay(signal.rsrp["CT"], grid.transform, grid.crs, max_px=10)
+    assert (np.asarray(Image.open(io.BytesIO(ct.png)))[-1] == 0).all()  # no signal: clear
+
+
+def test_gcj02_overlay_moves_with_the_shift(rich):
+    study, signal, *_ = rich
+    grid = study.grid
+    a = rsrp_overlay(signal.rsrp["CMCC"], grid.transform, grid.crs, "wgs84", max_px=50)
+    b = rsrp_overlay(signal.rsrp["CMCC"], grid.transform, grid.crs, "gcj02", max_px=50)
+    (s, w), (n, e) = a.bounds
+    glon, glat = wgs84_to_gcj02(np.array([w, e]), np.array([s, n]))
+    (gs, gw), (gn, ge) = b.bounds
+    px_lon, px_lat = (e - w) / a.shape[1], (n - s) / a.shape[0]
+    # the north-west corner moves exactly with the shift; the far edges to within a pixel
+    assert gw == pytest.approx(glon[0], abs=1e-6) and gn == pytest.approx(glat[1], abs=1e-6)
+    assert abs(ge - glon[1]) <= 1.01 * px_lon and abs(gs - glat[0]) <= 1.01 * px_lat
+    assert (np.count_nonzero(b.classes == 2) == pytest.approx(
+        np.count_nonzero(a.classes == 2), rel=0.1))
+
+
+def test_mobile_map_has_any_operator_overlay_first_and_only_it_shown(mobile):
+    keys = [k for k in mobile.layer_keys() if k.startswith("rsrp_")]
+    assert keys == ["rsrp_ANY", "rsrp_CMCC", "rsrp_CT", "rsrp_CU"]
+    assert [mobile.layer(k).show for k in keys] == [True, False, False, False]
+    legend = {s.title: s for s in mobile.legend}
+    steps = legend[LABELS["zh"]["rsrp_steps"]]
+    assert [i.color for i in steps.items] == list(RSRP_COLORS)
+    assert set(steps.layer_keys) == set(keys)
+
+
+# --------------------------------------------------------------------------- vector layers
+
+
+def test_groups_coloured_by_any_operator_status_with_shares(mobile, rich):
+    groups = mobile.layer("groups").by_id()
+    assert {g: p["status"] for g, p in groups.items()} == {
+        "G1": "covered", "G2": "covered", "G3": "partial", "G4": "uncovered"}
+    for props in groups.values():
+        assert props["style"]["fillColor"] == STATUS_COLORS[props["status"]]
+    g3 = groups["G3"]["popup"]
+    assert "60 %" in g3  # 3 of 5 rows of CT signal
+    assert esc(XSS) in g3 and XSS not in g3  # the village's name, escaped
+    assert "=cmd|&#x27; /C calc&#x27;!A0" in g3
+    assert "中国移动" in g3 and "任一运营商" in g3
+
+
+def test_sites_per_operator_with_wedges_and_shared_towers(mobile):
+    cmcc = mobile.layer("sites_CMCC")
+    wedges = [f for f in cmcc.features if f["properties"].get("wedge")]
+    assert len(wedges) == 4  # S1: 3 sectors, S4: 1
+    sites = {k: v for k, v in cmcc.by_id().items() if "@" not in k}
+    assert set(sites) == {"S1", "S4"}
+    assert sites["S1"]["shared"] and sites["S1"]["style"]["color"] == "#000000"
+    assert sites["S1"]["style"]["fillColor"] == "#0085d0"
+    assert "中国联通" in sites["S1"]["popup"]  # co-tenant
+    assert sites["S4"]["pending"] and "dashArray" in sites["S4"]["style"]
+    ct = mobile.layer("sites_CT").by_id()
+    assert list(ct) == ["S3"] and not ct["S3"]["shared"]
+    assert ct["S3"]["style"]["fillColor"] == "#2e7d32"
+    # a wedge points along its azimuth: S1's 120° sector lies east-south-east of the site
+    site = shapely.geometry.shape(next(f for f in cmcc.features
+                                       if f["properties"]["id"] == "S1")["geometry"])
+    w120 = shapely.geometry.shape(next(f for f in wedges
+                                       if f["properties"]["id"] == "S1@120")["geometry"])
+    c = w120.centroid
+    assert c.x > site.x and c.y < site.y
+
+
+def test_plan_backhaul_and_points(mobile):
+    plan = mobile.layer("plan").by_id()
+    assert plan["N1"]["claim"] == "CU" and plan["N1"]["style"]["fillColor"] == "#e60012"
+    assert "85.0" in plan["N1"]["popup"] and "中国电信" in plan["N1"]["popup"]
+    assert plan["N2"]["claim"] == "CMCC" and plan["N1"]["marker"] == "star"
+    links = mobile.layer("backhaul").features
+    kinds = {f["properties"]["kind"]: f["properties"]["style"] for f in links}
+    assert kinds["microwave"].get("dashArray") and "dashArray" not in kinds["fiber"]
+    points = mobile.layer("points").by_id()
+    assert {p: v["covered"] for p, v in points.items()} == {
+        "P1": True, "P2": True, "P3": False, "P4": True}
+    assert points["P3"]["style"]["fillColor"] == "#d73027"
+
+
+def test_works_by_status_placed_in_their_village(rich):
+    study = rich[0]
+    spec = grid_spec(study, MapFrame())
+    layers = {k: spec.layer(k) for k in spec.layer_keys() if k.startswith("grid_works_")}
+    assert {k: list(v.by_id()) for k, v in layers.items()} == {
+        "grid_works_planned": ["GW3"], "grid_works_in_progress": ["GW2"],
+        "grid_works_done": ["GW1"]}
+    gw3 = layers["grid_works_planned"].by_id()["GW3"]
+    assert gw3["style"]["fillColor"] == WORK_COLORS["planned"]
+    assert "&lt;b&gt;bold&lt;/b&gt;" in gw3["popup"] and "Tom &amp; Jerry" in gw3["popup"]
+    assert "2020-12-01" in gw3["popup"] and "8.0" in gw3["popup"]
+    # works without geometry sit inside their own village
+    v2 = study.villages.to_crs("EPSG:4326").set_index("village_id").geometry["V2"]
+    for layer in layers.values():
+        for f in layer.features:
+            if f["properties"]["id"] in ("GW2", "GW3"):
+                assert v2.contains(shapely.geometry.shape(f["geometry"]))
+
+
+def test_transformers_coloured_against_the_kva_target(rich):
+    spec = grid_spec(rich[0], MapFrame())
+    tr = spec.layer("transformers").by_id()
+    assert {t: p["kva_class"] for t, p in tr.items()} == {"TR1": 2, "TR2": 1, "TR3": 0}
+    assert [tr[t]["style"]["fillColor"] for t in ("TR3", "TR2", "TR1")] == list(KVA_COLORS)
+    assert kva_class(2.0, 2.0) == 2 and kva_class(1.5, 2.0) == 1 and kva_class(1.49, 2.0) == 0
+
+
+def test_hazards_open_and_fixed(rich):
+    spec = grid_spec(rich[0], MapFrame())
+    open_ = spec.layer("hazards_open").by_id()
+    fixed = spec.layer("hazards_fixed").by_id()
+    assert list(open_) == ["H2"] and list(fixed) == ["H1"]
+    assert open_["H2"]["style"]["fillColor"] == HAZARD_COLORS["open"]
+    assert esc(XSS) in open_["H2"]["popup"] and XSS not in open_["H2"]["popup"]
+
+
+def test_readiness_layers_search_and_findings(rich):
+    study, _, _, readiness, *_ = rich
+    spec = readiness_spec(study, readiness, MapFrame())
+    verdicts = readiness.villages.set_index("village_id")["verdict"].to_dict()
+    for vid, verdict in verdicts.items():
+        props = spec.layer(f"verdict_{verdict}").by_id()[vid]
+        assert props["style"]["fillColor"] == VERDICT_COLORS[verdict]
+    v2 = spec.layer(f"verdict_{verdicts['V2']}").by_id()["V2"]
+    assert esc(XSS) in v2["popup"] and XSS not in v2["popup"]
+    assert "mobile_works_done" in v2["popup"] and "核查结论" in v2["popup"]
+    assert {s["id"]: s["name"] for s in spec.search} == {"V1": "石关村", "V2": XSS}
+
+
+def test_english_labels_follow_the_config():
+    assert set(LABELS["zh"]) == set(LABELS["en"])
+    study = toy_study(config=Config(language="en"))
+    spec = grid_spec(study, MapFrame())
+    assert spec.title == "Grid works and power-line hazards"
+    assert spec.layer("villages").name == "Village boundaries"
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def test_html_escapes_every_user_string_and_is_deterministic(rich):
+    study, signal, assessment, readiness, plan, links = rich
+    pages = [render(mobile_map(study, signal, assessment, PROV, plan, links)),
+             render(grid_map(study, PROV)), render(readiness_map(study, readiness, PROV)),
+             render(inputs_map(study, PROV))]
+    for html in pages:
+        tags = _start_tags(html)
+        assert "img" not in tags and "b" not in tags  # no user string became markup
+        # outside scripts, the hostile name never appears unescaped
+        assert XSS not in re.sub(r"<script>.*?</script>", "", html, flags=re.S)
+        assert "cafe0123deadbeef" in html
+    again = render(mobile_map(study, signal, assessment, PROV, plan, links))
+    assert again == pages[0]
+    assert render(readiness_map(study, readiness, PROV)) == pages[2]
+
+
+def _start_tags(html: str) -> set[str]:
+    """Tag names of the document's elements (script bodies are text, as in a browser)."""
+    from html.parser import HTMLParser
+
+    seen: set[str] = set()
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            seen.add(tag)
+
+    Tags().feed(html)
+    return seen
+
+
+def test_js_json_cannot_close_a_script():
+    import json
+
+    value = {"a": "</script><script>alert(1)</SCRIPT >", "b": "<!--<script>", "c": "\u2028&"}
+    text = js_json(value)
+    assert "</" not in text and "<!--" not in text and "\u2028" not in text
+    assert json.loads(text) == value
+
+
+def _asset_urls(html: str) -> list[str]:
+    return re.findall(r'<script src="([^"]+)"', html) + re.findall(
+        r'<link rel="stylesheet" href="([^"]+)"', html)
+
+
+def test_offline_maps_load_every_script_from_the_assets_folder(rich):
+    study, _, _, readiness, *_ = rich
+    offline = render(readiness_map(study, readiness, PROV, offline_assets="assets"))
+    online = render(readiness_map(study, readiness, PROV))
+    urls = _asset_urls(offline)
+    assert len(urls) == 6
+    assert all(u.startswith("assets/") for u in urls), urls
+    assert "assets/leaflet@1.9.4/dist/leaflet.js" in urls
+    assert "assets/leaflet-measure@3.1.0/dist/leaflet-measure.cn.js" in urls
+    assert all(u.startswith(assets.CDN_BASE) for u in _asset_urls(online))
+    assert [u.split("/", 1)[1] for u in urls] == [
+        u[len(assets.CDN_BASE) + 1:] for u in _asset_urls(online)]
+    for rel in urls:  # every referenced file is in the pinned manifest
+        spec, path = rel.split("/", 1)[1].split("/", 1)
+        pkg = next(p for p in assets.PACKAGES if p.spec == spec)
+        assert path in pkg.files
+
+
+def test_asset_tarball_is_checked_against_the_pinned_digests():
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path in assets.FULLSCREEN.files:
+            data = b"tampered"
+            info = tarfile.TarInfo("package/" + path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(assets.AssetError, match="SHA-256"):
+        assets._extract(assets.FULLSCREEN, buf.getvalue())
+
+
+def test_missing_assets_are_reported_with_the_fix(tmp_path):
+    assert len(assets.missing_assets(tmp_path)) == sum(len(p.files) for p in assets.PACKAGES)
+    with pytest.raises(assets.AssetError, match=r"coverage\.io\.assets install"):
+        assets.locate_assets(tmp_path)
+
+
+def test_index_page_escapes_and_links(rich):
+    study, signal, assessment, readiness, *_ = rich
+    cfg = study.config.model_copy(update={"county_name": "<script>alert(1)</script>县"})
+    png = overview_png(study, signal, assessment, readiness, dpi=40)
+    html = index_page(cfg, headline(study, assessment, readiness), PROV, overview_png=png)
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;县" in html
+    for href in ("mobile.html", "grid.html", "readiness.html", "report.html"):
+        assert f'href="{href}"' in html
+    assert "data:image/png;base64," in html and "cafe0123deadbeef" in html
+    with pytest.raises(ValueError):
+        index_page(cfg, headline(study, assessment, readiness), PROV,
+                   links={"javascript:alert(1)": "x"})
+
+
+def test_overview_png_is_deterministic(rich):
+    study, signal, assessment, readiness, *_ = rich
+    a = overview_png(study, signal, assessment, readiness, dpi=40)
+    b = overview_png(study, signal, assessment, readiness, dpi=40)
+    assert a == b and a.startswith(b"\x89PNG")
+    assert Image.open(io.BytesIO(a)).size == (480, 240)
+
+
+def test_build_pages_gives_every_output(rich):
+    from coverage.maps import build_pages
+
+    study, signal, assessment, readiness, plan, links = rich
+    pages = build_pages(study, signal, assessment, readiness, PROV, plan, links,
+                        offline_assets="assets")
+    assert sorted(pages) == ["grid.html", "index.html", "inputs.html", "mobile.html",
+                             "overview.png", "readiness.html"]
+    assert isinstance(pages["overview.png"], bytes)
+    for name in ("mobile.html", "grid.html", "readiness.html", "inputs.html"):
+        assert 'src="assets/leaflet@1.9.4/dist/leaflet.js"' in pages[name]
+    for href in ("mobile.html", "grid.html", "readiness.html", "inputs.html"):
+        assert f'href="{href}"' in pages["index.html"]
+
+
+def test_every_layer_has_a_legend(rich):
+    from coverage.maps.specs import inputs_spec
+
+    study, signal, assessment, readiness, plan, links = rich
+    frame = MapFrame()
+    for spec in (mobile_spec(study, signal, assessment, frame, plan, links),
+                 grid_spec(study, frame), readiness_spec(study, readiness, frame),
+                 inputs_spec(study, frame)):
+        explained = {k for section in spec.legend for k in section.layer_keys}
+        assert set(spec.layer_keys()) <= explained, spec.title
+
+
+def distance_signal(study) -> SignalGrids:
+    """A simple distance-law RSRP (dBm) from the study's sites, NaN below −130 dBm."""
+    rows, cols = study.grid.elevation.shape
+    r, c = np.mgrid[0:rows, 0:cols]
+    xs, ys = study.grid.xy(r, c)
+    rsrp, best = {}, {}
+    for op in study.config.operators:
+        out = np.full((rows, cols), np.nan, np.float32)
+        idx = np.full((rows, cols), -1, np.int32)
+        for i, g in zip(study.sites.index, study.sites.geometry, strict=True):
+            if study.sites.loc[i, "operator"] != op:
+                continue
+            value = (-50.0 - 35.0 * np.log10(np.hypot(xs - g.x, ys - g.y) / 100.0 + 1e-3))
+            better = ~(value <= out)
+            out = np.where(better, value, out).astype(np.float32)
+            idx = np.where(better, i, idx)
+        out[out < -130] = np.nan
+        rsrp[op], best[op] = out, idx
+    return SignalGrids(rsrp=rsrp, best_site=best)
+
+
+def test_maps_of_the_tiny_data_folder(tiny_data):
+    from coverage.maps import build_pages
+    from coverage.study import load_study
+
+    study = load_study(tiny_data, Config())
+    signal = distance_signal(study)
+    assessment = assess(study, signal)
+    readiness = evaluate(study, assessment)
+    frame = MapFrame()
+    spec = mobile_spec(study, signal, assessment, frame)
+    cmcc = spec.layer("sites_CMCC").by_id()
+    assert cmcc["S1"]["shared"] and cmcc["S4"]["pending"]
+    assert len([k for k in cmcc if k.startswith("S1@")]) == 3
+    hazards = grid_spec(study, frame)
+    assert "2020-04-10" in hazards.layer("hazards_open").by_id()["H2"]["popup"]
+    assert "00:00" not in hazards.layer("hazards_open").by_id()["H2"]["popup"]
+    pages = build_pages(study, signal, assessment, readiness, PROV)
+    assert "岳西县石关村" in pages["readiness.html"]
+    assert all(len(v) < 2_000_000 for v in pages.values())

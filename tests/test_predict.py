@@ -1,0 +1,220 @@
+"""Per-site and per-operator prediction, and the on-disk cache of site losses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from affine import Affine
+from pyproj import CRS
+
+from coverage import predict
+from coverage.config import Config, ModelSettings
+from coverage.io import cache
+from coverage.radio import engine
+from coverage.radio.linkbudget import rs_epre_dbm
+from coverage.study import Study, WorkingGrid, load_study
+
+N, RES = 160, 30.0
+
+
+def make_grid() -> WorkingGrid:
+    rr, cc = np.mgrid[0:N, 0:N]
+    z = 300.0 + 250.0 * np.exp(-((rr - 80) ** 2 + (cc - 80) ** 2) / (2 * 12.0**2))
+    transform = Affine(RES, 0.0, 500000.0, 0.0, -RES, 3400000.0 + N * RES)
+    return WorkingGrid(z.astype(np.float32), transform, CRS.from_epsg(32650), RES)
+
+
+def make_sites(grid: WorkingGrid, rows: list[dict]) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows)
+    x, y = grid.xy(frame.pop("row").to_numpy(), frame.pop("col").to_numpy())
+    defaults = {"tower_id": frame["site_id"], "status": "on_air", "tilt_deg": np.nan,
+                "power_dbm": np.nan, "gain_dbi": np.nan, "backhaul": "fiber"}
+    for column, value in defaults.items():
+        frame[column] = frame[column].fillna(value) if column in frame else value
+    azimuths = frame["azimuths"] if "azimuths" in frame else [None] * len(frame)
+    frame["azimuths"] = [a if isinstance(a, tuple) else () for a in azimuths]
+    frame["ground_m"] = grid.sample(x, y)
+    return gpd.GeoDataFrame(frame, geometry=shapely.points(x, y), crs=grid.crs)
+
+
+def make_study(sites: list[dict], radius_km: float = 2.0) -> Study:
+    grid = make_grid()
+    config = Config(model=ModelSettings(radius_km=radius_km))
+    empty = gpd.GeoDataFrame(geometry=[], crs=grid.crs)
+    return Study(Path("."), config, grid, empty, empty, empty, None, make_sites(grid, sites),
+                 None, None, None, None, None, None)
+
+
+SITES = [
+    {"site_id": "A", "operator": "CMCC", "band": "FDD900", "height_m": 30.0, "row": 40,
+     "col": 40},
+    {"site_id": "B", "operator": "CMCC", "band": "FDD900", "height_m": 30.0, "row": 120,
+     "col": 120, "azimuths": (0.0, 120.0, 240.0)},
+    {"site_id": "C", "operator": "CU", "band": "FDD1800", "height_m": 40.0, "row": 40,
+     "col": 120, "power_dbm": 46.0},
+    {"site_id": "D", "operator": "CT", "band": "FDD800", "height_m": 40.0, "row": 120,
+     "col": 40, "status": "planned"},
+]
+
+
+def test_best_server_picks_the_stronger_site() -> None:
+    study = make_study(SITES)
+    result = predict.predict_coverage(study, keep_sites=True)
+    assert result.computed_sites == 3 and result.cached_sites == 0
+    cmcc = result.by_operator["CMCC"]
+    assert cmcc.rsrp.dtype == np.float32 and cmcc.best_site.dtype == np.int32
+    stack = np.full((2, N, N), -np.inf)
+    for cov in result.sites:
+        if cov.operator == "CMCC":
+            stack[cov.site_index][cov.slices] = np.nan_to_num(cov.rsrp_dbm, nan=-np.inf)
+    expected = stack.max(axis=0)
+    reached = np.isfinite(expected)
+    np.testing.assert_allclose(cmcc.rsrp[reached], expected[reached], rtol=0, atol=1e-4)
+    assert np.isnan(cmcc.rsrp[~reached]).all()
+    np.testing.assert_array_equal(cmcc.best_site[reached], stack.argmax(axis=0)[reached])
+    assert (cmcc.best_site[~reached] == -1).all()
+    assert cmcc.best_site[40, 45] == 0 and cmcc.best_site[120, 115] == 1
+    # the planned CT site is left out by default; with statuses=None it is predicted
+    assert np.isnan(result.by_operator["CT"].rsrp).all()
+    everything = predict.predict_coverage(study, statuses=None)
+    assert everything.by_operator["CT"].best_site[120, 45] == 3
+
+
+def test_any_operator_is_the_max() -> None:
+    result = predict.predict_coverage(make_study(SITES))
+    stack = np.stack([np.nan_to_num(result.by_operator[op].rsrp, nan=-np.inf)
+                      for op in result.operators])
+    expected = stack.max(axis=0)
+    reached = np.isfinite(expected)
+    np.testing.assert_array_equal(result.any_rsrp[reached], expected[reached])
+    assert np.isnan(result.any_rsrp[~reached]).all()
+    np.testing.assert_array_equal(result.any_operator[reached], stack.argmax(axis=0)[reached])
+    assert (result.any_operator[~reached] == -1).all()
+    assert result.operators[result.any_operator[40, 118]] == "CU"
+
+
+def test_link_budget_at_one_cell() -> None:
+    study = make_study(SITES[:1])
+    result = predict.predict_coverage(study)
+    band = study.config.band("CMCC", "FDD900")
+    window, _ = predict.site_loss(study.grid, *study.grid.xy(40, 40), 30.0, band.frequency_mhz,
+                                  study.config.model, 1.5)
+    row, col = 40, 70  # 900 m east: nearly horizontal, omni pattern close to 0 dB
+    loss = float(window.loss_db[row - window.row0, col - window.col0])
+    epre = rs_epre_dbm(43.0, 10.0, 3.0)
+    upper = epre + band.omni_gain_dbi - band.feeder_loss_db - loss
+    got = float(result.by_operator["CMCC"].rsrp[row, col])
+    assert upper - 1.0 < got <= upper + 1e-4
+
+
+def test_site_outside_the_dem_is_skipped_with_a_warning() -> None:
+    study = make_study(SITES[:1])
+    study.sites.loc[0, "geometry"] = shapely.Point(0.0, 0.0)
+    result = predict.predict_coverage(study)
+    assert result.computed_sites == 0
+    assert any("cannot be predicted" in w.message for w in result.warnings)
+    assert np.isnan(result.any_rsrp).all()
+
+
+def count_engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    original = engine.site_path_loss
+
+    def counting(*args: object, **kwargs: object) -> engine.LossWindow:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "site_path_loss", counting)
+    return calls
+
+
+def test_cache_hit_edit_and_corruption(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = count_engine_calls(monkeypatch)
+    study = make_study(SITES)
+    first = predict.predict_coverage(study, cache_dir=tmp_path)
+    assert (len(calls), first.computed_sites, first.cached_sites) == (3, 3, 0)
+    assert len(list(tmp_path.glob("*.npz"))) == 3
+    again = predict.predict_coverage(study, cache_dir=tmp_path)
+    assert (len(calls), again.computed_sites, again.cached_sites) == (3, 0, 3)
+    np.testing.assert_array_equal(again.any_rsrp, first.any_rsrp)
+    # power is not part of the loss: nothing recomputed, RSRP follows the edit
+    study.sites.loc[0, "power_dbm"] = 40.0
+    power = predict.predict_coverage(study, cache_dir=tmp_path)
+    assert len(calls) == 3 and power.cached_sites == 3
+    assert power.by_operator["CMCC"].rsrp[40, 45] == pytest.approx(
+        first.by_operator["CMCC"].rsrp[40, 45] - 3.0, abs=1e-4)
+    # a new antenna height recomputes that site only
+    study.sites.loc[1, "height_m"] = 45.0
+    edited = predict.predict_coverage(study, cache_dir=tmp_path)
+    assert (len(calls), edited.computed_sites, edited.cached_sites) == (4, 1, 2)
+    # a corrupted entry is detected, recomputed and rewritten
+    key = predict.loss_cache_key(study.grid, *study.grid.xy(40, 120), 40.0,
+                                 study.config.band("CU", "FDD1800").frequency_mhz,
+                                 study.config.model, 1.5)
+    path = cache.entry_path(tmp_path, key)
+    assert path.is_file()
+    path.write_bytes(path.read_bytes()[:200])
+    assert cache.read_entry(tmp_path, key).status == "corrupt"
+    repaired = predict.predict_coverage(study, cache_dir=tmp_path)
+    assert (len(calls), repaired.computed_sites) == (5, 1)
+    assert cache.read_entry(tmp_path, key).status == "hit"
+    np.testing.assert_array_equal(repaired.any_rsrp, edited.any_rsrp)
+
+
+def test_cache_entry_verification(tmp_path: Path) -> None:
+    key = cache.make_key({"a": 1})
+    other = cache.make_key({"a": 2})
+    arrays = {"loss_db": np.arange(6, dtype=np.float32).reshape(2, 3), "row0": np.int64(7)}
+    assert cache.read_entry(tmp_path, key).status == "missing"
+    cache.write_entry(tmp_path, key, arrays)
+    hit = cache.read_entry(tmp_path, key)
+    assert hit.status == "hit" and hit.arrays is not None
+    np.testing.assert_array_equal(hit.arrays["loss_db"], arrays["loss_db"])
+    assert int(hit.arrays["row0"]) == 7
+    # an entry holding another key (e.g. copied or renamed) is stale, never used
+    cache.write_entry(tmp_path, other, arrays)
+    cache.entry_path(tmp_path, other).replace(cache.entry_path(tmp_path, key))
+    assert cache.read_entry(tmp_path, key).status == "stale"
+    # flipped data bytes fail the checksum
+    cache.write_entry(tmp_path, key, {"loss_db": np.zeros(1000, np.float32)})
+    path = cache.entry_path(tmp_path, key)
+    raw = bytearray(path.read_bytes())
+    at = raw.find(b"\x00\x00\x00\x00" * 50)
+    raw[at + 8] = 0x41
+    path.write_bytes(bytes(raw))
+    assert cache.read_entry(tmp_path, key).status == "corrupt"
+    path.write_bytes(b"not a zip file")
+    assert cache.read_entry(tmp_path, key).status == "corrupt"
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_predict_on_a_loaded_study(tiny_data: Path) -> None:
+    config = Config(model=ModelSettings(radius_km=3.0))
+    study = load_study(tiny_data, config)
+    result = predict.predict_coverage(study)
+    assert result.computed_sites >= 1
+    for cov in result.by_operator.values():
+        assert cov.rsrp.shape == study.grid.shape
+        served = cov.best_site >= 0
+        assert np.isfinite(cov.rsrp[served]).all()
+        assert set(np.unique(cov.best_site[served])) <= set(range(len(study.sites)))
+    finite = result.any_rsrp[np.isfinite(result.any_rsrp)]
+    assert finite.size > 0 and finite.min() > -160.0 and finite.max() < -20.0
+
+
+def test_cache_key_follows_the_dem_around_the_site(tmp_path: Path) -> None:
+    study = make_study(SITES[:1], radius_km=1.0)
+    first = predict.predict_coverage(study, cache_dir=tmp_path)
+    assert first.computed_sites == 1
+    study.grid.elevation[150, 150] += 50.0  # far outside the site's 1 km radius
+    far = predict.predict_coverage(study, cache_dir=tmp_path)
+    assert far.cached_sites == 1
+    study.grid.elevation[40, 60] += 50.0  # 600 m from the site
+    near = predict.predict_coverage(study, cache_dir=tmp_path)
+    assert near.computed_sites == 1
+    assert not np.array_equal(near.any_rsrp, first.any_rsrp, equal_nan=True)
