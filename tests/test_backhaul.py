@@ -130,3 +130,11 @@ def test_hop_range_limits_edges():
     c["range_km"] = 5.0
     bh = plan_backhaul(backhaul_study(0.0, relay=False), c)
     assert bh.sites["status"].iat[0] == "none"
+
+
+def test_chosen_site_already_on_fiber():
+    c = chosen(333)
+    c["backhaul"] = "fiber"
+    bh = plan_backhaul(backhaul_study(40.0, relay=False), c)
+    s = bh.sites.iloc[0]
+    assert (s["status"], s["hops"], s["path"]) == ("fiber", 0, "H1")

@@ -21,10 +21,12 @@ from coverage.plan.candidates import (
     thin_by_spacing,
 )
 from coverage.plan.coverage_matrix import (
+    CandidateRadio,
     RsrpWindow,
     candidate_sites,
     coverage_matrix,
     useful_bands,
+    window_rsrp_at,
 )
 from coverage.study import WorkingGrid
 from tests.toy import RES, UTM50, X0, Y0, cell_box, cell_point, toy_signal, toy_study
@@ -169,6 +171,7 @@ def partial_signal() -> SignalGrids:
 
 def window_fn(calls: list, cover_rows: dict[str, tuple[int, int]]):
     """RSRP -90 dBm on the given rows of the east half for an operator, -130 elsewhere."""
+    @window_rsrp_at
     def fn(site):
         calls.append(site["site_id"])
         val = np.full((10, 6), -130.0, np.float32)      # window: all rows, cols 4-9
@@ -243,3 +246,68 @@ def test_candidate_sites_are_site_rows():
     assert sites["azimuths"].tolist() == [(), ()]
     assert sites["tower_id"].tolist() == ["T1", "T1"]
     assert sites["lon"].between(116, 118).all()
+
+
+@pytest.mark.parametrize("model", ["p1812", "free_space"])
+def test_candidate_radio_equals_full_prediction(model, tmp_path):
+    from coverage.predict import site_loss, window_rsrp
+    from coverage.radio.antenna import PatternParams
+    from coverage.radio.linkbudget import site_radio
+
+    cfg = Config()
+    cfg.model.radius_km = 1.5
+    cfg.model.name = model
+    grid = hill_grid()
+    study = toy_study(cfg, grid=grid)
+    x, y = grid.xy(21.3, 22.6)
+    site = pd.Series({"operator": "CU", "band": "FDD900", "height_m": 35.0,
+                      "geometry": Point(float(x), float(y))})
+    rng = np.random.default_rng(3)
+    rows = np.concatenate([rng.integers(0, 80, 400), [21, 0]])
+    cols = np.concatenate([rng.integers(0, 80, 400), [23, 79]])    # + the site's own cell
+    radio = CandidateRadio(study, tmp_path)
+    got = radio(site, rows, cols)
+    band = cfg.band("CU", "FDD900")
+    win, _ = site_loss(grid, float(x), float(y), 35.0, band.frequency_mhz, cfg.model, 1.5)
+    full, _ = window_rsrp(grid, win, float(x), float(y), 35.0, (), site_radio(band, omni=True),
+                          PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg,
+                                        band.front_to_back_db, band.side_lobe_v_db),
+                          1.5, 0.0, cfg.model.delta_n)
+    expect = window_rsrp_at(lambda s: RsrpWindow(win.row0, win.col0, full))(site, rows, cols)
+    assert np.isfinite(expect).sum() > 50 and np.isnan(expect).sum() > 50
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expect))
+    np.testing.assert_allclose(got[np.isfinite(got)], expect[np.isfinite(expect)], atol=1e-4)
+    again = CandidateRadio(study, tmp_path)
+    np.testing.assert_array_equal(again(site, rows, cols), got)
+    assert (radio.computed, again.computed, again.cached) == (1, 0, 1)
+
+
+class WeakNorthForCT:
+    """Stand-in for field measurements: CT measured too weak over the north half."""
+
+    def judge_samples(self, op, grid, rc, value, threshold):
+        covered = value >= threshold
+        if op == "CT":
+            covered = covered & ~((rc[0] >= 0) & (rc[0] < 5))
+        return value, covered, np.full(value.shape, -1)
+
+
+def test_matrix_follows_measured_evidence():
+    cfg = Config()
+    study = toy_study(cfg)
+    sig = toy_signal()
+    targets = planning_targets(assess(study, sig), cfg)
+    g = targets.groups
+    g.loc[g["group_id"] == "G3", ["need", "target", "covered_any"]] = [1, True, False]
+    cands = gpd.GeoDataFrame(
+        {"tower_id": ["H1"], "source": ["hill"], "kind": ["new"], "x": [0.0], "y": [0.0],
+         "ground_m": [200.0], "height_m": [35.0], "price_wan": [60.0],
+         "existing_operators": [()], "backhaul": ["none"]},
+        geometry=[cell_point(2, 7)], crs=UTM50)
+    cands["x"], cands["y"] = cands.geometry.x, cands.geometry.y
+    fn = window_fn([], {"CU": (0, 5)})
+    with_m = coverage_matrix(study, sig, targets, cands, fn, evidence=WeakNorthForCT())
+    without = coverage_matrix(study, sig, targets, cands, fn)
+    gid = with_m.groups["group_id"].tolist()
+    assert {gid[j] for j in with_m.covers(0)} == {"G3"}          # measured gap is closable
+    assert without.cover_any.nnz == 0                           # predicted: G3 has signal

@@ -27,7 +27,7 @@ from coverage.plan import (
     study_with_plan,
 )
 from coverage.plan.claim import claim_sites
-from coverage.plan.coverage_matrix import RsrpWindow, matrix_from_sets
+from coverage.plan.coverage_matrix import RsrpWindow, matrix_from_sets, window_rsrp_at
 from coverage.plan.select import select_sites
 from tests.test_plan_select import groups_frame
 from tests.toy import UTM50, cell_point, toy_signal, toy_study
@@ -126,6 +126,7 @@ def toy_rsrp(study):
     """Synthetic radio: -60 dBm at the site, 0.02 dB per metre (CT 5 dB stronger)."""
     rr, cc = np.mgrid[0:10, 0:10]
 
+    @window_rsrp_at
     def fn(site):
         r, c = study.grid.rowcol(site.geometry.x, site.geometry.y)
         d = np.hypot(rr - r, cc - c) * 100.0

@@ -152,7 +152,8 @@ def test_sharing_beats_a_second_tower():
     m = matrix_from_sets(options, groups, covers)
     sel = select_sites(m, towers, Config())
     assert sel.cost_wan == pytest.approx(92.0)
-    assert sel.chosen["option_id"].tolist() == ["T1:CT:B", "T1:CU:B"]
+    tower = sel.chosen["tower_id"].iat[0]                # T1 and T2 are alike: either
+    assert sel.chosen["option_id"].tolist() == [f"{tower}:CT:B", f"{tower}:CU:B"]
     t = sel.towers.iloc[0]
     assert (t["tenants_after"], t["discount"], t["tower_cost_wan"]) == (2, 0.3, 42.0)
     assert sel.status == "optimal" and sel.mip_gap == 0.0
@@ -215,7 +216,7 @@ def test_budget_matches_brute_force(seed):
     assert sel.households_covered == pytest.approx(-best[0][0])
     assert sel.cost_wan == pytest.approx(best[0][1])
     assert sel.cost_wan <= 100.0 + 1e-9
-    assert [s.stage for s in sel.solves] == ["households", "cost"]
+    assert [s.stage for s in sel.solves] == ["budget"]
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -16,6 +16,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +27,7 @@ from coverage.io.kml import KmlFolder, KmlStyle
 from coverage.plan.backhaul import Backhaul, plan_backhaul
 from coverage.plan.candidates import Targets, generate_candidates, planning_targets
 from coverage.plan.claim import Claims, claim_sites
-from coverage.plan.coverage_matrix import CoverageMatrix, RsrpFunction, coverage_matrix
+from coverage.plan.coverage_matrix import CoverageMatrix, RsrpAtFunction, coverage_matrix
 from coverage.plan.select import Selection, select_sites
 from coverage.study import Study
 
@@ -69,7 +70,7 @@ class Plan:
 
 
 def make_plan(study: Study, signal: SignalGrids, assessment: Assessment,
-              rsrp_fn: RsrpFunction,
+              rsrp_at: RsrpAtFunction | None = None, *, cache_dir: str | Path | None = None,
               progress: Callable[[int, int], None] | None = None) -> Plan:
     """Plan new and shared sites that close the coverage gaps.
 
@@ -81,9 +82,12 @@ def make_plan(study: Study, signal: SignalGrids, assessment: Assessment,
         Current best-server RSRP per operator (dBm).
     assessment : Assessment
         Current coverage of the groups (:func:`coverage.assess.assess` on ``signal``).
-    rsrp_fn : callable
-        ``rsrp_fn(site_row) -> RsrpWindow``: the cached per-site prediction used for real
-        sites (candidates are predicted exactly like them).
+    rsrp_at : callable, optional
+        ``rsrp_at(site_row, rows, cols) -> RSRP (dBm)``; default: the radio engine at the
+        household cells (:class:`~coverage.plan.coverage_matrix.CandidateRadio`), which
+        gives the numbers :func:`coverage.predict.predict_coverage` would.
+    cache_dir : str or Path, optional
+        Cache folder of the candidate predictions (e.g. ``<out>/.cache/candidates``).
     progress : callable, optional
         ``progress(done, total)`` during the candidate predictions.
 
@@ -104,7 +108,8 @@ def make_plan(study: Study, signal: SignalGrids, assessment: Assessment,
     candidates = generate_candidates(study, targets)
     timings["candidates"] = time.perf_counter() - t
     t = time.perf_counter()
-    matrix = coverage_matrix(study, signal, targets, candidates, rsrp_fn, progress=progress)
+    matrix = coverage_matrix(study, signal, targets, candidates, rsrp_at, cache_dir=cache_dir,
+                             evidence=getattr(assessment, "evidence", None), progress=progress)
     timings["coverage"] = time.perf_counter() - t
     t = time.perf_counter()
     selection = select_sites(matrix, candidates, study.config)
@@ -131,9 +136,10 @@ def _chosen_for_backhaul(claims: Claims, candidates: gpd.GeoDataFrame, study: St
         rows.append({"tower_id": tower, "x": float(cands.at[tower, "x"]),
                      "y": float(cands.at[tower, "y"]),
                      "ground_m": float(cands.at[tower, "ground_m"]),
-                     "height_m": float(cands.at[tower, "height_m"]), "range_km": rng})
+                     "height_m": float(cands.at[tower, "height_m"]), "range_km": rng,
+                     "backhaul": str(cands.at[tower, "backhaul"])})
     return pd.DataFrame(rows, columns=["tower_id", "x", "y", "ground_m", "height_m",
-                                       "range_km"])
+                                       "range_km", "backhaul"])
 
 
 # ------------------------------------------------------------------ after-plan view
@@ -333,7 +339,7 @@ def plan_summary(plan: Plan) -> list[str]:
     towers = cl.towers
     per_op = cl.per_operator()
     shared = int((towers["tenants_after"] >= 2).sum()) if len(towers) else 0
-    new_towers = int((towers["price_wan"] > 0).sum()) if len(towers) else 0
+    new_towers = int((towers["kind"] == "new").sum()) if len(towers) else 0
     g = cl.groups
     newly = g[g["target"] & g["covered_after"]]
     unreachable = g[g["target"] & ~g["reachable"]]

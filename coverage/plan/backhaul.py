@@ -199,7 +199,9 @@ def graph_nodes(study: Study, chosen: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     chosen : DataFrame
-        tower_id, x, y, ground_m, height_m, range_km of the chosen sites.
+        tower_id, x, y, ground_m, height_m, range_km of the chosen sites, and optionally
+        backhaul (``fiber`` makes the site a fiber node, e.g. a user candidate at a
+        fiber-fed tower).
     """
     towers = existing_towers(study)
     ranges = _band_range_km(study.config, study)
@@ -224,11 +226,14 @@ def graph_nodes(study: Study, chosen: pd.DataFrame) -> pd.DataFrame:
                 rows.append({"node_id": p.node_id, "role": "fiber", "x": p.x, "y": p.y,
                              "top_m": g + TOWN_MAST_M, "range_km": math.inf})
     have = {r["node_id"] for r in rows}
+    fed = set(chosen.loc[chosen["backhaul"] == "fiber", "tower_id"].astype(str)) if (
+        "backhaul" in chosen) else set()
     for c in chosen.itertuples(index=False):
         if str(c.tower_id) in have:
             continue
-        rows.append({"node_id": str(c.tower_id), "role": "chosen", "x": c.x, "y": c.y,
-                     "top_m": c.ground_m + c.height_m, "range_km": c.range_km})
+        rows.append({"node_id": str(c.tower_id),
+                     "role": "fiber" if str(c.tower_id) in fed else "chosen", "x": c.x,
+                     "y": c.y, "top_m": c.ground_m + c.height_m, "range_km": c.range_km})
     nodes = pd.DataFrame(rows, columns=["node_id", "role", "x", "y", "top_m", "range_km"])
     return nodes.sort_values("node_id", kind="stable").reset_index(drop=True)
 
@@ -289,7 +294,7 @@ def plan_backhaul(study: Study, chosen: pd.DataFrame, f_ghz: float = MICROWAVE_G
         Terrain, existing sites (towers, backhaul) and villages (fiber points).
     chosen : DataFrame
         The chosen towers: tower_id, x, y, ground_m, height_m, range_km (hop range of the
-        bands installed there, km).
+        bands installed there, km), optionally backhaul (``fiber``: already fed).
     f_ghz : float
         Microwave frequency for the Fresnel zone (GHz).
 

@@ -1,10 +1,15 @@
 """Candidate coverage: which gap groups each candidate (tower, operator, band) would cover.
 
 Every candidate tower is turned into one pseudo-site per operator not yet on it and per
-band of that operator (an *option*), predicted with the same radio function as real sites
-(injected: ``rsrp_fn(site) -> RsrpWindow``; the pipeline passes the cached per-site
-prediction of :mod:`coverage.predict`). A group counts as covered by an option under the
-rule of :func:`coverage.assess.assess`: at least ``rule.group_share`` of its households
+band of that operator (an *option*). Its RSRP is needed only where the gap groups' households
+are, so :class:`CandidateRadio` evaluates the radio engine (:mod:`coverage.radio.engine`)
+at those cells only — the same rays, profiles and loss formula as a full-window prediction,
+so the same numbers — and applies the link budget of :func:`coverage.predict.window_rsrp`
+(omni antenna, band defaults). The values are cached on disk per option (key: the site's
+loss-cache key of :func:`coverage.predict.loss_cache_key` plus the digest of the cells).
+Any other radio function can be injected (``rsrp_at(site, rows, cols)``; a full-window
+function is adapted by :func:`window_rsrp_at`). A group counts as covered by an option under
+the rule of :func:`coverage.assess.assess`: at least ``rule.group_share`` of its households
 (sampled exactly as the assessment does) reach the threshold with the *best of the existing
 signal and the option's signal*, so an option can also complete a partially covered group.
 
@@ -27,9 +32,11 @@ band's default power and tilt (azimuths are designed later).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -45,8 +52,14 @@ from coverage.assess import (
     grouped_weighted_quantile,
 )
 from coverage.config import BandProfile, Config
+from coverage.errors import ModelRangeError
+from coverage.io.cache import array_digest, make_key, read_entry, write_entry
 from coverage.plan.candidates import Targets
-from coverage.radio.linkbudget import rs_epre_dbm
+from coverage.predict import loss_cache_key
+from coverage.radio import engine
+from coverage.radio.antenna import PatternParams, best_sector_db
+from coverage.radio.diffraction import POL_VERTICAL
+from coverage.radio.linkbudget import rs_epre_dbm, rsrp_dbm, site_radio
 from coverage.study import Study
 
 SHARE_TOLERANCE = 1e-9
@@ -72,6 +85,192 @@ class RsrpWindow:
 
 RsrpFunction = Callable[[pd.Series], RsrpWindow]
 """``rsrp_fn(site)``: RSRP window of one site row (columns as ``Study.sites``)."""
+
+RsrpAtFunction = Callable[[pd.Series, np.ndarray, np.ndarray], np.ndarray]
+"""``rsrp_at(site, rows, cols)``: RSRP (dBm) of one site at grid cells; NaN where it does not
+reach."""
+
+
+def window_rsrp_at(rsrp_fn: RsrpFunction) -> RsrpAtFunction:
+    """Adapt a full-window radio function to the cell-wise interface."""
+    def at(site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        win = rsrp_fn(site)
+        h, w = win.rsrp_dbm.shape
+        out = np.full(rows.shape, np.nan)
+        ok = (rows >= win.row0) & (rows < win.row0 + h) & (cols >= win.col0) & (
+            cols < win.col0 + w)
+        out[ok] = win.rsrp_dbm[rows[ok] - win.row0, cols[ok] - win.col0]
+        return out
+    return at
+
+
+class CandidateRadio:
+    """RSRP of candidate sites at chosen cells, equal to :mod:`coverage.predict`'s windows.
+
+    Parameters
+    ----------
+    study : Study
+        Grid and configuration (model, rule, bands).
+    cache_dir : Path, optional
+        Folder of the on-disk cache of the losses at the cells (one ``.npz`` per option).
+
+    Notes
+    -----
+    For the terrain model the engine's sweep is run with its evaluation mask restricted to
+    the requested cells, and each ray is walked only up to the farthest requested cell it
+    owns (the profile of a cell is its owning ray's samples up to that cell), so each
+    requested cell gets exactly the value of :func:`coverage.radio.engine.site_path_loss`
+    (a test checks it). The ray layout and cell owners are reused between bands of the same
+    tower. This uses the engine's internal sweep; ``site_path_loss`` has no cell mask.
+    """
+
+    def __init__(self, study: Study, cache_dir: str | Path | None = None):
+        self.grid = study.grid
+        self.config = study.config
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.elevation = np.ascontiguousarray(study.grid.elevation, dtype=np.float32)
+        self._owners: tuple | None = None
+        self.computed = 0
+        self.cached = 0
+        self.failed = 0
+
+    def loss_at(self, x: float, y: float, height_m: float, f_mhz: float, rows: np.ndarray,
+                cols: np.ndarray) -> tuple[np.ndarray, float]:
+        """Basic transmission loss (dB, float32; NaN unreached) at cells, and ground (m)."""
+        model = self.config.model
+        rx = self.config.rule.receiver_height_m
+        key = None
+        if self.cache_dir is not None:
+            key = make_key({"loss": loss_cache_key(self.grid, x, y, height_m, f_mhz, model, rx),
+                            "cells": array_digest(np.stack([rows, cols]).astype(np.int64))})
+            found = read_entry(self.cache_dir, key)
+            if found.status == "hit" and found.arrays is not None:
+                self.cached += 1
+                return found.arrays["loss_db"], float(found.arrays["ground_m"])
+        if model.name == "p1812":
+            loss, ground = self._p1812_at(x, y, height_m, f_mhz, rows, cols)
+        else:
+            win = engine.site_path_loss(
+                self.elevation, self.grid.transform, x, y, height_m, f_mhz,
+                rx_height_agl_m=rx, radius_m=model.radius_km * 1000.0, delta_n=model.delta_n,
+                model=model.name, pol=POL_VERTICAL, hata_environment=model.hata_environment)
+            loss = _cells_of_window(win.loss_db, win.row0, win.col0, rows, cols)
+            ground = win.site_ground_m
+        self.computed += 1
+        if key is not None:
+            write_entry(self.cache_dir, key, {"loss_db": loss,
+                                              "ground_m": np.float64(ground)})
+        return loss, ground
+
+    def _p1812_at(self, x: float, y: float, htg: float, f_mhz: float, rows: np.ndarray,
+                  cols: np.ndarray) -> tuple[np.ndarray, float]:
+        """The engine's p1812 branch of ``site_path_loss``, evaluated at the cells only."""
+        model = self.config.model
+        hrg = self.config.rule.receiver_height_m
+        if not 30.0 <= f_mhz <= 6000.0 or not (htg > 0 and hrg > 0):
+            raise ModelRangeError(f"candidate at ({x:.1f}, {y:.1f}): frequency {f_mhz} MHz or "
+                                  "antenna height out of range")
+        elev, transform = self.elevation, self.grid.transform
+        res = float(transform.a)
+        h0 = engine.site_ground_m(elev, transform, x, y)
+        if math.isnan(h0):
+            raise ModelRangeError(f"candidate at ({x:.1f}, {y:.1f}) is outside the DEM or over "
+                                  "nodata")
+        t = self._tower(x, y, model.radius_km * 1000.0, rows, cols)
+        lay = t["lay"]
+        loss = np.full(rows.shape, np.nan, np.float32)
+        if t["any"]:
+            out = np.full((lay.nrows, lay.ncols), np.nan, np.float32)
+            ap = engine.effective_earth_radius_km(model.delta_n)
+            engine._sweep(elev, lay.site_row, lay.site_col, lay.site_row - lay.row0,
+                          lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, t["reach"],
+                          t["own_ray"], t["own_k"], t["mask"], h0, float(htg), float(hrg), ap,
+                          f_mhz / 1000.0, POL_VERTICAL, res / 1000.0, out)
+            sel = t["sel"]                      # requested cells within the radius
+            wr, wc = t["wr"][sel], t["wc"][sel]
+            vals = out[wr, wc]
+            near = t["near"][sel]
+            if near.any():   # the site's own cell: free space at >= half a cell
+                d_km = np.maximum(np.hypot(wr[near] + lay.row0 - lay.site_row,
+                                           wc[near] + lay.col0 - lay.site_col) * res,
+                                  0.5 * res) / 1000.0
+                dh_km = (h0 + htg - t["elev"][sel][near] - hrg) / 1000.0
+                vals[near] = 92.4 + 20.0 * math.log10(f_mhz / 1000.0) + 10.0 * np.log10(
+                    d_km * d_km + dh_km * dh_km)
+            loss[np.flatnonzero(t["ok"])[sel]] = vals
+        return loss, h0
+
+    def _tower(self, x: float, y: float, radius: float, rows: np.ndarray, cols: np.ndarray
+               ) -> dict:
+        """Ray layout, cell owners and evaluation mask of a site position (cached)."""
+        key = (x, y, radius, hash(rows.tobytes()), hash(cols.tobytes()))
+        if self._owners is not None and self._owners[0] == key:
+            return self._owners[1]
+        elev = self.elevation
+        lay = engine._layout(elev.shape, self.grid.transform, x, y, radius)
+        own_ray, own_k = engine._assign_owners(lay.nrows, lay.ncols, lay.site_row - lay.row0,
+                                               lay.site_col - lay.col0, lay.m, lay.pr, lay.pc,
+                                               lay.kmax)
+        wr, wc = rows - lay.row0, cols - lay.col0
+        ok = (wr >= 0) & (wr < lay.nrows) & (wc >= 0) & (wc < lay.ncols)
+        wr, wc = wr[ok], wc[ok]
+        cell_elev = elev[rows[ok], cols[ok]]
+        sel = lay.inside[wr, wc] & np.isfinite(cell_elev)
+        mask = np.zeros((lay.nrows, lay.ncols), bool)
+        mask[wr[sel], wc[sel]] = True
+        owner = own_ray[wr, wc]
+        # each ray is walked only as far as the farthest requested cell it owns: a cell's
+        # loss depends on the samples 0..k of its ray only
+        reach = np.zeros_like(lay.kmax)
+        walk = sel & (owner >= 0)
+        np.maximum.at(reach, owner[walk], own_k[wr[walk], wc[walk]])
+        tower = {"lay": lay, "own_ray": own_ray, "own_k": own_k, "mask": mask,
+                 "reach": reach, "ok": ok, "wr": wr, "wc": wc, "sel": sel,
+                 "near": owner < 0, "elev": cell_elev.astype(np.float64),
+                 "any": bool(sel.any())}
+        self._owners = (key, tower)
+        return tower
+
+
+    def __call__(self, site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """RSRP (dBm, float32; NaN unreached) of an omni candidate site at the cells.
+
+        Raises
+        ------
+        ModelRangeError
+            The site cannot be predicted (outside the DEM, over nodata).
+        """
+        cfg = self.config
+        band = cfg.band(str(site["operator"]), str(site["band"]))
+        x, y = float(site.geometry.x), float(site.geometry.y)
+        height = float(site["height_m"])
+        loss, ground = self.loss_at(x, y, height, band.frequency_mhz, rows, cols)
+        radio = site_radio(band, omni=True)
+        pattern = PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg,
+                                band.front_to_back_db, band.side_lobe_v_db)
+        cx, cy = self.grid.xy(rows.astype(np.float64), cols.astype(np.float64))
+        dx, dy = cx - x, cy - y
+        dist = np.hypot(dx, dy)
+        bearing = np.degrees(np.arctan2(dx, dy)) % 360.0
+        hts = (ground if math.isfinite(ground) else 0.0) + height
+        hrs = np.nan_to_num(self.grid.elevation[rows, cols].astype(np.float64)) + (
+            cfg.rule.receiver_height_m)
+        ae_m = engine.effective_earth_radius_km(cfg.model.delta_n) * 1000.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            theta = np.degrees(np.arctan2(hts - hrs + dist * dist / (2.0 * ae_m), dist))
+        pattern_db, _ = best_sector_db(bearing, theta, (), radio.tilt_deg, pattern)
+        rsrp = rsrp_dbm(radio.rs_epre_dbm, radio.gain_dbi, pattern_db, radio.feeder_loss_db,
+                        loss.astype(np.float64), cfg.rule.body_loss_db)
+        return rsrp.astype(np.float32)
+
+
+def _cells_of_window(window: np.ndarray, row0: int, col0: int, rows: np.ndarray,
+                     cols: np.ndarray) -> np.ndarray:
+    h, w = window.shape
+    out = np.full(rows.shape, np.nan, np.float32)
+    ok = (rows >= row0) & (rows < row0 + h) & (cols >= col0) & (cols < col0 + w)
+    out[ok] = window[rows[ok] - row0, cols[ok] - col0]
+    return out
 
 
 @dataclass(frozen=True)
@@ -204,14 +403,13 @@ def candidate_sites(candidates: gpd.GeoDataFrame, config: Config,
 
 @dataclass
 class _Pool:
-    """Samples one operator could still gain, sorted by (row, col)."""
+    """Samples one operator could still gain."""
 
-    row: np.ndarray
-    col: np.ndarray
+    cell: np.ndarray       # index into the cell universe
     label: np.ndarray      # index into the required groups
     weight: np.ndarray
     any_open: np.ndarray   # sample also counts for the any-operator rule
-    sample: np.ndarray     # index into the global sample arrays
+    sample: np.ndarray     # index into the sample arrays
 
 
 def _existing_at(signal: SignalGrids, op: str, rows: np.ndarray, cols: np.ndarray
@@ -227,8 +425,9 @@ def _existing_at(signal: SignalGrids, op: str, rows: np.ndarray, cols: np.ndarra
 
 
 def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
-                    candidates: gpd.GeoDataFrame, rsrp_fn: RsrpFunction, *,
-                    prune_dominated: bool = True,
+                    candidates: gpd.GeoDataFrame, rsrp_at: RsrpAtFunction | None = None, *,
+                    cache_dir: str | Path | None = None, prune_dominated: bool = True,
+                    evidence: object | None = None,
                     progress: Callable[[int, int], None] | None = None) -> CoverageMatrix:
     """Predict every candidate option and record the gap groups it would cover.
 
@@ -237,15 +436,23 @@ def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
     study : Study
         Inputs; groups and households give the household samples.
     signal : SignalGrids
-        Existing best-server RSRP per operator (dBm).
+        Existing best-server RSRP per operator (dBm); :class:`coverage.predict.
+        CoverageResult` works too.
     targets : Targets
         From :func:`coverage.plan.candidates.planning_targets`.
     candidates : GeoDataFrame
         From :func:`coverage.plan.candidates.generate_candidates`.
-    rsrp_fn : callable
-        ``rsrp_fn(site_row) -> RsrpWindow`` (dBm); called once per predicted option.
+    rsrp_at : callable, optional
+        ``rsrp_at(site_row, rows, cols) -> RSRP (dBm)`` at grid cells; default
+        :class:`CandidateRadio` (the radio engine, cached in ``cache_dir``).
+    cache_dir : str or Path, optional
+        Cache folder of the default radio.
     prune_dominated : bool
         Skip bands dominated by another band of the same operator (module notes).
+    evidence : coverage.measure.MeasuredEvidence, optional
+        ``Assessment.evidence``: field measurements decide which households the existing
+        network covers, exactly as in the assessment (a candidate's own signal is always
+        predicted).
     progress : callable, optional
         ``progress(done, total)`` after each prediction.
 
@@ -255,13 +462,14 @@ def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
     """
     t_start = time.perf_counter()
     cfg = study.config
+    radio = rsrp_at if rsrp_at is not None else CandidateRadio(study, cache_dir)
     thr = effective_threshold(cfg)
     share_need = cfg.rule.group_share
     tg = targets.groups
     n_groups = len(tg)
     operators = list(cfg.operators)
 
-    # --- household samples of the required groups ------------------------------------
+    # --- household samples of the required groups, and the cells they sit in ---------
     labels_all, rc, weights_all = _group_samples(study)
     gid_all = study.groups["group_id"].astype(str).to_numpy()
     pos = pd.Series(np.arange(n_groups), index=tg["group_id"].to_numpy())
@@ -269,32 +477,49 @@ def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
     keep = ~np.isnan(lab)
     lab = lab[keep].astype(np.int64)
     rows, cols, w = rc[0][keep], rc[1][keep], weights_all[keep]
+    inside = rows >= 0
+    cells, cell_of = np.unique(np.stack([rows[inside], cols[inside]]), axis=1,
+                               return_inverse=True)
+    sample_cell = np.full(rows.shape, -1, np.int64)
+    sample_cell[inside] = np.asarray(cell_of).ravel()
+    u_rows, u_cols = cells[0].astype(np.int64), cells[1].astype(np.int64)
     wsum = np.bincount(lab, weights=w, minlength=n_groups)
     wsum_safe = np.where(wsum > 0, wsum, 1.0)
-    existing = {op: _existing_at(signal, op, rows, cols) for op in operators}
+    existing, covered = {}, {}
+    for op in operators:
+        value = _existing_at(signal, op, rows, cols)
+        if evidence is not None:   # field measurements decide, as in the assessment
+            value, covered[op], _ = evidence.judge_samples(op, study.grid,
+                                                           np.stack([rows, cols]), value, thr)
+        else:
+            covered[op] = value >= thr
+        existing[op] = value
     any_val = np.max(np.stack([existing[op] for op in operators]), axis=0) if operators else (
         np.full(rows.shape, NO_SIGNAL_DBM))
-    any_cov = any_val >= thr
+    any_cov = np.zeros(rows.shape, bool)
+    for op in operators:
+        any_cov |= covered[op]
     base_any = np.bincount(lab, weights=w * any_cov, minlength=n_groups)
     group_open_any = (base_any / wsum_safe) < share_need - SHARE_TOLERANCE
     base_op, group_open_op, pools = {}, {}, {}
     for op in operators:
-        cov = existing[op] >= thr
+        cov = covered[op]
         base_op[op] = np.bincount(lab, weights=w * cov, minlength=n_groups)
         group_open_op[op] = (base_op[op] / wsum_safe) < share_need - SHARE_TOLERANCE
-        sel = np.flatnonzero((rows >= 0) & ~cov & group_open_op[op][lab])
-        order = sel[np.lexsort((cols[sel], rows[sel]))]
-        pools[op] = _Pool(rows[order], cols[order], lab[order], w[order],
-                          (~any_cov[order]) & group_open_any[lab[order]], order)
+        sel = np.flatnonzero(inside & ~cov & group_open_op[op][lab])
+        pools[op] = _Pool(sample_cell[sel], lab[sel], w[sel],
+                          (~any_cov[sel]) & group_open_any[lab[sel]], sel)
 
     # --- which options to predict: only towers within the radius of an open sample ---
     sites = candidate_sites(candidates, cfg, prune_dominated)
     radius = cfg.model.radius_km * 1000.0
-    open_xy = np.column_stack(study.grid.xy(rows[rows >= 0], cols[rows >= 0]))
+    open_any = np.zeros(len(u_rows), bool)
+    for pool in pools.values():
+        open_any[pool.cell] = True
+    open_xy = np.column_stack(study.grid.xy(u_rows[open_any], u_cols[open_any]))
     if len(sites) and len(open_xy):
-        tree = cKDTree(open_xy)
         sxy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
-        near, _ = tree.query(sxy, k=1, distance_upper_bound=radius)
+        near, _ = cKDTree(open_xy).query(sxy, k=1, distance_upper_bound=radius)
         in_reach = np.isfinite(near)
     else:
         in_reach = np.zeros(len(sites), bool)
@@ -304,34 +529,28 @@ def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
     hh = tg["households"].to_numpy(float)
     any_i, any_j, op_i, op_j = [], [], [], []
     opt_rows = []
+    failed: list[str] = []
     total = int(in_reach.sum())
-    done = 0
-    for k in np.flatnonzero(in_reach):
+    for done, k in enumerate(np.flatnonzero(in_reach), start=1):
         site = sites.iloc[k]
-        win = rsrp_fn(site)
-        done += 1
-        pool = pools[site["operator"]]
-        h, wdt = win.rsrp_dbm.shape
-        lo, hi = np.searchsorted(pool.row, [win.row0, win.row0 + h])
-        c = pool.col[lo:hi]
-        inside = (c >= win.col0) & (c < win.col0 + wdt)
-        idx = np.arange(lo, hi)[inside]
-        if idx.size:
-            vals = win.rsrp_dbm[pool.row[idx] - win.row0, pool.col[idx] - win.col0]
-            vals = np.where(np.isfinite(vals), vals, NO_SIGNAL_DBM)
-            np.maximum.at(best_cand, pool.sample[idx], vals)
-            hit = vals >= thr
-            idx_hit = idx[hit]
-        else:
-            idx_hit = idx
-        new_op = np.bincount(pool.label[idx_hit], weights=pool.weight[idx_hit],
-                             minlength=n_groups)
         op = site["operator"]
+        pool = pools[op]
+        try:
+            values = np.asarray(radio(site, u_rows, u_cols), np.float64)
+        except ModelRangeError:
+            failed.append(str(site["option_id"]))
+            continue
+        vals = values[pool.cell]
+        vals = np.where(np.isfinite(vals), vals, NO_SIGNAL_DBM)
+        np.maximum.at(best_cand, pool.sample, vals)
+        hit = vals >= thr
+        new_op = np.bincount(pool.label[hit], weights=pool.weight[hit], minlength=n_groups)
         share_op = (base_op[op] + new_op) / wsum_safe
         got_op = np.flatnonzero((new_op > 0) & group_open_op[op]
                                 & (share_op >= share_need - SHARE_TOLERANCE))
-        a_hit = idx_hit[pool.any_open[idx_hit]]
-        new_any = np.bincount(pool.label[a_hit], weights=pool.weight[a_hit], minlength=n_groups)
+        a_hit = hit & pool.any_open
+        new_any = np.bincount(pool.label[a_hit], weights=pool.weight[a_hit],
+                              minlength=n_groups)
         share_any = (base_any + new_any) / wsum_safe
         best_share = np.maximum(best_share, np.where(group_open_any, share_any, 1.0))
         got_any = np.flatnonzero((new_any > 0) & group_open_any
@@ -367,9 +586,11 @@ def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
     groups["n_options"] = np.asarray(cover_any.sum(axis=0)).ravel().astype(int)
     stats = {
         "candidates": len(candidates), "options_possible": len(sites), "predicted": total,
-        "options_kept": n_opt, "samples": len(lab),
-        "seconds": round(time.perf_counter() - t_start, 3),
+        "options_kept": n_opt, "samples": len(lab), "cells": len(u_rows),
+        "unpredictable": failed, "seconds": round(time.perf_counter() - t_start, 3),
     }
+    if isinstance(radio, CandidateRadio):
+        stats.update(computed=radio.computed, cached=radio.cached)
     return CoverageMatrix(options=options, groups=groups, cover_any=cover_any,
                           cover_op=cover_op, sites=sites, threshold_dbm=thr,
                           group_share=share_need, stats=stats)

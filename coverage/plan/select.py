@@ -13,7 +13,8 @@ Options ``j = (t, o, b)``: operator ``o`` installs band ``b`` on candidate tower
 * ``x_t`` (budget mode with ``max_new_sites``, towers of price 0) — tower t is used.
 
 Constraints: one band per operator and tower (``Σ_b y_{t,o,b} ≤ 1``); tenancy
-(``Σ_k z_{t,k} ≤ 1``, ``Σ_{o,b} y_{t,o,b} = Σ_k (k − k0_t) z_{t,k}``); coverage (every
+(``Σ_k z_{t,k} ≤ 1``, ``Σ_{o,b} y_{t,o,b} = Σ_k (k − k0_t) z_{t,k}``, and the valid
+inequality ``y_j ≤ Σ_k z_{t,k}`` that tightens the LP relaxation); coverage (every
 reachable target group: ``Σ_{j covers g} y_j ≥ 1``; with N operators required:
 ``w_{g,o} ≤ Σ_{j of o covers g} y_j`` and ``Σ_o w_{g,o} ≥ need_g``); operator quotas
 (``min_o ≤ Σ_{t,b} y_{t,o,b} ≤ max_o``); budget (``cost ≤ budget_wan``, towers used
@@ -25,8 +26,9 @@ tower's price is discounted when shared (the tower company's rule, 30 % / 40 % b
 an existing tower is already paid for (``P_t = 0`` unless the user's candidate list gives a
 cost) and every operator installed pays its equipment ``tenant_cost_wan``.
 
-Mode ``cover_all`` minimises the cost; mode ``budget`` first maximises the households of
-the covered target groups, then minimises the cost of reaching that (two solves).
+Mode ``cover_all`` minimises the cost; mode ``budget`` maximises the households of the
+covered target groups, the cost breaking ties (weighted below half a household, so the
+order is lexicographic); the reported gap is on that objective.
 
 A group counts as covered by an option when that option alone, together with the existing
 signal, covers it (:mod:`coverage.plan.coverage_matrix`); two new sites that only together
@@ -60,7 +62,7 @@ class SolveInfo:
     Attributes
     ----------
     stage : str
-        ``"cost"`` or ``"households"``.
+        ``"cost"`` (cover_all) or ``"budget"``.
     status : int
         scipy ``milp`` status (0 optimal, 1 limit, 2 infeasible, 3 unbounded, 4 other).
     message : str
@@ -240,11 +242,11 @@ def _reachability(matrix: CoverageMatrix, keep: np.ndarray, n_req: int, threshol
         if not row.target or row.reachable:
             reasons.append("")
             continue
-        best = ("no candidate signal" if pd.isna(row.best_rsrp_dbm)
+        best = ("no signal" if pd.isna(row.best_rsrp_dbm)
                 else f"{row.best_rsrp_dbm:.1f} dBm")
         text = (f"no single candidate brings {share:.0%} of households to {threshold:g} dBm: "
-                f"best single candidate {row.best_share:.0%}; best candidate signal at the "
-                f"{share:.0%} household {best}")
+                f"best single candidate {row.best_share:.0%}; best predicted signal (existing "
+                f"or any candidate) at the {share:.0%} household {best}")
         if n_req > 1:
             text = (f"only {row.reach_new} more operator(s) can reach it "
                     f"(needs {row.need}); " + text)
@@ -302,26 +304,16 @@ def select_sites(matrix: CoverageMatrix, candidates: pd.DataFrame, config: Confi
     cands = pd.DataFrame(candidates).set_index("tower_id")
     _check_quota_capacity(opts, planning, operators)
 
-    def build(stage: str, households_floor: float | None, with_quotas: bool
-              ) -> tuple[_Model, dict]:
+    def build(stage: str, with_quotas: bool) -> tuple[_Model, dict]:
         return _build_model(opts, cover, groups, cands, planning, operators, n_req, mode,
-                            stage, households_floor, with_quotas)
+                            stage, with_quotas)
 
-    solves: list[SolveInfo] = []
-    if mode == "budget":
-        model, idx = build("households", None, True)
-        res, info = _solve(model, planning, "households")
-        solves.append(info)
-        _raise_if_failed(res, info, opts, cover, groups, cands, planning, operators, n_req,
-                         mode, build)
-        floor = -float(res.fun)
-        model, idx = build("cost", floor, True)
-    else:
-        model, idx = build("cost", None, True)
-    res, info = _solve(model, planning, "cost")
-    solves.append(info)
+    stage = "budget" if mode == "budget" else "cost"
+    model, idx = build(stage, True)
+    res, info = _solve(model, planning, stage)
     _raise_if_failed(res, info, opts, cover, groups, cands, planning, operators, n_req, mode,
                      build)
+    solves = [info]
     y = np.asarray(res.x[idx["y"]]) > 0.5 if len(idx["y"]) else np.zeros(0, bool)
     return _selection(opts, cover, groups, cands, planning, operators, n_req, mode, y,
                       tuple(solves), model)
@@ -351,8 +343,8 @@ def _check_quota_capacity(opts: pd.DataFrame, planning: PlanningSettings,
 
 def _build_model(opts: pd.DataFrame, cover: sp.csr_matrix, groups: pd.DataFrame,
                  cands: pd.DataFrame, planning: PlanningSettings, operators: list[str],
-                 n_req: int, mode: str, stage: str, households_floor: float | None,
-                 with_quotas: bool) -> tuple[_Model, dict]:
+                 n_req: int, mode: str, stage: str, with_quotas: bool
+                 ) -> tuple[_Model, dict]:
     m = _Model()
     n_ops_total = len(operators)
     budget_mode = mode == "budget"
@@ -381,6 +373,8 @@ def _build_model(opts: pd.DataFrame, cover: sp.csr_matrix, groups: pd.DataFrame,
             m.row(z, 1.0, -np.inf, 1.0)
             m.row(np.concatenate([y[idx], z]),
                   np.concatenate([np.ones(len(idx)), -np.asarray(ks, float) + k0]), 0.0, 0.0)
+            for j in idx:   # valid inequality y_j <= x_t: tightens the LP relaxation
+                m.row(np.append(z, y[j]), np.append(-np.ones(len(z)), 1.0), -np.inf, 0.0)
             site_vars += z
         elif count_sites:
             x = m.var(("x", tower))
@@ -435,13 +429,13 @@ def _build_model(opts: pd.DataFrame, cover: sp.csr_matrix, groups: pd.DataFrame,
             m.row(cost_idx, cost_val, -np.inf, float(planning.budget_wan) + 1e-6)
         if count_sites:
             m.row(site_vars, 1.0, -np.inf, float(planning.max_new_sites))
-        c_idx = np.array([c_vars[g] for g in targets], np.int64)
-        if stage == "households":
-            m.cost = [0.0] * len(m.cost)
-            for g, ci in zip(targets, c_idx, strict=True):
-                m.cost[ci] = -hh[g]
-        else:
-            m.row(c_idx, hh[targets], households_floor - 1e-6, np.inf)
+        # most households first; the cost only breaks ties: all plans cost less than
+        # cost_ub, so eps * cost < 0.5 household
+        cost_ub = float(np.clip(m.cost, 0.0, None).sum())
+        eps = 0.5 / max(cost_ub, 1.0)
+        m.cost = [eps * c for c in m.cost]
+        for g in targets:
+            m.cost[c_vars[g]] = -hh[g]
     return m, {"y": y, "c": c_vars}
 
 
@@ -488,7 +482,7 @@ def _raise_if_failed(res, info: SolveInfo, opts, cover, groups, cands, planning,
     has_quotas = bool(planning.quotas_min or planning.quotas_max)
     detail = ""
     if has_quotas:
-        model, idx = build(info.stage if mode == "cover_all" else "households", None, False)
+        model, idx = build(info.stage, False)
         res2, info2 = _solve(model, planning, "diagnosis")
         if res2.x is not None and info2.status in (0, 1):
             y = np.asarray(res2.x[idx["y"]]) > 0.5
