@@ -125,6 +125,93 @@ def run(
             out_console.print(line, markup=False)
 
 
+def _run_until(until: str, data: Path, config: Path, out: Path, quiet: bool, debug: bool,
+               maps: object | None = None) -> list[str] | None:
+    try:
+        from coverage.config import load_config
+        from coverage.pipeline import run_pipeline
+
+        cfg = load_config(_config_path(config))
+        return run_pipeline(data, cfg, out, quiet=quiet, until=until, maps=maps)
+    except Exception as exc:
+        _fail(exc, debug)
+    return None
+
+
+def _print(lines: list[str] | None, quiet: bool) -> None:
+    if lines and not quiet:
+        for line in lines:
+            out_console.print(line, markup=False)
+
+
+@app.command()
+def predict(
+    data: DataOpt = Path("data"),
+    config: ConfigOpt = Path("coverage.toml"),
+    out: OutOpt = Path("maps"),
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Predict RSRP per operator and write the coverage COG GeoTIFFs into --out/coverage."""
+    _print(_run_until("predict", data, config, out, quiet, debug), quiet)
+
+
+@app.command()
+def assess(
+    data: DataOpt = Path("data"),
+    config: ConfigOpt = Path("coverage.toml"),
+    out: OutOpt = Path("maps"),
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Predict and assess every test point and group; print the county roll-up."""
+    _print(_run_until("assess", data, config, out, quiet, debug), quiet)
+
+
+@app.command()
+def plan(
+    data: DataOpt = Path("data"),
+    config: ConfigOpt = Path("coverage.toml"),
+    out: OutOpt = Path("maps"),
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Choose new sites and operator claims; write plan.gpkg, plan.csv and plan.kml."""
+    _print(_run_until("plan", data, config, out, quiet, debug), quiet)
+
+
+@app.command()
+def readiness(
+    data: DataOpt = Path("data"),
+    config: ConfigOpt = Path("coverage.toml"),
+    out: OutOpt = Path("maps"),
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 3 when any village is NOT_READY (for scripts).")] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Run everything and print the readiness verdict per town; --strict exits 3 on NOT_READY."""
+    try:
+        from coverage.config import load_config
+        from coverage.pipeline import run_with_results
+
+        cfg = load_config(_config_path(config))
+        _lines, results = run_with_results(data, cfg, out, quiet=True)
+    except Exception as exc:
+        _fail(exc, debug)
+        return
+    villages = results.readiness.villages
+    table = villages.pivot_table(index="town", columns="verdict", values="village_id",
+                                 aggfunc="count", fill_value=0)
+    counts = results.readiness.counts
+    if not quiet:
+        out_console.print(table.to_string(), markup=False)
+        out_console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+                          markup=False)
+    if strict and counts.get("NOT_READY", 0) > 0:
+        raise typer.Exit(3)
+
+
 @app.command("demo-data")
 def demo_data(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the demo county into.")] = (

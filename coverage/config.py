@@ -131,6 +131,9 @@ class PlanningSettings(StrictModel):
     quotas_max: dict[str, int] = Field(default_factory=dict)
     time_limit_s: float = Field(60.0, gt=0)
     mip_gap: float = Field(0.0, ge=0, le=0.2)
+    enabled: bool = Field(True, description="plan new sites inside `run`")
+    due_date: dt.date | None = Field(
+        None, description="on-air date of planned sites; None = the inspection date")
 
 
 class ReadinessSettings(StrictModel):

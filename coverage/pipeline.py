@@ -22,9 +22,19 @@ from coverage import __version__
 from coverage.assess import Assessment, assess, frame_to_geo
 from coverage.config import Config
 from coverage.io.assets import asset_files, locate_assets
+from coverage.io.kml import write_kml
 from coverage.io.outputs import OutputFolder
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
 from coverage.maps import Basemap, Provenance, build_pages, inputs_map, render
+from coverage.plan import (
+    Plan,
+    make_plan,
+    plan_csv,
+    plan_kml_folders,
+    plan_layers,
+    plan_summary,
+    study_with_plan,
+)
 from coverage.predict import CoverageResult, predict_coverage
 from coverage.readiness import Readiness, evaluate
 from coverage.report import build_workbook, csv_tables, headline, render_html
@@ -51,13 +61,25 @@ def provenance(study: Study) -> Provenance:
     )
 
 
+STEPS = ("predict", "assess", "plan", "readiness")
+"""Pipeline stages in order; ``run --until`` stops after one of them."""
+
+
 @dataclass
 class RunResults:
-    """Everything one run computed."""
+    """Everything one run computed.
+
+    ``coverage``/``assessment`` describe the network on air today; ``after_*`` the network
+    once the planned and building sites and the new plan are on air.
+    """
 
     study: Study
     coverage: CoverageResult | None = None
     assessment: Assessment | None = None
+    plan: Plan | None = None
+    after_study: Study | None = None
+    after_coverage: CoverageResult | None = None
+    after_assessment: Assessment | None = None
     readiness: Readiness | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -95,22 +117,49 @@ class Steps:
         return update, bar.stop
 
 
+def _predict(study: Study, out_dir: Path, steps: Steps, label: str,
+             statuses: tuple[str, ...] | None) -> CoverageResult:
+    update, close = steps.progress(label)
+    try:
+        return predict_coverage(study, cache_dir=out_dir / CACHE_DIR / "sites",
+                                statuses=statuses, progress=update)
+    finally:
+        close()
+
+
 def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             ) -> RunResults:
-    """Predict, assess and judge readiness (stopping after ``until``)."""
+    """Predict, assess, plan and judge readiness, stopping after ``until`` (see STEPS)."""
+    if until not in STEPS:
+        raise ValueError(f"unknown step {until!r}")
+    stop = STEPS.index(until)
+    cfg = study.config
     results = RunResults(study)
-    with steps.step("predict coverage"):
-        update, close = steps.progress("sites")
-        try:
-            results.coverage = predict_coverage(study, cache_dir=out_dir / CACHE_DIR / "sites",
-                                                progress=update)
-        finally:
-            close()
-    if until == "predict":
+    with steps.step("predict coverage (sites on air)"):
+        results.coverage = _predict(study, out_dir, steps, "sites", ("on_air",))
+    if stop < 1:
         return results
     with steps.step("assess groups and test points"):
         results.assessment = assess(study, results.coverage)
-    if until == "assess":
+    if stop >= 2 and cfg.planning.enabled:
+        with steps.step("predict sites being built or planned"):
+            committed = _predict(study, out_dir, steps, "sites", None)
+            committed_assessment = assess(study, committed)
+        with steps.step("plan new sites"):
+            update, close = steps.progress("candidates")
+            try:
+                results.plan = make_plan(study, committed, committed_assessment,
+                                         cache_dir=out_dir / CACHE_DIR / "candidates",
+                                         progress=update)
+            finally:
+                close()
+        with steps.step("predict the network after the plan"):
+            due = cfg.planning.due_date or cfg.readiness.inspection_date
+            results.after_study = study_with_plan(study, results.plan, due)
+            results.after_coverage = _predict(results.after_study, out_dir, steps, "sites",
+                                              None)
+            results.after_assessment = assess(results.after_study, results.after_coverage)
+    if stop < 3:
         return results
     with steps.step("readiness"):
         results.readiness = evaluate(study, results.assessment)
@@ -155,6 +204,19 @@ def write_reports(staged: OutputFolder, results: RunResults, prov: Provenance) -
                {k: _gpkg_safe(v) for k, v in layers.items()}, meta)
 
 
+def write_plan(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
+    """plan.gpkg (every plan layer), plan.csv and plan.kml."""
+    plan, study = results.plan, results.study
+    assert plan is not None
+    meta = prov.as_dict()
+    layers = plan_layers(plan, study)
+    write_gpkg(staged.path("plan.gpkg"), {k: _gpkg_safe(v) for k, v in layers.items()}, meta)
+    write_csv(staged.path("plan.csv"), plan_csv(plan), bom=True)
+    note = " · ".join(f"{k} {v}" for k, v in meta.items())
+    write_kml(staged.path("plan.kml"), f"{study.config.county_name} plan",
+              plan_kml_folders(plan, study), note)
+
+
 def _gpkg_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Object columns holding lists/dicts/None become text (GeoPackage has no such types)."""
     out = frame.copy()
@@ -186,7 +248,12 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
     """The interactive maps, index page and overview picture (and offline assets)."""
     a, r = results.assessment, results.readiness
     assert a is not None and r is not None
-    pages = build_pages(results.study, results.coverage, a, r, prov,
+    chosen = backhaul = None
+    if results.plan is not None:
+        layers = plan_layers(results.plan, results.study)
+        chosen, backhaul = layers["chosen_sites"], layers["backhaul_links"]
+    pages = build_pages(results.study, results.coverage, a, r, prov, plan=chosen,
+                        backhaul=backhaul,
                         offline_assets="assets" if options.offline else None,
                         basemap=options.basemap)
     for name, content in pages.items():
@@ -204,6 +271,13 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
 
 def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False,
                  until: str = "readiness", maps: MapOptions | None = None) -> list[str]:
+    """Run every step and return the console summary (see :func:`run_with_results`)."""
+    return run_with_results(data_dir, config, out_dir, quiet, until, maps)[0]
+
+
+def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False,
+                     until: str = "readiness", maps: MapOptions | None = None
+                     ) -> tuple[list[str], RunResults]:
     """Run every step on ``data_dir`` and write the outputs into ``out_dir``.
 
     Parameters
@@ -217,12 +291,14 @@ def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = Fa
     quiet : bool
         Suppress progress output.
     until : str
-        Last step: ``predict``, ``assess`` or ``readiness`` (everything).
+        Last step: ``predict``, ``assess``, ``plan`` or ``readiness`` (everything).
 
     Returns
     -------
     list of str
         Summary lines for the console.
+    RunResults
+        Everything computed.
 
     Raises
     ------
@@ -250,6 +326,8 @@ def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = Fa
                    f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
     with steps.step("write outputs"), OutputFolder(out_dir) as staged:
         write_coverage_rasters(staged, results, prov)
+        if results.plan is not None:
+            write_plan(staged, results, prov)
         if results.assessment is not None and results.readiness is not None:
             write_reports(staged, results, prov)
             write_maps(staged, results, prov, maps)
@@ -260,9 +338,16 @@ def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = Fa
             summary.append(f"{row.operator:>4}: groups covered {row.groups_covered}/"
                            f"{row.groups_required}, households covered "
                            f"{row.households_covered:.0f}/{row.households}")
+    if results.plan is not None:
+        summary += plan_summary(results.plan)
+    if results.after_assessment is not None:
+        row = results.after_assessment.county.set_index("operator").loc["ANY"]
+        summary.append(f"after the plan: groups covered {row['groups_covered']:.0f}/"
+                       f"{row['groups_required']:.0f}, households covered "
+                       f"{row['households_covered']:.0f}/{row['households']:.0f}")
     if results.readiness is not None:
         head = headline(study, results.assessment, results.readiness)
         summary.append("verdicts: " + ", ".join(f"{k} {v}" for k, v in head.verdicts.items()))
     summary.append("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.timings.items()))
     summary.append(f"outputs in {out_dir}/")
-    return summary
+    return summary, results

@@ -76,3 +76,25 @@ def test_missing_paths_exit_2(tmp_path, missing):
         args += ["--config", str(tmp_path / "nope.toml")]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
+
+
+def test_readiness_strict_exit_3_and_table(tiny_data, tmp_path):
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["readiness", "--data", str(tiny_data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "verdicts: READY" in result.output and "town" in result.output
+    strict = runner.invoke(app, ["readiness", "--data", str(tiny_data), "--out", str(out),
+                                 "--strict", "--quiet"])
+    # the tiny county has a NOT_READY village (an uncovered group nothing will cure)
+    assert strict.exit_code == 3
+
+
+def test_subcommands_stop_after_their_step(tiny_data, tmp_path):
+    out = tmp_path / "p"
+    result = runner.invoke(app, ["predict", "--data", str(tiny_data), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert (out / "coverage" / "rsrp_any.tif").is_file()
+    assert not (out / "report.html").exists()
+    result = runner.invoke(app, ["plan", "--data", str(tiny_data), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert (out / "plan.gpkg").is_file() and (out / "plan.kml").is_file()
