@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,9 @@ from rasterio.features import rasterize
 
 from coverage.config import Config
 from coverage.study import Study, WorkingGrid
+
+if TYPE_CHECKING:
+    from coverage.measure import MeasuredEvidence
 
 ANY = "ANY"
 """Pseudo-operator: the best of all operators at a place."""
@@ -65,6 +69,10 @@ class Assessment:
         The RSRP threshold applied (margin included).
     operators : tuple of str
         Operators assessed (``ANY`` last).
+    evidence : MeasuredEvidence or None
+        The field measurements that decided test points and household samples (None when
+        there were none); ``points`` and ``groups`` then carry the extra columns described
+        in :mod:`coverage.measure`.
     """
 
     points: pd.DataFrame
@@ -74,6 +82,7 @@ class Assessment:
     gaps: pd.DataFrame
     threshold_dbm: float
     operators: tuple[str, ...]
+    evidence: MeasuredEvidence | None = None
 
 
 def effective_threshold(config: Config) -> float:
@@ -203,7 +212,8 @@ def _status(share: np.ndarray, need: float) -> np.ndarray:
     return np.where(share >= need - 1e-9, "covered", np.where(share > 0, "partial", "uncovered"))
 
 
-def assess(study: Study, signal: SignalGrids) -> Assessment:
+def assess(study: Study, signal: SignalGrids,
+           measurements: MeasuredEvidence | bool = True) -> Assessment:
     """Judge every test point and group against the coverage rule.
 
     Parameters
@@ -212,6 +222,10 @@ def assess(study: Study, signal: SignalGrids) -> Assessment:
         Loaded inputs.
     signal : SignalGrids
         Best-server RSRP (dBm) and serving site per operator.
+    measurements : MeasuredEvidence or bool
+        True (default): recent field measurements in ``study.measurements`` decide where
+        they exist (:func:`coverage.measure.measured_evidence`); False: predictions only;
+        or the evidence to use.
 
     Returns
     -------
@@ -219,6 +233,7 @@ def assess(study: Study, signal: SignalGrids) -> Assessment:
     """
     cfg = study.config
     threshold = effective_threshold(cfg)
+    evidence = _evidence(study, signal, measurements)
     operators = tuple(op for op in cfg.operators if op in signal.rsrp)
     site_ids = study.sites["site_id"].to_numpy()
     min_hh = cfg.rule.min_required_households
@@ -256,6 +271,8 @@ def assess(study: Study, signal: SignalGrids) -> Assessment:
     points[f"operator_{ANY}"] = best_any_op
     points[f"covered_{ANY}"] = best_any >= threshold
     points["n_operators"] = n_ops
+    if evidence is not None:
+        points = evidence.judge_points(points, operators)
 
     # --- groups ------------------------------------------------------------
     grp = study.groups
@@ -269,14 +286,22 @@ def assess(study: Study, signal: SignalGrids) -> Assessment:
     wsum = np.bincount(labels, weights=weights, minlength=n_groups)
     wsum_safe = np.where(wsum > 0, wsum, 1.0)
     any_value = np.full(labels.shape, NO_SIGNAL_DBM)
+    any_covered = np.zeros(labels.shape, bool)
+    decided: dict[str, np.ndarray] = {}
     for op in [*operators, ANY]:
         if op == ANY:
             value = any_value
+            covered = any_covered if evidence is not None else value >= threshold
         else:
             value = _values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), rc[0], rc[1],
                                NO_SIGNAL_DBM)
+            if evidence is not None:
+                value, covered, decided[op] = evidence.judge_samples(op, study.grid, rc, value,
+                                                                     threshold)
+            else:
+                covered = value >= threshold
             any_value = np.maximum(any_value, value)
-        covered = value >= threshold
+            any_covered |= covered
         share = np.bincount(labels, weights=weights * covered, minlength=n_groups) / wsum_safe
         share = np.clip(share, 0.0, 1.0)
         groups[f"share_{op}"] = share
@@ -287,13 +312,28 @@ def assess(study: Study, signal: SignalGrids) -> Assessment:
         groups[f"status_{op}"] = _status(share, cfg.rule.group_share)
     groups["n_operators"] = sum(
         (groups[f"status_{op}"] == "covered").astype(int) for op in operators)
+    if evidence is not None:
+        groups = evidence.summarise_groups(groups, labels, weights, decided)
 
     all_ops = (*operators, ANY)
     villages = _village_rollup(study, points, groups, all_ops)
     county = _county_rollup(points, groups, villages, all_ops)
     gaps = _gap_list(groups, points, threshold)
     return Assessment(points=points, groups=groups, villages=villages, county=county, gaps=gaps,
-                      threshold_dbm=threshold, operators=all_ops)
+                      threshold_dbm=threshold, operators=all_ops, evidence=evidence)
+
+
+def _evidence(study: Study, signal: SignalGrids, measurements: MeasuredEvidence | bool
+              ) -> MeasuredEvidence | None:
+    if measurements is False:
+        return None
+    if measurements is True:
+        if study.measurements is None or len(study.measurements) == 0:
+            return None
+        from coverage.measure import measured_evidence
+
+        return measured_evidence(study, signal)
+    return measurements
 
 
 def _village_rollup(study: Study, points: pd.DataFrame, groups: pd.DataFrame,
@@ -363,6 +403,8 @@ def _gap_list(groups: pd.DataFrame, points: pd.DataFrame, threshold: float) -> p
     gaps["reason"] = reason
     keep = ["group_id", "village_id", "name", "households", f"share_{ANY}", f"median_{ANY}",
             f"p10_{ANY}", f"status_{ANY}", "reason"]
+    if "measured" in gaps:
+        keep.append("measured")
     return gaps[keep].reset_index(drop=True)
 
 

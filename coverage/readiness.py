@@ -162,30 +162,60 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
         key, what = "group_id", "group"
     bad_by_village = table[~ok].groupby("village_id")
     total_by_village = table.groupby("village_id").size()
+    measured = table[table["measured"] != ""] if "measured" in table else table.iloc[:0]
+    measured_by_village = measured.groupby("village_id")
     for vid in ctx.village_ids:
         total = int(total_by_village.get(vid, 0))
+        cited = (measured_by_village.get_group(vid) if vid in measured_by_village.groups
+                 else measured.iloc[:0])
         if vid not in bad_by_village.groups:
             msg = (f"all {total} required {what}s covered" if total else
                    f"no required {what}s recorded")
-            findings.append(Finding(vid, rule, PASS if total else WARNING, msg,
-                                    {"required": total}))
+            evidence: dict = {"required": total}
+            if len(cited):
+                msg += _measured_note(cited, key, what)
+                evidence["measured"] = cited[key].tolist()
+            findings.append(Finding(vid, rule, PASS if total else WARNING, msg, evidence))
             continue
         bad = bad_by_village.get_group(vid)
         if level == "points":
             detail = [f"{r.name or r.point_id} ({r.kind}, best "
-                      f"{'no signal' if pd.isna(r.rsrp_ANY) else f'{r.rsrp_ANY:.1f} dBm'})"
+                      f"{'no signal' if pd.isna(r.rsrp_ANY) else f'{r.rsrp_ANY:.1f} dBm'}"
+                      + (f"; {_measured_text(r)}" if _measured_text(r) else "") + ")"
                       for r in bad.itertuples()]
         else:
-            detail = [f"{r.name} ({int(r.households)} households, "
-                      f"{r.share_ANY:.0%} covered)" for r in bad.itertuples()]
+            detail = [f"{r.name} ({int(r.households)} households, {r.share_ANY:.0%} covered"
+                      + (f"; {_measured_text(r)}" if _measured_text(r) else "") + ")"
+                      for r in bad.itertuples()]
         ops = "any operator" if need == 1 else f"{need} operators"
         msg = (f"{len(bad)} of {total} required {what}s lack signal from {ops} "
                f"(RSRP ≥ {a.threshold_dbm:g} dBm): " + "; ".join(detail[:8])
                + (" …" if len(detail) > 8 else ""))
+        good_cited = cited[~cited[key].isin(bad[key])]
+        if len(good_cited):
+            msg += _measured_note(good_cited, key, what, covered=True)
         remedies = _remedies(mobile, vid, "mobile_work") + planned.get(vid, ())
-        findings.append(Finding(vid, rule, FAIL, msg,
-                                {"uncovered": bad[key].tolist(), "required": total}, remedies))
+        evidence = {"uncovered": bad[key].tolist(), "required": total}
+        if len(cited):
+            evidence["measured"] = cited[key].tolist()
+        findings.append(Finding(vid, rule, FAIL, msg, evidence, remedies))
     return findings
+
+
+def _measured_text(row: object) -> str:
+    """The measurements that decided a point or group, in words ('' when none)."""
+    text = getattr(row, "measured", "")
+    return text if isinstance(text, str) else ""
+
+
+def _measured_note(rows: pd.DataFrame, key: str, what: str, covered: bool = False) -> str:
+    """' — judged on field measurements: name (measured -98 dBm (CMCC) on … by …); …'."""
+    label = "name" if "name" in rows else key
+    items = [f"{getattr(r, label) or getattr(r, key)} ({_measured_text(r)})"
+             for r in rows.itertuples()]
+    head = (f"; covered {what}s judged on field measurements: " if covered else
+            " — judged on field measurements: ")
+    return head + "; ".join(items[:4]) + (" …" if len(items) > 4 else "")
 
 
 def rule_test_points_covered(ctx: RuleContext) -> list[Finding]:
@@ -349,6 +379,78 @@ def rule_fiber(ctx: RuleContext) -> list[Finding]:
     return out
 
 
+MIN_GROUP_PLACES = 3
+"""A group's measured-minus-predicted median is judged from this many measured places on."""
+
+
+def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
+    """Field measurements and predictions agree within the margin (a warning where not).
+
+    Points at test points where a measured RSRP differs from the prediction by more than
+    ``readiness.measurement_margin_db`` (default :data:`coverage.measure.DEFAULT_MARGIN_DB`;
+    also where the model predicts no signal at all), and at groups where the median
+    difference of at least :data:`MIN_GROUP_PLACES` deciding measurements exceeds the
+    margin. Villages without measurements pass.
+    """
+    from coverage.measure import DEFAULT_MARGIN_DB, format_dbm
+
+    margin = float(getattr(ctx.config.readiness, "measurement_margin_db", DEFAULT_MARGIN_DB))
+    a = ctx.assessment
+    ops = [op for op in a.operators if op != ANY]
+    if a.evidence is None:
+        return [Finding(v, "measurements_agree", PASS, "no field measurements")
+                for v in ctx.village_ids]
+    issues: dict[str, list[str]] = {}
+    where: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for r in a.points.itertuples():
+        for op in ops:
+            m = getattr(r, f"measured_{op}", np.nan)
+            if pd.isna(m):
+                continue
+            counts[r.village_id] = counts.get(r.village_id, 0) + 1
+            p = getattr(r, f"predicted_{op}")
+            if pd.isna(p) or abs(m - p) > margin:
+                pred = "no signal" if pd.isna(p) else f"{format_dbm(p)} dBm"
+                diff = "" if pd.isna(p) else f", {m - p:+.1f} dB"
+                issues.setdefault(r.village_id, []).append(
+                    f"{r.name or r.point_id} {op}: measured {format_dbm(m)} dBm, "
+                    f"predicted {pred}{diff}")
+                where.setdefault(r.village_id, []).append(str(r.point_id))
+    for r in a.groups.itertuples():
+        for op in ops:
+            share = getattr(r, f"measured_share_{op}", 0.0)
+            if not share:
+                continue
+            counts[r.village_id] = counts.get(r.village_id, 0) + 1
+            d = getattr(r, f"measured_delta_{op}", np.nan)
+            places = int(getattr(r, f"measured_places_{op}", 0))
+            if places >= MIN_GROUP_PLACES and pd.notna(d) and abs(d) > margin:
+                issues.setdefault(r.village_id, []).append(
+                    f"{r.name} {op}: measured {abs(d):.1f} dB "
+                    f"{'above' if d > 0 else 'below'} the prediction (median of {places} "
+                    "places)")
+                where.setdefault(r.village_id, []).append(str(r.group_id))
+    out = []
+    for vid in ctx.village_ids:
+        if vid in issues:
+            items = issues[vid]
+            out.append(Finding(
+                vid, "measurements_agree", WARNING,
+                f"field measurements and predictions differ by more than {margin:g} dB at "
+                f"{len(items)} place(s): " + "; ".join(items[:6])
+                + (" …" if len(items) > 6 else "") + " — check the sites' data there",
+                {"places": where[vid], "margin_db": margin}))
+        elif counts.get(vid):
+            out.append(Finding(vid, "measurements_agree", PASS,
+                               f"field measurements agree with predictions within ±{margin:g} dB",
+                               {"margin_db": margin}))
+        else:
+            out.append(Finding(vid, "measurements_agree", PASS,
+                               "no recent field measurements in this village"))
+    return out
+
+
 RULES: dict[str, Callable[[RuleContext], list[Finding]]] = {
     "test_points_covered": rule_test_points_covered,
     "groups_covered": rule_groups_covered,
@@ -358,6 +460,7 @@ RULES: dict[str, Callable[[RuleContext], list[Finding]]] = {
     "no_open_hazards": rule_no_open_hazards,
     "fiber": rule_fiber,
     "mobile_works_done": rule_mobile_works_done,
+    "measurements_agree": rule_measurements_agree,
 }
 
 
@@ -398,6 +501,8 @@ def evaluate(study: Study, assessment: Assessment, config: Config | None = None)
     rules = list(config.readiness.rules)
     if config.readiness.universal_service_rule and "universal_service" not in rules:
         rules.append("universal_service")
+    if assessment.evidence is not None and "measurements_agree" not in rules:
+        rules.append("measurements_agree")
     unknown = [r for r in rules if r not in RULES]
     if unknown:
         raise ConfigError(f"readiness.rules names unknown rule(s) {unknown}; Fix: use any of "

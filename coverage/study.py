@@ -270,10 +270,13 @@ def _read_all(data_dir: Path, config: Config, log: ProblemLog, today: dt.date
         lonlat = bool(frame.attrs.get("lonlat_columns", False))
         has_geom = isinstance(frame, gpd.GeoDataFrame)
         label = src.label
+        checked: frozenset[str] = frozenset()
+        if spec.key == "measurements":
+            frame, checked = v.normalise_measurements(frame, label, log, config)
         frame = v.normalise_columns(frame, spec, label, log,
                                     has_geometry=has_geom and not lonlat)
         frame = v.convert_values(frame, spec, label, log, config,
-                                 quiet=frozenset({"lon", "lat"}) if lonlat else frozenset())
+                                 quiet=checked | ({"lon", "lat"} if lonlat else frozenset()))
         v.check_future_dates(frame, spec, label, log, today)
         v.check_unique_ids(frame, spec, label, log)
         if spec.key == "sites":

@@ -50,7 +50,7 @@ TOWER_SPREAD_M = 50.0
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "是", "有", "x"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "否", "无"})
 _AZ_SPLIT = re.compile(r"[;,，；/|\s]+")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T_].*)?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 KIND_WORDS = {
@@ -205,6 +205,136 @@ def operator_aliases(config: Config) -> dict[str, str]:
         for name in (code, op.name_zh, op.name_en, op.name_zh.removeprefix("中国")):
             aliases[name.strip().lower()] = code
     return aliases
+
+
+# ----------------------------------------------------------------------------------------
+# Field measurements as exported by drive-test apps or typed in by hand
+
+MEASUREMENT_ALIASES: dict[str, tuple[str, ...]] = {
+    "rsrp_dbm": ("rsrp", "rsrpdbm", "ltersrp", "servingrsrp", "参考信号接收功率", "rsrp值"),
+    "sinr_db": ("sinr", "sinrdb", "rssinr", "snr", "rssnr", "ltesinr", "ltesnr", "信噪比"),
+    "date": ("date", "datetime", "timestamp", "time", "测试日期", "测试时间", "日期", "时间"),
+    "tester": ("tester", "testername", "surveyor", "inspector", "user", "测试人", "测试人员"),
+    "point_id": ("pointid", "testpoint", "testpointid", "测试点", "测试点编号"),
+    "operator": ("operator", "operatorname", "carrier", "networkoperator", "plmn", "mccmnc",
+                 "运营商"),
+}
+"""Normalised column names (lower case, no spaces, ``_-()./``) read as each schema column,
+in order of preference, when the schema name itself is absent."""
+
+LEVEL_COLUMN = "level"
+"""Some apps call LTE RSRP "Level"; read as ``rsrp_dbm`` (with a warning) as a last resort."""
+
+PLMN_MNC: dict[str, tuple[int, ...]] = {
+    "CMCC": (0, 2, 4, 7, 8, 13), "CU": (1, 6, 9), "CT": (3, 5, 11)}
+"""Mobile network codes of the Chinese operators (mobile country code 460)."""
+
+_OPERATOR_SPELLINGS = {
+    "chn-cmcc": "CMCC", "cmcc": "CMCC", "chinamobile": "CMCC", "中国移动通信": "CMCC",
+    "chn-unicom": "CU", "chn-cu": "CU", "chinaunicom": "CU", "cucc": "CU", "中国联合通信": "CU",
+    "chn-ct": "CT", "chn-telecom": "CT", "chinatelecom": "CT", "ctcc": "CT",
+}
+_PLMN = re.compile(r"^460[\s\-_/]?0?(\d{1,2})$")
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"[\s_\-()（）\[\]./]", "", str(name).lower())
+
+
+def _mnc_operator(mnc: int, config: Config) -> str | None:
+    for code, mncs in PLMN_MNC.items():
+        if mnc in mncs and code in config.operators:
+            return code
+    return None
+
+
+def normalise_measurements(frame: pd.DataFrame, label: str, log: ProblemLog, config: Config
+                           ) -> tuple[pd.DataFrame, frozenset[str]]:
+    """Read a drive-test export or a hand-typed table as the measurements schema.
+
+    Renames known column spellings (:data:`MEASUREMENT_ALIASES`, e.g. ``RSRP``, ``SINR``,
+    ``Timestamp``, ``Operatorname``, ``运营商``) to the schema names; reads PLMN codes
+    (``46000``, ``460-01``) and spellings such as ``CHN-UNICOM`` in the operator column; and,
+    without an operator column, derives the operator from ``MNC`` (and ``MCC``, which must be
+    460). Unknown MNCs are errors; everything else is checked afterwards as for any layer.
+
+    Returns
+    -------
+    frame : DataFrame
+        With schema column names.
+    checked : frozenset of str
+        Columns already checked here (pass as ``quiet`` to :func:`convert_values`).
+    """
+    frame = frame.copy()
+    geom_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    columns = [c for c in frame.columns if c != geom_name]
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(_norm_name(c), c)
+    present = {c.lower() for c in columns}
+    renames: dict[str, str] = {}
+    for target, aliases in MEASUREMENT_ALIASES.items():
+        if target in present:
+            continue
+        for alias in aliases:
+            source = by_norm.get(alias)
+            if source is not None and source not in renames and source.lower() not in {
+                    t for t in MEASUREMENT_ALIASES if t != target}:
+                renames[source] = target
+                break
+    if "rsrp_dbm" not in present and "rsrp_dbm" not in renames.values() \
+            and LEVEL_COLUMN in by_norm:
+        renames[by_norm[LEVEL_COLUMN]] = "rsrp_dbm"
+        log.add(label, f"column '{by_norm[LEVEL_COLUMN]}' read as RSRP (dBm)",
+                "name the column rsrp_dbm (or RSRP) to make this explicit", severity="warning")
+    frame = frame.rename(columns=renames)
+    op_col = next((c for c in frame.columns if c != geom_name and str(c).lower() == "operator"),
+                  None)
+    if op_col is not None:
+        text = as_text(frame[op_col])
+        frame[op_col] = pd.Series(
+            [_operator_spelling(t, config) for t in text], index=frame.index, dtype=object)
+    elif "mnc" in by_norm:
+        frame = _operator_from_mnc(frame, by_norm, label, log, config)
+        return frame, frozenset({"operator"})
+    return frame, frozenset()
+
+
+def _operator_spelling(value: str | None, config: Config) -> str | None:
+    """Operator code for a PLMN (``46000``) or a known spelling; the value itself otherwise."""
+    if value is None:
+        return None
+    key = value.strip().lower()
+    m = _PLMN.match(key)
+    if m:
+        return _mnc_operator(int(m.group(1)), config) or value
+    code = _OPERATOR_SPELLINGS.get(key.replace(" ", ""))
+    return code if code is not None and code in config.operators else value
+
+
+def _operator_from_mnc(frame: pd.DataFrame, by_norm: dict[str, str], label: str,
+                       log: ProblemLog, config: Config) -> pd.DataFrame:
+    col = by_norm["mnc"]
+    mnc = pd.to_numeric(as_text(frame[col]), errors="coerce").to_numpy(dtype=float)
+    ops = [None if not np.isfinite(m) else _mnc_operator(int(m), config) for m in mnc]
+    bad = np.flatnonzero([o is None for o in ops])
+    if len(bad):
+        known = ", ".join(f"{code} {'/'.join(f'{m:02d}' for m in mncs)}"
+                          for code, mncs in PLMN_MNC.items() if code in config.operators)
+        log_rows(log, label, bad, col, frame[col], "unknown MNC (mobile network code)",
+                 f"use an MNC of a configured operator ({known}), or add an operator column")
+    if "mcc" in by_norm:
+        mcc = pd.to_numeric(as_text(frame[by_norm["mcc"]]), errors="coerce").to_numpy(float)
+        foreign = np.flatnonzero(mcc != 460)
+        if len(foreign):
+            log_rows(log, label, foreign, by_norm["mcc"], frame[by_norm["mcc"]],
+                     "not a Chinese network (MCC must be 460)",
+                     "remove measurements of foreign networks")
+    # rows with a bad MNC keep it as text (reported above, the run stops)
+    frame["operator"] = pd.Series([o if o is not None else f"MNC {t}" for o, t in
+                                   zip(ops, as_text(frame[col]), strict=True)],
+                                  index=frame.index, dtype=object)
+    return frame
 
 
 def convert_values(frame: pd.DataFrame, spec: Layer, label: str, log: ProblemLog,

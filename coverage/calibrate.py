@@ -1,0 +1,799 @@
+"""Field measurements against predictions, and an optional calibration fitted to them.
+
+* :func:`compare` pairs every measurement with the predicted RSRP of the same operator in
+  the grid cell it was taken in, and the band and distance of the predicted serving site;
+  :func:`error_stats` gives count, mean error, RMSE, standard deviation and the share within
+  ±6 dB per operator and band.
+* :func:`fit_calibration` fits, per operator (and per band where it has enough points and
+  differs from its operator), a least-squares offset, or an offset plus a slope in
+  ``log10(distance)`` where enough points and a spatial cross-validation say the slope
+  helps. Each operator's measurements
+  are split by spatial blocks; the fit on the training blocks is checked on the held-out
+  blocks (RMSE before and after), and the terms applied are refitted on every point.
+* :func:`apply_calibration` adds the fitted correction to the prediction rasters;
+  :func:`calibration_statement` says in words whether predictions are calibrated and with
+  what; :func:`scatter_png` draws measured against predicted.
+
+Sign conventions (dB): ``error_db = predicted - measured`` (positive: the model is
+optimistic); a correction is ``measured - predicted`` and is *added* to predictions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from coverage.assess import SignalGrids, sample_cells
+from coverage.errors import Problem, ProblemLog
+from coverage.io.validate import log_rows
+from coverage.predict import CoverageResult, OperatorCoverage, SiteCoverage, combine_operators
+from coverage.schema import MEASUREMENTS
+from coverage.study import Study
+
+__all__ = [
+    "CalibrationFit", "CalibrationTerm", "Comparison", "apply_calibration",
+    "calibration_statement", "compare", "error_stats", "fit_calibration", "scatter_png",
+]
+
+OK, OUTSIDE_DEM, NO_PREDICTION, SUPERSEDED = "ok", "outside_dem", "no_prediction", "superseded"
+"""Status of a compared measurement; only ``ok`` rows enter the statistics and the fit."""
+
+WITHIN_DB = 6.0
+"""Half-width (dB) of the "within" share of :func:`error_stats`."""
+
+FIT_MIN_PREDICTED_DBM = -120.0
+"""Measurements where the model predicts less than this are compared but not fitted: near the
+handset's floor (about -140 dBm) weak readings go unrecorded, which would bias the mean."""
+
+MIN_POINTS = 20
+"""Fewest measurements for an offset (per operator, or per band)."""
+
+MIN_POINTS_SLOPE = 60
+"""Fewest measurements before an offset plus distance slope is considered."""
+
+MIN_LOG10_SPREAD = 0.1
+"""Smallest standard deviation of log10(distance) for a distance slope."""
+
+SLOPE_GAIN_DB = 0.1
+"""A slope is kept only when it lowers the cross-validated RMSE by at least this (dB)."""
+
+BAND_Z = 2.0
+"""A band gets its own term only when it differs from its operator's by more than this many
+(clustered) standard errors; otherwise the operator's term applies to it."""
+
+HOLDOUT_SHARE = 0.3
+HOLDOUT_BLOCK_M = 2000.0
+"""Held-out share and block size (m): whole blocks are held out, so that spatially
+correlated errors do not leak from the training part into the check."""
+
+MIN_BLOCKS = 5
+"""Fewer blocks than this: hold out single measurements instead (and no slope)."""
+
+SEED = 2020
+MIN_DISTANCE_KM = 0.03
+"""Distances are clipped to this (about one cell) before taking log10."""
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Measured against predicted RSRP, one row per measurement.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``row`` (1-based in the measurements file), ``point_id``, ``operator``, ``date``,
+        ``tester``, ``lon``, ``lat``, ``x``, ``y`` (m, working CRS), ``measured_dbm``,
+        ``predicted_dbm``, ``error_db`` (predicted - measured), ``band``, ``site_id`` and
+        ``distance_km`` of the predicted serving site, ``sinr_db``, ``status`` (``ok``,
+        ``outside_dem``, ``no_prediction`` or ``superseded``: taken before the predicted
+        serving site went on air, or that site is not on air yet) and ``note``.
+    stats : DataFrame
+        :func:`error_stats` of the ``ok`` rows.
+    crs : pyproj.CRS
+        CRS of ``x``/``y``.
+    warnings : list of Problem
+        Measurements that could not be compared, and why.
+    """
+
+    table: pd.DataFrame
+    stats: pd.DataFrame
+    crs: CRS
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def usable(self) -> pd.DataFrame:
+        """The rows that enter statistics (status ``ok``)."""
+        return self.table[self.table["status"] == OK]
+
+    def error_layer(self) -> gpd.GeoDataFrame:
+        """The table as points (working CRS), for the error map and the GeoPackage."""
+        t = self.table.copy()
+        t["date"] = pd.to_datetime(t["date"]).dt.strftime("%Y-%m-%d")
+        return gpd.GeoDataFrame(t, geometry=gpd.points_from_xy(t["x"], t["y"]), crs=self.crs)
+
+
+def _sites_frame(study: Study) -> pd.DataFrame:
+    sites = study.sites.reset_index(drop=True)
+    g = np.asarray(sites.geometry.array, dtype=object)
+    return pd.DataFrame({
+        "site_id": sites["site_id"].astype(str).to_numpy(),
+        "band": sites["band"].astype(str).to_numpy(),
+        "x": np.array([p.x for p in g], float), "y": np.array([p.y for p in g], float),
+        "on_air": pd.to_datetime(sites.get("on_air_date"), errors="coerce").to_numpy()
+        if "on_air_date" in sites else np.full(len(sites), np.datetime64("NaT"), "M8[ns]"),
+        "status": sites["status"].fillna("on_air").astype(str).to_numpy()
+        if "status" in sites else np.full(len(sites), "on_air", dtype=object),
+    })
+
+
+def _text(series: pd.Series | None, n: int) -> np.ndarray:
+    if series is None:
+        return np.full(n, None, dtype=object)
+    return np.array([None if (v is None or (isinstance(v, float) and math.isnan(v)))
+                     else str(v) for v in series], dtype=object)
+
+
+def compare(study: Study, coverage: CoverageResult | SignalGrids,
+            measurements: gpd.GeoDataFrame | None = None) -> Comparison:
+    """Pair each measurement with the predicted RSRP of its operator at its place.
+
+    Parameters
+    ----------
+    study : Study
+        Grid, sites and (by default) the measurements.
+    coverage : CoverageResult or SignalGrids
+        Predicted best-server RSRP (dBm) and serving site per operator (raw or calibrated).
+    measurements : GeoDataFrame, optional
+        Defaults to ``study.measurements`` (working CRS, schema columns).
+
+    Returns
+    -------
+    Comparison
+        Measurements off the DEM, beyond every site of their operator, or taken before the
+        predicted serving site went on air are kept in the table with their status and
+        reported as warnings; they never stop the run.
+    """
+    meas = study.measurements if measurements is None else measurements
+    crs = study.grid.crs
+    if meas is None or len(meas) == 0:
+        return Comparison(_empty_table(), error_stats(_empty_table()), crs)
+    meas = meas.reset_index(drop=True)
+    n = len(meas)
+    g = np.asarray(meas.geometry.array, dtype=object)
+    x = np.array([np.nan if p is None or p.is_empty else p.x for p in g], float)
+    y = np.array([np.nan if p is None or p.is_empty else p.y for p in g], float)
+    rows, cols = sample_cells(study.grid, np.nan_to_num(x, nan=-1e12),
+                              np.nan_to_num(y, nan=-1e12))
+    inside = rows >= 0
+    ground = np.full(n, np.nan)
+    ground[inside] = study.grid.elevation[rows[inside], cols[inside]]
+    on_dem = inside & np.isfinite(ground)
+    ops = meas["operator"].astype(str).to_numpy()
+    predicted = np.full(n, np.nan)
+    site_idx = np.full(n, -1, np.int64)
+    rsrp, best = coverage.rsrp, coverage.best_site
+    for op in np.unique(ops):
+        sel = (ops == op) & on_dem
+        if op not in rsrp or not sel.any():
+            continue
+        predicted[sel] = rsrp[op][rows[sel], cols[sel]]
+        site_idx[sel] = best[op][rows[sel], cols[sel]]
+    sites = _sites_frame(study)
+    has_site = site_idx >= 0
+    safe = np.maximum(site_idx, 0)
+    band = np.where(has_site, sites["band"].to_numpy()[safe], None).astype(object)
+    site_id = np.where(has_site, sites["site_id"].to_numpy()[safe], None).astype(object)
+    dist_km = np.where(has_site, np.hypot(x - sites["x"].to_numpy()[safe],
+                                          y - sites["y"].to_numpy()[safe]) / 1000.0, np.nan)
+    date = pd.to_datetime(meas["date"], errors="coerce").to_numpy()
+    on_air = sites["on_air"].to_numpy()[safe]
+    pending = has_site & (sites["status"].to_numpy()[safe] != "on_air")
+    with np.errstate(invalid="ignore"):
+        superseded = pending | (has_site & ~pd.isna(on_air) & ~pd.isna(date) & (date < on_air))
+    status = np.full(n, OK, dtype=object)
+    status[~np.isfinite(predicted)] = NO_PREDICTION
+    status[superseded] = SUPERSEDED
+    status[~on_dem] = OUTSIDE_DEM
+    measured = meas["rsrp_dbm"].to_numpy(float)
+    table = pd.DataFrame({
+        "row": np.arange(1, n + 1), "point_id": _text(meas.get("point_id"), n),
+        "operator": ops, "date": date, "tester": _text(meas.get("tester"), n),
+        "lon": meas["lon"].to_numpy(float) if "lon" in meas else np.full(n, np.nan),
+        "lat": meas["lat"].to_numpy(float) if "lat" in meas else np.full(n, np.nan),
+        "x": x, "y": y, "measured_dbm": measured,
+        "predicted_dbm": np.round(predicted, 2), "error_db": np.round(predicted - measured, 2),
+        "band": band, "site_id": site_id, "distance_km": np.round(dist_km, 3),
+        "sinr_db": meas["sinr_db"].to_numpy(float) if "sinr_db" in meas else np.nan,
+        "status": status,
+    })
+    table["note"] = _notes(table, on_air, inside, pending)
+    warnings = _status_warnings(table)
+    return Comparison(table, error_stats(table[table["status"] == OK]), crs, warnings)
+
+
+def _empty_table() -> pd.DataFrame:
+    cols = {"row": "int64", "point_id": object, "operator": object, "date": "M8[ns]",
+            "tester": object, "lon": float, "lat": float, "x": float, "y": float,
+            "measured_dbm": float, "predicted_dbm": float, "error_db": float,
+            "band": object, "site_id": object, "distance_km": float, "sinr_db": float,
+            "status": object, "note": object}
+    return pd.DataFrame({k: pd.Series(dtype=v) for k, v in cols.items()})
+
+
+def _notes(table: pd.DataFrame, on_air: np.ndarray, inside: np.ndarray, pending: np.ndarray
+           ) -> list[str]:
+    notes = []
+    for i, r in enumerate(table.itertuples()):
+        if r.status == OUTSIDE_DEM:
+            notes.append("outside the DEM" if not inside[i] else "over DEM nodata")
+        elif r.status == NO_PREDICTION:
+            notes.append(f"no {r.operator} site predicted to reach this place")
+        elif r.status == SUPERSEDED and pending[i]:
+            notes.append(f"now served by {r.site_id}, not yet on air")
+        elif r.status == SUPERSEDED:
+            notes.append(f"taken before {r.site_id} went on air "
+                         f"({pd.Timestamp(on_air[i]).date().isoformat()})")
+        else:
+            notes.append("")
+    return notes
+
+
+def _status_warnings(table: pd.DataFrame) -> list[Problem]:
+    log = ProblemLog()
+    label = MEASUREMENTS.path
+    values = pd.Series([f"{o} {m:g} dBm" for o, m in zip(table["operator"],
+                                                          table["measured_dbm"], strict=True)])
+    for status, message, fix in (
+        (OUTSIDE_DEM, "measurement outside the DEM (or over nodata): not compared",
+         "check its coordinates, or use a DEM that covers it"),
+        (NO_PREDICTION, "measurement where no site of its operator is predicted to reach "
+         "(far from every site, or the site is missing from sites.csv): not compared",
+         "check the operator and coordinates, or add the serving site to sites.csv"),
+        (SUPERSEDED, "measurement taken before its predicted serving site went on air (or "
+         "that site is not on air yet): not compared",
+         "measure again once the site is on air"),
+    ):
+        idx = np.flatnonzero((table["status"] == status).to_numpy())
+        if len(idx):
+            log_rows(log, label, idx, None, values, message, fix, severity="warning")
+    return log.problems
+
+
+def error_stats(table: pd.DataFrame, within_db: float = WITHIN_DB) -> pd.DataFrame:
+    """Prediction error per operator and band, per operator (band ``all``) and overall.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows with ``operator``, ``band`` and ``error_db`` (predicted - measured, dB).
+    within_db : float
+        Half-width of the ``within`` share (dB).
+
+    Returns
+    -------
+    DataFrame
+        ``operator``, ``band``, ``n``, ``mean_error_db``, ``rmse_db``, ``std_db``
+        (population, so that rmse² = mean² + std²) and ``within_6db`` (share 0-1).
+    """
+    rows = []
+
+    def one(op: str, band: str, err: np.ndarray) -> None:
+        err = err[np.isfinite(err)]
+        if not len(err):
+            return
+        rows.append({"operator": op, "band": band, "n": len(err),
+                     "mean_error_db": round(float(err.mean()), 2),
+                     "rmse_db": round(float(np.sqrt(np.mean(err ** 2))), 2),
+                     "std_db": round(float(err.std()), 2),
+                     "within_6db": round(float(np.mean(np.abs(err) <= within_db)), 3)})
+
+    if len(table):
+        for (op, band), sub in table.groupby(["operator", "band"], sort=True):
+            one(str(op), str(band), sub["error_db"].to_numpy(float))
+        for op, sub in table.groupby("operator", sort=True):
+            one(str(op), "all", sub["error_db"].to_numpy(float))
+        one("all", "all", table["error_db"].to_numpy(float))
+    return pd.DataFrame(rows, columns=["operator", "band", "n", "mean_error_db", "rmse_db",
+                                       "std_db", "within_6db"])
+
+
+# ----------------------------------------------------------------------------- fit
+
+
+@dataclass(frozen=True)
+class CalibrationTerm:
+    """The correction of one operator (all bands: ``band == "*"``) or one operator band.
+
+    ``correction_db(d) = offset_db + slope_db_per_decade * log10(d / ref_distance_km)``,
+    added to predicted RSRP at distance ``d`` (km) from the serving site.
+    """
+
+    operator: str
+    band: str
+    model: str                  # "offset" or "offset+slope"
+    offset_db: float
+    slope_db_per_decade: float
+    ref_distance_km: float
+    n: int
+    offset_se_db: float
+
+    def correction_db(self, distance_km: np.ndarray | float) -> np.ndarray:
+        """Correction (dB) at distances (km) from the serving site."""
+        d = np.maximum(np.asarray(distance_km, float), MIN_DISTANCE_KM)
+        if self.slope_db_per_decade == 0.0:
+            return np.full(d.shape, self.offset_db)
+        return self.offset_db + self.slope_db_per_decade * np.log10(d / self.ref_distance_km)
+
+    def describe(self, language: str = "en") -> str:
+        """E.g. ``+3.9 dB`` or ``+3.9 dB at 2.1 km, -4.0 dB/decade of distance``."""
+        text = f"{self.offset_db:+.1f} dB"
+        if self.model != "offset":
+            text += (f"（{self.ref_distance_km:.1f} km 处，距离每十倍 "
+                     f"{self.slope_db_per_decade:+.1f} dB）" if language == "zh" else
+                     f" at {self.ref_distance_km:.1f} km, {self.slope_db_per_decade:+.1f} "
+                     "dB/decade of distance")
+        return text
+
+
+@dataclass(frozen=True)
+class CalibrationFit:
+    """Fitted corrections and their holdout check.
+
+    Attributes
+    ----------
+    terms : tuple of CalibrationTerm
+        Per operator (``band == "*"``) and per band with enough measurements.
+    table : DataFrame
+        One row per operator (band ``*``) and per operator band measured: ``operator``,
+        ``band``, ``n``, ``applied`` (``band`` or ``operator`` term, or ``none``),
+        ``model``, ``offset_db``, ``slope_db_per_decade``, ``ref_distance_km``,
+        ``offset_se_db`` (standard error, clustered by holdout block), ``holdout_n``,
+        ``holdout_mean_error_before_db`` / ``_after_db``, ``holdout_rmse_before_db`` /
+        ``_after_db`` and ``note``.
+    """
+
+    terms: tuple[CalibrationTerm, ...]
+    table: pd.DataFrame
+
+    def term(self, operator: str, band: str | None = None) -> CalibrationTerm | None:
+        """The term applied to ``band`` of ``operator`` (the band's own, else the operator's)."""
+        by_key = {(t.operator, t.band): t for t in self.terms}
+        if band is not None and (operator, band) in by_key:
+            return by_key[(operator, band)]
+        return by_key.get((operator, "*"))
+
+    def correction_db(self, operator: str, band: str | None, distance_km: np.ndarray | float
+                      ) -> np.ndarray:
+        """Correction (dB) for a site of ``operator``/``band`` at distances (km); 0 when none."""
+        t = self.term(operator, band)
+        if t is None:
+            return np.zeros(np.shape(distance_km))
+        return t.correction_db(distance_km)
+
+    @property
+    def operators(self) -> tuple[str, ...]:
+        """Operators with a fitted term."""
+        return tuple(dict.fromkeys(t.operator for t in self.terms))
+
+    def describe(self, language: str = "en") -> str:
+        """Per operator: its correction (and its bands' own), or why it has none."""
+        zh = language == "zh"
+        parts = []
+        op_rows = self.table[self.table["band"] == "*"]
+        for r in op_rows.itertuples():
+            t = self.term(r.operator)
+            if t is None:
+                parts.append(f"{r.operator}：未校准（可用实测点 {r.n} 个，不足）" if zh else
+                             f"{r.operator}: not calibrated ({r.note})")
+                continue
+            bands = [b for b in self.terms if b.operator == r.operator and b.band != "*"]
+            extra = ""
+            if bands:
+                inner = "，".join if zh else ", ".join
+                extra = (("（其中 " if zh else " (")
+                         + inner(f"{b.band} {b.describe(language)}" for b in bands)
+                         + ("）" if zh else ")"))
+            parts.append(f"{r.operator}：{t.describe(language)}{extra}，{t.n} 个实测点" if zh
+                         else f"{r.operator}: {t.describe()}{extra} from {t.n} measurements")
+        return ("；" if zh else "; ").join(parts)
+
+
+def _least_squares(design: np.ndarray, resid: np.ndarray, blocks: np.ndarray | None
+                   ) -> tuple[np.ndarray, float]:
+    """Coefficients of ``resid ≈ design @ beta`` and the standard error of ``beta[0]``.
+
+    With ``blocks`` the error is clustered by block (sandwich estimator), so that spatially
+    correlated measurements do not pass for independent ones.
+    """
+    beta, *_ = np.linalg.lstsq(design, resid, rcond=None)
+    if len(resid) <= design.shape[1]:
+        return beta, float("nan")
+    bread = np.linalg.inv(design.T @ design)
+    e = resid - design @ beta
+    if blocks is None or len(np.unique(blocks)) < 2:
+        cov = bread * float(np.sum(e ** 2) / (len(e) - design.shape[1]))
+    else:
+        _, inv = np.unique(blocks, return_inverse=True)
+        scores = np.zeros((inv.max() + 1, design.shape[1]))
+        np.add.at(scores, inv.ravel(), design * e[:, None])
+        g = len(scores)
+        cov = bread @ (scores.T @ scores) @ bread * (g / (g - 1))
+    return beta, float(math.sqrt(max(cov[0, 0], 0.0)))
+
+
+def _fit_offset(resid: np.ndarray, blocks: np.ndarray | None = None) -> tuple[float, float]:
+    beta, se = _least_squares(np.ones((len(resid), 1)), resid, blocks)
+    return float(beta[0]), se
+
+
+def _fit_slope(resid: np.ndarray, logd: np.ndarray, ref: float,
+               blocks: np.ndarray | None = None) -> tuple[float, float, float]:
+    """Least squares ``resid = a + b (logd - ref)``: (a, b, se of a)."""
+    design = np.column_stack([np.ones_like(logd), logd - ref])
+    beta, se = _least_squares(design, resid, blocks)
+    return float(beta[0]), float(beta[1]), se
+
+
+def _block_keys(x: np.ndarray, y: np.ndarray, block_m: float) -> np.ndarray:
+    bx = np.floor(x / block_m).astype(np.int64)
+    by = np.floor(y / block_m).astype(np.int64)
+    _, keys = np.unique(np.column_stack([bx, by]), axis=0, return_inverse=True)
+    return keys.ravel()
+
+
+def _slope_helps(resid: np.ndarray, logd: np.ndarray, blocks: np.ndarray,
+                 rng: np.random.Generator, folds: int = MIN_BLOCKS) -> bool:
+    """Spatial cross-validation: does a distance slope beat the offset alone?"""
+    unique = np.unique(blocks)
+    if len(unique) < folds or np.std(logd) < MIN_LOG10_SPREAD:
+        return False
+    fold_of_block = np.empty(unique.max() + 1, np.int64)
+    fold_of_block[rng.permutation(unique)] = np.arange(len(unique)) % folds
+    fold = fold_of_block[blocks]
+    sse_off = sse_slope = 0.0
+    for k in range(folds):
+        test = fold == k
+        train = ~test
+        if train.sum() < MIN_POINTS_SLOPE // 2 or not test.any():
+            return False
+        r, ld = resid[train], logd[train]
+        ref = float(ld.mean())
+        off = r.mean()
+        a, b, _ = _fit_slope(r, ld, ref)
+        sse_off += float(np.sum((resid[test] - off) ** 2))
+        sse_slope += float(np.sum((resid[test] - a - b * (logd[test] - ref)) ** 2))
+    n = len(resid)
+    return math.sqrt(sse_off / n) - math.sqrt(sse_slope / n) >= SLOPE_GAIN_DB
+
+
+def _fit_term(op: str, band: str, resid: np.ndarray, logd: np.ndarray, blocks: np.ndarray,
+              rng: np.random.Generator, allow_slope: bool) -> CalibrationTerm:
+    ref = float(logd.mean())
+    if allow_slope and len(resid) >= MIN_POINTS_SLOPE and _slope_helps(resid, logd, blocks,
+                                                                       rng):
+        a, b, se = _fit_slope(resid, logd, ref, blocks)
+        return CalibrationTerm(op, band, "offset+slope", a, b, 10.0 ** ref, len(resid), se)
+    offset, se = _fit_offset(resid, blocks)
+    return CalibrationTerm(op, band, "offset", offset, 0.0, 10.0 ** ref, len(resid), se)
+
+
+def _fit_operator(op: str, bands: np.ndarray, resid: np.ndarray, logd: np.ndarray,
+                  blocks: np.ndarray, rng: np.random.Generator, min_points: int,
+                  allow_slope: bool) -> dict[str, CalibrationTerm]:
+    """The operator's term (key ``*``) and its bands' own terms where they have enough points."""
+    terms: dict[str, CalibrationTerm] = {}
+    if len(resid) < min_points:
+        return terms
+    terms["*"] = own = _fit_term(op, "*", resid, logd, blocks, rng, allow_slope)
+    present = np.unique(bands)
+    if len(present) > 1:
+        for band in present:
+            sel = bands == band
+            if sel.sum() < min_points:
+                continue
+            t = _fit_term(op, str(band), resid[sel], logd[sel], blocks[sel], rng, allow_slope)
+            ref = t.ref_distance_km
+            gap = abs(float(t.correction_db(ref)) - float(own.correction_db(ref)))
+            if np.isfinite(t.offset_se_db) and gap > BAND_Z * t.offset_se_db:
+                terms[str(band)] = t
+    return terms
+
+
+def _apply_terms(terms: dict[str, CalibrationTerm], bands: np.ndarray, dist_km: np.ndarray
+                 ) -> np.ndarray:
+    out = np.zeros(len(bands))
+    for band in np.unique(bands):
+        sel = bands == band
+        t = terms.get(str(band), terms.get("*"))
+        if t is not None:
+            out[sel] = t.correction_db(dist_km[sel])
+    return out
+
+
+def _holdout_mask(blocks: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
+    unique = np.unique(blocks)
+    if len(unique) >= MIN_BLOCKS:
+        n_hold = max(1, round(share * len(unique)))
+        held = rng.permutation(unique)[:n_hold]
+        return np.isin(blocks, held)
+    n = len(blocks)
+    mask = np.zeros(n, bool)
+    mask[rng.permutation(n)[: round(share * n)]] = True
+    return mask
+
+
+def _rmse(err: np.ndarray) -> float:
+    return round(float(np.sqrt(np.mean(err ** 2))), 2) if len(err) else float("nan")
+
+
+def _mean(err: np.ndarray) -> float:
+    return round(float(err.mean()), 2) if len(err) else float("nan")
+
+
+def fit_calibration(comparison: Comparison, *, min_points: int = MIN_POINTS,
+                    allow_slope: bool = True, holdout_share: float = HOLDOUT_SHARE,
+                    block_m: float = HOLDOUT_BLOCK_M, seed: int = SEED,
+                    min_predicted_dbm: float = FIT_MIN_PREDICTED_DBM) -> CalibrationFit:
+    """Fit per-operator (and per-band) corrections by least squares, with a holdout check.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        From :func:`compare` on the *uncalibrated* prediction.
+    min_points : int
+        Fewest measurements for an operator's (or a band's own) term.
+    allow_slope : bool
+        Consider an offset plus a slope in log10(distance) (chosen by spatial
+        cross-validation on the training part).
+    holdout_share : float
+        Share of spatial blocks held out for the check (0 disables it).
+    block_m : float
+        Side of the square blocks (m).
+    seed : int
+        Seed of the block split (the fit is deterministic).
+    min_predicted_dbm : float
+        Only measurements where the prediction is at least this (dBm) are fitted.
+
+    Returns
+    -------
+    CalibrationFit
+        Terms fitted on every usable measurement; the table reports the RMSE and mean error
+        on the held-out blocks before and after a fit on the other blocks.
+    """
+    usable = comparison.usable
+    usable = usable[usable["predicted_dbm"] >= min_predicted_dbm]
+    all_terms: list[CalibrationTerm] = []
+    rows: list[dict] = []
+    ops = sorted(set(comparison.table["operator"]))
+    for k, op in enumerate(ops):
+        sub = usable[usable["operator"] == op]
+        bands = sub["band"].astype(str).to_numpy()
+        resid = -sub["error_db"].to_numpy(float)
+        dist = sub["distance_km"].to_numpy(float)
+        logd = np.log10(np.maximum(dist, MIN_DISTANCE_KM))
+        blocks = _block_keys(sub["x"].to_numpy(float), sub["y"].to_numpy(float), block_m)
+        final = _fit_operator(op, bands, resid, logd, blocks,
+                              np.random.default_rng([seed, k, 1]), min_points, allow_slope)
+        hold = (_holdout_mask(blocks, np.random.default_rng([seed, k, 0]), holdout_share)
+                if holdout_share > 0 and final else np.zeros(len(sub), bool))
+        train = ~hold
+        trained = (_fit_operator(op, bands[train], resid[train], logd[train], blocks[train],
+                                 np.random.default_rng([seed, k, 2]), min_points, allow_slope)
+                   if hold.any() else {})
+        after_err = np.full(len(sub), np.nan)
+        if trained:
+            after_err = -(resid - _apply_terms(trained, bands, dist))
+        before_err = -resid
+        all_terms.extend(final.values())
+        for band in ["*", *sorted(set(bands))]:
+            sel = np.ones(len(sub), bool) if band == "*" else bands == band
+            t = final.get(band) or (final.get("*") if band != "*" else None)
+            applied = ("none" if t is None else ("band" if t.band == band and band != "*"
+                                                 else "operator"))
+            h = sel & hold & np.isfinite(after_err)
+            note = ""
+            if not final:
+                note = (f"{int(sel.sum())} usable measurements, {min_points} needed"
+                        if band == "*" else "")
+            elif band == "*" and not trained:
+                note = "too few measurements for a holdout check"
+            rows.append({
+                "operator": op, "band": band, "n": int(sel.sum()), "applied": applied,
+                "model": "" if t is None else t.model,
+                "offset_db": np.nan if t is None else round(t.offset_db, 2),
+                "slope_db_per_decade": np.nan if t is None else round(t.slope_db_per_decade, 2),
+                "ref_distance_km": np.nan if t is None else round(t.ref_distance_km, 3),
+                "offset_se_db": np.nan if t is None else round(t.offset_se_db, 2),
+                "holdout_n": int(h.sum()),
+                "holdout_mean_error_before_db": _mean(before_err[h]),
+                "holdout_mean_error_after_db": _mean(after_err[h]),
+                "holdout_rmse_before_db": _rmse(before_err[h]),
+                "holdout_rmse_after_db": _rmse(after_err[h]),
+                "note": note,
+            })
+    return CalibrationFit(tuple(all_terms), pd.DataFrame(rows, columns=_FIT_COLUMNS))
+
+
+_FIT_COLUMNS = ["operator", "band", "n", "applied", "model", "offset_db", "slope_db_per_decade",
+                "ref_distance_km", "offset_se_db", "holdout_n", "holdout_mean_error_before_db",
+                "holdout_mean_error_after_db", "holdout_rmse_before_db",
+                "holdout_rmse_after_db", "note"]
+
+
+# ----------------------------------------------------------------------------- apply
+
+
+def apply_calibration(study: Study, coverage: CoverageResult, fit: CalibrationFit
+                      ) -> CoverageResult:
+    """Predictions with the fitted corrections added.
+
+    Each cell gets the correction of its serving site's operator and band at its distance
+    from that site (the best server is not re-chosen: corrections differ little between
+    an operator's bands). Kept per-site windows are corrected the same way. Operators
+    without a term are unchanged.
+
+    Returns
+    -------
+    CoverageResult
+        A new result; ``coverage`` is not modified.
+    """
+    sites = _sites_frame(study)
+    t = coverage.transform
+    by_operator = {}
+    for op, oc in coverage.by_operator.items():
+        if fit.term(op) is None:
+            by_operator[op] = oc
+            continue
+        idx = oc.best_site
+        valid = (idx >= 0) & np.isfinite(oc.rsrp)
+        r, c = np.nonzero(valid)
+        s = idx[r, c]
+        cx = t.c + (c + 0.5) * t.a
+        cy = t.f + (r + 0.5) * t.e
+        dist = np.hypot(cx - sites["x"].to_numpy()[s], cy - sites["y"].to_numpy()[s]) / 1000.0
+        corr = _correction_by_site(fit, op, sites, s, dist)
+        rsrp = oc.rsrp.copy()
+        rsrp[r, c] = (rsrp[r, c] + corr).astype(np.float32)
+        by_operator[op] = OperatorCoverage(op, rsrp, oc.best_site)
+    if coverage.operators:
+        any_rsrp, any_operator = combine_operators([by_operator[op].rsrp
+                                                    for op in coverage.operators])
+    else:
+        any_rsrp, any_operator = coverage.any_rsrp, coverage.any_operator
+    windows = tuple(_calibrated_window(w, fit, sites, t) for w in coverage.sites)
+    return dataclasses.replace(coverage, by_operator=by_operator, any_rsrp=any_rsrp,
+                               any_operator=any_operator, sites=windows)
+
+
+def _correction_by_site(fit: CalibrationFit, op: str, sites: pd.DataFrame, s: np.ndarray,
+                        dist: np.ndarray) -> np.ndarray:
+    corr = np.zeros(len(s))
+    bands = sites["band"].to_numpy()[s]
+    for band in np.unique(bands):
+        sel = bands == band
+        corr[sel] = fit.correction_db(op, str(band), dist[sel])
+    return corr
+
+
+def _calibrated_window(w: SiteCoverage, fit: CalibrationFit, sites: pd.DataFrame, t
+                       ) -> SiteCoverage:
+    term = fit.term(w.operator, str(sites["band"].iloc[w.site_index]))
+    if term is None:
+        return w
+    rows, cols = w.rsrp_dbm.shape
+    cx = t.c + (np.arange(w.col0, w.col0 + cols) + 0.5) * t.a
+    cy = t.f + (np.arange(w.row0, w.row0 + rows) + 0.5) * t.e
+    dist = np.hypot(cx[None, :] - sites["x"].iloc[w.site_index],
+                    cy[:, None] - sites["y"].iloc[w.site_index]) / 1000.0
+    rsrp = (w.rsrp_dbm + term.correction_db(dist)).astype(np.float32)
+    return dataclasses.replace(w, rsrp_dbm=rsrp)
+
+
+# ----------------------------------------------------------------------------- words, picture
+
+
+def calibration_statement(fit: CalibrationFit | None, applied: bool,
+                          language: str = "en") -> str:
+    """Whether predictions are calibrated and with what, in one sentence or two.
+
+    Parameters
+    ----------
+    fit : CalibrationFit or None
+        None when there are no field measurements.
+    applied : bool
+        Whether :func:`apply_calibration` was used for this run's predictions.
+    language : str
+        ``zh`` or ``en``.
+    """
+    zh = language == "zh"
+    if fit is None:
+        return ("预测未校准：没有实测数据。" if zh
+                else "Predictions are not calibrated: there are no field measurements.")
+    if not fit.terms:
+        return ("预测未校准：实测数据不足以拟合校准（" if zh else
+                "Predictions are not calibrated: too few field measurements to fit a "
+                "calibration (") + fit.describe(language) + ("）。" if zh else ").")
+    ops = fit.table[fit.table["band"] == "*"]
+    check = ("；" if zh else "; ").join(
+        f"{r.operator} {r.holdout_rmse_before_db:.1f} → {r.holdout_rmse_after_db:.1f} dB"
+        for r in ops.itertuples() if np.isfinite(r.holdout_rmse_after_db))
+    if applied:
+        head = ("预测已用实测数据校准：" if zh
+                else "Predictions are calibrated with field measurements: ")
+    else:
+        head = ("预测未校准（calibrate = false）；拟合结果（未应用）：" if zh
+                else "Predictions are not calibrated (calibrate = false); fitted but not "
+                "applied: ")
+    tail = ""
+    if check:
+        tail = (f"。留出检验 RMSE（校准前 → 后）：{check}。" if zh
+                else f". Holdout RMSE (before → after): {check}.")
+    return head + fit.describe(language) + tail
+
+
+def scatter_png(comparison: Comparison, fit: CalibrationFit | None = None, *,
+                colors: dict[str, str] | None = None, dpi: int = 100) -> bytes:
+    """Measured against predicted RSRP, one panel per operator, as PNG bytes.
+
+    Each panel shows the 1:1 line, the ±6 dB band and, with ``fit``, the operator's fitted
+    offset (measured = predicted + offset). Same inputs give the same bytes.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    usable = comparison.usable
+    ops = sorted(set(usable["operator"])) or ["-"]
+    colors = colors or {}
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"], "axes.unicode_minus": False}):
+        fig = Figure(figsize=(4.2 * len(ops), 4.4), dpi=dpi)
+        FigureCanvasAgg(fig)
+        axes = np.atleast_1d(fig.subplots(1, len(ops), sharex=True, sharey=True))
+        lo, hi = -140.0, -40.0
+        if len(usable):
+            vals = np.concatenate([usable["measured_dbm"], usable["predicted_dbm"]])
+            lo = max(-150.0, 10 * math.floor(np.nanmin(vals) / 10))
+            hi = min(-30.0, 10 * math.ceil(np.nanmax(vals) / 10))
+        line = np.array([lo, hi])
+        for ax, op in zip(axes, ops, strict=True):
+            sub = usable[usable["operator"] == op]
+            color = colors.get(op, "#1f77b4")
+            ax.fill_between(line, line - WITHIN_DB, line + WITHIN_DB, color="#dddddd",
+                            label=f"±{WITHIN_DB:g} dB")
+            if lo < FIT_MIN_PREDICTED_DBM < hi:
+                ax.axvline(FIT_MIN_PREDICTED_DBM, color="#999999", linestyle=":",
+                           linewidth=0.8, label="fitted from here on")
+            ax.plot(line, line, color="#555555", linewidth=1, label="1:1")
+            ax.scatter(sub["predicted_dbm"], sub["measured_dbm"], s=4, alpha=0.35,
+                       color=color, linewidths=0, rasterized=True)
+            term = fit.term(op) if fit is not None else None
+            if term is not None:
+                ax.plot(line, line + term.offset_db, color="black", linestyle="--",
+                        linewidth=1, label=f"fit {term.offset_db:+.1f} dB")
+            err = sub["error_db"].to_numpy(float)
+            if len(err):
+                ax.set_title(f"{op}: n={len(err)}, mean error {err.mean():+.1f} dB, "
+                             f"RMSE {np.sqrt(np.mean(err ** 2)):.1f} dB", fontsize=9)
+            else:
+                ax.set_title(f"{op}: no measurements", fontsize=9)
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(lo, hi)
+            ax.set_aspect("equal")
+            ax.set_xlabel("predicted RSRP (dBm)")
+            ax.grid(True, linewidth=0.3)
+            ax.legend(loc="upper left", fontsize=7)
+        axes[0].set_ylabel("measured RSRP (dBm)")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()

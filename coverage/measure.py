@@ -1,0 +1,317 @@
+"""Measured beats predicted: recent field measurements decide test points and households.
+
+:func:`measured_evidence` selects the measurements that count: taken at most
+``readiness.measurement_max_age_days`` before the inspection date (later ones count too),
+and after the predicted serving site at their place went on air (where that site is
+planned or being built, the measurement shows the network without it, and the prediction
+decides). Then
+
+* a test point with such a measurement (by ``point_id``) is judged on it: per operator, the
+  median of its readings on the latest day they were taken;
+* a household sample of a group (a household cluster, or a grid cell when the study has no
+  household points) within ``radius_m`` of such a measurement is judged on the nearest one;
+  other samples keep the prediction.
+
+Measured values are compared with the rule's threshold (``rule.threshold_dbm``) without
+the location-reliability margin, which is for the uncertainty of a prediction. The
+assessment carries each decision in words (``"measured -98 dBm (CMCC) on 2020-06-12 by
+王磊"``) and measured minus predicted, for :mod:`coverage.readiness`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from coverage.assess import ANY, NO_SIGNAL_DBM, SignalGrids
+from coverage.calibrate import OUTSIDE_DEM, SUPERSEDED, compare
+from coverage.study import Study, WorkingGrid
+
+__all__ = ["DEFAULT_MARGIN_DB", "DEFAULT_RADIUS_M", "MeasuredEvidence", "format_dbm",
+           "measured_evidence"]
+
+DEFAULT_RADIUS_M = 200.0
+"""A measurement decides household samples within this distance (m); config key
+``readiness.measurement_radius_m`` when present."""
+
+DEFAULT_MARGIN_DB = 12.0
+"""Measured and predicted RSRP further apart than this (dB) give a warning finding (1.5 σ of
+the 8 dB shadowing); config key
+``readiness.measurement_margin_db`` when present."""
+
+
+def format_dbm(value: float) -> str:
+    """``-98`` or ``-97.5`` (at most one decimal, no trailing zero)."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _day(value: object) -> str:
+    return pd.Timestamp(value).date().isoformat()
+
+
+def _by(testers: list[str]) -> str:
+    names = [t for t in dict.fromkeys(testers) if t]
+    return f" by {', '.join(names)}" if names else ""
+
+
+@dataclass(frozen=True, eq=False)
+class MeasuredEvidence:
+    """The field measurements that decide coverage in one assessment.
+
+    Attributes
+    ----------
+    reference_date : date
+        Ages are counted back from it (the inspection date).
+    max_age_days : int
+        Older measurements are ignored.
+    radius_m : float
+        Reach of a measurement over household samples (m).
+    threshold_dbm : float
+        Coverage threshold for measured values (dBm), without reliability margin.
+    used : DataFrame
+        Measurements that count: ``row``, ``operator``, ``x``, ``y``, ``rsrp_dbm``,
+        ``predicted_dbm`` (at the measurement's cell, NaN without prediction), ``date``,
+        ``tester``, ``point_id``, ``on_grid``.
+    ignored : DataFrame
+        ``row``, ``operator``, ``date``, ``reason`` of measurements that do not count.
+    points : DataFrame
+        Per test point and operator: ``point_id``, ``operator``, ``measured_dbm``, ``date``,
+        ``n`` (readings that day), ``text`` ("measured -98 dBm (CMCC) on 2020-06-12 by 王磊").
+    """
+
+    reference_date: dt.date
+    max_age_days: int
+    radius_m: float
+    threshold_dbm: float
+    used: pd.DataFrame
+    ignored: pd.DataFrame
+    points: pd.DataFrame
+
+    # ------------------------------------------------------------------ test points
+
+    def judge_points(self, points: pd.DataFrame, operators: tuple[str, ...]) -> pd.DataFrame:
+        """Test-point table with measured values deciding where they exist.
+
+        Adds per operator ``predicted_<OP>`` (the model's value), ``measured_<OP>``,
+        ``measured_delta_<OP>`` (measured - predicted, dB) and ``source_<OP>``
+        (``measured``/``predicted``); ``rsrp_<OP>`` and ``covered_<OP>`` become the values
+        judged. ``n_operators`` and the ``ANY`` columns are recomputed; ``measured`` holds
+        the decisions in words.
+        """
+        out = points.copy()
+        parts: list[list[tuple[str, str, str]]] = [[] for _ in range(len(out))]
+        best = np.full(len(out), NO_SIGNAL_DBM)
+        best_op = np.full(len(out), "", dtype=object)
+        covered_any = np.zeros(len(out), bool)
+        n_ops = np.zeros(len(out), int)
+        for op in operators:
+            ev = self.points[self.points["operator"] == op].set_index("point_id")
+            measured = out["point_id"].map(ev["measured_dbm"]).to_numpy(float)
+            value_text = out["point_id"].map(ev["value_text"]).to_numpy(dtype=object)
+            when = out["point_id"].map(ev["when_text"]).to_numpy(dtype=object)
+            is_m = np.isfinite(measured)
+            predicted = out[f"rsrp_{op}"].to_numpy(float)
+            out[f"predicted_{op}"] = predicted
+            out[f"measured_{op}"] = measured
+            out[f"measured_delta_{op}"] = np.where(
+                is_m & np.isfinite(predicted), np.round(measured - predicted, 1), np.nan)
+            out[f"source_{op}"] = np.where(is_m, "measured", "predicted")
+            value = np.where(is_m, measured, predicted)
+            out[f"rsrp_{op}"] = value
+            covered = np.where(is_m, measured >= self.threshold_dbm,
+                               out[f"covered_{op}"].to_numpy(bool))
+            out[f"covered_{op}"] = covered
+            n_ops += covered
+            covered_any |= covered
+            filled = np.nan_to_num(value, nan=NO_SIGNAL_DBM)
+            better = filled > best
+            best = np.where(better, filled, best)
+            best_op = np.where(better, op, best_op)
+            for i in np.flatnonzero(is_m):
+                parts[i].append((op, str(value_text[i]), str(when[i])))
+        out[f"rsrp_{ANY}"] = np.where(best > NO_SIGNAL_DBM, best, np.nan)
+        out[f"operator_{ANY}"] = best_op
+        out[f"covered_{ANY}"] = covered_any
+        out["n_operators"] = n_ops
+        out["measured"] = [_sentence(p) for p in parts]
+        return out
+
+    # ------------------------------------------------------------------ household samples
+
+    def judge_samples(self, operator: str, grid: WorkingGrid, rc: np.ndarray,
+                      value: np.ndarray, threshold_dbm: float
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Household samples of one operator, judged on the nearest measurement in reach.
+
+        Parameters
+        ----------
+        operator : str
+        grid : WorkingGrid
+        rc : ndarray of int, shape (2, n)
+            Grid row and column of each sample (-1 outside the grid).
+        value : ndarray
+            Predicted RSRP (dBm) of each sample.
+        threshold_dbm : float
+            Threshold for predicted values (margin included).
+
+        Returns
+        -------
+        value : ndarray
+            Measured RSRP where a measurement decides, the prediction elsewhere.
+        covered : ndarray of bool
+        decided_by : ndarray of int
+            Row in :attr:`used` of the deciding measurement, -1 where none.
+        """
+        decided = np.full(value.shape, -1, np.int64)
+        sel = np.flatnonzero(self.used["on_grid"].to_numpy(bool)
+                             & (self.used["operator"] == operator).to_numpy())
+        ok = rc[0] >= 0
+        if len(sel) and ok.any():
+            tree = cKDTree(np.column_stack([self.used["x"].to_numpy(float)[sel],
+                                            self.used["y"].to_numpy(float)[sel]]))
+            x, y = grid.xy(rc[0][ok], rc[1][ok])
+            # the bound is exclusive: widen it by a hair so that "within" includes the radius
+            dist, idx = tree.query(np.column_stack([x, y]),
+                                   distance_upper_bound=self.radius_m * (1 + 1e-9))
+            found = np.isfinite(dist)
+            hit = np.full(int(ok.sum()), -1, np.int64)
+            hit[found] = sel[idx[found]]
+            decided[ok] = hit
+        is_m = decided >= 0
+        measured = np.full(value.shape, np.nan)
+        measured[is_m] = self.used["rsrp_dbm"].to_numpy(float)[decided[is_m]]
+        out = np.where(is_m, measured, value)
+        covered = np.where(is_m, measured >= self.threshold_dbm, value >= threshold_dbm)
+        return out, covered, decided
+
+    def summarise_groups(self, groups: pd.DataFrame, labels: np.ndarray, weights: np.ndarray,
+                         decided: dict[str, np.ndarray]) -> pd.DataFrame:
+        """Add ``measured_share_<OP>`` (household share judged on measurements),
+        ``measured_delta_<OP>`` (median measured - predicted of the deciding measurements, dB)
+        and ``measured`` (in words) to the group table."""
+        out = groups.copy()
+        n = len(out)
+        wsum = np.bincount(labels, weights=weights, minlength=n)
+        wsum = np.where(wsum > 0, wsum, 1.0)
+        parts: list[list[tuple[str, str, str]]] = [[] for _ in range(n)]
+        used = self.used
+        for op, idx in decided.items():
+            is_m = idx >= 0
+            out[f"measured_share_{op}"] = np.round(
+                np.bincount(labels, weights=weights * is_m, minlength=n) / wsum, 4)
+            delta = np.full(n, np.nan)
+            places = np.zeros(n, int)
+            if is_m.any():
+                pairs = pd.DataFrame({"g": labels[is_m], "m": idx[is_m]}).drop_duplicates()
+                m = used.iloc[pairs["m"].to_numpy()]
+                pairs = pairs.assign(rsrp=m["rsrp_dbm"].to_numpy(float),
+                                     diff=(m["rsrp_dbm"] - m["predicted_dbm"]).to_numpy(float),
+                                     date=m["date"].to_numpy(), tester=m["tester"].to_numpy())
+                for g, sub in pairs.groupby("g", sort=True):
+                    d = sub["diff"].to_numpy(float)
+                    d = d[np.isfinite(d)]
+                    delta[g] = round(float(np.median(d)), 1) if len(d) else np.nan
+                    places[g] = len(sub)
+                    share = out[f"measured_share_{op}"].iloc[g]
+                    first, last = _day(sub["date"].min()), _day(sub["date"].max())
+                    span = first if first == last else f"{first}..{last}"
+                    testers = [str(t) for t in sub["tester"] if isinstance(t, str)]
+                    where = ("at 1 place" if len(sub) == 1 else
+                             f"median of {len(sub)} places")
+                    parts[g].append((op, format_dbm(float(np.median(sub["rsrp"]))) + " dBm",
+                                     f"{where} near {share:.0%} of households, "
+                                     f"{span}{_by(testers)}"))
+            out[f"measured_delta_{op}"] = delta
+            out[f"measured_places_{op}"] = places
+        out["measured"] = [_sentence(p, sep=", ") for p in parts]
+        return out
+
+
+def _sentence(parts: list[tuple[str, str, str]], sep: str = " ") -> str:
+    """'measured -70 dBm (CMCC), -60 dBm (CT) on 2020-05-23 by 陈静' from (op, value, when)
+    parts; operators measured on another occasion get their own clause."""
+    by_when: dict[str, list[str]] = {}
+    for op, value, when in parts:
+        by_when.setdefault(when, []).append(f"{value} ({op})")
+    return "; ".join(f"measured {', '.join(values)}{sep}{when}"
+                     for when, values in by_when.items())
+
+
+def _setting(study: Study, name: str, default: float) -> float:
+    return float(getattr(study.config.readiness, name, default))
+
+
+def measured_evidence(study: Study, signal: SignalGrids, *,
+                      reference_date: dt.date | None = None, max_age_days: int | None = None,
+                      radius_m: float | None = None) -> MeasuredEvidence | None:
+    """The measurements that decide coverage (None when the study has none).
+
+    Parameters
+    ----------
+    study : Study
+        With ``measurements`` (working CRS).
+    signal : SignalGrids or CoverageResult
+        The prediction the assessment uses (for the predicted value and serving site at
+        each measurement).
+    reference_date : date, optional
+        Default ``config.readiness.inspection_date``.
+    max_age_days : int, optional
+        Default ``config.readiness.measurement_max_age_days``.
+    radius_m : float, optional
+        Default ``readiness.measurement_radius_m`` or :data:`DEFAULT_RADIUS_M`.
+    """
+    if study.measurements is None or len(study.measurements) == 0:
+        return None
+    cfg = study.config
+    ref = reference_date or cfg.readiness.inspection_date
+    max_age = cfg.readiness.measurement_max_age_days if max_age_days is None else max_age_days
+    radius = _setting(study, "measurement_radius_m", DEFAULT_RADIUS_M) if radius_m is None \
+        else float(radius_m)
+    table = compare(study, signal).table
+    age = (pd.Timestamp(ref) - pd.to_datetime(table["date"])).dt.days.to_numpy(float)
+    too_old = age > max_age
+    superseded = (table["status"] == SUPERSEDED).to_numpy()
+    reason = np.where(superseded, table["note"].to_numpy(dtype=object),
+                      np.where(too_old, f"older than {max_age} days before {ref.isoformat()}",
+                               ""))
+    keep = ~too_old & ~superseded
+    ignored = pd.DataFrame({"row": table["row"], "operator": table["operator"],
+                            "date": table["date"], "reason": reason})[~keep]
+    used = pd.DataFrame({
+        "row": table["row"], "operator": table["operator"], "x": table["x"], "y": table["y"],
+        "rsrp_dbm": table["measured_dbm"], "predicted_dbm": table["predicted_dbm"],
+        "date": table["date"], "tester": table["tester"], "point_id": table["point_id"],
+        "on_grid": (table["status"] != OUTSIDE_DEM).to_numpy()
+        & np.isfinite(table["x"].to_numpy(float)),
+    })[keep].reset_index(drop=True)
+    return MeasuredEvidence(ref, int(max_age), radius, float(cfg.rule.threshold_dbm), used,
+                            ignored.reset_index(drop=True), _point_evidence(used))
+
+
+def _point_evidence(used: pd.DataFrame) -> pd.DataFrame:
+    """Per (point_id, operator): the median of the readings of the latest day."""
+    cols = ["point_id", "operator", "measured_dbm", "date", "n", "value_text", "when_text",
+            "text"]
+    at = used[used["point_id"].notna()]
+    if at.empty:
+        return pd.DataFrame(columns=cols)
+    at = at.assign(day=pd.to_datetime(at["date"]).dt.normalize())
+    latest = at.groupby(["point_id", "operator"])["day"].transform("max")
+    at = at[at["day"] == latest]
+    rows = []
+    for (pid, op), sub in at.groupby(["point_id", "operator"], sort=True):
+        value = float(np.median(sub["rsrp_dbm"].to_numpy(float)))
+        day = _day(sub["day"].iloc[0])
+        testers = [str(t) for t in sub["tester"] if isinstance(t, str)]
+        many = f", median of {len(sub)} readings" if len(sub) > 1 else ""
+        value_text = f"{format_dbm(value)} dBm"
+        when_text = f"on {day}{_by(testers)}{many}"
+        rows.append({"point_id": pid, "operator": op, "measured_dbm": value, "date": day,
+                     "n": len(sub), "value_text": value_text, "when_text": when_text,
+                     "text": _sentence([(op, value_text, when_text)])})
+    return pd.DataFrame(rows, columns=cols)
