@@ -217,13 +217,26 @@ def demo_data(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the demo county into.")] = (
         Path("data")),
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20201031,
+    measurements: Annotated[bool, typer.Option(
+        "--measurements/--no-measurements",
+        help="Also generate the field-measurement set (predicts the county: ~1 min).")] = True,
     debug: DebugOpt = False,
 ) -> None:
     """Generate the demo county (deterministic from the seed) into --out."""
     try:
+        import tempfile
+
         from coverage.demo import build_demo_county, write_demo_county
+        from coverage.demo_measurements import (
+            generate_demo_measurements,
+            write_demo_measurements,
+        )
 
         hashes = write_demo_county(build_demo_county(seed), out)
+        if measurements:
+            with tempfile.TemporaryDirectory() as cache:
+                table = generate_demo_measurements(out, cache_dir=Path(cache))
+            hashes.update(write_demo_measurements(table, out))
     except Exception as exc:
         _fail(exc, debug)
         return

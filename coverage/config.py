@@ -151,6 +151,10 @@ class ReadinessSettings(StrictModel):
     universal_service_radius_km: float = Field(5.0, gt=0)
     kva_per_household_min: float = Field(2.0, ge=0)
     measurement_max_age_days: int = Field(365, ge=0)
+    measurement_margin_db: float = Field(
+        12.0, ge=0, description="warn where measured and predicted differ by more (dB)")
+    measurement_radius_m: float = Field(
+        200.0, ge=0, description="how far a measurement speaks for nearby households (m)")
 
 
 class Config(StrictModel):

@@ -31,17 +31,7 @@ from coverage.assess import ANY, NO_SIGNAL_DBM, SignalGrids
 from coverage.calibrate import OUTSIDE_DEM, SUPERSEDED, compare
 from coverage.study import Study, WorkingGrid
 
-__all__ = ["DEFAULT_MARGIN_DB", "DEFAULT_RADIUS_M", "MeasuredEvidence", "format_dbm",
-           "measured_evidence"]
-
-DEFAULT_RADIUS_M = 200.0
-"""A measurement decides household samples within this distance (m); config key
-``readiness.measurement_radius_m`` when present."""
-
-DEFAULT_MARGIN_DB = 12.0
-"""Measured and predicted RSRP further apart than this (dB) give a warning finding (1.5 σ of
-the 8 dB shadowing); config key
-``readiness.measurement_margin_db`` when present."""
+__all__ = ["MeasuredEvidence", "format_dbm", "measured_evidence"]
 
 
 def format_dbm(value: float) -> str:
@@ -242,10 +232,6 @@ def _sentence(parts: list[tuple[str, str, str]], sep: str = " ") -> str:
                      for when, values in by_when.items())
 
 
-def _setting(study: Study, name: str, default: float) -> float:
-    return float(getattr(study.config.readiness, name, default))
-
-
 def measured_evidence(study: Study, signal: SignalGrids, *,
                       reference_date: dt.date | None = None, max_age_days: int | None = None,
                       radius_m: float | None = None) -> MeasuredEvidence | None:
@@ -263,15 +249,14 @@ def measured_evidence(study: Study, signal: SignalGrids, *,
     max_age_days : int, optional
         Default ``config.readiness.measurement_max_age_days``.
     radius_m : float, optional
-        Default ``readiness.measurement_radius_m`` or :data:`DEFAULT_RADIUS_M`.
+        Default ``readiness.measurement_radius_m`` (m).
     """
     if study.measurements is None or len(study.measurements) == 0:
         return None
     cfg = study.config
     ref = reference_date or cfg.readiness.inspection_date
     max_age = cfg.readiness.measurement_max_age_days if max_age_days is None else max_age_days
-    radius = _setting(study, "measurement_radius_m", DEFAULT_RADIUS_M) if radius_m is None \
-        else float(radius_m)
+    radius = cfg.readiness.measurement_radius_m if radius_m is None else float(radius_m)
     table = compare(study, signal).table
     age = (pd.Timestamp(ref) - pd.to_datetime(table["date"])).dt.days.to_numpy(float)
     too_old = age > max_age

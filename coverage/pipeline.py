@@ -20,6 +20,15 @@ import numpy as np
 
 from coverage import __version__
 from coverage.assess import Assessment, assess, frame_to_geo
+from coverage.calibrate import (
+    CalibrationFit,
+    Comparison,
+    apply_calibration,
+    calibration_statement,
+    compare,
+    fit_calibration,
+    scatter_png,
+)
 from coverage.config import Config
 from coverage.io.assets import asset_files, locate_assets
 from coverage.io.kml import write_kml
@@ -33,10 +42,11 @@ from coverage.plan import (
     plan_kml_folders,
     plan_layers,
     plan_summary,
+    plan_village_remedies,
     study_with_plan,
 )
 from coverage.predict import CoverageResult, predict_coverage
-from coverage.readiness import Readiness, evaluate
+from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.report import build_workbook, csv_tables, headline, render_html
 from coverage.study import Study, load_study
 
@@ -81,7 +91,17 @@ class RunResults:
     after_coverage: CoverageResult | None = None
     after_assessment: Assessment | None = None
     readiness: Readiness | None = None
+    comparison: Comparison | None = None
+    calibration: CalibrationFit | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def calibration_text(self) -> str:
+        """Whether predictions are calibrated, and with what (for every report)."""
+        cfg = self.study.config
+        return calibration_statement(self.calibration, applied=bool(
+            cfg.calibrate and self.calibration is not None and self.calibration.terms),
+            language=cfg.language)
 
 
 class Steps:
@@ -118,13 +138,18 @@ class Steps:
 
 
 def _predict(study: Study, out_dir: Path, steps: Steps, label: str,
-             statuses: tuple[str, ...] | None) -> CoverageResult:
+             statuses: tuple[str, ...] | None, fit: CalibrationFit | None = None
+             ) -> CoverageResult:
+    """Predict the study's sites of ``statuses``; calibrated when asked and fitted."""
     update, close = steps.progress(label)
     try:
-        return predict_coverage(study, cache_dir=out_dir / CACHE_DIR / "sites",
-                                statuses=statuses, progress=update)
+        raw = predict_coverage(study, cache_dir=out_dir / CACHE_DIR / "sites",
+                               statuses=statuses, progress=update)
     finally:
         close()
+    if fit is not None and study.config.calibrate and fit.terms:
+        return apply_calibration(study, raw, fit)
+    return raw
 
 
 def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
@@ -136,14 +161,21 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
     cfg = study.config
     results = RunResults(study)
     with steps.step("predict coverage (sites on air)"):
-        results.coverage = _predict(study, out_dir, steps, "sites", ("on_air",))
+        raw = _predict(study, out_dir, steps, "sites", ("on_air",))
+    if study.measurements is not None and len(study.measurements):
+        with steps.step("compare with field measurements"):
+            results.comparison = compare(study, raw)
+            results.calibration = fit_calibration(results.comparison)
+    fit = results.calibration
+    results.coverage = _predict(study, out_dir, steps, "sites", ("on_air",), fit) if (
+        fit is not None and cfg.calibrate) else raw
     if stop < 1:
         return results
     with steps.step("assess groups and test points"):
         results.assessment = assess(study, results.coverage)
     if stop >= 2 and cfg.planning.enabled:
         with steps.step("predict sites being built or planned"):
-            committed = _predict(study, out_dir, steps, "sites", None)
+            committed = _predict(study, out_dir, steps, "sites", None, fit)
             committed_assessment = assess(study, committed)
         with steps.step("plan new sites"):
             update, close = steps.progress("candidates")
@@ -157,12 +189,17 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             due = cfg.planning.due_date or cfg.readiness.inspection_date
             results.after_study = study_with_plan(study, results.plan, due)
             results.after_coverage = _predict(results.after_study, out_dir, steps, "sites",
-                                              None)
+                                              None, fit)
             results.after_assessment = assess(results.after_study, results.after_coverage)
     if stop < 3:
         return results
     with steps.step("readiness"):
-        results.readiness = evaluate(study, results.assessment)
+        after = None
+        if results.after_assessment is not None and results.plan is not None:
+            due = cfg.planning.due_date or cfg.readiness.inspection_date
+            after = AfterPlan(results.after_study, results.after_assessment,
+                              plan_village_remedies(results.plan, due))
+        results.readiness = evaluate(study, results.assessment, after=after)
     return results
 
 
@@ -186,10 +223,19 @@ def write_reports(staged: OutputFolder, results: RunResults, prov: Provenance) -
     """Readiness workbook, HTML report, CSV tables and the assessment GeoPackage."""
     study, a, r = results.study, results.assessment, results.readiness
     assert a is not None and r is not None
-    meta = prov.as_dict()
+    meta = dict(prov.as_dict(), calibration=results.calibration_text)
     write_workbook(staged.path("readiness.xlsx"), build_workbook(study, a, r, meta),
                    timestamp=f"{prov.generated}T00:00:00Z")
     staged.write_text("report.html", render_html(study, a, r, meta))
+    if results.comparison is not None:
+        cmp, fit = results.comparison, results.calibration
+        write_csv(staged.path("tables/measurements.csv"), cmp.table, bom=True)
+        write_csv(staged.path("tables/calibration_stats.csv"), cmp.stats, bom=True)
+        if fit is not None:
+            write_csv(staged.path("tables/calibration.csv"), fit.table, bom=True)
+        colors = {op: p.color for op, p in study.config.operators.items()}
+        with open(staged.path("calibration.png"), "wb") as handle:
+            handle.write(scatter_png(cmp, fit, colors=colors))
     for name, table in csv_tables(a, r).items():
         write_csv(staged.path(f"tables/{name}"), table, bom=True)
     villages = r.villages.assign(reasons=r.villages["reasons"].map(" | ".join))
@@ -200,6 +246,8 @@ def write_reports(staged: OutputFolder, results: RunResults, prov: Provenance) -
         "points": frame_to_geo(a.points, study.points, "point_id"),
         "gaps": frame_to_geo(a.gaps, study.groups, "group_id"),
     }
+    if results.comparison is not None:
+        layers["measurements"] = results.comparison.error_layer()
     write_gpkg(staged.path("assessment.gpkg"),
                {k: _gpkg_safe(v) for k, v in layers.items()}, meta)
 
@@ -338,6 +386,7 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
             summary.append(f"{row.operator:>4}: groups covered {row.groups_covered}/"
                            f"{row.groups_required}, households covered "
                            f"{row.households_covered:.0f}/{row.households}")
+    summary.append(results.calibration_text)
     if results.plan is not None:
         summary += plan_summary(results.plan)
     if results.after_assessment is not None:

@@ -65,12 +65,32 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class AfterPlan:
+    """The network once the sites being built, the planned sites and the new plan are on air.
+
+    Attributes
+    ----------
+    study : Study
+        The study whose sites include every pending site (status planned / building).
+    assessment : Assessment
+        Coverage of that network.
+    group_sites : DataFrame
+        Which new plan site cures which gap group: group_id, site_id, due.
+    """
+
+    study: Study
+    assessment: Assessment
+    group_sites: pd.DataFrame
+
+
+@dataclass(frozen=True)
 class RuleContext:
     """What every rule sees."""
 
     study: Study
     assessment: Assessment
     config: Config
+    after: AfterPlan | None = None
 
     @property
     def inspection(self) -> dt.date:
@@ -194,12 +214,62 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
         good_cited = cited[~cited[key].isin(bad[key])]
         if len(good_cited):
             msg += _measured_note(good_cited, key, what, covered=True)
-        remedies = _remedies(mobile, vid, "mobile_work") + planned.get(vid, ())
+        if ctx.after is None:
+            remedies = _remedies(mobile, vid, "mobile_work") + planned.get(vid, ())
+        else:
+            remedies, still = _after_plan_remedies(ctx, level, bad[key].tolist())
+            if still:
+                msg += (f"; {len(still)} still lack signal after every planned site is on "
+                        f"air: " + ", ".join(still[:8]) + (" …" if len(still) > 8 else ""))
         evidence = {"uncovered": bad[key].tolist(), "required": total}
         if len(cited):
             evidence["measured"] = cited[key].tolist()
         findings.append(Finding(vid, rule, FAIL, msg, evidence, remedies))
     return findings
+
+
+def _after_plan_remedies(ctx: RuleContext, level: str, failing: list[str]
+                         ) -> tuple[tuple[Remedy, ...], list[str]]:
+    """Pending sites that cure ``failing`` items, and the items they leave uncovered.
+
+    A finding is remedied only when the after-plan network covers every failing item;
+    the remedies are the pending sites serving them (their on-air dates decide whether
+    the village can be READY_AFTER_WORKS by the inspection).
+    """
+    after = ctx.after
+    assert after is not None
+    need = ctx.config.readiness.operators_required
+    if level == "points":
+        table = after.assessment.points.set_index("point_id").loc[failing]
+        ok = (table["n_operators"] >= need) if need > 1 else table[f"covered_{ANY}"]
+    else:
+        table = after.assessment.groups.set_index("group_id").loc[failing]
+        ok = (table["n_operators"] >= need) if need > 1 else (
+            table[f"status_{ANY}"] == "covered")
+    still = [str(i) for i in table.index[~ok.to_numpy(bool)]]
+    if still:
+        return (), still
+    sites = after.study.sites.set_index("site_id")
+    pending = sites[sites["status"].isin(["planned", "building"])]
+    refs: dict[str, dt.date | None] = {}
+    if level == "points":
+        for pid, row in table.iterrows():
+            op = row.get(f"operator_{ANY}")
+            sid = row.get(f"site_{op}") if op else None
+            if sid in pending.index:
+                refs[str(sid)] = _as_date(pending.at[sid, "on_air_date"])
+            else:
+                refs.setdefault(f"after-plan network ({pid})", None)
+    else:
+        mapped = after.group_sites[after.group_sites["group_id"].isin(failing)]
+        for r in mapped.itertuples():
+            refs[str(r.site_id)] = r.due
+        for gid in set(failing) - set(mapped["group_id"]):
+            refs.setdefault(f"after-plan network ({gid})", None)
+    latest = max((_as_date(v) for v in pending["on_air_date"] if _as_date(v)),
+                 default=ctx.inspection)
+    return tuple(Remedy("planned_site", ref, due or latest)
+                 for ref, due in sorted(refs.items())), []
 
 
 def _measured_text(row: object) -> str:
@@ -387,14 +457,14 @@ def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
     """Field measurements and predictions agree within the margin (a warning where not).
 
     Points at test points where a measured RSRP differs from the prediction by more than
-    ``readiness.measurement_margin_db`` (default :data:`coverage.measure.DEFAULT_MARGIN_DB`;
-    also where the model predicts no signal at all), and at groups where the median
-    difference of at least :data:`MIN_GROUP_PLACES` deciding measurements exceeds the
-    margin. Villages without measurements pass.
+    ``readiness.measurement_margin_db`` (dB; also where the model predicts no signal at
+    all), and at groups where the median difference of at least
+    :data:`MIN_GROUP_PLACES` deciding measurements exceeds the margin. Villages without
+    measurements pass.
     """
-    from coverage.measure import DEFAULT_MARGIN_DB, format_dbm
+    from coverage.measure import format_dbm
 
-    margin = float(getattr(ctx.config.readiness, "measurement_margin_db", DEFAULT_MARGIN_DB))
+    margin = ctx.config.readiness.measurement_margin_db
     a = ctx.assessment
     ops = [op for op in a.operators if op != ANY]
     if a.evidence is None:
@@ -478,7 +548,8 @@ def verdict(findings: list[Finding], inspection: dt.date) -> tuple[str, list[str
     return NOT_READY, [f"{f.rule}: {f.message}" for f in fails if f not in cured]
 
 
-def evaluate(study: Study, assessment: Assessment, config: Config | None = None) -> Readiness:
+def evaluate(study: Study, assessment: Assessment, config: Config | None = None,
+             after: AfterPlan | None = None) -> Readiness:
     """Apply every configured rule to every village and give a verdict per village.
 
     Parameters
@@ -487,6 +558,11 @@ def evaluate(study: Study, assessment: Assessment, config: Config | None = None)
     assessment : Assessment
     config : Config, optional
         Defaults to ``study.config``.
+    after : AfterPlan, optional
+        The network with every pending and planned site on air. When given, a coverage
+        failure is remedied only if that network covers every failing item, by the
+        pending sites' on-air dates; otherwise any on-time mobile work of the village
+        counts as its remedy.
 
     Returns
     -------
@@ -507,7 +583,7 @@ def evaluate(study: Study, assessment: Assessment, config: Config | None = None)
     if unknown:
         raise ConfigError(f"readiness.rules names unknown rule(s) {unknown}; Fix: use any of "
                           f"{sorted(RULES)}")
-    ctx = RuleContext(study, assessment, config)
+    ctx = RuleContext(study, assessment, config, after)
     findings: list[Finding] = []
     for name in rules:
         findings.extend(RULES[name](ctx))

@@ -144,3 +144,50 @@ def test_study_is_not_mutated():
     before = dataclasses.replace(study).groups.copy()
     evaluate(study, assess(study, toy_signal()))
     assert study.groups.equals(before)
+
+
+def _after_plan(due, covers_g4=True):
+    """After-plan view of the toy county: a planned CU site N1 covers the south-east."""
+    import geopandas as gpd
+    import numpy as np
+
+    from coverage.readiness import AfterPlan
+    from toy import cell_point
+
+    study = toy_study()
+    new = study.sites.iloc[[0]].copy()
+    new["site_id"], new["operator"], new["band"] = "N1", "CU", "FDD900"
+    new["status"], new["on_air_date"] = "planned", due
+    new["geometry"] = [cell_point(8, 8)]
+    sites = gpd.GeoDataFrame(pd.concat([study.sites, new], ignore_index=True),
+                             crs=study.sites.crs)
+    after_study = dataclasses.replace(study, sites=sites)
+    signal = toy_signal()
+    if covers_g4:
+        signal.rsrp["CU"][5:, 5:] = -95.0
+        signal.best_site["CU"][5:, 5:] = 2
+    after = assess(after_study, signal)
+    groups = pd.DataFrame({"group_id": ["G4"], "site_id": ["N1"], "due": [due]})
+    return study, AfterPlan(after_study, after, groups)
+
+
+def test_planned_site_due_before_inspection_makes_ready_after_works():
+    study, after = _after_plan(dt.date(2020, 9, 1))
+    res = evaluate(study, assess(study, toy_signal()), after=after)
+    v = res.villages.set_index("village_id")
+    assert v.loc["V2", "verdict"] == READY_AFTER_WORKS
+    assert any("N1 by 2020-09-01" in r for r in v.loc["V2", "reasons"])
+
+
+def test_planned_site_due_after_inspection_is_not_ready():
+    study, after = _after_plan(dt.date(2021, 3, 1))
+    res = evaluate(study, assess(study, toy_signal()), after=after)
+    assert res.villages.set_index("village_id").loc["V2", "verdict"] == NOT_READY
+
+
+def test_gap_the_plan_cannot_close_is_not_ready_and_says_so():
+    study, after = _after_plan(dt.date(2020, 9, 1), covers_g4=False)
+    res = evaluate(study, assess(study, toy_signal()), after=after)
+    v = res.villages.set_index("village_id")
+    assert v.loc["V2", "verdict"] == NOT_READY
+    assert any("still lack signal after every planned site" in r for r in v.loc["V2", "reasons"])
