@@ -32,6 +32,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -194,8 +195,8 @@ def loss_cache_key(grid: WorkingGrid, x: float, y: float, height_m: float, f_mhz
 
 
 def site_loss(grid: WorkingGrid, x: float, y: float, height_m: float, f_mhz: float,
-              model: ModelSettings, rx_height_m: float, cache_dir: Path | None = None
-              ) -> tuple[engine.LossWindow, bool]:
+              model: ModelSettings, rx_height_m: float, cache_dir: Path | None = None, *,
+              key: str | None = None) -> tuple[engine.LossWindow, bool]:
     """Path loss window of one site, from the cache when a valid entry exists.
 
     Parameters
@@ -215,15 +216,17 @@ def site_loss(grid: WorkingGrid, x: float, y: float, height_m: float, f_mhz: flo
     cache_dir : Path or None
         Cache folder; None computes without caching. A missing, corrupt or stale entry is
         recomputed and (re)written atomically.
+    key : str, optional
+        The entry's key when the caller has already computed :func:`loss_cache_key`.
 
     Returns
     -------
     (LossWindow, bool)
         The window and whether it came from the cache.
     """
-    key = None
     if cache_dir is not None:
-        key = loss_cache_key(grid, x, y, height_m, f_mhz, model, rx_height_m)
+        if key is None:
+            key = loss_cache_key(grid, x, y, height_m, f_mhz, model, rx_height_m)
         found = read_entry(cache_dir, key)
         if found.status == "hit" and found.arrays is not None:
             a = found.arrays
@@ -288,6 +291,121 @@ def window_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float
     return rsrp.astype(np.float32), sector
 
 
+# ------------------------------------------------------------------------------ site jobs
+
+
+@dataclass(frozen=True)
+class SiteJob:
+    """Everything one site's prediction needs besides the grid (small and picklable).
+
+    Attributes
+    ----------
+    index : int
+        Position of the site in ``Study.sites``.
+    site_id, operator : str
+        The site's identifiers.
+    x, y : float
+        Position (m, working CRS).
+    height_m : float
+        Antenna height above ground (m).
+    f_mhz : float
+        Frequency of its band (MHz).
+    azimuths : tuple of float
+        Sector azimuths (degrees from grid north); empty for omni.
+    radio : SiteRadio
+        Radio parameters with band defaults applied.
+    pattern : PatternParams
+        Antenna pattern of its band.
+    """
+
+    index: int
+    site_id: str
+    operator: str
+    x: float
+    y: float
+    height_m: float
+    f_mhz: float
+    azimuths: tuple[float, ...]
+    radio: SiteRadio
+    pattern: PatternParams
+
+
+def make_site_job(cfg: Config, row: object, index: int) -> SiteJob | Problem:
+    """The job of one site row of ``Study.sites``, or the warning that leaves it out."""
+    site_id = str(row["site_id"])  # type: ignore[index]
+    operator = str(row["operator"])  # type: ignore[index]
+    band_name = str(row["band"])  # type: ignore[index]
+    try:
+        band = cfg.band(operator, band_name)
+    except KeyError:
+        return Problem(
+            file=SITES_FILE, row=index + 1, column="band", value=f"{operator}/{band_name}",
+            message=f"site {site_id}: no band {band_name!r} for operator {operator!r} in the "
+                    "configuration; the site is left out",
+            fix="add the band under [operators.<op>.bands] or correct the site's band",
+            severity="warning")
+    geom = row["geometry"]  # type: ignore[index]
+    azimuths = _azimuths(row.get("azimuths"))  # type: ignore[attr-defined]
+    radio = site_radio(band, omni=len(azimuths) == 0,
+                       power_dbm=_given(row.get("power_dbm")),  # type: ignore[attr-defined]
+                       gain_dbi=_given(row.get("gain_dbi")),  # type: ignore[attr-defined]
+                       tilt_deg=_given(row.get("tilt_deg")))  # type: ignore[attr-defined]
+    pattern = PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg, band.front_to_back_db,
+                            band.side_lobe_v_db)
+    return SiteJob(index, site_id, operator, float(geom.x), float(geom.y),
+                   float(row["height_m"]), float(band.frequency_mhz),  # type: ignore[index]
+                   azimuths, radio, pattern)
+
+
+def job_loss_key(grid: WorkingGrid, cfg: Config, job: SiteJob) -> str:
+    """The loss-cache key of a job (:func:`loss_cache_key`)."""
+    return loss_cache_key(grid, job.x, job.y, job.height_m, job.f_mhz, cfg.model,
+                          cfg.rule.receiver_height_m)
+
+
+def predict_site(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | None = None, *,
+                 loss_key: str | None = None) -> SiteCoverage:
+    """RSRP window of one site (the loss from the cache when there).
+
+    Raises
+    ------
+    ModelRangeError
+        When the site cannot be predicted (outside the DEM, over nodata, out of range).
+    """
+    rx_height = cfg.rule.receiver_height_m
+    window, from_cache = site_loss(grid, job.x, job.y, job.height_m, job.f_mhz, cfg.model,
+                                   rx_height, cache, key=loss_key)
+    rsrp, sector = window_rsrp(grid, window, job.x, job.y, job.height_m, job.azimuths,
+                               job.radio, job.pattern, rx_height, cfg.rule.body_loss_db,
+                               cfg.model.delta_n)
+    return SiteCoverage(job.index, job.site_id, job.operator, window.row0, window.col0, rsrp,
+                        sector, job.radio, from_cache)
+
+
+def unpredictable(job: SiteJob, reason: str) -> Problem:
+    """The warning for a site the model cannot predict (``reason``: the error's text)."""
+    return Problem(
+        file=SITES_FILE, row=job.index + 1, value=job.site_id,
+        message=f"site {job.site_id} cannot be predicted: {reason}",
+        fix="move the site inside the DEM, or choose another model", severity="warning")
+
+
+def combine_operators(rsrp: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Any-operator RSRP (float32, NaN none) and operator index (int8, -1 none).
+
+    ``rsrp`` holds the operators' best-server rasters (or tiles of them) in configuration
+    order; a tie goes to the earlier operator.
+    """
+    shape = rsrp[0].shape if rsrp else (0, 0)
+    any_rsrp = np.full(shape, np.nan, np.float32)
+    any_operator = np.full(shape, -1, np.int8)
+    for index, values in enumerate(rsrp):
+        better = values > np.nan_to_num(any_rsrp, nan=-np.inf)
+        any_rsrp[better] = values[better]
+        any_operator[better] = index
+    return any_rsrp, any_operator
+
+
 # ------------------------------------------------------------------------------ whole study
 
 
@@ -307,7 +425,8 @@ def predict_coverage(study: Study, config: Config | None = None, *,
                      cache_dir: str | Path | None = None,
                      statuses: Iterable[str] | None = ("on_air",),
                      keep_sites: bool = False,
-                     progress: Callable[[int, int], None] | None = None) -> CoverageResult:
+                     progress: Callable[[int, int], None] | None = None,
+                     client: Any = None, tile_cells: int | None = None) -> CoverageResult:
     """Per-operator best-server RSRP over the working grid.
 
     Parameters
@@ -324,11 +443,28 @@ def predict_coverage(study: Study, config: Config | None = None, *,
         Also return every site's RSRP window (memory: one window per site).
     progress : callable, optional
         Called as ``progress(done, total)`` after each site.
+    client : dask.distributed.Client, optional
+        Run the sites on this cluster, tile by tile (:func:`coverage.distributed.
+        predict_on_cluster`); the result is byte-identical to the in-process run. None (the
+        default) predicts in this process.
+    tile_cells : int, optional
+        Tile side (cells) of a cluster run (default
+        :data:`coverage.tiling.DEFAULT_TILE_CELLS`).
 
     Returns
     -------
     CoverageResult
     """
+    if client is not None:
+        if keep_sites:
+            raise ValueError("keep_sites is not available on a cluster (it would hold every "
+                             "site's window in memory)")
+        from coverage.distributed import predict_on_cluster
+        from coverage.tiling import DEFAULT_TILE_CELLS
+
+        return predict_on_cluster(study, config, client=client, cache_dir=cache_dir,
+                                  statuses=statuses, progress=progress,
+                                  tile_cells=tile_cells or DEFAULT_TILE_CELLS)
     cfg = config or study.config
     grid = study.grid
     shape = grid.shape
@@ -366,12 +502,11 @@ def predict_coverage(study: Study, config: Config | None = None, *,
         rsrp = best[op]
         rsrp[~np.isfinite(rsrp)] = np.nan
         by_operator[op] = OperatorCoverage(op, rsrp, best_site[op])
-    any_rsrp = np.full(shape, np.nan, np.float32)
-    any_operator = np.full(shape, -1, np.int8)
-    for index, op in enumerate(operators):
-        better = by_operator[op].rsrp > np.nan_to_num(any_rsrp, nan=-np.inf)
-        any_rsrp[better] = by_operator[op].rsrp[better]
-        any_operator[better] = index
+    if operators:
+        any_rsrp, any_operator = combine_operators([by_operator[op].rsrp for op in operators])
+    else:
+        any_rsrp = np.full(shape, np.nan, np.float32)
+        any_operator = np.full(shape, -1, np.int8)
     crs = grid.crs if isinstance(grid.crs, CRS) else CRS.from_user_input(grid.crs)
     return CoverageResult(grid.transform, crs, operators, by_operator, any_rsrp, any_operator,
                           tuple(kept), computed, cached, warnings)
@@ -380,40 +515,12 @@ def predict_coverage(study: Study, config: Config | None = None, *,
 def _predict_one(grid: WorkingGrid, cfg: Config, row: object, index: int,
                  cache: Path | None, warnings: list[Problem]) -> SiteCoverage | None:
     """One site's coverage, or None (with a warning) when it cannot be predicted."""
-    site_id = str(row["site_id"])  # type: ignore[index]
-    operator = str(row["operator"])  # type: ignore[index]
-    band_name = str(row["band"])  # type: ignore[index]
-    try:
-        band = cfg.band(operator, band_name)
-    except KeyError:
-        warnings.append(Problem(
-            file=SITES_FILE, row=index + 1, column="band", value=f"{operator}/{band_name}",
-            message=f"site {site_id}: no band {band_name!r} for operator {operator!r} in the "
-                    "configuration; the site is left out",
-            fix="add the band under [operators.<op>.bands] or correct the site's band",
-            severity="warning"))
+    job = make_site_job(cfg, row, index)
+    if isinstance(job, Problem):
+        warnings.append(job)
         return None
-    geom = row["geometry"]  # type: ignore[index]
-    x, y = float(geom.x), float(geom.y)
-    height = float(row["height_m"])  # type: ignore[index]
-    azimuths = _azimuths(row.get("azimuths"))  # type: ignore[attr-defined]
-    radio = site_radio(band, omni=len(azimuths) == 0,
-                       power_dbm=_given(row.get("power_dbm")),  # type: ignore[attr-defined]
-                       gain_dbi=_given(row.get("gain_dbi")),  # type: ignore[attr-defined]
-                       tilt_deg=_given(row.get("tilt_deg")))  # type: ignore[attr-defined]
-    rx_height = cfg.rule.receiver_height_m
     try:
-        window, from_cache = site_loss(grid, x, y, height, band.frequency_mhz, cfg.model,
-                                       rx_height, cache)
+        return predict_site(grid, cfg, job, cache)
     except ModelRangeError as exc:
-        warnings.append(Problem(
-            file=SITES_FILE, row=index + 1, value=site_id,
-            message=f"site {site_id} cannot be predicted: {exc}",
-            fix="move the site inside the DEM, or choose another model", severity="warning"))
+        warnings.append(unpredictable(job, str(exc)))
         return None
-    pattern = PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg, band.front_to_back_db,
-                            band.side_lobe_v_db)
-    rsrp, sector = window_rsrp(grid, window, x, y, height, azimuths, radio, pattern, rx_height,
-                               cfg.rule.body_loss_db, cfg.model.delta_n)
-    return SiteCoverage(index, site_id, operator, window.row0, window.col0, rsrp, sector, radio,
-                        from_cache)
