@@ -6,7 +6,9 @@ answered with a blank tile; any other request leaving the machine fails the test
 Checks: no JavaScript error, every layer of the layer control toggles, popups open on a
 click and show the expected village, the legend is present, the village search works
 with Chinese input (IME composition included), and the name ``<img src=x
-onerror=alert(1)>`` stays text. A screenshot of each map and the time until it was
+onerror=alert(1)>`` stays text. ``mobile_meas`` adds field measurements (a tester called
+``<script>alert(1)</script>``) and the after-plan overlay: they toggle, follow the
+legend and open popups as text. A screenshot of each map and the time until it was
 interactive are saved under ``$COVERAGE_ARTIFACTS`` (default ``artifacts/``).
 
 Skipped when Chromium (Debian's ``chromium``), Playwright or the offline assets are
@@ -43,7 +45,16 @@ from coverage.maps import (
 from coverage.overview import overview_png
 from coverage.readiness import evaluate
 from coverage.report import headline
-from tests.test_maps import PROV, XSS, rich_plan, rich_signal, rich_study
+from tests.test_maps import (
+    PROV,
+    SCRIPT,
+    XSS,
+    after_signal,
+    rich_measurements,
+    rich_plan,
+    rich_signal,
+    rich_study,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("COVERAGE_CHROMIUM") or shutil.which("chromium") or (
@@ -53,7 +64,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-dev-shm-usage"]
 TILE_HOSTS = ("tile.openstreetmap.org", "tile.opentopomap.org", "tianditu.gov.cn",
               "is.autonavi.com")
-MAPS = ("mobile", "grid", "readiness", "inputs", "mobile_gcj")
+MAPS = ("mobile", "grid", "readiness", "inputs", "mobile_gcj", "mobile_meas")
 
 REQUIRED = os.environ.get("COVERAGE_REQUIRE_BROWSER") == "1"
 """CI sets this: a missing browser, Playwright or asset set-up then fails instead of skipping."""
@@ -107,6 +118,9 @@ def site(tmp_path_factory):
         "inputs": inputs_map(study, PROV, offline_assets=off),
         "mobile_gcj": mobile_map(study, signal, assessment, PROV, plan, links,
                                  offline_assets=off, basemap=Basemap("gaode")),
+        "mobile_meas": mobile_map(study, signal, assessment, PROV, plan, links,
+                                  offline_assets=off, measurements=rich_measurements(study),
+                                  after_signal=after_signal()),
     }
     for name, fmap in pages.items():
         (root / f"{name}.html").write_text(render(fmap), encoding="utf-8")
@@ -289,6 +303,38 @@ def test_group_popup_on_click_shows_the_village_and_escapes_it(open_map):
     assert "第4组" in text and XSS in text and "户数" in text
     assert popup.locator("img").count() == 0
     assert p.js("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert p.dialogs == [] and p.errors == []
+
+
+def test_measurement_layers_follow_the_legend_and_keep_the_tester_as_text(open_map):
+    p = open_map("mobile_meas")
+    section = p.page.locator(".cov-legend-section[data-layers='errors_CMCC errors_CT']")
+    assert p.js("['errors_CMCC', 'errors_CT', 'errors_not_compared', 'rsrp_ANY_after']"
+                ".filter(k => coverage.map.hasLayer(coverage.layers[k])).length") == 0
+    assert not section.is_visible()
+    box = p.page.locator(".leaflet-control-layers-overlays label",
+                         has_text="实测误差 · 中国移动").locator("input")
+    box.click()
+    assert section.is_visible()
+    assert p.js("coverage.layers.errors_CMCC.getLayers().length") == 4
+    p.js("coverage.map.removeLayer(coverage.layers.villages);"
+         "coverage.map.removeLayer(coverage.layers.groups)")
+    _click_feature(p, "errors_CMCC", "2")  # M2: −10 dB, tested by <script>alert(1)</script>
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "M2" in text and SCRIPT in text and "-10.0" in text and "中国移动" in text
+    assert popup.locator("script").count() == 0
+    fill = p.js("coverage.find('errors_CMCC', '2').options.fillColor")
+    assert fill == "#abd9e9"
+    p.js("coverage.open('errors_not_compared', '6')")
+    text = p.page.locator(".leaflet-popup-content", has_text="M6").inner_text()
+    assert "M6" in text and "无预测覆盖" in text and "no CU site predicted" in text
+    rasters = "document.querySelectorAll('img.cov-raster').length"
+    before = p.js(rasters)
+    p.page.locator(".leaflet-control-layers-overlays label",
+                   has_text="规划实施后").locator("input").click()
+    assert p.js(rasters) == before + 1
     assert p.dialogs == [] and p.errors == []
 
 

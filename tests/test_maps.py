@@ -3,7 +3,9 @@ determinism; offline assets; the index page and the overview picture.
 
 The inputs are the hand-built toy study of ``tests/toy.py`` (a village called
 ``<img src=x onerror=alert(1)>``) with shared towers, sector azimuths, works of every
-status, transformers on both sides of the kVA target, hazards, a plan and backhaul.
+status, transformers on both sides of the kVA target, hazards, a plan and backhaul;
+field measurements with an error in every colour step (one tester called
+``<script>alert(1)</script>``) and a network after the plan.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from coverage.maps import (
     readiness_map,
     render,
 )
-from coverage.maps.core import MapFrame, esc, js_json
+from coverage.maps.core import MapFrame, TableLayer, esc, js_json
 from coverage.maps.gcj02 import gcj02_to_wgs84, in_china, wgs84_to_gcj02
 from coverage.maps.labels import LABELS
 from coverage.maps.layers import (
@@ -46,6 +48,12 @@ from coverage.maps.layers import (
     WORK_COLORS,
     kva_class,
 )
+from coverage.maps.measurements import (
+    ERROR_COLORS,
+    NOT_COMPARED_COLOR,
+    error_class,
+    error_class_labels,
+)
 from coverage.maps.raster import RSRP_COLORS, classify_rsrp, rsrp_overlay
 from coverage.maps.specs import grid_spec, mobile_spec, readiness_spec
 from coverage.overview import overview_png
@@ -54,6 +62,7 @@ from coverage.report import headline
 from tests.toy import UTM50, cell_point, toy_study
 
 XSS = "<img src=x onerror=alert(1)>"
+SCRIPT = "<script>alert(1)</script>"
 PROV = Provenance(version="0.1.0", config_hash="cafe0123deadbeef", crs="EPSG:32650",
                   data="toy", generated="2020-10-01")
 
@@ -125,6 +134,39 @@ def rich_plan() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         geometry=[LineString([cell_point(5, 2), cell_point(8, 7)]),
                   LineString([cell_point(2, 7), cell_point(8, 8)])], crs=UTM50)
     return plan, links
+
+
+MEASURED = (
+    # point, operator, cell, measured dBm, tester; with rich_signal(): error, class / status
+    ("M1", "CMCC", (2, 1), -95.0, "李娜"),        # −90 predicted: +5 dB, class 2
+    ("M2", "CMCC", (3, 3), -80.0, SCRIPT),        # −10 dB, class 1
+    ("M3", "CMCC", (4, 1), -75.0, "李娜"),        # −15 dB, class 0
+    ("M4", "CMCC", (6, 1), -99.0, "Tom & Jerry"),  # +9 dB, class 3
+    ("M5", "CT", (1, 8), -114.0, "李娜"),         # −100 predicted: +14 dB, class 4
+    ("M6", "CU", (2, 2), -90.0, SCRIPT),          # no CU site: no_prediction
+    ("M7", "CMCC", (30, 30), -90.0, "李娜"),      # 2.5 km off the grid: outside_dem
+)
+
+
+def rich_measurements(study) -> gpd.GeoDataFrame:
+    """:meth:`Comparison.error_layer` of :data:`MEASURED` against :func:`rich_signal`."""
+    from coverage.calibrate import compare
+
+    meas = gpd.GeoDataFrame(
+        {"operator": [m[1] for m in MEASURED], "rsrp_dbm": [m[3] for m in MEASURED],
+         "date": pd.to_datetime(["2020-09-0" + str(i + 1) for i in range(len(MEASURED))]),
+         "tester": [m[4] for m in MEASURED], "point_id": [m[0] for m in MEASURED]},
+        geometry=[cell_point(*m[2]) for m in MEASURED], crs=UTM50)
+    return compare(study, rich_signal(), meas).error_layer()
+
+
+def after_signal() -> SignalGrids:
+    """:func:`rich_signal` plus a planned CU site: −80 dBm over the east half."""
+    sig = rich_signal()
+    cu = np.full((10, 10), np.nan, np.float32)
+    cu[:, 5:] = -80.0
+    best = dict(sig.best_site, CU=np.where(np.isnan(cu), -1, 1).astype(np.int32))
+    return SignalGrids(rsrp=dict(sig.rsrp, CU=cu), best_site=best)
 
 
 @pytest.fixture(scope="module")
@@ -537,3 +579,178 @@ def test_maps_of_the_tiny_data_folder(tiny_data):
     pages = build_pages(study, signal, assessment, readiness, PROV)
     assert "岳西县石关村" in pages["readiness.html"]
     assert all(len(v) < 2_000_000 for v in pages.values())
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+@pytest.fixture(scope="module")
+def measured(rich):
+    study, signal, assessment, _, plan, links = rich
+    frame = rich_measurements(study)
+    spec = mobile_spec(study, signal, assessment, MapFrame(), plan, links,
+                       measurements=frame, after_signal=after_signal())
+    return frame, spec
+
+
+def test_error_classes_follow_the_steps():
+    err = [-30.0, -12.0, -11.9, -6.01, -6.0, 0.0, 6.0, 6.01, 11.99, 12.0, 40.0, np.nan]
+    assert error_class(err).tolist() == [0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4, -1]
+    assert error_class_labels(LABELS["en"]) == [
+        "≤ -12 (prediction too low)", "-12 … -6", "-6 … +6", "+6 … +12",
+        "≥ +12 (prediction too high)"]
+
+
+def test_error_layers_colour_by_step_and_hold_only_compared_rows(measured):
+    frame, spec = measured
+    assert frame["status"].tolist() == ["ok"] * 5 + ["no_prediction", "outside_dem"]
+    keys = [k for k in spec.layer_keys() if k.startswith("errors_")]
+    assert keys == ["errors_CMCC", "errors_CT", "errors_not_compared"]  # no CU row is ok
+    assert not any(spec.layer(k).show for k in keys)
+    cmcc, ct = spec.layer("errors_CMCC").records(), spec.layer("errors_CT").records()
+    lab = LABELS["zh"]
+    got = {r["title"]: (r["class"], r["style"]["fillColor"], r[lab["error_db"]])
+           for r in (*cmcc.values(), *ct.values())}
+    assert got == {"M1": (2, ERROR_COLORS[2], "+5.0"), "M2": (1, ERROR_COLORS[1], "-10.0"),
+                   "M3": (0, ERROR_COLORS[0], "-15.0"), "M4": (3, ERROR_COLORS[3], "+9.0"),
+                   "M5": (4, ERROR_COLORS[4], "+14.0")}
+    m5 = next(r for r in ct.values() if r["title"] == "M5")
+    assert m5[lab["measured"]] == "-114.0" and m5[lab["predicted"]] == "-100.0"
+    assert m5[lab["operator"]] == "中国电信" and m5[lab["meas_date"]] == "2020-09-05"
+    assert m5[lab["serving_site"]] == "S3"
+    # the extreme errors are drawn last (on top); the ids are the measurement file rows
+    assert [cmcc[i]["title"] for i in cmcc] == ["M1", "M2", "M4", "M3"]
+    assert list(cmcc) == ["1", "2", "4", "3"]
+    skipped = spec.layer("errors_not_compared").records()
+    assert [r["title"] for r in skipped.values()] == ["M6", "M7"]
+    assert {r["style"]["fillColor"] for r in skipped.values()} == {NOT_COMPARED_COLOR}
+    assert skipped["6"][lab["status"]] == lab["no_prediction"]
+    assert skipped["6"][lab["reason"]] == "no CU site predicted to reach this place"
+    assert skipped["7"][lab["status"]] == lab["outside_dem"]
+    legend = {s.title: s for s in spec.legend}
+    steps = legend[lab["error_steps"]]
+    assert [i.color for i in steps.items] == list(ERROR_COLORS)
+    assert steps.layer_keys == ("errors_CMCC", "errors_CT")
+    assert legend[lab["not_compared"]].layer_keys == ("errors_not_compared",)
+
+
+def test_measurement_popups_escape_the_tester(measured, rich):
+    frame, spec = measured
+    lab = LABELS["zh"]
+    cmcc = spec.layer("errors_CMCC").records()
+    assert cmcc["2"][lab["tester"]] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert cmcc["4"][lab["tester"]] == "Tom &amp; Jerry"
+    assert spec.layer("errors_not_compared").records()["6"][lab["tester"]] == esc(SCRIPT)
+    study, signal, assessment, _, plan, links = rich
+    html = render(mobile_map(study, signal, assessment, PROV, plan, links, measurements=frame,
+                             after_signal=after_signal()))
+    assert SCRIPT not in html and "alert(1)</" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # as text, inside the JSON
+    tags = _start_tags(html)
+    assert "img" not in tags and "b" not in tags
+    again = render(mobile_map(study, signal, assessment, PROV, plan, links,
+                              measurements=frame, after_signal=after_signal()))
+    assert again == html
+
+
+def test_table_layer_stores_repeated_cells_once():
+    layer = TableLayer("t", "t", ("a", "b", "c"), ({"fillColor": "#000000"},))
+    for i in range(6):
+        layer.add(116.0 + i / 100, 30.0, i, 0, "P", ("same", f"v{i % 2}", f"u{i}"))
+    layer.add(float("nan"), 30.0, 99, 0, "P", ("x", "y", "z"))  # no position: left out
+    data = layer.payload()
+    assert data["ids"] == ["0", "1", "2", "3", "4", "5"] and data["title"] == {"codes": ["P"]}
+    assert data["cols"] == [{"codes": ["same"]}, {"codes": ["v0", "v1"], "v": [0, 1] * 3},
+                            {"v": [f"u{i}" for i in range(6)]}]
+    with pytest.raises(ValueError):
+        layer.add(116.0, 30.0, 7, 1, "P", ("a", "b", "c"))  # no class 1
+
+
+def test_measurement_layers_stay_small(rich):
+    """Thousands of measurements cost well under 100 bytes of HTML each."""
+    from coverage.calibrate import compare
+
+    study, signal, assessment, *_ = rich
+    rng = np.random.default_rng(8)
+    n = 3000
+    rows, cols = rng.uniform(0, 10, n), rng.uniform(0, 5, n)  # CMCC's −90 dBm half
+    meas = gpd.GeoDataFrame(
+        {"operator": "CMCC", "rsrp_dbm": np.round(rng.normal(-90, 7, n)),
+         "date": pd.to_datetime("2020-09-01") + pd.to_timedelta(rng.integers(0, 30, n), "D"),
+         "tester": rng.choice(["李娜", "王强", "张伟"], n),
+         "point_id": [f"V1-P{i // 3:04d}" for i in range(n)]},
+        geometry=[cell_point(r - 0.5, c - 0.5) for r, c in zip(rows, cols, strict=True)],
+        crs=UTM50)
+    frame = compare(study, signal, meas).error_layer()
+    assert (frame["status"] == "ok").all()
+    base = render(mobile_map(study, signal, assessment, PROV))
+    html = render(mobile_map(study, signal, assessment, PROV, measurements=frame))
+    assert (len(html.encode()) - len(base.encode())) / n < 100
+    assert len(mobile_spec(study, signal, assessment, MapFrame(),
+                           measurements=frame).layer("errors_CMCC")) == n
+
+
+def test_measurements_shift_with_a_gaode_basemap(rich, measured):
+    study, _, assessment, *_ = rich
+    frame = measured[0]
+    wgs = mobile_spec(study, None, assessment, MapFrame(), measurements=frame)
+    gcj = mobile_spec(study, None, assessment, map_frame(Basemap("gaode")), measurements=frame)
+    for key in ("errors_CMCC", "errors_not_compared"):
+        a, b = wgs.layer(key), gcj.layer(key)
+        glon, glat = wgs84_to_gcj02(np.array(a.lon), np.array(a.lat))
+        assert np.allclose(b.lon, glon, atol=2e-6) and np.allclose(b.lat, glat, atol=2e-6)
+        assert not np.allclose(b.lon, a.lon, atol=1e-4)
+
+
+def test_after_plan_overlay_only_when_given(rich, mobile, measured):
+    study, signal, assessment, *_ = rich
+    assert "rsrp_ANY_after" not in mobile.layer_keys()
+    spec = measured[1]
+    keys = [k for k in spec.layer_keys() if k.startswith("rsrp_")]
+    assert keys == ["rsrp_ANY", "rsrp_ANY_after", "rsrp_CMCC", "rsrp_CT", "rsrp_CU"]
+    after = spec.layer("rsrp_ANY_after")
+    assert not after.show and after.name == "预测RSRP · 任一运营商·规划实施后"
+    assert after.bounds == spec.layer("rsrp_ANY").bounds
+    rsrp_legend = next(s for s in spec.legend if s.title == LABELS["zh"]["rsrp_steps"])
+    assert "rsrp_ANY_after" in rsrp_legend.layer_keys
+
+    def classes(layer) -> np.ndarray:  # palette index = class (1: ≥ −85 dBm)
+        return np.asarray(Image.open(io.BytesIO(layer.png)))
+
+    # the planned CU site lifts the east half to −80 dBm (class 1); today nothing reaches it
+    assert np.count_nonzero(classes(after) == 1) > 0.4 * classes(after).size
+    assert np.count_nonzero(classes(spec.layer("rsrp_ANY")) == 1) == 0
+    alone = mobile_spec(study, None, assessment, MapFrame(), after_signal=after_signal())
+    assert [k for k in alone.layer_keys() if k.startswith("rsrp_")] == ["rsrp_ANY_after"]
+    wrong = SignalGrids(rsrp={"CMCC": np.zeros((5, 5), np.float32)}, best_site={})
+    with pytest.raises(ValueError, match="grid"):
+        mobile_spec(study, signal, assessment, MapFrame(), after_signal=wrong)
+
+
+def test_default_pages_unchanged_without_the_new_inputs(rich, measured):
+    from coverage.maps import build_pages
+
+    study, signal, assessment, readiness, plan, links = rich
+    frame = measured[0]
+    plain = render(mobile_map(study, signal, assessment, PROV, plan, links))
+    assert "tableLayer" not in plain and "rsrp_ANY_after" not in plain
+    assert render(mobile_map(study, signal, assessment, PROV, plan, links,
+                             measurements=frame.iloc[:0], after_signal=None)) == plain
+    pages = build_pages(study, signal, assessment, readiness, PROV, plan, links)
+    more = build_pages(study, signal, assessment, readiness, PROV, plan, links,
+                       measurements=frame, after_signal=after_signal())
+    assert pages["mobile.html"] == plain
+    assert "errors_CMCC" in more["mobile.html"] and "rsrp_ANY_after" in more["mobile.html"]
+    assert {k for k in pages if pages[k] != more[k]} == {"mobile.html"}
+
+
+def test_measurement_labels_in_english(rich):
+    signal = rich[1]
+    en = toy_study(config=Config(language="en"), sites=rich_sites())
+    spec = mobile_spec(en, signal, assess(en, signal), MapFrame(),
+                       measurements=rich_measurements(en), after_signal=after_signal())
+    assert spec.layer("errors_CMCC").name == "Measurement error · China Mobile"
+    assert spec.layer("errors_not_compared").name == "Measurements · not compared"
+    assert spec.layer("rsrp_ANY_after").name == "Predicted RSRP · Any operator after the plan"
+    rec = spec.layer("errors_not_compared").records()["7"]
+    assert rec["Status"] == "outside the DEM" and rec["Tester"] == "李娜"

@@ -7,7 +7,8 @@ objects; :func:`render` gives their standalone HTML (same inputs → same bytes)
 :func:`index_page` is the landing page linking the maps and the report.
 
 Only this package imports folium. Every user string is HTML-escaped where it enters a
-popup or tooltip (see :mod:`coverage.maps.layers`); element ids are deterministic.
+popup or tooltip (see :mod:`coverage.maps.layers` and :mod:`coverage.maps.measurements`);
+element ids are deterministic.
 With ``offline_assets="assets"`` a map loads Leaflet and its plugins from
 ``assets/`` beside the HTML (see :mod:`coverage.io.assets`) instead of the CDN.
 """
@@ -29,6 +30,7 @@ from coverage.maps.specs import grid_spec, inputs_spec, mobile_spec, readiness_s
 
 if TYPE_CHECKING:
     from coverage.assess import Assessment, SignalGrids
+    from coverage.predict import CoverageResult
     from coverage.readiness import Readiness
     from coverage.study import Study
 
@@ -52,7 +54,8 @@ def mobile_map(study: Study, signal: SignalGrids | None, assessment: Assessment,
                provenance: Provenance,
                plan: gpd.GeoDataFrame | None = None, backhaul: gpd.GeoDataFrame | None = None,
                offline_assets: str | None = None, basemap: Basemap | None = None,
-               max_px: int = MAX_RASTER_PX) -> folium.Map:
+               max_px: int = MAX_RASTER_PX, *, measurements: gpd.GeoDataFrame | None = None,
+               after_signal: SignalGrids | CoverageResult | None = None) -> folium.Map:
     """The mobile-work map (``maps/mobile.html``).
 
     Parameters
@@ -77,14 +80,25 @@ def mobile_map(study: Study, signal: SignalGrids | None, assessment: Assessment,
         OpenStreetMap by default.
     max_px : int
         Longest side of each RSRP overlay in pixels.
+    measurements : GeoDataFrame, optional
+        Field measurements compared with the prediction,
+        :meth:`coverage.calibrate.Comparison.error_layer` (points, working CRS): adds one
+        layer per operator coloured by ``error_db`` (predicted − measured, dB) and a grey
+        layer of the measurements not compared, with the reason. Off on opening.
+    after_signal : SignalGrids or CoverageResult, optional
+        Best-server RSRP per operator once the plan is built (dBm), on the study grid:
+        adds the "any operator after the plan" overlay (off on opening).
 
     Returns
     -------
     folium.Map
+        Without ``measurements`` and ``after_signal`` the page is the same, byte for byte,
+        as before they existed.
     """
     frame = map_frame(basemap)
     with deterministic_ids():
-        spec = mobile_spec(study, signal, assessment, frame, plan, backhaul, max_px)
+        spec = mobile_spec(study, signal, assessment, frame, plan, backhaul, max_px,
+                           measurements=measurements, after_signal=after_signal)
         return _finish(spec, provenance, basemap, offline_assets)
 
 
@@ -119,8 +133,12 @@ def build_pages(study: Study, signal: SignalGrids | None, assessment: Assessment
                 provenance: Provenance, plan: gpd.GeoDataFrame | None = None,
                 backhaul: gpd.GeoDataFrame | None = None, offline_assets: str | None = None,
                 basemap: Basemap | None = None, links: Mapping[str, str] | None = None,
+                *, measurements: gpd.GeoDataFrame | None = None,
+                after_signal: SignalGrids | CoverageResult | None = None,
                 ) -> dict[str, str | bytes]:
     """Every map page of a run, as file name → content (nothing is written here).
+
+    ``measurements`` and ``after_signal`` go to :func:`mobile_map` (see there).
 
     Returns
     -------
@@ -136,7 +154,8 @@ def build_pages(study: Study, signal: SignalGrids | None, assessment: Assessment
     pages: dict[str, str | bytes] = {
         "inputs.html": render(inputs_map(study, provenance, offline_assets, basemap)),
         "mobile.html": render(mobile_map(study, signal, assessment, provenance, plan, backhaul,
-                                         offline_assets, basemap)),
+                                         offline_assets, basemap, measurements=measurements,
+                                         after_signal=after_signal)),
         "grid.html": render(grid_map(study, provenance, offline_assets, basemap)),
         "readiness.html": render(readiness_map(study, readiness, provenance, offline_assets,
                                                basemap)),

@@ -1,9 +1,11 @@
 """What every map is made of, as plain data: layers of features, legends, provenance.
 
-Nothing here imports folium. Layer builders (:mod:`coverage.maps.layers`) return
-:class:`MapSpec` objects whose features carry their style, an escaped popup and an
-escaped tooltip; :mod:`coverage.maps.render` turns a spec into a folium map. Tests can
-therefore check a layer's features, colours and escaping without a browser.
+Nothing here imports folium. Layer builders (:mod:`coverage.maps.layers`,
+:mod:`coverage.maps.measurements`) return :class:`MapSpec` objects whose features carry
+their style, an escaped popup and an escaped tooltip (or, for thousands of points, a
+class and escaped popup cells: :class:`TableLayer`); :mod:`coverage.maps.render` turns a
+spec into a folium map. Tests can therefore check a layer's features, colours and
+escaping without a browser.
 """
 
 from __future__ import annotations
@@ -198,6 +200,98 @@ class ImageLayer:
     opacity: float = 0.65
 
 
+@dataclass
+class TableLayer:
+    """Many points drawn in a few styles, with popups assembled in the browser.
+
+    For thousands of points (field measurements) a style and a popup per feature would
+    make the page several megabytes. Here each point carries only its class (an index
+    into ``styles``) and its popup cells; the browser draws one ``L.geoJSON`` layer of
+    circle markers and builds a popup when one is opened. Titles and cells are
+    HTML-escaped in :meth:`add` (labels in :meth:`payload`): the browser only joins them.
+
+    Parameters
+    ----------
+    key, name : str
+        Layer key and the name shown in the layer control.
+    columns : tuple of str
+        Popup row labels (plain text); a point's empty cells are left out of its popup.
+    styles : tuple of dict
+        Leaflet circle-marker options of each class.
+    show : bool
+        Shown when the page opens.
+    """
+
+    key: str
+    name: str
+    columns: tuple[str, ...]
+    styles: tuple[Mapping[str, object], ...]
+    show: bool = False
+    ids: list[str] = field(default_factory=list)
+    lon: list[float] = field(default_factory=list)
+    lat: list[float] = field(default_factory=list)
+    classes: list[int] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    cells: list[list[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.cells:
+            self.cells = [[] for _ in self.columns]
+
+    def add(self, lon: float, lat: float, fid: object, cls: int, title: object,
+            values: Sequence[object]) -> None:
+        """Append one point (map lon/lat) of class ``cls``; skipped when not finite."""
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            return
+        if not 0 <= cls < len(self.styles) or len(values) != len(self.columns):
+            raise ValueError(f"class {cls} or {len(values)} cells do not fit layer {self.key}")
+        self.ids.append(str(fid))
+        self.lon.append(float(lon))
+        self.lat.append(float(lat))
+        self.classes.append(int(cls))
+        self.titles.append(esc(title))
+        for column, value in zip(self.cells, values, strict=True):
+            column.append(esc(value))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def records(self) -> dict[str, dict]:
+        """id → ``class``, ``style``, ``title`` and the escaped cell of every column."""
+        out: dict[str, dict] = {}
+        for i, fid in enumerate(self.ids):
+            rec: dict = {"class": self.classes[i], "style": dict(self.styles[self.classes[i]]),
+                         "title": self.titles[i]}
+            rec.update({label: self.cells[k][i] for k, label in enumerate(self.columns)})
+            out[fid] = rec
+        return out
+
+    def payload(self) -> dict:
+        """The compact JSON form the page reads (see ``coverage.tableLayer``).
+
+        A column of one value is stored once (``codes``); one with few distinct values
+        once per value (``codes``) with an index per point (``v``); any other column as
+        one string per point (``v``).
+        """
+        return {"labels": [esc(c) for c in self.columns],
+                "styles": [dict(s) for s in self.styles], "ids": self.ids, "lon": self.lon,
+                "lat": self.lat, "cls": self.classes, "title": _encode(self.titles),
+                "cols": [_encode(c) for c in self.cells]}
+
+
+def _encode(values: list[str]) -> dict:
+    """``{"codes": [the value]}`` when all are equal, ``{"codes": distinct values, "v":
+    index per value}`` when few differ, else ``{"v": values}``."""
+    codes: dict[str, int] = {}
+    for v in values:
+        codes.setdefault(v, len(codes))
+    if len(codes) == 1:
+        return {"codes": list(codes)}
+    if 2 * len(codes) > len(values):
+        return {"v": list(values)}
+    return {"codes": list(codes), "v": [codes[v] for v in values]}
+
+
 @dataclass(frozen=True)
 class LegendItem:
     """One swatch of a legend: a fill, a point marker shape or a line."""
@@ -225,12 +319,12 @@ class MapSpec:
     title: str
     language: str
     bounds: tuple[tuple[float, float], tuple[float, float]]
-    layers: list[VectorLayer | ImageLayer] = field(default_factory=list)
+    layers: list[VectorLayer | ImageLayer | TableLayer] = field(default_factory=list)
     legend: list[LegendSection] = field(default_factory=list)
     search: list[dict] | None = None
     datum: str = "wgs84"
 
-    def layer(self, key: str) -> VectorLayer | ImageLayer:
+    def layer(self, key: str) -> VectorLayer | ImageLayer | TableLayer:
         """The layer with ``key`` (KeyError when absent)."""
         for layer in self.layers:
             if layer.key == key:
@@ -243,5 +337,5 @@ class MapSpec:
 
 
 __all__ = ["DATUMS", "WGS84", "ImageLayer", "LegendItem", "LegendSection", "MapFrame",
-           "MapSpec", "Provenance", "VectorLayer", "color", "esc", "fmt", "grid_table",
-           "js_json", "pct", "popup_table"]
+           "MapSpec", "Provenance", "TableLayer", "VectorLayer", "color", "esc", "fmt",
+           "grid_table", "js_json", "pct", "popup_table"]

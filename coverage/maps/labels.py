@@ -49,6 +49,14 @@ LABELS: dict[str, dict[str, str]] = {
         "title_grid": "农网改造与线路隐患", "title_readiness": "行政村验收准备",
         "title_index": "覆盖规划成果", "report": "报告", "maps": "地图", "overview": "总览图",
         "rsrp_steps": "RSRP(dBm)",
+        # field measurements and the after-plan view
+        "any_after": "任一运营商·规划实施后", "meas_error": "实测误差",
+        "not_compared": "实测点·未比对", "error_steps": "预测−实测(dB)",
+        "err_low": "预测偏低", "err_high": "预测偏高", "meas_date": "测试日期",
+        "tester": "测试人员", "measured": "实测RSRP(dBm)", "predicted": "预测RSRP(dBm)",
+        "error_db": "误差(预测−实测, dB)", "serving_site": "预测主服务站", "reason": "原因",
+        "outside_dem": "超出高程数据范围", "no_prediction": "无预测覆盖",
+        "superseded": "测试时主服务站未开通",
     },
     "en": {
         "villages": "Village boundaries", "groups": "Group coverage",
@@ -92,6 +100,14 @@ LABELS: dict[str, dict[str, str]] = {
         "title_grid": "Grid works and power-line hazards",
         "title_readiness": "Village acceptance readiness", "title_index": "Coverage plan",
         "report": "Report", "maps": "Maps", "overview": "Overview", "rsrp_steps": "RSRP (dBm)",
+        "any_after": "Any operator after the plan", "meas_error": "Measurement error",
+        "not_compared": "Measurements · not compared",
+        "error_steps": "Predicted − measured (dB)", "err_low": "prediction too low",
+        "err_high": "prediction too high", "meas_date": "Date", "tester": "Tester",
+        "measured": "Measured RSRP (dBm)", "predicted": "Predicted RSRP (dBm)",
+        "error_db": "Error (predicted − measured, dB)", "serving_site": "Predicted server",
+        "reason": "Reason", "outside_dem": "outside the DEM", "no_prediction": "no prediction",
+        "superseded": "server not on air when measured",
     },
 }
 

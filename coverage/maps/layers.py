@@ -663,29 +663,55 @@ def verdict_layers(study: Study, readiness: Readiness, frame: MapFrame, lab: Lab
 # --------------------------------------------------------------------------- rasters
 
 
-def rsrp_layers(study: Study, signal: SignalGrids | None, frame: MapFrame, lab: Lab, config: Config,
-                max_px: int = 1500, operators: Sequence[str] | None = None
-                ) -> tuple[list[ImageLayer], list[LegendSection]]:
-    """Predicted RSRP per operator and for any operator, as classified image overlays.
-
-    Only the any-operator overlay is shown on opening; the others are switchable.
-    """
-    grid = study.grid
-    rsrp = signal.rsrp
-    ops = [op for op in (operators or config.operators) if op in rsrp]
-    layers: list[ImageLayer] = []
+def _any_operator(rsrp: Mapping[str, np.ndarray], ops: Sequence[str]) -> np.ndarray | None:
+    """Strongest RSRP of any of ``ops`` per cell (dBm; NaN where none), None without ops."""
     stack: np.ndarray | None = None
     for op in ops:
         arr = np.asarray(rsrp[op], np.float32)
         stack = arr.copy() if stack is None else np.fmax(stack, arr)
+    return stack
+
+
+def rsrp_layers(study: Study, signal: SignalGrids | None, frame: MapFrame, lab: Lab, config: Config,
+                max_px: int = 1500, operators: Sequence[str] | None = None,
+                after: SignalGrids | None = None
+                ) -> tuple[list[ImageLayer], list[LegendSection]]:
+    """Predicted RSRP per operator and for any operator, as classified image overlays.
+
+    Only the any-operator overlay is shown on opening; the others are switchable.
+
+    Parameters
+    ----------
+    signal : SignalGrids or None
+        Best-server RSRP per operator today (dBm), on the study grid.
+    after : SignalGrids or CoverageResult, optional
+        RSRP once the plan is built (dBm), on the same grid: adds the switchable
+        ``rsrp_ANY_after`` overlay (off on opening) after the any-operator one.
+    """
+    grid = study.grid
+    rsrp = signal.rsrp if signal is not None else {}
+    ops = [op for op in (operators or config.operators) if op in rsrp]
+    layers: list[ImageLayer] = []
+    stack = _any_operator(rsrp, ops)
     sources: Iterable[tuple[str, np.ndarray]] = [*((op, rsrp[op]) for op in ops)]
+    if after is not None:
+        after_ops = [op for op in (operators or config.operators) if op in after.rsrp]
+        after_stack = _any_operator(after.rsrp, after_ops)
+        if after_stack is not None:
+            if after_stack.shape != grid.elevation.shape:
+                raise ValueError(f"after-plan RSRP grid {after_stack.shape} differs from the "
+                                 f"study grid {grid.elevation.shape}")
+            sources = [("ANY_after", after_stack), *sources]
     if stack is not None:
         sources = [("ANY", stack), *sources]
     for op, arr in sources:
         ov = rsrp_overlay(np.asarray(arr, np.float32), grid.transform, grid.crs, frame.datum,
                           max_px)
-        layers.append(ImageLayer(f"rsrp_{op}", f"{lab['coverage']} · {operator_name(config, op)}",
+        name = lab["any_after"] if op == "ANY_after" else operator_name(config, op)
+        layers.append(ImageLayer(f"rsrp_{op}", f"{lab['coverage']} · {name}",
                                  ov.png, ov.bounds, show=op == "ANY"))
+    if not layers and signal is None:
+        return [], []
     legend = LegendSection(lab["rsrp_steps"], tuple(
         LegendItem(text, c) for text, c in zip(rsrp_class_labels(), RSRP_COLORS, strict=True)),
         tuple(layer.key for layer in layers))

@@ -2,7 +2,8 @@
 
 The only module (with :mod:`coverage.maps`) that imports folium. All layers are drawn
 by a few small Leaflet elements defined here: one ``L.geoJSON`` per layer (styles,
-escaped popups and tooltips travel in the features), image overlays in their own pane
+escaped popups and tooltips travel in the features; for thousands of points a compact
+table whose popups are assembled in the browser), image overlays in their own pane
 below the vectors, a legend whose sections follow the layers switched on, a village
 search box (IME-safe, so Chinese input works), a provenance note, and a ready flag.
 Scripts and style sheets come from the CDN or from a local folder (offline maps).
@@ -29,6 +30,7 @@ from coverage.maps.core import (
     LegendSection,
     MapSpec,
     Provenance,
+    TableLayer,
     VectorLayer,
     color,
     esc,
@@ -187,6 +189,75 @@ class FeatureLayer(Layer):
         kinds = {f["geometry"]["type"].replace("Multi", "") for f in layer.features}
         self.rank = 2 if "Point" in kinds else (1 if "LineString" in kinds else 0)
         self.data = js_json(layer.geojson())
+
+
+TABLE_JS = """
+(function () {
+  var cov = window.coverage;
+  function cell(col, i) {
+    return !col.v ? col.codes[0] : (col.codes ? col.codes[col.v[i]] : col.v[i]);
+  }
+  cov.tablePopup = function (d, i) {
+    var title = cell(d.title, i), rows = "";
+    d.cols.forEach(function (col, k) {
+      var v = cell(col, i);
+      if (v !== "") rows += "<tr><th>" + d.labels[k] + "</th><td>" + v + "</td></tr>";
+    });
+    return (title ? "<div class='cov-title'>" + title + "</div>" : "") +
+      "<table class='cov-table'>" + rows + "</table>";
+  };
+  cov.tableLayer = function (d) {
+    var feats = d.ids.map(function (id, i) {
+      return {type: "Feature", properties: {id: id, row: i},
+              geometry: {type: "Point", coordinates: [d.lon[i], d.lat[i]]}};
+    });
+    return L.geoJSON({type: "FeatureCollection", features: feats}, {
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, d.styles[d.cls[f.properties.row]]);
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindPopup(function () { return cov.tablePopup(d, f.properties.row); },
+                        {maxWidth: 460, minWidth: 180, maxHeight: 380, className: "cov-popup"});
+      }
+    });
+  };
+})();
+"""
+
+
+class TableHelpers(MacroElement):
+    """``coverage.tableLayer``: builds a :class:`TableLayer` and its popups in the page.
+
+    Added once, and only to maps that have a table layer (the others stay unchanged).
+    The cells arrive HTML-escaped; popups are assembled only when opened.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "CoverageTableHelpers"
+        self.js = TABLE_JS
+
+
+class TableOverlayLayer(Layer):
+    """One :class:`TableLayer` as an ``L.geoJSON`` of circle markers (compact data)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = coverage.tableLayer({{ this.data }});
+        coverage.layers[{{ this.key }}] = {{ this.get_name() }};
+        coverage.rank[{{ this.key }}] = 2;
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: TableLayer):
+        super().__init__(name=layer.name, overlay=True, control=True, show=layer.show)
+        self._name = "CoverageTable"
+        self.key = js_json(layer.key)
+        self.data = js_json(layer.payload())
 
 
 class ImageOverlayLayer(Layer):
@@ -446,11 +517,15 @@ def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = N
     root.title = esc(spec.title)  # type: ignore[attr-defined]
     fmap.fit_bounds([[south, west], [north, east]])
     fmap.add_child(Helpers(fmap.get_name()))
+    if any(isinstance(layer, TableLayer) for layer in spec.layers):
+        fmap.add_child(TableHelpers())
     for i, base in enumerate(base_layers(basemap, spec.language)):
         fmap.add_child(BaseTiles(base, lab[base.label_key], show=i == 0))
     for layer in spec.layers:
         if isinstance(layer, ImageLayer):
             fmap.add_child(ImageOverlayLayer(layer))
+        elif isinstance(layer, TableLayer):
+            fmap.add_child(TableOverlayLayer(layer))
         else:
             fmap.add_child(FeatureLayer(layer))
     full = Fullscreen(position="topleft", title="全屏" if spec.language == "zh" else
@@ -484,4 +559,5 @@ def render(fmap: folium.Map) -> str:
 
 
 __all__ = ["BaseTiles", "FeatureLayer", "Helpers", "ImageOverlayLayer", "Legend", "Note",
-           "ReadyFlag", "SearchBox", "build_map", "deterministic_ids", "note_parts", "render"]
+           "ReadyFlag", "SearchBox", "TableHelpers", "TableOverlayLayer", "build_map",
+           "deterministic_ids", "note_parts", "render"]

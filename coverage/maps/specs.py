@@ -1,7 +1,8 @@
 """What each map page shows, as a :class:`~coverage.maps.core.MapSpec` (no folium here).
 
-* :func:`mobile_spec` — RSRP overlays, sites and wedges, shared towers, groups by status,
-  test points, chosen sites with claims and cost, backhaul links, mobile works.
+* :func:`mobile_spec` — RSRP overlays (today, and for any operator after the plan), sites
+  and wedges, shared towers, groups by status, test points, field measurements coloured
+  by prediction error, chosen sites with claims and cost, backhaul links, mobile works.
 * :func:`grid_spec` — grid works by status, transformers by kVA per household, hazards,
   village boundaries.
 * :func:`readiness_spec` — villages by verdict with findings, and a search index.
@@ -17,9 +18,11 @@ import geopandas as gpd
 from coverage.maps import layers as lay
 from coverage.maps.core import LegendSection, MapFrame, MapSpec
 from coverage.maps.labels import labels
+from coverage.maps.measurements import error_layers
 
 if TYPE_CHECKING:
     from coverage.assess import Assessment, SignalGrids
+    from coverage.predict import CoverageResult
     from coverage.readiness import Readiness
     from coverage.study import Study
 
@@ -49,14 +52,22 @@ def _add(spec: MapSpec, layer: object, legend: object) -> None:
 
 def mobile_spec(study: Study, signal: SignalGrids | None, assessment: Assessment, frame: MapFrame,
                 plan: gpd.GeoDataFrame | None = None,
-                backhaul: gpd.GeoDataFrame | None = None, max_px: int = 1500) -> MapSpec:
-    """The mobile-work map: coverage, sites, groups, test points, plan and mobile works."""
+                backhaul: gpd.GeoDataFrame | None = None, max_px: int = 1500, *,
+                measurements: gpd.GeoDataFrame | None = None,
+                after_signal: SignalGrids | CoverageResult | None = None) -> MapSpec:
+    """The mobile-work map: coverage, sites, groups, test points, plan and mobile works.
+
+    ``measurements`` (:meth:`coverage.calibrate.Comparison.error_layer`, working CRS) adds
+    the prediction-error layers; ``after_signal`` (RSRP once the plan is built, same grid)
+    adds the any-operator-after-the-plan overlay. Both layers are off on opening.
+    """
     cfg = study.config
     lab = labels(cfg.language)
     spec = MapSpec(lab["title_mobile"], cfg.language, map_bounds(study, frame),
                    datum=frame.datum)
-    if signal is not None:
-        _add(spec, *lay.rsrp_layers(study, signal, frame, lab, cfg, max_px))
+    if signal is not None or after_signal is not None:
+        _add(spec, *lay.rsrp_layers(study, signal, frame, lab, cfg, max_px,
+                                    after=after_signal))
     _add(spec, *lay.groups_layer(study, assessment, frame, lab, cfg, show=True))
     _add(spec, lay.villages_layer(study, frame, lab, show=True), lay.villages_legend(lab))
     _add(spec, *lay.sites_layers(study, frame, lab, cfg, show=True))
@@ -64,6 +75,7 @@ def mobile_spec(study: Study, signal: SignalGrids | None, assessment: Assessment
     _add(spec, *lay.plan_layer(plan, study, frame, lab, cfg, show=True))
     _add(spec, *lay.backhaul_layer(backhaul, study, frame, lab, show=True))
     _add(spec, *lay.points_layer(study, assessment, frame, lab, cfg, show=False))
+    _add(spec, *error_layers(measurements, study, frame, lab, cfg, show=False))
     _add(spec, *lay.works_layers(study, study.mobile_works, "mobile", frame, lab,
                                cfg, show=False))
     return spec
