@@ -303,7 +303,10 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
     pages = build_pages(results.study, results.coverage, a, r, prov, plan=chosen,
                         backhaul=backhaul,
                         offline_assets="assets" if options.offline else None,
-                        basemap=options.basemap)
+                        basemap=options.basemap,
+                        measurements=(results.comparison.error_layer()
+                                      if results.comparison is not None else None),
+                        after_signal=results.after_coverage)
     for name, content in pages.items():
         if isinstance(content, bytes):
             with open(staged.path(name), "wb") as handle:
