@@ -382,9 +382,10 @@ def test_search_finds_villages_typed_in_chinese(open_map):
     p.page.keyboard.insert_text("石关村")  # what an IME commits
     assert results.count() == 1
     results.first.click()
-    popup = p.page.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=5000)
-    assert "石关村" in popup.inner_text()
+    # poll the text: on a loaded machine the popup may be re-rendered while it opens
+    p.page.wait_for_function(
+        "() => { const el = document.querySelector('.leaflet-popup-content');"
+        " return el !== null && el.innerText.includes('石关村'); }", timeout=15000)
     box.fill("没有这个村")
     assert p.page.locator(".cov-search-results li.cov-none").count() == 1
     assert p.errors == []
