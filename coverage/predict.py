@@ -42,9 +42,10 @@ from coverage.config import Config, ModelSettings
 from coverage.errors import ModelRangeError, Problem
 from coverage.io.cache import array_digest, make_key, read_entry, write_entry
 from coverage.radio import engine
-from coverage.radio.antenna import PatternParams, best_sector_db
+from coverage.radio.antenna import PatternParams
 from coverage.radio.diffraction import POL_VERTICAL
 from coverage.radio.linkbudget import SiteRadio, rsrp_dbm, site_radio
+from coverage.radio.window import rsrp_window
 from coverage.study import Study, WorkingGrid
 
 SITES_FILE = "sites/sites.csv"
@@ -275,20 +276,19 @@ def window_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float
     rows, cols = window.slices
     cx, _ = grid.xy(0.0, np.arange(cols.start, cols.stop, dtype=np.float64))
     _, cy = grid.xy(np.arange(rows.start, rows.stop, dtype=np.float64), 0.0)
-    dx, dy = (cx - x)[None, :], (cy - y)[:, None]
-    dist = np.hypot(dx, dy)
-    bearing = np.degrees(np.arctan2(dx, dy)) % 360.0
     ground = window.site_ground_m if math.isfinite(window.site_ground_m) else 0.0
-    hts = ground + height_m
-    hrs = np.nan_to_num(grid.elevation[rows, cols].astype(np.float64)) + rx_height_m
     ae_m = engine.effective_earth_radius_km(delta_n) * 1000.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        theta = np.degrees(np.arctan2(hts - hrs + dist * dist / (2.0 * ae_m), dist))
-    pattern_db, sector = best_sector_db(bearing, theta, azimuths, radio.tilt_deg, pattern)
-    rsrp = rsrp_dbm(radio.rs_epre_dbm, radio.gain_dbi, pattern_db, radio.feeder_loss_db,
-                    window.loss_db.astype(np.float64), body_loss_db)
-    sector = np.where(np.isfinite(rsrp), sector, -1).astype(np.int8)
-    return rsrp.astype(np.float32), sector
+    # RSRP = RS EPRE + gain + pattern - feeder - loss - body (linkbudget.rsrp_dbm), fused
+    eirp_ref = rsrp_dbm(radio.rs_epre_dbm, radio.gain_dbi, 0.0, radio.feeder_loss_db, 0.0,
+                        body_loss_db)
+    return rsrp_window(
+        np.ascontiguousarray(window.loss_db, dtype=np.float64),
+        np.ascontiguousarray(grid.elevation[rows, cols], dtype=np.float64),
+        np.ascontiguousarray(cx, dtype=np.float64), np.ascontiguousarray(cy, dtype=np.float64),
+        float(x), float(y), ground + height_m, float(rx_height_m), ae_m,
+        np.asarray(azimuths, dtype=np.float64), float(radio.tilt_deg),
+        float(pattern.h_beamwidth_deg), float(pattern.v_beamwidth_deg),
+        float(pattern.front_to_back_db), float(pattern.side_lobe_v_db), float(eirp_ref))
 
 
 # ------------------------------------------------------------------------------ site jobs
@@ -407,6 +407,11 @@ def combine_operators(rsrp: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------ whole study
+
+
+def settings_warnings(model: ModelSettings) -> list[Problem]:
+    """Warnings about model settings the area engine ignores (first in every result)."""
+    return _settings_warnings(model)
 
 
 def _settings_warnings(model: ModelSettings) -> list[Problem]:
