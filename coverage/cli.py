@@ -30,6 +30,11 @@ ConfigOpt = Annotated[Path, typer.Option("--config", help="Configuration file (T
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder; nothing is written elsewhere.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="tcp://HOST:PORT",
+    help="Run the per-site tasks on this dask scheduler (--out on a shared file system).")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Start an embedded dask LocalCluster with N worker processes.")]
 
 
 def _fail(exc: BaseException, debug: bool) -> None:
@@ -106,6 +111,8 @@ def run(
     offline_maps: OfflineOpt = False,
     basemap: BasemapOpt = "osm",
     tianditu_key: TiandituOpt = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -116,7 +123,8 @@ def run(
 
         cfg = load_config(_config_path(config))
         options = _map_options(offline_maps, basemap, tianditu_key)
-        summary = run_pipeline(data, cfg, out, quiet=quiet, maps=options)
+        summary = run_pipeline(data, cfg, out, quiet=quiet, maps=options, scheduler=scheduler,
+                               workers=workers)
     except Exception as exc:
         _fail(exc, debug)
         return
@@ -126,13 +134,15 @@ def run(
 
 
 def _run_until(until: str, data: Path, config: Path, out: Path, quiet: bool, debug: bool,
-               maps: object | None = None) -> list[str] | None:
+               scheduler: str | None = None, workers: int | None = None
+               ) -> list[str] | None:
     try:
         from coverage.config import load_config
         from coverage.pipeline import run_pipeline
 
         cfg = load_config(_config_path(config))
-        return run_pipeline(data, cfg, out, quiet=quiet, until=until, maps=maps)
+        return run_pipeline(data, cfg, out, quiet=quiet, until=until, scheduler=scheduler,
+                            workers=workers)
     except Exception as exc:
         _fail(exc, debug)
     return None
@@ -149,11 +159,13 @@ def predict(
     data: DataOpt = Path("data"),
     config: ConfigOpt = Path("coverage.toml"),
     out: OutOpt = Path("maps"),
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Predict RSRP per operator and write the coverage COG GeoTIFFs into --out/coverage."""
-    _print(_run_until("predict", data, config, out, quiet, debug), quiet)
+    _print(_run_until("predict", data, config, out, quiet, debug, scheduler, workers), quiet)
 
 
 @app.command()
@@ -173,11 +185,13 @@ def plan(
     data: DataOpt = Path("data"),
     config: ConfigOpt = Path("coverage.toml"),
     out: OutOpt = Path("maps"),
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Choose new sites and operator claims; write plan.gpkg, plan.csv and plan.kml."""
-    _print(_run_until("plan", data, config, out, quiet, debug), quiet)
+    _print(_run_until("plan", data, config, out, quiet, debug, scheduler, workers), quiet)
 
 
 @app.command()

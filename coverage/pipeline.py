@@ -30,6 +30,7 @@ from coverage.calibrate import (
     scatter_png,
 )
 from coverage.config import Config
+from coverage.distributed import ClusterCandidateRadio, open_client
 from coverage.io.assets import asset_files, locate_assets
 from coverage.io.kml import write_kml
 from coverage.io.outputs import OutputFolder
@@ -107,8 +108,9 @@ class RunResults:
 class Steps:
     """Times named steps and shows progress unless quiet."""
 
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, client: object | None = None):
         self.quiet = quiet
+        self.client = client  # a dask client, or None to compute in this process
         self.timings: dict[str, float] = {}
 
     @contextmanager
@@ -144,7 +146,7 @@ def _predict(study: Study, out_dir: Path, steps: Steps, label: str,
     update, close = steps.progress(label)
     try:
         raw = predict_coverage(study, cache_dir=out_dir / CACHE_DIR / "sites",
-                               statuses=statuses, progress=update)
+                               statuses=statuses, progress=update, client=steps.client)
     finally:
         close()
     if fit is not None and study.config.calibrate and fit.terms:
@@ -180,7 +182,11 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
         with steps.step("plan new sites"):
             update, close = steps.progress("candidates")
             try:
-                results.plan = make_plan(study, committed, committed_assessment,
+                radio = None
+                if steps.client is not None:
+                    radio = ClusterCandidateRadio(study, steps.client,
+                                                  out_dir / CACHE_DIR / "candidates")
+                results.plan = make_plan(study, committed, committed_assessment, radio,
                                          cache_dir=out_dir / CACHE_DIR / "candidates",
                                          progress=update)
             finally:
@@ -321,13 +327,16 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
 
 
 def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False,
-                 until: str = "readiness", maps: MapOptions | None = None) -> list[str]:
+                 until: str = "readiness", maps: MapOptions | None = None,
+                 scheduler: str | None = None, workers: int | None = None) -> list[str]:
     """Run every step and return the console summary (see :func:`run_with_results`)."""
-    return run_with_results(data_dir, config, out_dir, quiet, until, maps)[0]
+    return run_with_results(data_dir, config, out_dir, quiet, until, maps, scheduler,
+                            workers)[0]
 
 
 def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False,
-                     until: str = "readiness", maps: MapOptions | None = None
+                     until: str = "readiness", maps: MapOptions | None = None,
+                     scheduler: str | None = None, workers: int | None = None
                      ) -> tuple[list[str], RunResults]:
     """Run every step on ``data_dir`` and write the outputs into ``out_dir``.
 
@@ -343,6 +352,13 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
         Suppress progress output.
     until : str
         Last step: ``predict``, ``assess``, ``plan`` or ``readiness`` (everything).
+    maps : MapOptions, optional
+        Offline assets and basemap.
+    scheduler : str, optional
+        Address of a running dask scheduler (``tcp://HOST:PORT``) for the per-site tasks.
+    workers : int, optional
+        Start an embedded dask LocalCluster with this many single-threaded processes.
+        With neither, everything runs in this process.
 
     Returns
     -------
@@ -369,7 +385,13 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
                f"grid {study.grid.shape[1]}×{study.grid.shape[0]} "
                f"at {study.grid.resolution_m:g} m"]
     summary += [str(w) for w in study.warnings]
-    results = compute(study, out_dir, steps, until)
+    with open_client(scheduler, workers) as client:
+        steps.client = client
+        if client is not None:
+            summary.append(f"dask: {len(client.scheduler_info().get('workers', {}))} workers, "
+                           f"dashboard {client.dashboard_link}")
+        results = compute(study, out_dir, steps, until)
+        steps.client = None
     cov = results.coverage
     assert cov is not None
     summary += [str(w) for w in cov.warnings]

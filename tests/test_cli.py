@@ -98,3 +98,15 @@ def test_subcommands_stop_after_their_step(tiny_data, tmp_path):
     result = runner.invoke(app, ["plan", "--data", str(tiny_data), "--out", str(out), "-q"])
     assert result.exit_code == 0, result.output
     assert (out / "plan.gpkg").is_file() and (out / "plan.kml").is_file()
+
+
+def test_run_on_a_local_cluster_equals_serial(tiny_data, tmp_path):
+    pytest.importorskip("distributed")
+    serial, cluster = tmp_path / "serial", tmp_path / "cluster"
+    a = runner.invoke(app, ["run", "--data", str(tiny_data), "--out", str(serial), "-q"])
+    b = runner.invoke(app, ["run", "--data", str(tiny_data), "--out", str(cluster), "-q",
+                            "--workers", "2"])
+    assert a.exit_code == 0 and b.exit_code == 0, b.output
+    for name in ["coverage/rsrp_any.tif", "coverage/best_site_CT.tif", "plan.csv",
+                 "tables/groups.csv"]:
+        assert (serial / name).read_bytes() == (cluster / name).read_bytes(), name

@@ -523,6 +523,8 @@ def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
         in_reach = np.isfinite(near)
     else:
         in_reach = np.zeros(len(sites), bool)
+    if hasattr(radio, "prepare"):  # a distributed radio computes every option up front
+        radio.prepare(sites.iloc[np.flatnonzero(in_reach)], u_rows, u_cols)
 
     best_cand = np.full(rows.shape, NO_SIGNAL_DBM)
     best_share = np.where(group_open_any, base_any / wsum_safe, 1.0)

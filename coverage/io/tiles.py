@@ -1,0 +1,314 @@
+"""Files for tiled and distributed runs: the working-DEM file tasks open, and tiled COGs.
+
+Working DEM
+-----------
+A task gets a :class:`DemFile` (a path and the grid's geometry), never an open dataset. The
+file is the working grid's elevation as a raw ``.npy`` array (float32, C order), written once
+per run into the cache folder and named by its content, so every task and every re-run uses
+the same bytes. :func:`open_grid` maps it read-only into memory (copy-on-write): the engine
+is handed the grid in full-grid coordinates, exactly as in an in-process run, and reads only
+the pages of the site's window (its influence window); the rest of the file is never read.
+This is what keeps distributed results byte-identical to serial ones: cutting the DEM into a
+separate window array would shift every fractional coordinate and change the last bits of
+the interpolated heights. :func:`read_dem_window` copies one window out when a task wants an
+array of its own.
+
+For a DEM larger than memory, :func:`resample_dem_tiled` resamples the source DEM onto the
+working grid strip by strip (GDAL warped VRT, bilinear) straight into such a file.
+
+Tiled COG
+---------
+:class:`TiledRasterWriter` assembles a raster from tiles written in any order into a tiled,
+compressed GeoTIFF beside the target, then converts it with GDAL's COG driver (the same
+settings as :func:`coverage.io.writers.write_geotiff`, so the same array gives the same
+bytes) and renames it into place atomically. The writer never holds more than the tile it is
+given (GDAL's block cache aside).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+from affine import Affine
+from pyproj import CRS
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window
+
+from coverage.io.atomic import atomic_path
+from coverage.io.cache import array_digest
+from coverage.study import WorkingGrid
+
+__all__ = ["DemFile", "TiledRasterWriter", "open_dem", "open_grid", "read_dem_window",
+           "resample_dem_tiled", "write_dem_file"]
+
+_BLOCK = 512
+"""Block size (cells) of the intermediate GeoTIFF and of the COGs."""
+
+
+@dataclass(frozen=True)
+class DemFile:
+    """Where the working DEM is and the grid it belongs to (small and picklable).
+
+    Attributes
+    ----------
+    path : str
+        The ``.npy`` file (float32, C order, metres; NaN for nodata).
+    shape : (int, int)
+        Grid (rows, cols).
+    transform : tuple of 6 float
+        ``Affine`` coefficients (a, b, c, d, e, f), metres.
+    crs_wkt : str
+        Working CRS as WKT.
+    resolution_m : float
+        Cell size (m).
+    """
+
+    path: str
+    shape: tuple[int, int]
+    transform: tuple[float, float, float, float, float, float]
+    crs_wkt: str
+    resolution_m: float
+
+    @property
+    def affine(self) -> Affine:
+        """The grid transform."""
+        return Affine(*self.transform)
+
+
+def _dem_file(path: Path, shape: tuple[int, int], transform: Affine, crs: CRS,
+              resolution_m: float) -> DemFile:
+    crs = crs if isinstance(crs, CRS) else CRS.from_user_input(crs)
+    return DemFile(str(path), (int(shape[0]), int(shape[1])),
+                   tuple(float(v) for v in list(transform)[:6]),  # type: ignore[arg-type]
+                   crs.to_wkt(), float(resolution_m))
+
+
+def _matches(path: Path, shape: tuple[int, int]) -> bool:
+    """True when ``path`` is a complete float32 ``.npy`` array of ``shape``."""
+    try:
+        arr = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return False
+    ok = arr.shape == tuple(shape) and arr.dtype == np.float32 and arr.flags.c_contiguous
+    del arr
+    return ok
+
+
+def write_dem_file(grid: WorkingGrid, folder: str | Path) -> DemFile:
+    """Write the grid's elevation once into ``folder`` (atomically) and describe it.
+
+    The file is named by the SHA-256 of the elevation and the transform, so an existing
+    complete file is reused. A grid already backed by such a file (:func:`open_grid`) is
+    described without copying.
+
+    Parameters
+    ----------
+    grid : WorkingGrid
+        The working grid.
+    folder : str or Path
+        Folder for the file (created when missing); for a remote cluster it must be on a
+        file system every worker sees at the same path.
+
+    Returns
+    -------
+    DemFile
+    """
+    source = getattr(grid.elevation, "filename", None)
+    if source is not None and _matches(Path(source), grid.shape):
+        return _dem_file(Path(source), grid.shape, grid.transform, grid.crs, grid.resolution_m)
+    elevation = np.ascontiguousarray(grid.elevation, dtype=np.float32)
+    digest = array_digest(elevation)[:32]
+    geometry = json.dumps([list(grid.transform)[:6], list(grid.shape)])
+    tag = array_digest(np.frombuffer(geometry.encode("ascii"), np.uint8))[:8]
+    target = Path(folder) / f"dem-{digest}-{tag}.npy"
+    if not _matches(target, grid.shape):
+        with atomic_path(target) as tmp, tmp.open("wb") as fh:
+            np.save(fh, elevation, allow_pickle=False)
+    return _dem_file(target, grid.shape, grid.transform, grid.crs, grid.resolution_m)
+
+
+def open_dem(dem: DemFile) -> np.ndarray:
+    """The working DEM mapped into memory (copy-on-write; pages are read when touched)."""
+    arr = np.load(dem.path, mmap_mode="c")
+    if arr.shape != tuple(dem.shape) or arr.dtype != np.float32:
+        raise ValueError(f"{dem.path} holds a {arr.dtype} array {arr.shape}, expected float32 "
+                         f"{tuple(dem.shape)}; delete it and re-run")
+    return arr
+
+
+def open_grid(dem: DemFile) -> WorkingGrid:
+    """A :class:`WorkingGrid` whose elevation is the mapped file (see :func:`open_dem`)."""
+    return WorkingGrid(open_dem(dem), dem.affine, CRS.from_wkt(dem.crs_wkt), dem.resolution_m)
+
+
+def read_dem_window(dem: DemFile, rows: slice, cols: slice) -> np.ndarray:
+    """Copy of the elevation (float32, m) on a window of the working grid."""
+    arr = open_dem(dem)
+    try:
+        return np.array(arr[rows, cols], dtype=np.float32, copy=True)
+    finally:
+        del arr
+
+
+def resample_dem_tiled(source: str | Path, crs: CRS, resolution_m: float, folder: str | Path,
+                       strip_rows: int = 1024) -> DemFile:
+    """Resample a DEM file onto the working grid strip by strip, into a working-DEM file.
+
+    The grid is laid out as :func:`coverage.io.readers.resample_dem` lays it out (the
+    source's extent in ``crs``, edges on multiples of the resolution, bilinear). Only one
+    strip of ``strip_rows`` rows (and the source blocks GDAL needs for it) is in memory at
+    a time. Values at or below -1000 m and the source's nodata become NaN.
+
+    Notes
+    -----
+    GDAL's warper approximates the coordinate transformation per chunk, so values can differ
+    from a one-piece :func:`coverage.io.readers.resample_dem` in the last bits; a run uses
+    one or the other, never both.
+
+    Parameters
+    ----------
+    source : str or Path
+        The DEM (any raster GDAL reads, with a CRS).
+    crs : pyproj.CRS
+        Working CRS (projected, metres).
+    resolution_m : float
+        Cell size (m).
+    folder : str or Path
+        Folder of the output file.
+    strip_rows : int
+        Rows resampled at a time.
+
+    Returns
+    -------
+    DemFile
+    """
+    res = float(resolution_m)
+    crs = crs if isinstance(crs, CRS) else CRS.from_user_input(crs)
+    with rasterio.open(source) as src:
+        if src.crs is None:
+            raise ValueError(f"{source} has no CRS")
+        xmin, ymin, xmax, ymax = transform_bounds(src.crs.to_wkt(), crs.to_wkt(), *src.bounds,
+                                                  densify_pts=51)
+        x0 = np.floor(xmin / res) * res
+        y1 = np.ceil(ymax / res) * res
+        cols = max(1, int(np.ceil((xmax - x0) / res - 1e-9)))
+        rows = max(1, int(np.ceil((y1 - ymin) / res - 1e-9)))
+        transform = Affine(res, 0.0, x0, 0.0, -res, y1)
+        target = Path(folder) / f"dem-tiled-{Path(source).stem}-{rows}x{cols}-{res:g}m.npy"
+        with atomic_path(target) as tmp:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
+                                            shape=(rows, cols))
+            with WarpedVRT(src, crs=crs.to_wkt(), transform=transform, width=cols,
+                           height=rows, resampling=Resampling.bilinear,
+                           src_nodata=src.nodata, nodata=np.nan, dtype="float32") as vrt:
+                for r0 in range(0, rows, strip_rows):
+                    n = min(strip_rows, rows - r0)
+                    strip = vrt.read(1, window=Window(0, r0, cols, n), masked=True)
+                    values = np.ma.filled(strip.astype(np.float32), np.nan)
+                    values[values <= -1000.0] = np.nan
+                    out[r0:r0 + n] = values
+            out.flush()
+            del out
+    return _dem_file(target, (rows, cols), transform, crs, res)
+
+
+class TiledRasterWriter:
+    """Write a single-band raster tile by tile, then publish it as a COG (atomically).
+
+    Use as a context manager; nothing appears at ``target`` unless the block ends without an
+    exception. Tiles may come in any order; every cell should be written once.
+
+    Parameters
+    ----------
+    target : str or Path
+        The ``.tif`` to produce.
+    shape : (int, int)
+        Raster (rows, cols).
+    dtype : numpy dtype
+        Cell type.
+    transform : Affine
+        Pixel-to-CRS transform.
+    crs : CRS or str
+        Coordinate reference system.
+    nodata : number or None
+        Nodata value recorded in the file.
+    tags : mapping, optional
+        Metadata tags.
+    predictor : int, optional
+        DEFLATE predictor (2 integers, 3 floats; from the dtype when None).
+    """
+
+    def __init__(self, target: str | Path, shape: tuple[int, int], dtype: np.dtype | str,
+                 transform: Affine, crs: CRS | str, nodata: float | int | None,
+                 tags: Mapping[str, str] | None = None, predictor: int | None = None):
+        self.target = Path(target)
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.dtype = np.dtype(dtype)
+        self.transform = transform
+        self.crs = crs.to_wkt() if isinstance(crs, CRS) else crs
+        self.nodata = nodata
+        self.tags = dict(tags or {})
+        self.predictor = predictor if predictor is not None else (
+            3 if np.issubdtype(self.dtype, np.floating) else 2)
+        self._tmp: Path | None = None
+        self._ds: rasterio.io.DatasetWriter | None = None
+
+    def __enter__(self) -> TiledRasterWriter:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{self.target.stem}.", suffix=".part.tif",
+                                    dir=self.target.parent)
+        os.close(fd)
+        self._tmp = Path(name)
+        big = self.shape[0] * self.shape[1] * self.dtype.itemsize > 2**31
+        self._ds = rasterio.open(
+            self._tmp, "w", driver="GTiff", count=1, height=self.shape[0],
+            width=self.shape[1], dtype=self.dtype.name, crs=self.crs, transform=self.transform,
+            nodata=self.nodata, tiled=True, blockxsize=_BLOCK, blockysize=_BLOCK,
+            compress="deflate", zlevel=1, predictor=self.predictor,
+            BIGTIFF="YES" if big else "NO")
+        if self.tags:
+            self._ds.update_tags(**self.tags)
+        return self
+
+    def write(self, array: np.ndarray, row0: int, col0: int) -> None:
+        """Write ``array`` with its first cell at grid (``row0``, ``col0``)."""
+        if self._ds is None:
+            raise RuntimeError("TiledRasterWriter.write outside its with-block")
+        arr = np.asarray(array, dtype=self.dtype)
+        rows, cols = arr.shape
+        if row0 < 0 or col0 < 0 or row0 + rows > self.shape[0] or col0 + cols > self.shape[1]:
+            raise ValueError(f"tile at ({row0}, {col0}) of {arr.shape} is outside the raster "
+                             f"{self.shape}")
+        self._ds.write(arr, 1, window=Window(col0, row0, cols, rows))
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._ds is not None:
+                self._ds.close()
+            if exc_type is None and self._tmp is not None:
+                big = self.shape[0] * self.shape[1] * self.dtype.itemsize > 2**31
+                extra = {"BIGTIFF": "IF_SAFER"} if big else {}
+                with atomic_path(self.target) as out:
+                    rasterio.shutil.copy(
+                        str(self._tmp), out, driver="COG", COMPRESS="DEFLATE",
+                        PREDICTOR=str(self.predictor), BLOCKSIZE=str(_BLOCK),
+                        OVERVIEW_RESAMPLING="AVERAGE", NUM_THREADS="1", **extra)
+        finally:
+            self._ds = None
+            if self._tmp is not None:
+                for leftover in (self._tmp, Path(str(self._tmp) + ".aux.xml")):
+                    if leftover.exists():
+                        leftover.unlink()
+                self._tmp = None
