@@ -218,3 +218,13 @@ def test_cache_key_follows_the_dem_around_the_site(tmp_path: Path) -> None:
     near = predict.predict_coverage(study, cache_dir=tmp_path)
     assert near.computed_sites == 1
     assert not np.array_equal(near.any_rsrp, first.any_rsrp, equal_nan=True)
+
+
+def test_array_digest_of_an_empty_window():
+    import numpy as np
+
+    from coverage.io.cache import array_digest
+
+    empty = np.zeros((0, 5), np.float32)
+    assert array_digest(empty) == array_digest(np.zeros((0, 5), np.float32))
+    assert array_digest(empty) != array_digest(np.zeros((5, 0), np.float32))

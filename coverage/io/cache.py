@@ -56,7 +56,8 @@ def array_digest(array: np.ndarray) -> str:
     arr = np.ascontiguousarray(array)
     h = hashlib.sha256()
     h.update(f"{arr.dtype.str}{arr.shape}".encode("ascii"))
-    h.update(memoryview(arr).cast("B"))
+    if arr.size:  # memoryview.cast fails on an empty array; it has no bytes to hash anyway
+        h.update(memoryview(arr).cast("B"))
     return h.hexdigest()
 
 
