@@ -33,7 +33,9 @@ data: $(STAMP)
 	$(BIN)/coverage-planner demo-data --out data
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_county.py
+	$(BIN)/python benchmarks/bench_plan.py --data data
 
 clean:
 	rm -rf $(VENV) artifacts maps/assets maps/*.html maps/*.gpkg maps/*.tif maps/*.kml maps/*.xlsx maps/*.csv maps/*.png
