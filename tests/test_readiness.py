@@ -149,10 +149,9 @@ def test_study_is_not_mutated():
 def _after_plan(due, covers_g4=True):
     """After-plan view of the toy county: a planned CU site N1 covers the south-east."""
     import geopandas as gpd
-    import numpy as np
+    from toy import cell_point
 
     from coverage.readiness import AfterPlan
-    from toy import cell_point
 
     study = toy_study()
     new = study.sites.iloc[[0]].copy()
