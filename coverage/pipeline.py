@@ -46,9 +46,10 @@ from coverage.plan import (
     plan_village_remedies,
     study_with_plan,
 )
-from coverage.predict import CoverageResult, predict_coverage
+from coverage.predict import CoverageResult, merge_coverage, predict_coverage
 from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.report import build_workbook, csv_tables, headline, render_html
+from coverage.schema import SITE_STATUSES
 from coverage.study import Study, load_study
 
 CACHE_DIR = ".cache"
@@ -139,16 +140,24 @@ class Steps:
         return update, bar.stop
 
 
-def _predict(study: Study, out_dir: Path, steps: Steps, label: str,
-             statuses: tuple[str, ...] | None, fit: CalibrationFit | None = None
+PENDING = tuple(status for status in SITE_STATUSES if status != "on_air")
+"""Site statuses of the network still to come (planned, building)."""
+
+
+def _predict(study: Study, out_dir: Path, steps: Steps, statuses: tuple[str, ...]
              ) -> CoverageResult:
-    """Predict the study's sites of ``statuses``; calibrated when asked and fitted."""
-    update, close = steps.progress(label)
+    """The raw (uncalibrated) prediction of the study's sites of ``statuses``."""
+    update, close = steps.progress("sites")
     try:
-        raw = predict_coverage(study, cache_dir=out_dir / CACHE_DIR / "sites",
-                               statuses=statuses, progress=update, client=steps.client)
+        return predict_coverage(study, cache_dir=out_dir / CACHE_DIR / "sites",
+                                statuses=statuses, progress=update, client=steps.client)
     finally:
         close()
+
+
+def _calibrated(study: Study, raw: CoverageResult, fit: CalibrationFit | None
+                ) -> CoverageResult:
+    """``raw`` with the fitted corrections when the config asks for them."""
     if fit is not None and study.config.calibrate and fit.terms:
         return apply_calibration(study, raw, fit)
     return raw
@@ -163,21 +172,22 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
     cfg = study.config
     results = RunResults(study)
     with steps.step("predict coverage (sites on air)"):
-        raw = _predict(study, out_dir, steps, "sites", ("on_air",))
+        raw = _predict(study, out_dir, steps, ("on_air",))
     if study.measurements is not None and len(study.measurements):
         with steps.step("compare with field measurements"):
             results.comparison = compare(study, raw)
             results.calibration = fit_calibration(results.comparison)
     fit = results.calibration
-    results.coverage = _predict(study, out_dir, steps, "sites", ("on_air",), fit) if (
-        fit is not None and cfg.calibrate) else raw
+    results.coverage = _calibrated(study, raw, fit)
     if stop < 1:
         return results
     with steps.step("assess groups and test points"):
         results.assessment = assess(study, results.coverage)
     if stop >= 2 and cfg.planning.enabled:
         with steps.step("predict sites being built or planned"):
-            committed = _predict(study, out_dir, steps, "sites", None, fit)
+            # best server is a max over sites: add the pending ones to the on-air result
+            committed_raw = merge_coverage(raw, _predict(study, out_dir, steps, PENDING))
+            committed = _calibrated(study, committed_raw, fit)
             committed_assessment = assess(study, committed)
         with steps.step("plan new sites"):
             update, close = steps.progress("candidates")
@@ -194,8 +204,9 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
         with steps.step("predict the network after the plan"):
             due = cfg.planning.due_date or cfg.readiness.inspection_date
             results.after_study = study_with_plan(study, results.plan, due)
-            results.after_coverage = _predict(results.after_study, out_dir, steps, "sites",
-                                              None, fit)
+            after = results.after_study
+            after_raw = merge_coverage(committed_raw, _predict(after, out_dir, steps, PENDING))
+            results.after_coverage = _calibrated(after, after_raw, fit)
             results.after_assessment = assess(results.after_study, results.after_coverage)
     if stop < 3:
         return results

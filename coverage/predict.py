@@ -406,6 +406,40 @@ def combine_operators(rsrp: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return any_rsrp, any_operator
 
 
+def merge_coverage(first: CoverageResult, second: CoverageResult) -> CoverageResult:
+    """Best server over the sites of both results, exactly as if predicted together.
+
+    Both results index the same sites table (``second`` may use a longer one that extends
+    it). A cell takes the stronger site; an exact tie goes to the lower site index, which
+    is the rule of :func:`predict_coverage`, so merging a prediction of some sites with one
+    of others equals predicting all of them at once.
+
+    Returns
+    -------
+    CoverageResult
+        New rasters; site windows, counts and warnings of both (settings warnings once).
+    """
+    by_operator = {}
+    for op in first.operators:
+        a, b = first.by_operator[op], second.by_operator[op]
+        va = np.nan_to_num(a.rsrp, nan=-np.inf)
+        vb = np.nan_to_num(b.rsrp, nan=-np.inf)
+        take_b = (vb > va) | ((vb == va) & (b.best_site >= 0)
+                              & ((a.best_site < 0) | (b.best_site < a.best_site)))
+        by_operator[op] = OperatorCoverage(op, np.where(take_b, b.rsrp, a.rsrp),
+                                           np.where(take_b, b.best_site, a.best_site))
+    if first.operators:
+        any_rsrp, any_operator = combine_operators([by_operator[op].rsrp
+                                                    for op in first.operators])
+    else:
+        any_rsrp, any_operator = first.any_rsrp, first.any_operator
+    warnings = list(first.warnings) + [w for w in second.warnings if w not in first.warnings]
+    return CoverageResult(first.transform, first.crs, first.operators, by_operator, any_rsrp,
+                          any_operator, first.sites + second.sites,
+                          first.computed_sites + second.computed_sites,
+                          first.cached_sites + second.cached_sites, warnings)
+
+
 # ------------------------------------------------------------------------------ whole study
 
 

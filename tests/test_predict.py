@@ -228,3 +228,23 @@ def test_array_digest_of_an_empty_window():
     empty = np.zeros((0, 5), np.float32)
     assert array_digest(empty) == array_digest(np.zeros((0, 5), np.float32))
     assert array_digest(empty) != array_digest(np.zeros((5, 0), np.float32))
+
+
+def test_merging_two_predictions_equals_predicting_all_sites(tiny_data):
+    import numpy as np
+
+    from coverage.config import Config
+    from coverage.predict import merge_coverage, predict_coverage
+    from coverage.study import load_study
+
+    study = load_study(tiny_data, Config())
+    assert set(study.sites["status"]) > {"on_air"}  # the tiny county has pending sites
+    together = predict_coverage(study, statuses=None)
+    merged = merge_coverage(predict_coverage(study, statuses=("on_air",)),
+                            predict_coverage(study, statuses=("planned", "building")))
+    for op in together.operators:
+        a, b = together.by_operator[op], merged.by_operator[op]
+        assert np.array_equal(a.rsrp, b.rsrp, equal_nan=True)
+        assert np.array_equal(a.best_site, b.best_site)
+    assert np.array_equal(together.any_rsrp, merged.any_rsrp, equal_nan=True)
+    assert np.array_equal(together.any_operator, merged.any_operator)
