@@ -569,6 +569,35 @@ def read_dem(path: Path, data_dir: Path, log: ProblemLog) -> DemSource | None:
     return DemSource(label, elevation, transform, crs)
 
 
+def working_grid_layout(src_crs: CRS | str, src_bounds: tuple[float, float, float, float],
+                        crs: CRS, resolution_m: float) -> tuple[Affine, int, int]:
+    """The working grid covering a DEM: transform, rows and columns.
+
+    Edges are multiples of ``resolution_m`` in ``crs``; pixels are square and north-up.
+    Shared by the in-memory and the strip-wise resampling so both give the same grid.
+
+    Parameters
+    ----------
+    src_crs : CRS or str
+        The DEM's CRS.
+    src_bounds : (left, bottom, right, top)
+        The DEM's bounds in its CRS.
+    crs : CRS
+        The working CRS.
+    resolution_m : float
+        Cell size (m).
+    """
+    res = float(resolution_m)
+    src_wkt = src_crs if isinstance(src_crs, str) else src_crs.to_wkt()
+    xmin, ymin, xmax, ymax = transform_bounds(src_wkt, crs.to_wkt(), *src_bounds,
+                                              densify_pts=51)
+    x0 = np.floor(xmin / res) * res
+    y1 = np.ceil(ymax / res) * res
+    cols = max(1, int(np.ceil((xmax - x0) / res - 1e-9)))
+    rows = max(1, int(np.ceil((y1 - ymin) / res - 1e-9)))
+    return Affine(res, 0.0, x0, 0.0, -res, y1), rows, cols
+
+
 def resample_dem(dem: DemSource, crs: CRS, resolution_m: float
                  ) -> tuple[np.ndarray, Affine]:
     """Resample the DEM once onto the working grid (bilinear).
@@ -592,14 +621,7 @@ def resample_dem(dem: DemSource, crs: CRS, resolution_m: float
     transform : Affine
         ``Affine(resolution_m, 0, xmin, 0, -resolution_m, ymax)``.
     """
-    res = float(resolution_m)
-    xmin, ymin, xmax, ymax = transform_bounds(dem.crs.to_wkt(), crs.to_wkt(), *dem.bounds,
-                                              densify_pts=51)
-    x0 = np.floor(xmin / res) * res
-    y1 = np.ceil(ymax / res) * res
-    cols = max(1, int(np.ceil((xmax - x0) / res - 1e-9)))
-    rows = max(1, int(np.ceil((y1 - ymin) / res - 1e-9)))
-    transform = Affine(res, 0.0, x0, 0.0, -res, y1)
+    transform, rows, cols = working_grid_layout(dem.crs, dem.bounds, crs, resolution_m)
     out = np.full((rows, cols), np.nan, dtype=np.float32)
     reproject(
         source=dem.elevation, destination=out,

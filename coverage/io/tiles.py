@@ -42,11 +42,11 @@ from affine import Affine
 from pyproj import CRS
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
-from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
 from coverage.io.atomic import atomic_path
 from coverage.io.cache import array_digest
+from coverage.io.readers import working_grid_layout
 from coverage.study import WorkingGrid
 
 __all__ = ["DemFile", "TiledRasterWriter", "open_dem", "open_grid", "read_dem_window",
@@ -198,13 +198,8 @@ def resample_dem_tiled(source: str | Path, crs: CRS, resolution_m: float, folder
     with rasterio.open(source) as src:
         if src.crs is None:
             raise ValueError(f"{source} has no CRS")
-        xmin, ymin, xmax, ymax = transform_bounds(src.crs.to_wkt(), crs.to_wkt(), *src.bounds,
-                                                  densify_pts=51)
-        x0 = np.floor(xmin / res) * res
-        y1 = np.ceil(ymax / res) * res
-        cols = max(1, int(np.ceil((xmax - x0) / res - 1e-9)))
-        rows = max(1, int(np.ceil((y1 - ymin) / res - 1e-9)))
-        transform = Affine(res, 0.0, x0, 0.0, -res, y1)
+        transform, rows, cols = working_grid_layout(src.crs.to_wkt(), tuple(src.bounds), crs,
+                                                    res)
         target = Path(folder) / f"dem-tiled-{Path(source).stem}-{rows}x{cols}-{res:g}m.npy"
         with atomic_path(target) as tmp:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
