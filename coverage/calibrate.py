@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from affine import Affine
 from pyproj import CRS
 
 from coverage.assess import SignalGrids, sample_cells
@@ -38,7 +39,8 @@ from coverage.schema import MEASUREMENTS
 from coverage.study import Study
 
 __all__ = [
-    "CalibrationFit", "CalibrationTerm", "Comparison", "apply_calibration",
+    "CalibrationFit", "CalibrationTerm", "Comparison", "apply_calibration", "calibrate_tile",
+    "calibration_sites",
     "calibration_statement", "compare", "error_stats", "fit_calibration", "scatter_png",
 ]
 
@@ -654,16 +656,7 @@ def apply_calibration(study: Study, coverage: CoverageResult, fit: CalibrationFi
         if fit.term(op) is None:
             by_operator[op] = oc
             continue
-        idx = oc.best_site
-        valid = (idx >= 0) & np.isfinite(oc.rsrp)
-        r, c = np.nonzero(valid)
-        s = idx[r, c]
-        cx = t.c + (c + 0.5) * t.a
-        cy = t.f + (r + 0.5) * t.e
-        dist = np.hypot(cx - sites["x"].to_numpy()[s], cy - sites["y"].to_numpy()[s]) / 1000.0
-        corr = _correction_by_site(fit, op, sites, s, dist)
-        rsrp = oc.rsrp.copy()
-        rsrp[r, c] = (rsrp[r, c] + corr).astype(np.float32)
+        rsrp = calibrate_tile(fit, op, sites, t, 0, 0, oc.rsrp, oc.best_site)
         by_operator[op] = OperatorCoverage(op, rsrp, oc.best_site)
     if coverage.operators:
         any_rsrp, any_operator = combine_operators([by_operator[op].rsrp
@@ -673,6 +666,55 @@ def apply_calibration(study: Study, coverage: CoverageResult, fit: CalibrationFi
     windows = tuple(_calibrated_window(w, fit, sites, t) for w in coverage.sites)
     return dataclasses.replace(coverage, by_operator=by_operator, any_rsrp=any_rsrp,
                                any_operator=any_operator, sites=windows)
+
+
+def calibration_sites(study: Study) -> pd.DataFrame:
+    """The site table :func:`calibrate_tile` needs (site_id, band, x, y, ...), in site order."""
+    return _sites_frame(study)
+
+
+def calibrate_tile(fit: CalibrationFit, operator: str, sites: pd.DataFrame, transform: Affine,
+                   row0: int, col0: int, rsrp: np.ndarray, best_site: np.ndarray) -> np.ndarray:
+    """One operator's best-server RSRP over a block of the grid, with its corrections added.
+
+    Cell by cell the same arithmetic as :func:`apply_calibration`, so a grid corrected tile
+    by tile equals the grid corrected at once, bit for bit.
+
+    Parameters
+    ----------
+    fit : CalibrationFit
+        The corrections.
+    operator : str
+        Operator of ``rsrp``.
+    sites : DataFrame
+        :func:`calibration_sites` of the study.
+    transform : Affine
+        The working grid's transform.
+    row0, col0 : int
+        Grid row and column of the block's first cell.
+    rsrp : ndarray, float32 (rows, cols)
+        Raw best-server RSRP (dBm), NaN where no site reaches.
+    best_site : ndarray, int32 (rows, cols)
+        Serving site (row of ``sites``), -1 for none.
+
+    Returns
+    -------
+    ndarray, float32
+        A new array (``rsrp`` unchanged when the operator has no term).
+    """
+    out = np.array(rsrp, dtype=np.float32, copy=True)
+    if fit.term(operator) is None:
+        return out
+    valid = (best_site >= 0) & np.isfinite(out)
+    r, c = np.nonzero(valid)
+    s = best_site[r, c]
+    t = transform
+    cx = t.c + (c + col0 + 0.5) * t.a
+    cy = t.f + (r + row0 + 0.5) * t.e
+    dist = np.hypot(cx - sites["x"].to_numpy()[s], cy - sites["y"].to_numpy()[s]) / 1000.0
+    corr = _correction_by_site(fit, operator, sites, s, dist)
+    out[r, c] = (out[r, c] + corr).astype(np.float32)
+    return out
 
 
 def _correction_by_site(fit: CalibrationFit, op: str, sites: pd.DataFrame, s: np.ndarray,

@@ -7,6 +7,7 @@ report it with ``--debug`` output). A user's mistake never shows a traceback.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -71,7 +72,9 @@ def validate(
         from coverage.study import validate_data_dir
 
         cfg = load_config(_config_path(config))
-        problems = validate_data_dir(data_dir, cfg)
+        with tempfile.TemporaryDirectory(prefix="coverage-validate-") as scratch:
+            # a province-sized DEM is resampled into a file; nothing is left behind
+            problems = validate_data_dir(data_dir, cfg, dem_folder=Path(scratch))
     except Exception as exc:
         _fail(exc, debug)
         return

@@ -110,6 +110,10 @@ class ModelSettings(StrictModel):
     location_percent: float = Field(50.0, ge=1, le=99)
     clutter_height_m: float = Field(0.0, ge=0, le=50, description="representative clutter (m)")
     hata_environment: Literal["urban", "suburban", "open"] = "open"
+    max_in_memory_cells: int = Field(
+        40_000_000, ge=1,
+        description="larger working grids are resampled strip-wise into a file and "
+                    "predicted tile by tile (a province at 30 m)")
 
 
 class PlanningSettings(StrictModel):

@@ -67,7 +67,13 @@ from shapely.geometry import Point
 from coverage.config import Config
 from coverage.errors import ConfigError, ModelRangeError, Problem
 from coverage.io.cache import make_key, read_entry, write_entry
-from coverage.io.tiles import DemFile, TiledRasterWriter, open_grid, write_dem_file
+from coverage.io.tiles import (
+    DemFile,
+    TiledRasterWriter,
+    gdal_cache_limit,
+    open_grid,
+    write_dem_file,
+)
 from coverage.plan.coverage_matrix import CandidateRadio, candidate_sites
 from coverage.predict import (
     CoverageResult,
@@ -85,8 +91,9 @@ from coverage.tiling import DEFAULT_TILE_CELLS, Tile, site_windows, sites_per_ti
 
 __all__ = ["DEFAULT_RETRIES", "RSRP_DIR", "WORKER_ENV", "ClusterCandidateRadio", "SiteDone",
            "TileResult", "TiledRun", "any_task", "candidate_task", "check_shared_folder",
-           "distributed_available", "open_client", "predict_on_cluster", "predict_to_cogs",
-           "rsrp_key", "run_tiled", "site_task", "tile_task", "worker_stats"]
+           "cog_writers", "distributed_available", "open_client", "predict_on_cluster",
+           "predict_to_cogs", "rsrp_key", "run_tiled", "site_task", "tile_task", "worker_stats",
+           "write_tile"]
 
 DEFAULT_RETRIES = 3
 """Times a failed task is re-run (a task on a killed worker is rescheduled anyway)."""
@@ -160,6 +167,7 @@ def open_client(scheduler: str | None = None, workers: int | None = None, *,
 
     if scheduler:
         try:
+            _refused_fast(scheduler)
             client = Client(scheduler, timeout=connect_timeout)
         except (OSError, TimeoutError) as exc:
             raise ConfigError(f"cannot reach the dask scheduler at {scheduler} ({exc}). Fix: "
@@ -180,6 +188,29 @@ def open_client(scheduler: str | None = None, workers: int | None = None, *,
             yield client
     finally:
         cluster.close()
+
+
+def _refused_fast(address: str) -> None:
+    """Raise OSError at once when nothing listens at a ``tcp://HOST:PORT`` address.
+
+    The dask client would retry until its timeout; a refused connection or an unknown host
+    is certain and is reported now. Other addresses (tls://, inproc://) are left to dask.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    parts = urlsplit(address)
+    if parts.hostname is None or parts.port is None:
+        return
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=5.0):
+            pass
+    except (ConnectionRefusedError, socket.gaierror) as exc:
+        raise OSError(exc.strerror or str(exc)) from None
+    except OSError:
+        return  # slow or filtered: let dask try for its full timeout
 
 
 def check_shared_folder(client: Any, folder: Path) -> None:
@@ -473,7 +504,8 @@ def run_tiled(study: Study, config: Config | None, sink: TileSink, *, client: An
               statuses: Iterable[str] | None = ("on_air",),
               tile_cells: int = DEFAULT_TILE_CELLS, with_any: bool = True,
               progress: Callable[[int, int], None] | None = None,
-              retries: int = DEFAULT_RETRIES) -> TiledRun:
+              retries: int = DEFAULT_RETRIES,
+              only_tiles: Iterable[int] | None = None) -> TiledRun:
     """Predict tile by tile and hand each finished tile to ``sink`` (module notes).
 
     Parameters
@@ -500,6 +532,10 @@ def run_tiled(study: Study, config: Config | None, sink: TileSink, *, client: An
         ``progress(done, total)`` as sites finish.
     retries : int
         Re-runs of a failed task.
+    only_tiles : iterable of int, optional
+        Produce only these tiles (:attr:`Tile.index`) and predict only the sites reaching
+        them (e.g. to sample the prediction at measurement places); default every tile and
+        every site.
 
     Returns
     -------
@@ -526,6 +562,12 @@ def run_tiled(study: Study, config: Config | None, sink: TileSink, *, client: An
     windows = site_windows(grid.shape, grid.transform, np.array([j.x for j in jobs]),
                            np.array([j.y for j in jobs]), cfg.model.radius_km * 1000.0)
     per_tile = sites_per_tile(tiles, windows)
+    every_site = only_tiles is None
+    if only_tiles is not None:
+        wanted_tiles = set(int(i) for i in only_tiles)
+        keep = [n for n, t in enumerate(tiles) if t.index in wanted_tiles]
+        tiles = tuple(tiles[n] for n in keep)
+        per_tile = [per_tile[n] for n in keep]
     run = TiledRun(operators, grid.shape, len(tiles), warnings=warnings)
     temp = None
     if cache_dir is None:
@@ -541,7 +583,7 @@ def run_tiled(study: Study, config: Config | None, sink: TileSink, *, client: An
             runner = _OnCluster(client, retries)
             source = write_dem_file(grid, cache / DEM_DIR)
         _submit_and_collect(runner, source, cfg, jobs, tiles, per_tile, operators, str(cache),
-                            sink, with_any, run, problems, len(todo), progress)
+                            sink, with_any, run, problems, len(todo), progress, every_site)
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
@@ -556,7 +598,8 @@ def _submit_and_collect(runner: _InProcess | _OnCluster, source: Any, cfg: Confi
                         per_tile: list[np.ndarray], operators: tuple[str, ...], cache: str,
                         sink: TileSink, with_any: bool, run: TiledRun,
                         problems: dict[int, Problem], total: int,
-                        progress: Callable[[int, int], None] | None) -> None:
+                        progress: Callable[[int, int], None] | None,
+                        every_site: bool = True) -> None:
     """Submit sites tile by tile with their tile tasks; collect everything as it finishes.
 
     Only small site reports are kept here; a tile result is handed to ``sink`` and dropped.
@@ -617,8 +660,9 @@ def _submit_and_collect(runner: _InProcess | _OnCluster, source: Any, cfg: Confi
             if isinstance(runner, _InProcess):   # everything submitted is done: drain now
                 for future in list(pending):
                     handle(future)
-        for k in range(len(jobs)):   # sites reaching no tile still count (and may warn)
-            site(k)
+        if every_site:
+            for k in range(len(jobs)):   # sites reaching no tile still count (and may warn)
+                site(k)
         for future in runner.completed(list(pending)):
             handle(future)
     except BaseException:
@@ -695,7 +739,8 @@ def predict_to_cogs(study: Study, folder: str | Path, config: Config | None = No
                     statuses: Iterable[str] | None = ("on_air",),
                     progress: Callable[[int, int], None] | None = None,
                     tile_cells: int = DEFAULT_TILE_CELLS,
-                    retries: int = DEFAULT_RETRIES) -> TiledRun:
+                    retries: int = DEFAULT_RETRIES,
+                    also: TileSink | None = None) -> TiledRun:
     """Predict tile by tile straight into COGs, never holding the whole region.
 
     Writes, as the pipeline names them, ``rsrp_<OP>.tif`` (float32 dBm, nodata NaN),
@@ -710,6 +755,8 @@ def predict_to_cogs(study: Study, folder: str | Path, config: Config | None = No
     tags : dict, optional
         Provenance tags of every file (``operator``, ``unit``/``meaning`` are added as the
         pipeline adds them).
+    also : callable, optional
+        Also hand every finished tile to ``also`` (e.g. to sample it).
     Other parameters
         As :func:`run_tiled`.
 
@@ -718,32 +765,54 @@ def predict_to_cogs(study: Study, folder: str | Path, config: Config | None = No
     TiledRun
     """
     cfg = config or study.config
-    grid = study.grid
-    folder = Path(folder)
-    crs = grid.crs.to_wkt()
-    base = dict(tags or {})
     with contextlib.ExitStack() as stack:
-        writers: dict[tuple[str, str], TiledRasterWriter] = {}
-        for op in cfg.operators:
-            writers[(op, "rsrp")] = stack.enter_context(TiledRasterWriter(
-                folder / f"rsrp_{op}.tif", grid.shape, np.float32, grid.transform, crs,
-                float("nan"), dict(base, operator=op, unit="dBm")))
-            writers[(op, "best")] = stack.enter_context(TiledRasterWriter(
-                folder / f"best_site_{op}.tif", grid.shape, np.int32, grid.transform, crs, -1,
-                dict(base, operator=op, meaning="row of sites table, -1 none")))
-        writers[("", "rsrp")] = stack.enter_context(TiledRasterWriter(
-            folder / "rsrp_any.tif", grid.shape, np.float32, grid.transform, crs,
-            float("nan"), dict(base, operator="any", unit="dBm")))
+        writers = cog_writers(stack, folder, study.grid, tuple(cfg.operators), tags)
 
         def write(result: TileResult) -> None:
-            t = result.tile
-            writers[(result.operator, "rsrp")].write(result.rsrp, t.row0, t.col0)
-            if result.operator:
-                writers[(result.operator, "best")].write(result.best, t.row0, t.col0)
+            write_tile(writers, result)
+            if also is not None:
+                also(result)
 
         return run_tiled(study, cfg, write, client=client, cache_dir=cache_dir,
                          statuses=statuses, tile_cells=tile_cells, with_any=True,
                          progress=progress, retries=retries)
+
+
+CogWriters = dict[tuple[str, str], TiledRasterWriter]
+"""Open tiled writers by (operator, "rsrp" | "best"); operator "" is any-operator."""
+
+
+def cog_writers(stack: contextlib.ExitStack, folder: str | Path, grid: WorkingGrid,
+                operators: tuple[str, ...], tags: dict[str, str] | None = None) -> CogWriters:
+    """Open the coverage COG writers of a tiled run on ``stack`` (published when it closes).
+
+    Files and tags as the pipeline's whole-array writer names them: ``rsrp_<OP>.tif``,
+    ``best_site_<OP>.tif`` and ``rsrp_any.tif`` in ``folder``.
+    """
+    folder = Path(folder)
+    crs = grid.crs.to_wkt()
+    base = dict(tags or {})
+    stack.enter_context(gdal_cache_limit())   # closed after the writers: covers their COGs
+    writers: CogWriters = {}
+    for op in operators:
+        writers[(op, "rsrp")] = stack.enter_context(TiledRasterWriter(
+            folder / f"rsrp_{op}.tif", grid.shape, np.float32, grid.transform, crs,
+            float("nan"), dict(base, operator=op, unit="dBm")))
+        writers[(op, "best")] = stack.enter_context(TiledRasterWriter(
+            folder / f"best_site_{op}.tif", grid.shape, np.int32, grid.transform, crs, -1,
+            dict(base, operator=op, meaning="row of sites table, -1 none")))
+    writers[("", "rsrp")] = stack.enter_context(TiledRasterWriter(
+        folder / "rsrp_any.tif", grid.shape, np.float32, grid.transform, crs,
+        float("nan"), dict(base, operator="any", unit="dBm")))
+    return writers
+
+
+def write_tile(writers: CogWriters, result: TileResult) -> None:
+    """Write one finished tile (an operator's RSRP and best site, or the any-operator RSRP)."""
+    t = result.tile
+    writers[(result.operator, "rsrp")].write(result.rsrp, t.row0, t.col0)
+    if result.operator:
+        writers[(result.operator, "best")].write(result.best, t.row0, t.col0)
 
 
 # ------------------------------------------------------------------------------ candidates

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ from coverage.predict import CoverageResult, merge_coverage, predict_coverage
 from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.report import build_workbook, csv_tables, headline, render_html
 from coverage.schema import SITE_STATUSES
+from coverage.streaming import needs_tiling, predict_to_folder
 from coverage.study import Study, load_study
 
 CACHE_DIR = ".cache"
@@ -337,6 +339,62 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
     return sorted(pages)
 
 
+def _load_into(data_dir: Path, config: Config, out_dir: Path) -> Study:
+    """Load the study; a working DEM too large for memory is resampled into the cache.
+
+    When the inputs are rejected, whatever the load created under ``out_dir`` is removed,
+    so a failed run leaves the output folder as it found it.
+    """
+    dem_folder = out_dir / CACHE_DIR / "dem"
+    made = [p for p in (out_dir, out_dir / CACHE_DIR, dem_folder) if not p.exists()]
+    try:
+        return load_study(data_dir, config, dem_folder=dem_folder)
+    except BaseException:
+        for folder in made:   # outermost first: removing it removes the rest
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                break
+        raise
+
+
+WHOLE_RUN_BYTES_PER_CELL = 110
+"""Approximate peak memory of a whole `run` per grid cell (bytes): three coverage sets (on
+air, committed, after the plan) of 29 B per cell, the working DEM and step temporaries."""
+
+
+def _predict_tiled(study: Study, out_dir: Path, steps: Steps, prov: Provenance,
+                   summary: list[str]) -> tuple[list[str], RunResults]:
+    """The ``predict`` step of a grid above ``max_in_memory_cells``: tiles straight to COGs."""
+    results = RunResults(study)
+    with OutputFolder(out_dir) as staged:
+        names = [f"coverage/{kind}_{op}.tif" for op in study.config.operators
+                 for kind in ("rsrp", "best_site")] + ["coverage/rsrp_any.tif"]
+        folder = [staged.path(name) for name in names][-1].parent
+        with steps.step("predict coverage tile by tile (sites on air)"):
+            update, close = steps.progress("sites")
+            try:
+                streamed = predict_to_folder(study, folder,
+                                             cache_dir=out_dir / CACHE_DIR / "sites",
+                                             client=steps.client, tags=prov.as_dict(),
+                                             progress=update)
+            finally:
+                close()
+        with steps.step("write outputs"):
+            staged.write_text("inputs.html", render(inputs_map(study, prov)))
+    steps.client = None
+    run = streamed.run
+    results.comparison, results.calibration = streamed.comparison, streamed.calibration
+    summary += [str(w) for w in run.warnings]
+    summary.append(f"predicted {run.computed_sites + run.cached_sites} sites "
+                   f"({run.computed_sites} computed, {run.cached_sites} from cache) tile by tile: "
+                   f"{run.tiles} tiles, {streamed.passes} pass(es), rasters written as they "
+                   "finished")
+    summary.append(results.calibration_text)
+    summary.append("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.timings.items()))
+    summary.append(f"outputs in {out_dir}/")
+    return summary, results
+
+
 def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False,
                  until: str = "readiness", maps: MapOptions | None = None,
                  scheduler: str | None = None, workers: int | None = None) -> list[str]:
@@ -389,7 +447,7 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
         locate_assets()  # fail before any work when the offline assets are missing
     steps = Steps(quiet)
     with steps.step("load and validate inputs"):
-        study = load_study(Path(data_dir), config)
+        study = _load_into(Path(data_dir), config, out_dir)
     prov = provenance(study)
     summary = [f"loaded {len(study.villages)} villages, {len(study.groups)} groups, "
                f"{len(study.sites)} sites; working CRS {prov.crs}, "
@@ -401,6 +459,15 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
         if client is not None:
             summary.append(f"dask: {len(client.scheduler_info().get('workers', {}))} workers, "
                            f"dashboard {client.dashboard_link}")
+        if until == "predict" and needs_tiling(study):
+            return _predict_tiled(study, out_dir, steps, prov, summary)
+        if needs_tiling(study):
+            rows, cols = study.grid.shape
+            summary.append(
+                f"the grid has {rows * cols / 1e6:.0f} M cells (above model.max_in_memory_cells): "
+                f"assessment and planning hold whole-grid rasters, about "
+                f"{rows * cols * WHOLE_RUN_BYTES_PER_CELL / 2**30:.1f} GiB; "
+                "`coverage-planner predict` writes the rasters tile by tile")
         results = compute(study, out_dir, steps, until)
         steps.client = None
     cov = results.coverage

@@ -5,6 +5,11 @@ collects every problem before failing (:class:`~coverage.errors.InputDataError`)
 working CRS (local UTM from the villages' extent unless ``config.model.crs`` says
 otherwise), reprojects every layer and resamples the DEM once onto the working grid.
 :func:`validate_data_dir` runs the same checks and returns the problems instead.
+
+A working grid of more than ``config.model.max_in_memory_cells`` cells (a province at 30 m)
+is resampled strip by strip into a ``.npy`` file (:func:`coverage.io.tiles.resample_dem_tiled`)
+and mapped read-only into memory; neither it nor the source DEM is ever held whole, and the
+checks on the DEM run block by block with the same messages.
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ class WorkingGrid:
     Parameters
     ----------
     elevation : ndarray, float32 (rows, cols)
-        Metres above sea level; NaN where the DEM has nodata or no coverage.
+        Metres above sea level; NaN where the DEM has nodata or no coverage. For a grid of
+        more than ``config.model.max_in_memory_cells`` cells, a read-only ``np.memmap`` of
+        the working-DEM file (see :func:`load_study`).
     transform : Affine
         ``transform.a == resolution_m``, ``transform.e == -resolution_m``; maps
         (col, row) of cell corners to (x, y).
@@ -155,7 +162,8 @@ class Study:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def load_study(data_dir: str | Path, config: Config, *, today: dt.date | None = None) -> Study:
+def load_study(data_dir: str | Path, config: Config, *, today: dt.date | None = None,
+               dem_folder: str | Path | None = None) -> Study:
     """Load and validate the data folder.
 
     Parameters
@@ -163,9 +171,16 @@ def load_study(data_dir: str | Path, config: Config, *, today: dt.date | None = 
     data_dir : str or Path
         The data folder (layout of :mod:`coverage.schema`).
     config : Config
-        Operators and bands (for checking), working CRS and resolution.
+        Operators and bands (for checking), working CRS and resolution, and
+        ``model.max_in_memory_cells``.
     today : date, optional
         Reference for "date in the future" checks (default: today's date).
+    dem_folder : str or Path, optional
+        Only used when the working grid has more than ``config.model.max_in_memory_cells``
+        cells: the folder of the strip-wise resampled working DEM (``dem-tiled-*.npy``,
+        reused while the source DEM, CRS and resolution are unchanged), and
+        ``Study.grid.elevation`` is a read-only memmap of it. None: a new folder from
+        ``tempfile.mkdtemp(prefix="coverage-dem-")``, which is not removed (the caller's).
 
     Returns
     -------
@@ -179,17 +194,20 @@ def load_study(data_dir: str | Path, config: Config, *, today: dt.date | None = 
     ConfigError
         When ``config.model.crs`` is not a projected CRS.
     """
-    study, problems = _load(Path(data_dir), config, today or dt.date.today())
+    study, problems = _load(Path(data_dir), config, today or dt.date.today(), dem_folder)
     if study is None or any(p.is_error for p in problems):
         raise InputDataError(problems)
     study.warnings = [p for p in problems if not p.is_error]
     return study
 
 
-def validate_data_dir(data_dir: str | Path, config: Config, *, today: dt.date | None = None
-                      ) -> list[Problem]:
-    """Every problem (errors and warnings) in the data folder; never raises for bad data."""
-    _, problems = _load(Path(data_dir), config, today or dt.date.today())
+def validate_data_dir(data_dir: str | Path, config: Config, *, today: dt.date | None = None,
+                      dem_folder: str | Path | None = None) -> list[Problem]:
+    """Every problem (errors and warnings) in the data folder; never raises for bad data.
+
+    A large working grid is resampled into ``dem_folder`` as by :func:`load_study`.
+    """
+    _, problems = _load(Path(data_dir), config, today or dt.date.today(), dem_folder)
     return problems
 
 
@@ -326,19 +344,46 @@ def _references(loaded: dict[str, _Loaded], log: ProblemLog) -> None:
         v.check_reference(c.frame, c.label, col, p.frame[pcol], p.label, log)
 
 
-def _village_nodata_share(villages: gpd.GeoDataFrame, grid: WorkingGrid) -> np.ndarray:
-    """Share of each village's grid cells without elevation (NaN for villages with none)."""
+_NODATA_STRIP_CELLS = 1 << 22
+"""Cells rasterised at a time by :func:`_village_nodata_share` on a memory-mapped grid."""
+
+
+def _village_nodata_share(villages: gpd.GeoDataFrame, grid: WorkingGrid,
+                          strip_rows: int | None = None) -> np.ndarray:
+    """Share of each village's grid cells without elevation (NaN for villages with none).
+
+    ``strip_rows``: rasterise that many grid rows at a time (None: the whole grid at once).
+    """
     ok = v.usable(villages)
     share = np.full(len(villages), np.nan)
     if not ok.any():
         return share
-    shapes = [(g, i + 1) for i, g in zip(np.flatnonzero(ok),
-                                          np.asarray(villages.geometry.array)[ok], strict=True)]
-    ids = rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
-                    dtype="int32")
-    nan = ~np.isfinite(grid.elevation)
-    total = np.bincount(ids.ravel(), minlength=len(villages) + 1)[1:]
-    bad = np.bincount(ids[nan], minlength=len(villages) + 1)[1:]
+    index = np.flatnonzero(ok)
+    geoms = np.asarray(villages.geometry.array, dtype=object)[ok]
+    rows, cols = grid.shape
+    step = rows if strip_rows is None else max(1, min(int(strip_rows), rows))
+    total = np.zeros(len(villages) + 1, dtype=np.int64)
+    bad = np.zeros(len(villages) + 1, dtype=np.int64)
+    extent = shapely.bounds(geoms)
+    ymin_all, ymax_all = extent[:, 1], extent[:, 3]
+    for r0 in range(0, rows, step):
+        n = min(step, rows - r0)
+        transform = grid.transform if r0 == 0 else grid.transform @ Affine.translation(0, r0)
+        if step < rows:  # only the villages reaching into the strip
+            top = grid.transform.f - r0 * grid.resolution_m
+            bottom = top - n * grid.resolution_m
+            near = (ymax_all >= bottom) & (ymin_all <= top)
+            if not near.any():
+                continue
+        else:
+            near = np.ones(len(geoms), dtype=bool)
+        shapes = [(g, i + 1) for i, g in zip(index[near], geoms[near], strict=True)]
+        ids = rasterize(shapes, out_shape=(n, cols), transform=transform, fill=0,
+                        dtype="int32")
+        nan = ~np.isfinite(grid.elevation[r0:r0 + n])
+        total += np.bincount(ids.ravel(), minlength=len(villages) + 1)
+        bad += np.bincount(ids[nan], minlength=len(villages) + 1)
+    total, bad = total[1:], bad[1:]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, bad / np.maximum(total, 1), np.nan)
     return share
@@ -349,8 +394,10 @@ def _dem_checks(loaded: dict[str, _Loaded], dem: readers.DemSource, grid: Workin
     footprint = v.dem_footprint(dem.bounds, dem.crs, grid.crs)
     vil = loaded.get("villages")
     if vil is not None:
+        strip_rows = None if dem.elevation is not None else \
+            max(1, _NODATA_STRIP_CELLS // max(grid.shape[1], 1))
         _guarded(log, vil.label, v.check_dem_covers_villages, vil.frame, vil.label, footprint,
-                 _village_nodata_share(vil.frame, grid), dem.label, log)
+                 _village_nodata_share(vil.frame, grid, strip_rows), dem.label, log)
     for key, severity, what in (("sites", "error", "site"), ("candidates", "error", "candidate"),
                                 ("measurements", "warning", "measurement")):
         item = loaded.get(key)
@@ -408,16 +455,27 @@ def _cross_checks(loaded: dict[str, _Loaded], log: ProblemLog) -> None:
         v.check_shared_towers(sites.frame, sites.label, log)
 
 
-def _load(data_dir: Path, config: Config, today: dt.date
-          ) -> tuple[Study | None, list[Problem]]:
+def _load(data_dir: Path, config: Config, today: dt.date,
+          dem_folder: str | Path | None = None) -> tuple[Study | None, list[Problem]]:
     log = ProblemLog()
     if not data_dir.is_dir():
         log.add(str(data_dir), "the data folder does not exist",
                 "pass the folder that holds villages/, sites/, terrain/ ...")
         return None, log.problems
     dem_path = readers.locate_dem(data_dir, log)
-    dem = readers.read_dem(dem_path, data_dir, log) if dem_path is not None else None
+    dem_at = len(log.problems)  # the DEM's problems come first, as they always did
+    probe_log = ProblemLog()
+    described = readers.inspect_dem(dem_path, data_dir, probe_log) \
+        if dem_path is not None else None
     loaded = _read_all(data_dir, config, log, today)
+    large = described is not None and _is_large(loaded, described, config)
+    dem_log = ProblemLog()
+    if large:
+        dem_log.extend(probe_log.problems)
+        dem = readers.scan_dem(described, dem_log)
+    else:
+        dem = readers.read_dem(dem_path, data_dir, dem_log) if dem_path is not None else None
+    log.problems[dem_at:dem_at] = dem_log.problems
     bounds = _lonlat_bounds(loaded, dem)
     crs = choose_working_crs(config, bounds) if bounds is not None or \
         config.model.crs.lower() != "auto" else None
@@ -426,7 +484,9 @@ def _load(data_dir: Path, config: Config, today: dt.date
         for item in loaded.values():
             if isinstance(item.frame, gpd.GeoDataFrame):
                 item.frame = item.frame.to_crs(crs)
-        if dem is not None:
+        if dem is not None and large:
+            grid = _mapped_grid(dem, crs, float(config.model.resolution_m), dem_folder)
+        elif dem is not None:
             elevation, transform = readers.resample_dem(dem, crs, config.model.resolution_m)
             grid = WorkingGrid(elevation, transform, crs, float(config.model.resolution_m))
     _references(loaded, log)
@@ -437,6 +497,33 @@ def _load(data_dir: Path, config: Config, today: dt.date
     if grid is None or any(p.is_error for p in problems):
         return None, problems
     return _assemble(data_dir, config, grid, loaded), problems
+
+
+def _is_large(loaded: dict[str, _Loaded], dem: readers.DemSource, config: Config) -> bool:
+    """Whether the working grid over the DEM has more than ``max_in_memory_cells`` cells.
+
+    Uses the DEM's metadata only; False when the grid cannot be laid out (the in-memory
+    path then reports whatever is wrong, as it always did).
+    """
+    try:
+        bounds = _lonlat_bounds(loaded, dem)
+        if bounds is None and config.model.crs.lower() == "auto":
+            return False
+        crs = choose_working_crs(config, bounds)
+        _, rows, cols = readers.working_grid_layout(dem.crs, dem.bounds, crs,
+                                                    config.model.resolution_m)
+    except Exception:  # any failure: take the path that reports it
+        return False
+    return rows * cols > config.model.max_in_memory_cells
+
+
+def _mapped_grid(dem: readers.DemSource, crs: CRS, resolution_m: float,
+                 folder: str | Path | None) -> WorkingGrid:
+    """The working grid resampled strip-wise into ``folder``, mapped read-only."""
+    from coverage.io import tiles  # tiles imports this module
+
+    dem_file = tiles.resample_dem_tiled(dem.path, crs, resolution_m, folder)
+    return WorkingGrid(tiles.open_dem(dem_file, mode="r"), dem_file.affine, crs, resolution_m)
 
 
 # ----------------------------------------------------------------------------------------

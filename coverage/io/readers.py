@@ -28,6 +28,7 @@ from affine import Affine
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 from rasterio.warp import Resampling, reproject, transform_bounds
+from rasterio.windows import Window
 
 from coverage.errors import ProblemLog
 from coverage.schema import DEM_PATH, Layer
@@ -43,6 +44,11 @@ FORMAT_NAMES: dict[str, str] = {
 }
 
 WGS84 = CRS.from_epsg(4326)
+
+GDAL_STREAM_CACHE_MB = 64
+"""GDAL block cache (MB) while a large DEM is streamed block by block (:func:`scan_dem`,
+:func:`coverage.io.tiles.resample_dem_tiled`): each block is read about once, so a bigger
+cache would only hold the source in memory."""
 
 _LON_ALIASES = ("lon", "lng", "long", "longitude", "经度")
 _LAT_ALIASES = ("lat", "latitude", "纬度")
@@ -76,27 +82,42 @@ class LayerSource:
 class DemSource:
     """The DEM as read from its file, before resampling.
 
+    Either holds the pixels (:func:`read_dem`) or only describes the file
+    (:func:`inspect_dem`, ``elevation=None``) for DEMs too large to hold in memory.
+
     Parameters
     ----------
     label : str
         Path relative to the data folder.
-    elevation : ndarray, float32 (rows, cols)
-        Elevation (m), NaN where nodata.
+    elevation : ndarray, float32 (rows, cols), or None
+        Elevation (m), NaN where nodata; None when the pixels were not read.
     transform : Affine
         Pixel-to-CRS transform of the file.
     crs : pyproj.CRS
         The file's CRS.
+    path : Path, optional
+        The file (always set by :func:`read_dem` and :func:`inspect_dem`).
+    shape : (int, int), optional
+        (rows, cols) of the file; taken from ``elevation`` when that is given.
     """
 
     label: str
-    elevation: np.ndarray
+    elevation: np.ndarray | None
     transform: Affine
     crs: CRS
+    path: Path | None = None
+    shape: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.elevation is not None:
+            object.__setattr__(self, "shape", tuple(int(n) for n in self.elevation.shape))
+        elif self.shape is None:
+            raise ValueError("DemSource without elevation needs its shape")
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(xmin, ymin, xmax, ymax) in the DEM's CRS."""
-        rows, cols = self.elevation.shape
+        rows, cols = self.shape
         xs = [self.transform.c, self.transform.c + self.transform.a * cols]
         ys = [self.transform.f, self.transform.f + self.transform.e * rows]
         return min(xs), min(ys), max(xs), max(ys)
@@ -528,6 +549,105 @@ def read_dem(path: Path, data_dir: Path, log: ProblemLog) -> DemSource | None:
     Logs an error (and returns None) when the file is not a raster GDAL can read or has
     no CRS; a warning when an unflagged void value (≤ -1000 m) is treated as nodata.
     """
+    opened = _open_dem(path, data_dir, log, read=True)
+    if opened is None:
+        return None
+    label, band, transform, crs, _ = opened
+    elevation = np.ma.filled(band.astype(np.float32), np.nan)
+    voids = elevation <= -1000.0
+    if voids.any():
+        _log_voids(log, label, int(voids.sum()))
+        elevation[voids] = np.nan
+    if not np.isfinite(elevation).any():
+        _log_all_nodata(log, label)
+        return None
+    return DemSource(label, elevation, transform, crs, path=path)
+
+
+def inspect_dem(path: Path, data_dir: Path, log: ProblemLog) -> DemSource | None:
+    """Describe the DEM (CRS, transform, shape) without reading its pixels.
+
+    Logs the errors of :func:`read_dem` that need no pixels (empty file, not a raster, no
+    CRS, rotated) and returns None for them; the result has ``elevation=None``. Use
+    :func:`scan_dem` for the checks on the values.
+    """
+    opened = _open_dem(path, data_dir, log, read=False)
+    if opened is None:
+        return None
+    label, _, transform, crs, shape = opened
+    return DemSource(label, None, transform, crs, path=path, shape=shape)
+
+
+def scan_dem(dem: DemSource, log: ProblemLog, block_cells: int = 1 << 22) -> DemSource | None:
+    """The value checks of :func:`read_dem`, one window of rows at a time.
+
+    Logs the same warning for unflagged voids (≤ -1000 m) and the same error for a DEM
+    without any valid value (then returns None). Holds at most about ``block_cells`` cells
+    (rounded to whole rows and to the file's block height) in memory, and GDAL's block cache
+    is limited to :data:`GDAL_STREAM_CACHE_MB` meanwhile.
+
+    Parameters
+    ----------
+    dem : DemSource
+        From :func:`inspect_dem` (its ``path`` is read).
+    log : ProblemLog
+        Receives the problems.
+    block_cells : int
+        Cells read at a time.
+
+    Returns
+    -------
+    DemSource or None
+        ``dem`` itself (still without pixels), or None when it has no valid value.
+    """
+    voids = 0
+    valid = False
+    try:
+        cache = GDAL_STREAM_CACHE_MB * 2**20
+        with rasterio.Env(GDAL_CACHEMAX=cache), rasterio.open(dem.path) as ds:
+            rows, cols = ds.height, ds.width
+            block_rows = max(1, int(ds.block_shapes[0][0]))
+            step = max(1, block_cells // max(cols, 1))
+            step = max(block_rows, step // block_rows * block_rows)
+            for r0 in range(0, rows, step):
+                n = min(step, rows - r0)
+                band = ds.read(1, window=Window(0, r0, cols, n), masked=True)
+                values = np.ma.filled(band.astype(np.float32), np.nan)
+                bad = values <= -1000.0
+                voids += int(bad.sum())
+                valid = valid or bool((np.isfinite(values) & ~bad).any())
+    except rasterio.errors.RasterioIOError as exc:
+        reason = str(exc)
+        if "not recognized" in reason:
+            reason = "the file is not a raster GDAL recognises"
+        log.add(dem.label, f"not a valid GeoTIFF ({reason})",
+                "provide the elevation as a single-band GeoTIFF (e.g. gdal_translate in.hgt "
+                "dem.tif)")
+        return None
+    except rasterio.errors.RasterioError as exc:
+        log.add(dem.label, f"could not read the DEM ({exc})", "re-export it as a GeoTIFF")
+        return None
+    if voids:
+        _log_voids(log, dem.label, voids)
+    if not valid:
+        _log_all_nodata(log, dem.label)
+        return None
+    return dem
+
+
+def _log_voids(log: ProblemLog, label: str, count: int) -> None:
+    log.add(label, f"{count} DEM cells at or below -1000 m treated as nodata",
+            "set the DEM's nodata value so that voids are explicit", severity="warning")
+
+
+def _log_all_nodata(log: ProblemLog, label: str) -> None:
+    log.add(label, "the DEM has no valid elevation values (all nodata)",
+            "provide a DEM with data over the county")
+
+
+def _open_dem(path: Path, data_dir: Path, log: ProblemLog, read: bool
+              ) -> tuple[str, np.ma.MaskedArray | None, Affine, CRS, tuple[int, int]] | None:
+    """Open the DEM, check it, and read its first band (masked) when ``read``."""
     label = _rel(path, data_dir)
     if path.stat().st_size == 0:
         log.add(label, "the DEM file is empty (0 bytes)", "provide the elevation GeoTIFF again")
@@ -542,9 +662,10 @@ def read_dem(path: Path, data_dir: Path, log: ProblemLog) -> DemSource | None:
             if ds.transform.b != 0 or ds.transform.d != 0:
                 log.add(label, "the DEM is rotated/sheared", "warp it north-up with gdalwarp")
                 return None
-            band = ds.read(1, masked=True)
+            band = ds.read(1, masked=True) if read else None
             transform = ds.transform
             crs = CRS.from_user_input(ds.crs.to_wkt())
+            shape = (int(ds.height), int(ds.width))
     except rasterio.errors.RasterioIOError as exc:
         reason = str(exc)
         if "not recognized" in reason:
@@ -556,17 +677,7 @@ def read_dem(path: Path, data_dir: Path, log: ProblemLog) -> DemSource | None:
     except (rasterio.errors.RasterioError, CRSError) as exc:
         log.add(label, f"could not read the DEM ({exc})", "re-export it as a GeoTIFF")
         return None
-    elevation = np.ma.filled(band.astype(np.float32), np.nan)
-    voids = elevation <= -1000.0
-    if voids.any():
-        log.add(label, f"{int(voids.sum())} DEM cells at or below -1000 m treated as nodata",
-                "set the DEM's nodata value so that voids are explicit", severity="warning")
-        elevation[voids] = np.nan
-    if not np.isfinite(elevation).any():
-        log.add(label, "the DEM has no valid elevation values (all nodata)",
-                "provide a DEM with data over the county")
-        return None
-    return DemSource(label, elevation, transform, crs)
+    return label, band, transform, crs, shape
 
 
 def working_grid_layout(src_crs: CRS | str, src_bounds: tuple[float, float, float, float],
@@ -621,6 +732,9 @@ def resample_dem(dem: DemSource, crs: CRS, resolution_m: float
     transform : Affine
         ``Affine(resolution_m, 0, xmin, 0, -resolution_m, ymax)``.
     """
+    if dem.elevation is None:
+        raise ValueError(f"{dem.label}: the DEM's pixels were not read (use "
+                         "coverage.io.tiles.resample_dem_tiled for a DEM file)")
     transform, rows, cols = working_grid_layout(dem.crs, dem.bounds, crs, resolution_m)
     out = np.full((rows, cols), np.nan, dtype=np.float32)
     reproject(

@@ -14,7 +14,9 @@ the interpolated heights. :func:`read_dem_window` copies one window out when a t
 array of its own.
 
 For a DEM larger than memory, :func:`resample_dem_tiled` resamples the source DEM onto the
-working grid strip by strip (GDAL warped VRT, bilinear) straight into such a file.
+working grid strip by strip (bilinear, as the in-memory resampling) straight into such a
+file, named by the source file's size and time and the grid, so an unchanged source is
+resampled once.
 
 Tiled COG
 ---------
@@ -27,10 +29,12 @@ given (GDAL's block cache aside).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -41,19 +45,25 @@ import rasterio.shutil
 from affine import Affine
 from pyproj import CRS
 from rasterio.enums import Resampling
-from rasterio.vrt import WarpedVRT
+from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
 
 from coverage.io.atomic import atomic_path
 from coverage.io.cache import array_digest
-from coverage.io.readers import working_grid_layout
+from coverage.io.readers import GDAL_STREAM_CACHE_MB, DemSource, working_grid_layout
 from coverage.study import WorkingGrid
 
-__all__ = ["DemFile", "TiledRasterWriter", "open_dem", "open_grid", "read_dem_window",
-           "resample_dem_tiled", "write_dem_file"]
+__all__ = ["DemFile", "TiledRasterWriter", "gdal_cache_limit", "open_dem", "open_grid",
+           "read_dem_window", "resample_dem_tiled", "write_dem_file"]
 
 _BLOCK = 512
 """Block size (cells) of the intermediate GeoTIFF and of the COGs."""
+
+_STRIP_CELLS = 1 << 23
+"""Cells (grid or source, whichever is more) per strip of :func:`resample_dem_tiled`."""
+
+_TILED_FORMAT = 2
+"""Version of :func:`resample_dem_tiled`'s output, part of its file names' digest."""
 
 
 @dataclass(frozen=True)
@@ -138,9 +148,12 @@ def write_dem_file(grid: WorkingGrid, folder: str | Path) -> DemFile:
     return _dem_file(target, grid.shape, grid.transform, grid.crs, grid.resolution_m)
 
 
-def open_dem(dem: DemFile) -> np.ndarray:
-    """The working DEM mapped into memory (copy-on-write; pages are read when touched)."""
-    arr = np.load(dem.path, mmap_mode="c")
+def open_dem(dem: DemFile, mode: str = "c") -> np.ndarray:
+    """The working DEM mapped into memory (pages are read when touched).
+
+    ``mode`` is numpy's ``mmap_mode``: ``"c"`` copy-on-write (default), ``"r"`` read-only.
+    """
+    arr = np.load(dem.path, mmap_mode=mode)
     if arr.shape != tuple(dem.shape) or arr.dtype != np.float32:
         raise ValueError(f"{dem.path} holds a {arr.dtype} array {arr.shape}, expected float32 "
                          f"{tuple(dem.shape)}; delete it and re-run")
@@ -161,33 +174,49 @@ def read_dem_window(dem: DemFile, rows: slice, cols: slice) -> np.ndarray:
         del arr
 
 
-def resample_dem_tiled(source: str | Path, crs: CRS, resolution_m: float, folder: str | Path,
-                       strip_rows: int = 1024) -> DemFile:
+def resample_dem_tiled(source: str | Path, crs: CRS, resolution_m: float,
+                       folder: str | Path | None = None, strip_rows: int | None = None
+                       ) -> DemFile:
     """Resample a DEM file onto the working grid strip by strip, into a working-DEM file.
 
     The grid is laid out as :func:`coverage.io.readers.resample_dem` lays it out (the
-    source's extent in ``crs``, edges on multiples of the resolution, bilinear). Only one
-    strip of ``strip_rows`` rows (and the source blocks GDAL needs for it) is in memory at
-    a time. Values at or below -1000 m and the source's nodata become NaN.
+    source's extent in ``crs``, edges on multiples of the resolution) and filled the same
+    way: for each strip of rows, the source window it needs (plus a margin for the
+    bilinear kernel) is read, its nodata and values at or below -1000 m become NaN, and it
+    is reprojected bilinearly onto the strip, with GDAL's kernel scale fixed to the whole
+    grid's. Only one strip and its source window are in memory at a time (the window is
+    taller than the strip where the working CRS is rotated against the source's: about
+    ``cols × tan(rotation)`` extra rows), and GDAL's block cache is limited to
+    :data:`coverage.io.readers.GDAL_STREAM_CACHE_MB` meanwhile.
+
+    The file name carries a digest of the source file's size and modification time, the
+    working CRS, the resolution, the grid layout and the strip height: an existing complete
+    file with that name is reused as it is, a changed source gets a new file. The file is
+    written atomically.
 
     Notes
     -----
-    GDAL's warper approximates the coordinate transformation per chunk, so values can differ
-    from a one-piece :func:`coverage.io.readers.resample_dem` in the last bits; a run uses
-    one or the other, never both.
+    GDAL's warper approximates the coordinate transformation per chunk it warps. The strips
+    span the grid's full width, so they give the same values as a one-piece
+    :func:`coverage.io.readers.resample_dem`, except where GDAL splits that one further
+    (chunks mostly outside the source's coverage, near its edges): there values can differ
+    by a fraction of a pixel's relief and a border cell can be NaN in one and not in the
+    other. A run uses one or the other, never both.
 
     Parameters
     ----------
     source : str or Path
-        The DEM (any raster GDAL reads, with a CRS).
+        The DEM (any raster GDAL reads, with a CRS, north-up).
     crs : pyproj.CRS
         Working CRS (projected, metres).
     resolution_m : float
         Cell size (m).
-    folder : str or Path
-        Folder of the output file.
-    strip_rows : int
-        Rows resampled at a time.
+    folder : str or Path, optional
+        Folder of the output file (created when missing). None: a new temporary folder
+        (``tempfile.mkdtemp(prefix="coverage-dem-")``) that is not removed afterwards; it
+        belongs to the caller.
+    strip_rows : int, optional
+        Rows resampled at a time (default: about 8 M grid or source cells per strip).
 
     Returns
     -------
@@ -195,27 +224,109 @@ def resample_dem_tiled(source: str | Path, crs: CRS, resolution_m: float, folder
     """
     res = float(resolution_m)
     crs = crs if isinstance(crs, CRS) else CRS.from_user_input(crs)
-    with rasterio.open(source) as src:
+    source = Path(source)
+    stat = source.stat()
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_STREAM_CACHE_MB * 2**20), rasterio.open(source) as src:
         if src.crs is None:
             raise ValueError(f"{source} has no CRS")
-        transform, rows, cols = working_grid_layout(src.crs.to_wkt(), tuple(src.bounds), crs,
-                                                    res)
-        target = Path(folder) / f"dem-tiled-{Path(source).stem}-{rows}x{cols}-{res:g}m.npy"
+        src_crs = CRS.from_user_input(src.crs.to_wkt())
+        described = DemSource(source.name, None, src.transform, src_crs, path=source,
+                              shape=(src.height, src.width))
+        transform, rows, cols = working_grid_layout(src_crs, described.bounds, crs, res)
+        if strip_rows is None:
+            ratio = max(1.0, src.width * src.height / (rows * cols))
+            strip_rows = int(_STRIP_CELLS / (cols * ratio))
+        strip_rows = max(1, min(int(strip_rows), rows))
+        key = json.dumps([_TILED_FORMAT, stat.st_size, stat.st_mtime_ns, crs.to_wkt(), res,
+                          list(transform)[:6], rows, cols, strip_rows])
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        if folder is None:
+            folder = tempfile.mkdtemp(prefix="coverage-dem-")
+        target = Path(folder) / f"dem-tiled-{source.stem}-{rows}x{cols}-{res:g}m-{digest}.npy"
+        if _matches(target, (rows, cols)):
+            return _dem_file(target, (rows, cols), transform, crs, res)
+        src_wkt, dst_wkt = src_crs.to_wkt(), crs.to_wkt()
+        # GDAL sizes the bilinear kernel by the destination/source pixel ratio of each chunk
+        # it warps; fixing the ratio of the whole grid (what a one-piece warp uses) makes the
+        # strips agree with each other and with readers.resample_dem.
+        scale = {"XSCALE": repr(cols / src.width), "YSCALE": repr(rows / src.height)}
         with atomic_path(target) as tmp:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
                                             shape=(rows, cols))
-            with WarpedVRT(src, crs=crs.to_wkt(), transform=transform, width=cols,
-                           height=rows, resampling=Resampling.bilinear,
-                           src_nodata=src.nodata, nodata=np.nan, dtype="float32") as vrt:
-                for r0 in range(0, rows, strip_rows):
-                    n = min(strip_rows, rows - r0)
-                    strip = vrt.read(1, window=Window(0, r0, cols, n), masked=True)
-                    values = np.ma.filled(strip.astype(np.float32), np.nan)
-                    values[values <= -1000.0] = np.nan
-                    out[r0:r0 + n] = values
+            for r0 in range(0, rows, strip_rows):
+                n = min(strip_rows, rows - r0)
+                out[r0:r0 + n] = _resample_strip(
+                    src, src_wkt, dst_wkt, transform @ Affine.translation(0, r0), n, cols,
+                    scale)
             out.flush()
             del out
     return _dem_file(target, (rows, cols), transform, crs, res)
+
+
+def _resample_strip(src: rasterio.io.DatasetReader, src_wkt: str, dst_wkt: str,
+                    strip_transform: Affine, n: int, cols: int, scale: dict[str, str]
+                    ) -> np.ndarray:
+    """One strip of ``n`` grid rows (float32 m, NaN: nodata or no coverage)."""
+    values = np.full((n, cols), np.nan, dtype=np.float32)
+    window = _source_window(src, src_wkt, dst_wkt, strip_transform, n, cols)
+    if window is None:
+        return values
+    band = src.read(1, window=window, masked=True, out_dtype="float32")
+    data = np.ma.filled(band, np.nan)
+    del band
+    data[data <= -1000.0] = np.nan
+    reproject(
+        source=data, destination=values,
+        src_transform=src.window_transform(window), src_crs=src_wkt, src_nodata=np.nan,
+        dst_transform=strip_transform, dst_crs=dst_wkt, dst_nodata=np.nan,
+        resampling=Resampling.bilinear, num_threads=1, **scale,
+    )
+    values[values <= -1000.0] = np.nan
+    return values
+
+
+def _source_window(src: rasterio.io.DatasetReader, src_wkt: str, dst_wkt: str,
+                   strip_transform: Affine, n: int, cols: int) -> Window | None:
+    """The source pixels a strip of the grid needs (with a kernel margin); None: none."""
+    left, top = strip_transform.c, strip_transform.f
+    right, bottom = left + cols * strip_transform.a, top + n * strip_transform.e
+    full = Window(0, 0, src.width, src.height)
+    try:
+        xmin, ymin, xmax, ymax = transform_bounds(dst_wkt, src_wkt, left, bottom, right, top,
+                                                  densify_pts=21)
+    except Exception:  # a strip outside the projection's domain: let GDAL sort it out
+        return full
+    if not np.all(np.isfinite([xmin, ymin, xmax, ymax])):
+        return full
+    inverse = ~src.transform
+    corners = [inverse @ (x, y) for x in (xmin, xmax) for y in (ymin, ymax)]
+    cs = [c for c, _ in corners]
+    rs = [r for _, r in corners]
+    # bilinear reads one source pixel around each sample, more when shrinking the source
+    pad_c = int(np.ceil(max(1.0, (max(cs) - min(cs)) / cols))) + 2
+    pad_r = int(np.ceil(max(1.0, (max(rs) - min(rs)) / n))) + 2
+    c0 = max(0, int(np.floor(min(cs))) - pad_c)
+    r0 = max(0, int(np.floor(min(rs))) - pad_r)
+    c1 = min(src.width, int(np.ceil(max(cs))) + pad_c)
+    r1 = min(src.height, int(np.ceil(max(rs))) + pad_r)
+    if c1 <= c0 or r1 <= r0:
+        return None
+    return Window(c0, r0, c1 - c0, r1 - r0)
+
+
+GDAL_WRITE_CACHE_MB = 128
+"""GDAL block cache (MB) while tiled rasters are written (:func:`gdal_cache_limit`)."""
+
+
+@contextlib.contextmanager
+def gdal_cache_limit(megabytes: int = GDAL_WRITE_CACHE_MB) -> Iterator[None]:
+    """Cap GDAL's block cache while the block runs (it defaults to 5 % of the machine's RAM).
+
+    Blocks written to an open GeoTIFF wait in that cache until it is full, so without a cap
+    the writing process grows with the region instead of staying at a few tiles.
+    """
+    with rasterio.Env(GDAL_CACHEMAX=int(megabytes) * 2**20):
+        yield
 
 
 class TiledRasterWriter:
