@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench data assets clean
+.PHONY: demo test lint bench bench-province data assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_county.py
 	$(BIN)/python benchmarks/bench_plan.py --data data
+
+bench-province: $(STAMP)
+	$(BIN)/python benchmarks/bench_province.py
+	$(BIN)/python benchmarks/bench_province_cli.py
 
 clean:
 	rm -rf $(VENV) artifacts maps/assets maps/*.html maps/*.gpkg maps/*.tif maps/*.kml maps/*.xlsx maps/*.csv maps/*.png
