@@ -162,3 +162,32 @@ def test_large_grid_run_maps_the_dem_in_the_cache_and_a_rejected_one_leaves_noth
     assert bad.exit_code == 2, bad.output
     assert "S3" in bad.output or "row 3" in bad.output
     assert not fresh.exists()
+
+
+def test_full_run_on_the_mapped_dem_gives_the_in_memory_results(tmp_path):
+    """`run` above the threshold (DEM mapped from the cache) equals the in-memory run.
+
+    Only the provenance differs (the config hash covers max_in_memory_cells), so rasters are
+    compared by value and the tables byte for byte.
+    """
+    import rasterio
+
+    from tests.conftest import make_tiny_data
+
+    data = make_tiny_data(tmp_path / "data")
+    small = tmp_path / "small.toml"
+    small.write_text("[model]\nmax_in_memory_cells = 1000\n", encoding="utf-8")
+    runner = CliRunner()
+    a, b = tmp_path / "a", tmp_path / "b"
+    ra = runner.invoke(app, ["run", "--data", str(data), "--out", str(a), "-q"])
+    rb = runner.invoke(app, ["run", "--data", str(data), "--out", str(b), "--config",
+                             str(small)])
+    assert ra.exit_code == 0 and rb.exit_code == 0, rb.output
+    assert "above model.max_in_memory_cells" in rb.output
+    for name in ("rsrp_any", "rsrp_CMCC", "best_site_CU"):
+        with rasterio.open(a / "coverage" / f"{name}.tif") as x, \
+                rasterio.open(b / "coverage" / f"{name}.tif") as y:
+            assert np.array_equal(x.read(1), y.read(1), equal_nan=True), name
+    for name in ["plan.csv", *sorted(p.name for p in (a / "tables").glob("*.csv"))]:
+        rel = name if name == "plan.csv" else f"tables/{name}"
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
