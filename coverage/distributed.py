@@ -69,6 +69,7 @@ from coverage.errors import ConfigError, ModelRangeError, Problem
 from coverage.io.cache import make_key, read_entry, write_entry
 from coverage.io.tiles import (
     DemFile,
+    TiledRasterSet,
     TiledRasterWriter,
     gdal_cache_limit,
     open_grid,
@@ -793,15 +794,16 @@ def cog_writers(stack: contextlib.ExitStack, folder: str | Path, grid: WorkingGr
     crs = grid.crs.to_wkt()
     base = dict(tags or {})
     stack.enter_context(gdal_cache_limit())   # closed after the writers: covers their COGs
+    rasters = stack.enter_context(TiledRasterSet())   # COGs converted side by side at the end
     writers: CogWriters = {}
     for op in operators:
-        writers[(op, "rsrp")] = stack.enter_context(TiledRasterWriter(
+        writers[(op, "rsrp")] = rasters.add(TiledRasterWriter(
             folder / f"rsrp_{op}.tif", grid.shape, np.float32, grid.transform, crs,
             float("nan"), dict(base, operator=op, unit="dBm")))
-        writers[(op, "best")] = stack.enter_context(TiledRasterWriter(
+        writers[(op, "best")] = rasters.add(TiledRasterWriter(
             folder / f"best_site_{op}.tif", grid.shape, np.int32, grid.transform, crs, -1,
             dict(base, operator=op, meaning="row of sites table, -1 none")))
-    writers[("", "rsrp")] = stack.enter_context(TiledRasterWriter(
+    writers[("", "rsrp")] = rasters.add(TiledRasterWriter(
         folder / "rsrp_any.tif", grid.shape, np.float32, grid.transform, crs,
         float("nan"), dict(base, operator="any", unit="dBm")))
     return writers

@@ -141,6 +141,27 @@ def test_tiled_writer_publishes_nothing_on_failure(tmp_path):
         writer.write(np.zeros((5, 11), np.int32), 0, 0)
 
 
+def test_raster_set_converts_side_by_side_and_publishes_all_or_nothing(tmp_path):
+    t = Affine(30, 0, 0, 0, -30, 300)
+    values = np.arange(100, dtype=np.float32).reshape(10, 10)
+    with pytest.raises(RuntimeError), tio.TiledRasterSet() as rasters:
+        a = rasters.add(tio.TiledRasterWriter(tmp_path / "a.tif", (10, 10), np.float32, t,
+                                              "EPSG:32650", float("nan")))
+        a.write(values, 0, 0)
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    with tio.TiledRasterSet(threads=3) as rasters:
+        for name in ("a", "b", "c"):
+            w = rasters.add(tio.TiledRasterWriter(tmp_path / f"{name}.tif", (10, 10),
+                                                  np.float32, t, "EPSG:32650", float("nan")))
+            w.write(values[:4], 0, 0)
+            w.write(values[4:], 4, 0)
+    write_geotiff(tmp_path / "whole.tif", values, t, "EPSG:32650", float("nan"))
+    digests = {p.name: _digest(p) for p in tmp_path.iterdir()}
+    assert sorted(digests) == ["a.tif", "b.tif", "c.tif", "whole.tif"]   # no leftovers
+    assert digests["a.tif"] == digests["b.tif"] == digests["c.tif"] == digests["whole.tif"]
+
+
 def test_dem_file_round_trip(tmp_path):
     grid = make_grid()
     dem = tio.write_dem_file(grid, tmp_path)

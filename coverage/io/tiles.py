@@ -53,8 +53,8 @@ from coverage.io.cache import array_digest
 from coverage.io.readers import GDAL_STREAM_CACHE_MB, DemSource, working_grid_layout
 from coverage.study import WorkingGrid
 
-__all__ = ["DemFile", "TiledRasterWriter", "gdal_cache_limit", "open_dem", "open_grid",
-           "read_dem_window", "resample_dem_tiled", "write_dem_file"]
+__all__ = ["DemFile", "TiledRasterSet", "TiledRasterWriter", "gdal_cache_limit", "open_dem",
+           "open_grid", "read_dem_window", "resample_dem_tiled", "write_dem_file"]
 
 _BLOCK = 512
 """Block size (cells) of the intermediate GeoTIFF and of the COGs."""
@@ -401,20 +401,84 @@ class TiledRasterWriter:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
-            if self._ds is not None:
-                self._ds.close()
-            if exc_type is None and self._tmp is not None:
-                big = self.shape[0] * self.shape[1] * self.dtype.itemsize > 2**31
-                extra = {"BIGTIFF": "IF_SAFER"} if big else {}
-                with atomic_path(self.target) as out:
-                    rasterio.shutil.copy(
-                        str(self._tmp), out, driver="COG", COMPRESS="DEFLATE",
-                        PREDICTOR=str(self.predictor), BLOCKSIZE=str(_BLOCK),
-                        OVERVIEW_RESAMPLING="AVERAGE", NUM_THREADS="1", **extra)
+            self.close()
+            if exc_type is None:
+                self.publish()
         finally:
+            self.discard()
+
+    def close(self) -> None:
+        """Close the tiled working file (every tile written)."""
+        if self._ds is not None:
+            self._ds.close()
             self._ds = None
-            if self._tmp is not None:
-                for leftover in (self._tmp, Path(str(self._tmp) + ".aux.xml")):
-                    if leftover.exists():
-                        leftover.unlink()
-                self._tmp = None
+
+    def publish(self) -> None:
+        """Convert the closed working file into the COG at ``target`` (atomically)."""
+        if self._tmp is None or self._ds is not None:
+            raise RuntimeError("TiledRasterWriter.publish before close, or after discard")
+        big = self.shape[0] * self.shape[1] * self.dtype.itemsize > 2**31
+        extra = {"BIGTIFF": "IF_SAFER"} if big else {}
+        with atomic_path(self.target) as out:
+            rasterio.shutil.copy(
+                str(self._tmp), out, driver="COG", COMPRESS="DEFLATE",
+                PREDICTOR=str(self.predictor), BLOCKSIZE=str(_BLOCK),
+                OVERVIEW_RESAMPLING="AVERAGE", NUM_THREADS="1", **extra)
+
+    def discard(self) -> None:
+        """Remove the working file (after publishing, or instead of it)."""
+        self.close()
+        if self._tmp is not None:
+            for leftover in (self._tmp, Path(str(self._tmp) + ".aux.xml")):
+                if leftover.exists():
+                    leftover.unlink()
+            self._tmp = None
+
+
+class TiledRasterSet:
+    """Several :class:`TiledRasterWriter` published together, their COGs converted in parallel.
+
+    The conversion to COG comes after the last tile and reads the whole raster once; with
+    seven rasters it is the tail of a province run. Each conversion uses one GDAL thread (so
+    the bytes do not depend on the thread count) and the rasters are converted side by side.
+    Nothing is published when the block ends with an exception.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Conversions at a time (default: the machine's processors, at most the rasters).
+
+    Examples
+    --------
+    >>> with TiledRasterSet() as rasters:                       # doctest: +SKIP
+    ...     a = rasters.add(TiledRasterWriter("a.tif", ...))
+    ...     a.write(tile, 0, 0)
+    """
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
+        self.writers: list[TiledRasterWriter] = []
+
+    def add(self, writer: TiledRasterWriter) -> TiledRasterWriter:
+        """Open ``writer`` in the set and return it."""
+        self.writers.append(writer.__enter__())
+        return writer
+
+    def __enter__(self) -> TiledRasterSet:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        try:
+            for writer in self.writers:
+                writer.close()
+            if exc_type is None and self.writers:
+                n = self.threads or min(len(self.writers), os.cpu_count() or 1)
+                with ThreadPoolExecutor(max_workers=max(1, n)) as pool:
+                    for _ in pool.map(TiledRasterWriter.publish, self.writers):
+                        pass
+        finally:
+            for writer in self.writers:
+                writer.discard()
