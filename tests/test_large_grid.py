@@ -82,9 +82,10 @@ def test_resampled_file_is_reused_until_the_source_changes(tiny_data, tmp_path):
     path = _write_dem(tiny_data, lifted)
     st = path.stat()                                   # a later time, whatever the clock
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
-    third = load_study(tiny_data, LARGE, dem_folder=folder).grid.elevation
-    assert Path(third.filename) != first and first.exists()
     before = np.load(first)
+    third = load_study(tiny_data, LARGE, dem_folder=folder).grid.elevation
+    assert Path(third.filename) != first
+    assert sorted(folder.glob(TILED)) == [Path(third.filename)]   # the stale one is pruned
     ok = np.isfinite(before) & np.isfinite(third)
     np.testing.assert_allclose(np.asarray(third)[ok], before[ok] + 10.0, atol=1e-3)
 

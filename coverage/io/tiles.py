@@ -260,7 +260,21 @@ def resample_dem_tiled(source: str | Path, crs: CRS, resolution_m: float,
                     scale)
             out.flush()
             del out
+    _prune_older(target, f"dem-tiled-{source.stem}-*-{res:g}m-*.npy")
     return _dem_file(target, (rows, cols), transform, crs, res)
+
+
+def _prune_older(target: Path, pattern: str) -> None:
+    """Remove the files of an earlier version of the same source and resolution.
+
+    A source that changed (new time stamp or size) makes its old working DEM useless; this
+    keeps the cache folder from growing by a working DEM per edit. A file still mapped by
+    another process stays readable there (POSIX); one that cannot be removed is left.
+    """
+    for older in target.parent.glob(pattern):
+        if older != target:
+            with contextlib.suppress(OSError):
+                older.unlink()
 
 
 def _resample_strip(src: rasterio.io.DatasetReader, src_wkt: str, dst_wkt: str,
