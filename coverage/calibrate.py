@@ -40,8 +40,8 @@ from coverage.study import Study
 
 __all__ = [
     "CalibrationFit", "CalibrationTerm", "Comparison", "apply_calibration", "calibrate_tile",
-    "calibration_sites",
-    "calibration_statement", "compare", "error_stats", "fit_calibration", "scatter_png",
+    "calibration_sites", "calibration_statement", "compare", "error_stats", "fit_calibration",
+    "measurement_cells", "scatter_png",
 ]
 
 OK, OUTSIDE_DEM, NO_PREDICTION, SUPERSEDED = "ok", "outside_dem", "no_prediction", "superseded"
@@ -171,11 +171,7 @@ def compare(study: Study, coverage: CoverageResult | SignalGrids,
         return Comparison(_empty_table(), error_stats(_empty_table()), crs)
     meas = meas.reset_index(drop=True)
     n = len(meas)
-    g = np.asarray(meas.geometry.array, dtype=object)
-    x = np.array([np.nan if p is None or p.is_empty else p.x for p in g], float)
-    y = np.array([np.nan if p is None or p.is_empty else p.y for p in g], float)
-    rows, cols = sample_cells(study.grid, np.nan_to_num(x, nan=-1e12),
-                              np.nan_to_num(y, nan=-1e12))
+    x, y, rows, cols = measurement_cells(study, meas)
     inside = rows >= 0
     ground = np.full(n, np.nan)
     ground[inside] = study.grid.elevation[rows[inside], cols[inside]]
@@ -666,6 +662,24 @@ def apply_calibration(study: Study, coverage: CoverageResult, fit: CalibrationFi
     windows = tuple(_calibrated_window(w, fit, sites, t) for w in coverage.sites)
     return dataclasses.replace(coverage, by_operator=by_operator, any_rsrp=any_rsrp,
                                any_operator=any_operator, sites=windows)
+
+
+def measurement_cells(study: Study, measurements: gpd.GeoDataFrame
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (m, working CRS; NaN without geometry) and grid cells of measurements.
+
+    Returns
+    -------
+    x, y : ndarray of float
+    rows, cols : ndarray of int
+        The cell holding each measurement; -1 outside the grid or without geometry.
+    """
+    g = np.asarray(measurements.geometry.array, dtype=object)
+    x = np.array([np.nan if p is None or p.is_empty else p.x for p in g], float)
+    y = np.array([np.nan if p is None or p.is_empty else p.y for p in g], float)
+    rows, cols = sample_cells(study.grid, np.nan_to_num(x, nan=-1e12),
+                              np.nan_to_num(y, nan=-1e12))
+    return x, y, rows, cols
 
 
 def calibration_sites(study: Study) -> pd.DataFrame:

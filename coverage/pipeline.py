@@ -368,9 +368,10 @@ def _predict_tiled(study: Study, out_dir: Path, steps: Steps, prov: Provenance,
     """The ``predict`` step of a grid above ``max_in_memory_cells``: tiles straight to COGs."""
     results = RunResults(study)
     with OutputFolder(out_dir) as staged:
-        names = [f"coverage/{kind}_{op}.tif" for op in study.config.operators
-                 for kind in ("rsrp", "best_site")] + ["coverage/rsrp_any.tif"]
-        folder = [staged.path(name) for name in names][-1].parent
+        for op in study.config.operators:   # registered: written by the tiled writers
+            staged.path(f"coverage/rsrp_{op}.tif")
+            staged.path(f"coverage/best_site_{op}.tif")
+        folder = staged.path("coverage/rsrp_any.tif").parent
         with steps.step("predict coverage tile by tile (sites on air)"):
             update, close = steps.progress("sites")
             try:

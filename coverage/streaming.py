@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage.assess import SignalGrids, sample_cells
+from coverage.assess import SignalGrids
 from coverage.calibrate import (
     CalibrationFit,
     Comparison,
@@ -33,6 +33,7 @@ from coverage.calibrate import (
     calibration_sites,
     compare,
     fit_calibration,
+    measurement_cells,
 )
 from coverage.distributed import (
     CogWriters,
@@ -238,13 +239,8 @@ def predict_to_folder(study: Study, folder: str | Path, *, cache_dir: str | Path
 
 def _measured_cells(study: Study) -> tuple[np.ndarray, np.ndarray]:
     """Grid cells holding measurements (inside the grid only)."""
-    meas = study.measurements
-    assert meas is not None
-    g = np.asarray(meas.geometry.array, dtype=object)
-    x = np.array([np.nan if p is None or p.is_empty else p.x for p in g], float)
-    y = np.array([np.nan if p is None or p.is_empty else p.y for p in g], float)
-    rows, cols = sample_cells(study.grid, np.nan_to_num(x, nan=-1e12),
-                              np.nan_to_num(y, nan=-1e12))
+    assert study.measurements is not None
+    _, _, rows, cols = measurement_cells(study, study.measurements)
     inside = rows >= 0
     return rows[inside], cols[inside]
 

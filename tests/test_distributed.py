@@ -30,22 +30,13 @@ from coverage.errors import ConfigError
 from coverage.io.cache import read_entry
 from coverage.study import Study, WorkingGrid
 from tests.test_predict import make_sites, make_study
-from tests.test_tiling import EDGE_SITES
+from tests.test_tiling import EDGE_SITES, assert_same_coverage
 
 
 @pytest.fixture(scope="module")
 def client():
     with open_client(workers=2, dashboard_address=":0") as c:
         yield c
-
-
-def _same(a: predict.CoverageResult, b: predict.CoverageResult) -> None:
-    for op in a.operators:
-        assert a.by_operator[op].rsrp.tobytes() == b.by_operator[op].rsrp.tobytes()
-        assert a.by_operator[op].best_site.tobytes() == b.by_operator[op].best_site.tobytes()
-    assert a.any_rsrp.tobytes() == b.any_rsrp.tobytes()
-    assert a.any_operator.tobytes() == b.any_operator.tobytes()
-    assert [str(w) for w in a.warnings] == [str(w) for w in b.warnings]
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -67,12 +58,12 @@ def test_cluster_and_remote_scheduler_equal_serial(client, tmp_path):
     serial = predict.predict_coverage(study, cache_dir=tmp_path / "serial")
     local = predict.predict_coverage(study, cache_dir=tmp_path / "local", client=client,
                                      tile_cells=48)
-    _same(serial, local)
+    assert_same_coverage(serial, local)
     assert (local.computed_sites, local.cached_sites) == (serial.computed_sites, 0)
     with open_client(scheduler=client.scheduler.address) as remote:
         far = predict_on_cluster(study, client=remote, cache_dir=tmp_path / "remote",
                                  tile_cells=64)
-        _same(serial, far)
+        assert_same_coverage(serial, far)
         tags = {"version": "test"}
         predict_to_cogs(study, tmp_path / "cogs_remote", tags=tags, client=remote,
                         cache_dir=tmp_path / "remote", tile_cells=40)
@@ -137,7 +128,7 @@ def test_killed_worker_loses_nothing_and_rerun_resumes(client, tmp_path):
     thread.join(120)
     assert "error" not in outcome, outcome.get("error")
     result = outcome["result"]
-    _same(serial, result)
+    assert_same_coverage(serial, result)
     assert result.computed_sites + result.cached_sites == 16
     assert client.run(os.getpid).keys() != pids.keys() or set(
         client.run(os.getpid).values()) != set(pids.values())   # a worker was replaced
@@ -146,7 +137,7 @@ def test_killed_worker_loses_nothing_and_rerun_resumes(client, tmp_path):
     assert all(read_entry(cache, p.stem).status == "hit" for p in entries)
     again = predict.predict_coverage(study, cache_dir=cache, client=client, tile_cells=256)
     assert (again.computed_sites, again.cached_sites) == (0, 16)
-    _same(serial, again)
+    assert_same_coverage(serial, again)
 
 
 def test_candidate_coverage_on_the_cluster_equals_serial(client, tmp_path):

@@ -65,7 +65,7 @@ def test_sites_per_tile_lists_every_site_that_reaches_the_core():
     assert [p.tolist() for p in per] == [[0], [1], [], [1, 3]]
 
 
-def _same(a: predict.CoverageResult, b: predict.CoverageResult) -> None:
+def assert_same_coverage(a: predict.CoverageResult, b: predict.CoverageResult) -> None:
     for op in a.operators:
         assert a.by_operator[op].rsrp.tobytes() == b.by_operator[op].rsrp.tobytes()
         assert a.by_operator[op].best_site.tobytes() == b.by_operator[op].best_site.tobytes()
@@ -94,12 +94,12 @@ def test_tile_edges_change_no_cell(tmp_path):
     assert np.isfinite(whole.by_operator["CMCC"].rsrp[40:90, 40:90]).all()
     for cells in (64, 37, 1000):
         tiled = predict_on_cluster(study, tile_cells=cells, cache_dir=tmp_path / f"t{cells}")
-        _same(whole, tiled)
+        assert_same_coverage(whole, tiled)
         assert (tiled.computed_sites, tiled.cached_sites) == (5, 0)
     assert not list((tmp_path / "t64" / "rsrp").glob("*.npz"))   # scratch dropped
     again = predict_on_cluster(study, tile_cells=64, cache_dir=tmp_path / "t64")
     assert (again.computed_sites, again.cached_sites) == (0, 5)
-    _same(whole, again)
+    assert_same_coverage(whole, again)
 
 
 def _digest(path: Path) -> str:

@@ -616,16 +616,8 @@ def scan_dem(dem: DemSource, log: ProblemLog, block_cells: int = 1 << 22) -> Dem
                 bad = values <= -1000.0
                 voids += int(bad.sum())
                 valid = valid or bool((np.isfinite(values) & ~bad).any())
-    except rasterio.errors.RasterioIOError as exc:
-        reason = str(exc)
-        if "not recognized" in reason:
-            reason = "the file is not a raster GDAL recognises"
-        log.add(dem.label, f"not a valid GeoTIFF ({reason})",
-                "provide the elevation as a single-band GeoTIFF (e.g. gdal_translate in.hgt "
-                "dem.tif)")
-        return None
     except rasterio.errors.RasterioError as exc:
-        log.add(dem.label, f"could not read the DEM ({exc})", "re-export it as a GeoTIFF")
+        _log_unreadable(log, dem.label, exc)
         return None
     if voids:
         _log_voids(log, dem.label, voids)
@@ -666,18 +658,23 @@ def _open_dem(path: Path, data_dir: Path, log: ProblemLog, read: bool
             transform = ds.transform
             crs = CRS.from_user_input(ds.crs.to_wkt())
             shape = (int(ds.height), int(ds.width))
-    except rasterio.errors.RasterioIOError as exc:
+    except (rasterio.errors.RasterioError, CRSError) as exc:
+        _log_unreadable(log, label, exc)
+        return None
+    return label, band, transform, crs, shape
+
+
+def _log_unreadable(log: ProblemLog, label: str, exc: Exception) -> None:
+    """The error for a DEM GDAL cannot open or read."""
+    if isinstance(exc, rasterio.errors.RasterioIOError):
         reason = str(exc)
         if "not recognized" in reason:
             reason = "the file is not a raster GDAL recognises"
         log.add(label, f"not a valid GeoTIFF ({reason})",
                 "provide the elevation as a single-band GeoTIFF (e.g. gdal_translate in.hgt "
                 "dem.tif)")
-        return None
-    except (rasterio.errors.RasterioError, CRSError) as exc:
+    else:
         log.add(label, f"could not read the DEM ({exc})", "re-export it as a GeoTIFF")
-        return None
-    return label, band, transform, crs, shape
 
 
 def working_grid_layout(src_crs: CRS | str, src_bounds: tuple[float, float, float, float],
