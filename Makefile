@@ -1,26 +1,52 @@
 # Two entry points for a fresh machine: `make demo` and `make test`.
-# Each creates .venv when it is missing and installs the project into it.
+# Each creates .venv when it is missing and installs the locked set (requirements.lock:
+# exact versions with hashes, for Python 3.11 and 3.12+) and then the project itself.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+# uv resolves the lock (`make lock`); it is pinned so that a refresh is reproducible too.
+UV_VERSION := 0.13.9
+LATEST := .venv-latest
 
-.PHONY: demo test lint bench bench-province data assets clean
+.PHONY: demo test test-latest lock lint typecheck bench bench-province data assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the project's metadata changes (quick when already installed).
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# Reinstall only when the lock or the project's metadata changes.
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		--no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation -e .
 	@touch $(STAMP)
+
+# Refresh the lock from pyproject.toml's ranges (the newest releases that satisfy them).
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	.venv-lock/bin/uv pip compile pyproject.toml requirements-build.in --extra test --extra dask \
+		--universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/coverage-planner run --data data --config coverage.toml --out maps
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The canary: the newest releases in a separate environment, so the next incompatible
+# release is found here first. Not part of CI (it does not use the lock by design).
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade \
+		--upgrade-strategy eager -e ".[test,dask]"
+	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check coverage tests benchmarks tools
@@ -42,4 +68,4 @@ bench-province: $(STAMP)
 	$(BIN)/python benchmarks/bench_province_cli.py
 
 clean:
-	rm -rf $(VENV) artifacts maps/assets maps/*.html maps/*.gpkg maps/*.tif maps/*.kml maps/*.xlsx maps/*.csv maps/*.png
+	rm -rf $(VENV) $(LATEST) .venv-lock artifacts maps/assets maps/*.html maps/*.gpkg maps/*.tif maps/*.kml maps/*.xlsx maps/*.csv maps/*.png
