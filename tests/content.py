@@ -55,7 +55,7 @@ def numbers_agree(a: str, b: str) -> bool:
     if math.isnan(x) and math.isnan(y):
         return True
     step = max(_printed_step(a.strip()), _printed_step(b.strip()))
-    return abs(x - y) <= step * (1 + 1e-9)
+    return abs(x - y) <= step * (1 + 1e-6)
 
 
 def assert_text_equal(got: Path, want: Path) -> None:
@@ -95,7 +95,8 @@ def _geometry_tolerance(crs) -> float:
 def assert_frames_equal(a: pd.DataFrame, b: pd.DataFrame, *, what: str) -> None:
     """Two (Geo)DataFrames with the same columns, rows and values; geometries within
     ``GEOMETRY_TOLERANCE_M``, floats within 1e-9 relative."""
-    assert list(a.columns) == list(b.columns), f"{what}: columns {list(a.columns)} vs {list(b.columns)}"
+    assert list(a.columns) == list(b.columns), (
+        f"{what}: columns {list(a.columns)} vs {list(b.columns)}")
     assert len(a) == len(b), f"{what}: {len(a)} vs {len(b)} rows"
     for column in a.columns:
         x, y = a[column], b[column]

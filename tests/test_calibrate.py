@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from affine import Affine
-from shapely.geometry import Point, box
 from content import assert_csv_equal
+from shapely.geometry import Point, box
 from toy import UTM50
 
 from coverage.calibrate import (

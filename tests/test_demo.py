@@ -12,10 +12,10 @@ import pyogrio
 import pytest
 import rasterio
 import shapely
+from content import assert_files_equal
 
 from coverage import demo, schema
 from coverage.config import Config
-from content import assert_files_equal
 
 ROOT = Path(__file__).resolve().parents[1]
 
