@@ -392,7 +392,10 @@ class SearchBox(MacroElement):
                 li.textContent = e.name + (e.town ? " · " + e.town : "");
                 li.tabIndex = 0;
                 li.setAttribute("data-id", e.id);
-                L.DomEvent.on(li, "click", function () { choose(e); });
+                // stop here: choose() empties the list, and Leaflet, no longer finding the
+                // detached item inside the search box, would treat the click as a click on
+                // the map and close the popup that choose() just opened
+                L.DomEvent.on(li, "click", function (ev) { L.DomEvent.stop(ev); choose(e); });
                 L.DomEvent.on(li, "keydown", function (ev) { if (ev.key === "Enter") choose(e); });
               });
             }
