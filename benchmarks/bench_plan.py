@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     import coverage.radio  # noqa: F401  (imports numba safely first)
     from coverage.assess import assess
     from coverage.config import load_config
-    from coverage.plan import make_plan, plan_summary
+    from coverage.output.plan_tables import plan_summary
+    from coverage.plan import make_plan
     from coverage.predict import predict_coverage
     from coverage.study import load_study
 

@@ -2,19 +2,19 @@
 
 Run: ``.venv/bin/python benchmarks/bench_province.py [--sites 2100] [--json out.json]``
 
-Region: the demo generator's terrain model (:func:`coverage.terrain_synth.synth_terrain`:
+Region: the demo generator's terrain model (:func:`coverage.demo.terrain_synth.synth_terrain`:
 ridges, massifs, carved valleys; 150-1750 m) on a 5,200 x 4,600 grid used as a 30 m working
 grid: 156 km x 138 km = 21,528 km2 (23.9 M cells). Sites: 2,100 by default (700 per operator,
 CMCC 900 MHz, CU 1800 MHz, CT 800 MHz), placed preferably in valleys, 25-45 m high, two in
 three with three sectors; prediction radius 15 km (the default), P.1812 engine, receiver
-1.5 m; core tiles of :data:`coverage.tiling.DEFAULT_TILE_CELLS` cells.
+1.5 m; core tiles of :data:`coverage.scale.tiling.DEFAULT_TILE_CELLS` cells.
 
 Measured:
 
 1. scaling, on an evenly spread subset of sites (``--scaling-sites``), each run from an
    empty cache: in-process (numba on every core), LocalCluster of 1 worker, of 2 workers;
 2. the whole region on a LocalCluster of 2 workers, written tile by tile into tiled COGs
-   (:func:`coverage.distributed.predict_to_cogs`).
+   (:func:`coverage.scale.cogs.predict_to_cogs`).
 
 For every run: wall time, sites per second, CPU seconds of the workers (the machine may be
 shared, so CPU time is the steadier figure), peak resident memory of each worker process, and
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import coverage.radio  # noqa: E402, F401  (imports numba safely first)
-from coverage.tiling import DEFAULT_TILE_CELLS  # noqa: E402
+from coverage.scale.tiling import DEFAULT_TILE_CELLS  # noqa: E402
 
 OPERATORS = (("CMCC", "FDD900"), ("CU", "FDD1800"), ("CT", "FDD800"))
 RESOLUTION_M = 30.0
@@ -51,8 +51,8 @@ def build_region(cols: int, rows: int, seed: int):
     from affine import Affine
     from pyproj import CRS
 
-    from coverage.study import WorkingGrid
-    from coverage.terrain_synth import GridSpec, synth_terrain
+    from coverage.demo.terrain_synth import GridSpec, synth_terrain
+    from coverage.grid import WorkingGrid
 
     spec = GridSpec(west=115.5, north=32.0, cols=cols, rows=rows)
     terrain = synth_terrain(np.random.default_rng(seed), spec)
@@ -112,8 +112,9 @@ def _rss_now() -> float:
 def run_once(study, workers: int | None, cache: Path, tile_cells: int,
              cogs: Path | None = None) -> dict:
     """One timed prediction; ``workers`` None = in-process (numba on every core)."""
-    from coverage.distributed import open_client, predict_to_cogs, worker_stats
     from coverage.predict import predict_coverage
+    from coverage.scale.cluster import open_client, worker_stats
+    from coverage.scale.cogs import predict_to_cogs
 
     n = len(study.sites)
     client_peak = [_rss_now()]
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
-    from coverage.tiling import tile_layout, worker_memory_bytes
+    from coverage.scale.tiling import tile_layout, worker_memory_bytes
 
     t0 = time.perf_counter()
     grid = build_region(args.cols, args.rows, args.seed)

@@ -49,8 +49,8 @@ def write_data(folder: Path, cols: int, rows: int, n_sites: int, seed: int) -> d
     import pandas as pd
     import shapely
 
+    from coverage.demo.terrain_synth import GridSpec, synth_terrain
     from coverage.io.writers import write_csv, write_geotiff, write_gpkg
-    from coverage.terrain_synth import GridSpec, synth_terrain
 
     spec = GridSpec(west=115.5, north=32.0, cols=cols, rows=rows)
     terrain = synth_terrain(np.random.default_rng(seed), spec)

@@ -7,9 +7,7 @@ computed with sorted, vectorised group reductions, never a Python loop over cell
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -17,32 +15,9 @@ import pandas as pd
 from rasterio.features import rasterize
 
 from coverage.config import Config
-from coverage.study import Study, WorkingGrid
-
-if TYPE_CHECKING:
-    from coverage.measure import MeasuredEvidence
-
-ANY = "ANY"
-"""Pseudo-operator: the best of all operators at a place."""
-
-NO_SIGNAL_DBM = -200.0
-"""RSRP used for places no site reaches (outside every radius), in dBm."""
-
-
-@dataclass(frozen=True)
-class SignalGrids:
-    """Best-server RSRP per operator on the working grid.
-
-    Parameters
-    ----------
-    rsrp : mapping of str to ndarray
-        Operator code to float32 RSRP (dBm), NaN where no site of it reaches.
-    best_site : mapping of str to ndarray
-        Operator code to int32 row index into ``Study.sites`` of the serving site (−1: none).
-    """
-
-    rsrp: Mapping[str, np.ndarray]
-    best_site: Mapping[str, np.ndarray]
+from coverage.evidence.measured import MeasuredEvidence, measured_evidence
+from coverage.signal import ANY, NO_SIGNAL_DBM, SignalGrids, sample_cells, values_at
+from coverage.study import Study
 
 
 @dataclass(frozen=True)
@@ -72,7 +47,7 @@ class Assessment:
     evidence : MeasuredEvidence or None
         The field measurements that decided test points and household samples (None when
         there were none); ``points`` and ``groups`` then carry the extra columns described
-        in :mod:`coverage.measure`.
+        in :mod:`coverage.evidence.measured`.
     """
 
     points: pd.DataFrame
@@ -94,26 +69,6 @@ def effective_threshold(config: Config) -> float:
         threshold += float(norm.ppf(config.rule.location_reliability)) * (
             config.rule.shadowing_sigma_db)
     return threshold
-
-
-def sample_cells(grid: WorkingGrid, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray,
-                                                                               np.ndarray]:
-    """Row and column (int) of the cells holding points (x, y); −1 outside the grid."""
-    t = grid.transform  # north-up: x = c + col·a, y = f + row·e
-    cols = np.floor((np.asarray(xs, float) - t.c) / t.a).astype(np.int64)
-    rows = np.floor((np.asarray(ys, float) - t.f) / t.e).astype(np.int64)
-    h, w = grid.elevation.shape
-    outside = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
-    rows[outside] = -1
-    cols[outside] = -1
-    return rows, cols
-
-
-def _values_at(raster: np.ndarray, rows: np.ndarray, cols: np.ndarray, fill: float) -> np.ndarray:
-    out = np.full(rows.shape, fill, dtype=np.float64)
-    ok = rows >= 0
-    out[ok] = raster[rows[ok], cols[ok]]
-    return out
 
 
 def grouped_weighted_quantile(labels: np.ndarray, values: np.ndarray, weights: np.ndarray,
@@ -224,7 +179,7 @@ def assess(study: Study, signal: SignalGrids,
         Best-server RSRP (dBm) and serving site per operator.
     measurements : MeasuredEvidence or bool
         True (default): recent field measurements in ``study.measurements`` decide where
-        they exist (:func:`coverage.measure.measured_evidence`); False: predictions only;
+        they exist (:func:`coverage.evidence.measured.measured_evidence`); False: predictions only;
         or the evidence to use.
 
     Returns
@@ -254,9 +209,9 @@ def assess(study: Study, signal: SignalGrids,
     best_any_op = np.full(len(points), "", dtype=object)
     n_ops = np.zeros(len(points), int)
     for op in operators:
-        value = _values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), prow, pcol,
+        value = values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), prow, pcol,
                            NO_SIGNAL_DBM)
-        site_idx = _values_at(signal.best_site[op], prow, pcol, -1).astype(np.int64)
+        site_idx = values_at(signal.best_site[op], prow, pcol, -1).astype(np.int64)
         points[f"rsrp_{op}"] = np.where(value > NO_SIGNAL_DBM, value, np.nan)
         serving = site_ids[np.maximum(site_idx, 0)].astype(object)
         serving[site_idx < 0] = None
@@ -293,7 +248,7 @@ def assess(study: Study, signal: SignalGrids,
             value = any_value
             covered = any_covered if evidence is not None else value >= threshold
         else:
-            value = _values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), rc[0], rc[1],
+            value = values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), rc[0], rc[1],
                                NO_SIGNAL_DBM)
             if evidence is not None:
                 value, covered, decided[op] = evidence.judge_samples(op, study.grid, rc, value,
@@ -330,8 +285,6 @@ def _evidence(study: Study, signal: SignalGrids, measurements: MeasuredEvidence 
     if measurements is True:
         if study.measurements is None or len(study.measurements) == 0:
             return None
-        from coverage.measure import measured_evidence
-
         return measured_evidence(study, signal)
     return measurements
 

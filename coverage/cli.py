@@ -244,10 +244,7 @@ def demo_data(
         import tempfile
 
         from coverage.demo import build_demo_county, write_demo_county
-        from coverage.demo_measurements import (
-            generate_demo_measurements,
-            write_demo_measurements,
-        )
+        from coverage.demo.measurements import generate_demo_measurements, write_demo_measurements
 
         hashes = write_demo_county(build_demo_county(seed), out)
         if measurements:

@@ -21,37 +21,30 @@ import numpy as np
 
 from coverage import __version__
 from coverage.assess import Assessment, assess, frame_to_geo
-from coverage.calibrate import (
+from coverage.config import Config
+from coverage.evidence.calibration import (
     CalibrationFit,
-    Comparison,
     apply_calibration,
     calibration_statement,
-    compare,
     fit_calibration,
-    scatter_png,
 )
-from coverage.config import Config
-from coverage.distributed import ClusterCandidateRadio, open_client
+from coverage.evidence.compare import Comparison, compare
 from coverage.io.assets import asset_files, locate_assets
 from coverage.io.kml import write_kml
 from coverage.io.outputs import OutputFolder
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
 from coverage.maps import Basemap, Provenance, build_pages, inputs_map, render
-from coverage.plan import (
-    Plan,
-    make_plan,
-    plan_csv,
-    plan_kml_folders,
-    plan_layers,
-    plan_summary,
-    plan_village_remedies,
-    study_with_plan,
-)
-from coverage.predict import CoverageResult, merge_coverage, predict_coverage
+from coverage.output.figures import scatter_png
+from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers, plan_summary
+from coverage.output.report import build_workbook, csv_tables, headline, render_html
+from coverage.plan import Plan, make_plan, plan_village_remedies, study_with_plan
 from coverage.readiness import AfterPlan, Readiness, evaluate
-from coverage.report import build_workbook, csv_tables, headline, render_html
+from coverage.scale.backend import Backend
+from coverage.scale.candidates import ClusterCandidateRadio
+from coverage.scale.cluster import open_client
+from coverage.scale.streaming import needs_tiling, predict_to_folder
 from coverage.schema import SITE_STATUSES
-from coverage.streaming import needs_tiling, predict_to_folder
+from coverage.signal import CoverageResult, merge_coverage
 from coverage.study import Study, load_study
 
 CACHE_DIR = ".cache"
@@ -111,9 +104,9 @@ class RunResults:
 class Steps:
     """Times named steps and shows progress unless quiet."""
 
-    def __init__(self, quiet: bool, client: object | None = None):
+    def __init__(self, quiet: bool, backend: Backend | None = None):
         self.quiet = quiet
-        self.client = client  # a dask client, or None to compute in this process
+        self.backend = backend or Backend()  # where site predictions run
         self.timings: dict[str, float] = {}
 
     @contextmanager
@@ -151,8 +144,8 @@ def _predict(study: Study, out_dir: Path, steps: Steps, statuses: tuple[str, ...
     """The raw (uncalibrated) prediction of the study's sites of ``statuses``."""
     update, close = steps.progress("sites")
     try:
-        return predict_coverage(study, cache_dir=out_dir / CACHE_DIR / "sites",
-                                statuses=statuses, progress=update, client=steps.client)
+        return steps.backend.predict(study, cache_dir=out_dir / CACHE_DIR / "sites",
+                                     statuses=statuses, progress=update)
     finally:
         close()
 
@@ -195,8 +188,8 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             update, close = steps.progress("candidates")
             try:
                 radio = None
-                if steps.client is not None:
-                    radio = ClusterCandidateRadio(study, steps.client,
+                if steps.backend.client is not None:
+                    radio = ClusterCandidateRadio(study, steps.backend.client,
                                                   out_dir / CACHE_DIR / "candidates")
                 results.plan = make_plan(study, committed, committed_assessment, radio,
                                          cache_dir=out_dir / CACHE_DIR / "candidates",
@@ -377,13 +370,13 @@ def _predict_tiled(study: Study, out_dir: Path, steps: Steps, prov: Provenance,
             try:
                 streamed = predict_to_folder(study, folder,
                                              cache_dir=out_dir / CACHE_DIR / "sites",
-                                             client=steps.client, tags=prov.as_dict(),
+                                             client=steps.backend.client, tags=prov.as_dict(),
                                              progress=update)
             finally:
                 close()
         with steps.step("write outputs"):
             staged.write_text("inputs.html", render(inputs_map(study, prov)))
-    steps.client = None
+    steps.backend = Backend()
     run = streamed.run
     results.comparison, results.calibration = streamed.comparison, streamed.calibration
     summary += [str(w) for w in run.warnings]
@@ -457,7 +450,7 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
                f"at {study.grid.resolution_m:g} m"]
     summary += [str(w) for w in study.warnings]
     with open_client(scheduler, workers) as client:
-        steps.client = client
+        steps.backend = Backend(client)
         if client is not None:
             summary.append(f"dask: {len(client.scheduler_info().get('workers', {}))} workers, "
                            f"dashboard {client.dashboard_link}")
@@ -471,7 +464,7 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
                 f"{rows * cols * WHOLE_RUN_BYTES_PER_CELL / 2**30:.1f} GiB; "
                 "`coverage-planner predict` writes the rasters tile by tile")
         results = compute(study, out_dir, steps, until)
-        steps.client = None
+        steps.backend = Backend()
     cov = results.coverage
     assert cov is not None
     summary += [str(w) for w in cov.warnings]

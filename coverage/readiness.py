@@ -16,9 +16,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage.assess import ANY, Assessment
+from coverage.assess import Assessment
 from coverage.config import Config
 from coverage.errors import ConfigError
+from coverage.signal import ANY
 from coverage.study import Study
 
 READY = "READY"
@@ -462,7 +463,7 @@ def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
     :data:`MIN_GROUP_PLACES` deciding measurements exceeds the margin. Villages without
     measurements pass.
     """
-    from coverage.measure import format_dbm
+    from coverage.evidence.measured import format_dbm
 
     margin = ctx.config.readiness.measurement_margin_db
     a = ctx.assessment

@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from toy import toy_signal, toy_study
 
-from coverage.assess import ANY, assess, effective_threshold, grouped_weighted_quantile
+from coverage.assess import assess, effective_threshold, grouped_weighted_quantile
 from coverage.config import Config
+from coverage.signal import ANY
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 from affine import Affine
 from shapely.geometry import Point, box
 
+from coverage.grid import WorkingGrid
 from coverage.plan.backhaul import (
     MICROWAVE_GHZ,
     earth_bulge_m,
@@ -18,7 +19,6 @@ from coverage.plan.backhaul import (
     los_clearance,
     plan_backhaul,
 )
-from coverage.study import WorkingGrid
 from tests.toy import UTM50, X0, Y0, toy_study
 
 CELL = 30.0

@@ -42,9 +42,9 @@ from coverage.maps import (
     readiness_map,
     render,
 )
-from coverage.overview import overview_png
+from coverage.maps.overview import overview_png
+from coverage.output.report import headline
 from coverage.readiness import evaluate
-from coverage.report import headline
 from tests.test_maps import (
     PROV,
     SCRIPT,

@@ -14,18 +14,14 @@ from content import assert_csv_equal
 from shapely.geometry import Point, box
 from toy import UTM50
 
-from coverage.calibrate import (
-    apply_calibration,
-    calibration_statement,
-    compare,
-    error_stats,
-    fit_calibration,
-    scatter_png,
-)
 from coverage.config import Config
-from coverage.demo_measurements import TRUE_OFFSET_DB, build_measurements
-from coverage.predict import CoverageResult, OperatorCoverage, combine_operators
-from coverage.study import Study, WorkingGrid
+from coverage.demo.measurements import TRUE_OFFSET_DB, build_measurements
+from coverage.evidence.calibration import apply_calibration, calibration_statement, fit_calibration
+from coverage.evidence.compare import compare, error_stats
+from coverage.grid import WorkingGrid
+from coverage.output.figures import scatter_png
+from coverage.signal import CoverageResult, OperatorCoverage, combine_operators
+from coverage.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
 RES, N = 100.0, 200  # 20 km x 20 km of 100 m cells
@@ -276,7 +272,7 @@ def test_demo_county_measurements_recover_the_known_bias(tmp_path):
     if not target.is_file() or not (data / "terrain" / "dem.tif").is_file():
         pytest.skip("demo data/ with measurements not present")
     from coverage.config import load_config
-    from coverage.demo_measurements import write_demo_measurements
+    from coverage.demo.measurements import write_demo_measurements
     from coverage.predict import predict_coverage
     from coverage.study import load_study
 

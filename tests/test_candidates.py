@@ -11,8 +11,9 @@ import pytest
 from affine import Affine
 from shapely.geometry import Point, box
 
-from coverage.assess import SignalGrids, assess
+from coverage.assess import assess
 from coverage.config import Config
+from coverage.grid import WorkingGrid
 from coverage.plan.candidates import (
     generate_candidates,
     hill_sites,
@@ -20,15 +21,15 @@ from coverage.plan.candidates import (
     slope_deg,
     thin_by_spacing,
 )
-from coverage.plan.coverage_matrix import (
+from coverage.plan.coverage_matrix import coverage_matrix
+from coverage.predict.candidates import (
     CandidateRadio,
     RsrpWindow,
     candidate_sites,
-    coverage_matrix,
     useful_bands,
     window_rsrp_at,
 )
-from coverage.study import WorkingGrid
+from coverage.signal import SignalGrids
 from tests.toy import RES, UTM50, X0, Y0, cell_box, cell_point, toy_signal, toy_study
 
 CELL = 50.0

@@ -97,7 +97,7 @@ def test_committed_data_equals_a_fresh_generation(written):
 
 def test_another_seed_gives_another_county():
     # Only the cheap part: the seed reaches the terrain.
-    from coverage.terrain_synth import synth_terrain
+    from coverage.demo.terrain_synth import synth_terrain
 
     a = synth_terrain(np.random.default_rng(np.random.SeedSequence(1).spawn(1)[0]))
     b = synth_terrain(np.random.default_rng(np.random.SeedSequence(2).spawn(1)[0]))

@@ -20,15 +20,14 @@ pytest.importorskip("distributed")
 
 from coverage import predict
 from coverage.config import Config, ModelSettings
-from coverage.distributed import (
-    ClusterCandidateRadio,
-    open_client,
-    predict_on_cluster,
-    predict_to_cogs,
-)
 from coverage.errors import ConfigError
+from coverage.grid import WorkingGrid
 from coverage.io.cache import read_entry
-from coverage.study import Study, WorkingGrid
+from coverage.scale.candidates import ClusterCandidateRadio
+from coverage.scale.cluster import open_client
+from coverage.scale.cogs import predict_to_cogs
+from coverage.scale.runners import predict_on_cluster
+from coverage.study import Study
 from tests.test_predict import make_sites, make_study
 from tests.test_tiling import EDGE_SITES, assert_same_coverage
 
@@ -56,7 +55,7 @@ def test_open_client_choices():
 def test_cluster_and_remote_scheduler_equal_serial(client, tmp_path):
     study = make_study(EDGE_SITES, radius_km=2.0)
     serial = predict.predict_coverage(study, cache_dir=tmp_path / "serial")
-    local = predict.predict_coverage(study, cache_dir=tmp_path / "local", client=client,
+    local = predict_on_cluster(study, cache_dir=tmp_path / "local", client=client,
                                      tile_cells=48)
     assert_same_coverage(serial, local)
     assert (local.computed_sites, local.cached_sites) == (serial.computed_sites, 0)
@@ -107,7 +106,7 @@ def test_killed_worker_loses_nothing_and_rerun_resumes(client, tmp_path):
 
     def run() -> None:
         try:
-            outcome["result"] = predict.predict_coverage(study, cache_dir=cache, client=client,
+            outcome["result"] = predict_on_cluster(study, cache_dir=cache, client=client,
                                                          tile_cells=256)
         except BaseException as exc:
             outcome["error"] = exc
@@ -135,15 +134,16 @@ def test_killed_worker_loses_nothing_and_rerun_resumes(client, tmp_path):
     entries = [p for p in cache.glob("*.npz") if not p.name.startswith(".")]
     assert len(entries) == 16
     assert all(read_entry(cache, p.stem).status == "hit" for p in entries)
-    again = predict.predict_coverage(study, cache_dir=cache, client=client, tile_cells=256)
+    again = predict_on_cluster(study, cache_dir=cache, client=client, tile_cells=256)
     assert (again.computed_sites, again.cached_sites) == (0, 16)
     assert_same_coverage(serial, again)
 
 
 def test_candidate_coverage_on_the_cluster_equals_serial(client, tmp_path):
-    from coverage.assess import SignalGrids, assess
+    from coverage.assess import assess
     from coverage.plan.candidates import planning_targets
     from coverage.plan.coverage_matrix import coverage_matrix
+    from coverage.signal import SignalGrids
     from tests.test_candidates import hill_grid
     from tests.toy import UTM50, cell_point, toy_study
 

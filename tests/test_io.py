@@ -15,8 +15,9 @@ from conftest import DEM_NODATA, NODATA_BLOCK, make_tiny_data, tiny_dem, tiny_la
 
 from coverage.config import Config
 from coverage.errors import ConfigError
+from coverage.grid import WorkingGrid
 from coverage.io.writers import write_csv, write_gpkg
-from coverage.study import WorkingGrid, load_study, validate_data_dir
+from coverage.study import load_study, validate_data_dir
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Column names longer than 10:UserWarning",

@@ -22,7 +22,7 @@ import shapely
 from PIL import Image
 from shapely.geometry import LineString
 
-from coverage.assess import SignalGrids, assess
+from coverage.assess import assess
 from coverage.config import Config
 from coverage.errors import ConfigError
 from coverage.io import assets
@@ -54,11 +54,12 @@ from coverage.maps.measurements import (
     error_class,
     error_class_labels,
 )
+from coverage.maps.overview import overview_png
 from coverage.maps.raster import RSRP_COLORS, classify_rsrp, rsrp_overlay
 from coverage.maps.specs import grid_spec, mobile_spec, readiness_spec
-from coverage.overview import overview_png
+from coverage.output.report import headline
 from coverage.readiness import evaluate
-from coverage.report import headline
+from coverage.signal import SignalGrids
 from tests.toy import UTM50, cell_point, toy_study
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -150,7 +151,7 @@ MEASURED = (
 
 def rich_measurements(study) -> gpd.GeoDataFrame:
     """:meth:`Comparison.error_layer` of :data:`MEASURED` against :func:`rich_signal`."""
-    from coverage.calibrate import compare
+    from coverage.evidence.compare import compare
 
     meas = gpd.GeoDataFrame(
         {"operator": [m[1] for m in MEASURED], "rsrp_dbm": [m[3] for m in MEASURED],
@@ -668,7 +669,7 @@ def test_table_layer_stores_repeated_cells_once():
 
 def test_measurement_layers_stay_small(rich):
     """Thousands of measurements cost well under 100 bytes of HTML each."""
-    from coverage.calibrate import compare
+    from coverage.evidence.compare import compare
 
     study, signal, assessment, *_ = rich
     rng = np.random.default_rng(8)

@@ -13,8 +13,8 @@ from conftest import make_tiny_data
 from toy import UTM50, cell_point, toy_signal, toy_study
 
 from coverage.assess import assess
-from coverage.calibrate import NO_PREDICTION, OK, OUTSIDE_DEM, compare
 from coverage.config import Config
+from coverage.evidence.compare import NO_PREDICTION, OK, OUTSIDE_DEM, compare
 from coverage.io.writers import write_csv, write_gpkg
 from coverage.predict import predict_coverage
 from coverage.readiness import (

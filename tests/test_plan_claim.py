@@ -16,19 +16,12 @@ from coverage.assess import assess
 from coverage.config import Config
 from coverage.io.kml import KmlFolder, KmlStyle, kml_color, kml_document, write_kml
 from coverage.io.writers import write_csv, write_gpkg
-from coverage.plan import (
-    make_plan,
-    plan_csv,
-    plan_kml_folders,
-    plan_layers,
-    plan_summary,
-    plan_village_remedies,
-    planned_sites,
-    study_with_plan,
-)
+from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers, plan_summary
+from coverage.plan import make_plan, plan_village_remedies, planned_sites, study_with_plan
 from coverage.plan.claim import claim_sites
-from coverage.plan.coverage_matrix import RsrpWindow, matrix_from_sets, window_rsrp_at
+from coverage.plan.coverage_matrix import matrix_from_sets
 from coverage.plan.select import select_sites
+from coverage.predict.candidates import RsrpWindow, window_rsrp_at
 from tests.test_plan_select import groups_frame
 from tests.toy import UTM50, cell_point, toy_signal, toy_study
 

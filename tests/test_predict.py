@@ -14,10 +14,11 @@ from pyproj import CRS
 
 from coverage import predict
 from coverage.config import Config, ModelSettings
+from coverage.grid import WorkingGrid
 from coverage.io import cache
 from coverage.radio import engine
 from coverage.radio.linkbudget import rs_epre_dbm
-from coverage.study import Study, WorkingGrid, load_study
+from coverage.study import Study, load_study
 
 N, RES = 160, 30.0
 
@@ -234,7 +235,8 @@ def test_merging_two_predictions_equals_predicting_all_sites(tiny_data):
     import numpy as np
 
     from coverage.config import Config
-    from coverage.predict import merge_coverage, predict_coverage
+    from coverage.predict import predict_coverage
+    from coverage.signal import merge_coverage
     from coverage.study import load_study
 
     study = load_study(tiny_data, Config())

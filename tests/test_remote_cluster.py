@@ -2,7 +2,7 @@
 
 The module starts, as a planner's IT would, a ``dask scheduler`` process and a ``dask worker``
 process (2 worker processes of 1 thread, the embedded workers' environment
-:data:`coverage.distributed.WORKER_ENV`) from this interpreter's environment, on 127.0.0.1,
+:data:`coverage.scale.cluster.WORKER_ENV`) from this interpreter's environment, on 127.0.0.1,
 learns the address from a scheduler file, and kills the whole process groups afterwards.
 Skipped when dask.distributed is not installed.
 """
@@ -30,7 +30,7 @@ pytest.importorskip("distributed")
 from conftest import make_tiny_data
 
 from coverage.cli import app
-from coverage.distributed import WORKER_ENV
+from coverage.scale.cluster import WORKER_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 N_WORKERS = 2

@@ -7,8 +7,8 @@ from openpyxl import load_workbook
 from toy import toy_signal, toy_study
 
 from coverage.assess import assess
+from coverage.output.report import build_workbook, csv_tables, headline, render_html
 from coverage.readiness import evaluate
-from coverage.report import build_workbook, csv_tables, headline, render_html
 
 META = {"version": "0.1.0", "config_hash": "abc", "crs": "EPSG:32650", "generated": "2020-10-01"}
 

@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from coverage.calibrate import apply_calibration, compare, fit_calibration
 from coverage.cli import app
 from coverage.config import Config, ModelSettings
+from coverage.evidence.calibration import apply_calibration, fit_calibration
+from coverage.evidence.compare import compare
 from coverage.pipeline import RunResults, provenance, write_coverage_rasters
 from coverage.predict import predict_coverage
-from coverage.streaming import CellSamples, needs_tiling, predict_to_folder
+from coverage.scale.streaming import CellSamples, needs_tiling, predict_to_folder
 from coverage.study import Study, load_study
 
 BIAS_DB = {"CMCC": 5.0, "CU": -4.0, "CT": 3.0}

@@ -10,17 +10,19 @@ import pytest
 from affine import Affine
 
 from coverage import predict
-from coverage.distributed import predict_on_cluster, predict_to_cogs
 from coverage.io import tiles as tio
 from coverage.io.writers import write_geotiff
 from coverage.radio import engine
-from coverage.tiling import (
+from coverage.scale.cogs import predict_to_cogs
+from coverage.scale.runners import predict_on_cluster
+from coverage.scale.tiling import (
     halo_cells,
     site_windows,
     sites_per_tile,
     tile_layout,
     worker_memory_bytes,
 )
+from coverage.signal import CoverageResult
 from tests.test_predict import SITES, make_grid, make_study
 
 
@@ -65,7 +67,7 @@ def test_sites_per_tile_lists_every_site_that_reaches_the_core():
     assert [p.tolist() for p in per] == [[0], [1], [], [1, 3]]
 
 
-def assert_same_coverage(a: predict.CoverageResult, b: predict.CoverageResult) -> None:
+def assert_same_coverage(a: CoverageResult, b: CoverageResult) -> None:
     for op in a.operators:
         assert a.by_operator[op].rsrp.tobytes() == b.by_operator[op].rsrp.tobytes()
         assert a.by_operator[op].best_site.tobytes() == b.by_operator[op].best_site.tobytes()

@@ -23,9 +23,10 @@ from affine import Affine
 from pyproj import CRS
 from shapely.geometry import Point, box
 
-from coverage.assess import SignalGrids
 from coverage.config import Config
-from coverage.study import Study, WorkingGrid
+from coverage.grid import WorkingGrid
+from coverage.signal import SignalGrids
+from coverage.study import Study
 
 X0, Y0, RES = 500_000.0, 3_400_000.0, 100.0
 UTM50 = CRS.from_epsg(32650)

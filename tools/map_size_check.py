@@ -31,8 +31,9 @@ from affine import Affine
 from pyproj import CRS
 from scipy import ndimage
 
-from coverage.assess import SignalGrids, assess
+from coverage.assess import assess
 from coverage.config import Config
+from coverage.grid import WorkingGrid
 from coverage.io import assets
 from coverage.maps import (
     Provenance,
@@ -42,10 +43,11 @@ from coverage.maps import (
     readiness_map,
     render,
 )
-from coverage.overview import overview_png
+from coverage.maps.overview import overview_png
+from coverage.output.report import headline
 from coverage.readiness import evaluate
-from coverage.report import headline
-from coverage.study import Study, WorkingGrid
+from coverage.signal import SignalGrids
+from coverage.study import Study
 
 CRS50 = CRS.from_epsg(32650)
 X0, Y0, RES, ROWS, COLS = 420_000.0, 3_440_000.0, 30.0, 2000, 1650

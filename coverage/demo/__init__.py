@@ -13,7 +13,7 @@ and remote valleys were left out. :func:`screen_coverage` estimates which groups
 with a cheap single-knife-edge (Bullington) link budget over the DEM, calibrated against the
 project's P.1812 engine (:mod:`coverage.radio`), which gives the figures that count.
 
-Geometry is generated in a local metric plane (see :class:`~coverage.terrain_synth.GridSpec`)
+Geometry is generated in a local metric plane (see :class:`~coverage.demo.terrain_synth.GridSpec`)
 and written in EPSG:4326.
 
 Modules, in the order the generator uses them:

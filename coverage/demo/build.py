@@ -32,7 +32,7 @@ from coverage.demo.settlements import (
     place_villages,
 )
 from coverage.demo.sites import operator_masts, site_table
-from coverage.terrain_synth import Terrain, synth_terrain, to_int16_dem
+from coverage.demo.terrain_synth import Terrain, synth_terrain, to_int16_dem
 
 DEFAULT_SEED = 20201031
 """Seed of the committed demo county (the inspection date 2020-10-31)."""

@@ -7,7 +7,7 @@ import pandas as pd
 
 from coverage.demo.plane import GRID
 from coverage.demo.settlements import Settlement
-from coverage.terrain_synth import Terrain
+from coverage.demo.terrain_synth import Terrain
 
 N_NEW = 88
 """At most this many hilltop candidates for new towers."""

@@ -23,7 +23,7 @@ from coverage.demo.linkbudget import RX_HEIGHT_M, THRESHOLD_DBM, group_covered, 
 from coverage.demo.names import TOWNS
 from coverage.demo.plane import GRID
 from coverage.demo.settlements import Settlement
-from coverage.terrain_synth import Terrain
+from coverage.demo.terrain_synth import Terrain
 
 TARGET_UNCOVERED_GROUPS = 320
 """The network stops growing when this many groups lack signal (screening estimate)."""

@@ -1,7 +1,7 @@
 """The demo county's frame: its DEM grid, local metric plane, CRS and conversions.
 
 Geometry is generated in a local metric plane (x m east, y m north; see
-:class:`~coverage.terrain_synth.GridSpec`) and written in EPSG:4326 lon/lat.
+:class:`~coverage.demo.terrain_synth.GridSpec`) and written in EPSG:4326 lon/lat.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import shapely
 from affine import Affine
 from rasterio import features
 
-from coverage.terrain_synth import GridSpec
+from coverage.demo.terrain_synth import GridSpec
 
 CRS = "EPSG:4326"
 NODATA = -32768

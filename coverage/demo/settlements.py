@@ -18,7 +18,7 @@ from scipy import ndimage
 from coverage.demo.names import TOWNS, group_names, seat_village_name, village_names
 from coverage.demo.placement import off_lattice, settle, spaced_sample, tile
 from coverage.demo.plane import GRID, cell_xy, cells_by_label, rasterize, to_lonlat
-from coverage.terrain_synth import GridSpec, Terrain
+from coverage.demo.terrain_synth import GridSpec, Terrain
 
 N_VILLAGES = 182
 """Administrative villages (行政村) in the county."""

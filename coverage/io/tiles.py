@@ -48,10 +48,10 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
 
+from coverage.grid import WorkingGrid
 from coverage.io.atomic import atomic_path
 from coverage.io.cache import array_digest
 from coverage.io.readers import GDAL_STREAM_CACHE_MB, DemSource, working_grid_layout
-from coverage.study import WorkingGrid
 
 __all__ = ["DemFile", "TiledRasterSet", "TiledRasterWriter", "gdal_cache_limit", "open_dem",
            "open_grid", "read_dem_window", "resample_dem_tiled", "write_dem_file"]

@@ -29,8 +29,9 @@ from coverage.maps.render import build_map, deterministic_ids, render
 from coverage.maps.specs import grid_spec, inputs_spec, mobile_spec, readiness_spec
 
 if TYPE_CHECKING:
-    from coverage.assess import Assessment, SignalGrids
-    from coverage.predict import CoverageResult
+    from coverage.assess import Assessment
+    from coverage.signal import SignalGrids
+    from coverage.signal import CoverageResult
     from coverage.readiness import Readiness
     from coverage.study import Study
 
@@ -82,7 +83,7 @@ def mobile_map(study: Study, signal: SignalGrids | None, assessment: Assessment,
         Longest side of each RSRP overlay in pixels.
     measurements : GeoDataFrame, optional
         Field measurements compared with the prediction,
-        :meth:`coverage.calibrate.Comparison.error_layer` (points, working CRS): adds one
+        :meth:`coverage.evidence.compare.Comparison.error_layer` (points, working CRS): adds one
         layer per operator coloured by ``error_db`` (predicted − measured, dB) and a grey
         layer of the measurements not compared, with the reason. Off on opening.
     after_signal : SignalGrids or CoverageResult, optional
@@ -148,8 +149,8 @@ def build_pages(study: Study, signal: SignalGrids | None, assessment: Assessment
         ``offline_assets="assets"`` the caller also copies the assets into
         ``assets/`` beside them (:func:`coverage.io.assets.asset_files`).
     """
-    from coverage.overview import overview_png
-    from coverage.report import headline
+    from coverage.maps.overview import overview_png
+    from coverage.output.report import headline
 
     pages: dict[str, str | bytes] = {
         "inputs.html": render(inputs_map(study, provenance, offline_assets, basemap)),

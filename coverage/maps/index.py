@@ -16,7 +16,7 @@ from coverage.maps.labels import labels, operator_name
 
 if TYPE_CHECKING:
     from coverage.config import Config
-    from coverage.report import Headline
+    from coverage.output.report import Headline
 
 _HREF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 
@@ -105,13 +105,13 @@ def index_page(config: Config, headline: Headline, provenance: Provenance,
     config : Config
         For the language, the county name and operator names.
     headline : Headline
-        County figures (:func:`coverage.report.headline`).
+        County figures (:func:`coverage.output.report.headline`).
     provenance : Provenance
     links : mapping of str to str, optional
         Relative file name → label, in order; default: the maps, the report and the
         workbook with labels in the config's language.
     overview_png : bytes, optional
-        The overview picture (:func:`coverage.overview.overview_png`), inlined.
+        The overview picture (:func:`coverage.maps.overview.overview_png`), inlined.
 
     Returns
     -------

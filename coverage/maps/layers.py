@@ -36,7 +36,8 @@ from coverage.maps.labels import operator_name
 from coverage.maps.raster import RSRP_COLORS, rsrp_class_labels, rsrp_overlay
 
 if TYPE_CHECKING:
-    from coverage.assess import Assessment, SignalGrids
+    from coverage.assess import Assessment
+    from coverage.signal import SignalGrids
     from coverage.config import Config
     from coverage.readiness import Readiness
     from coverage.study import Study

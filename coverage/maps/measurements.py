@@ -1,6 +1,6 @@
 """Field measurements on the mobile map: prediction error per operator, and the rest.
 
-Input is the frame of :meth:`coverage.calibrate.Comparison.error_layer` (working CRS,
+Input is the frame of :meth:`coverage.evidence.compare.Comparison.error_layer` (working CRS,
 one row per measurement). Rows with status ``ok`` are drawn per operator, coloured by
 ``error_db`` = predicted − measured (dB) in diverging steps: blue where the model
 predicts too little signal, red where it predicts too much. Every other row goes to one
@@ -95,7 +95,7 @@ def error_layers(measurements: gpd.GeoDataFrame | None, study: Study, frame: Map
     Parameters
     ----------
     measurements : GeoDataFrame or None
-        :meth:`~coverage.calibrate.Comparison.error_layer` (points, working CRS; a frame
+        :meth:`~coverage.evidence.compare.Comparison.error_layer` (points, working CRS; a frame
         without CRS is taken to be in the study's CRS). None or empty: no layers.
     study : Study
     frame : MapFrame

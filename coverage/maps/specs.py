@@ -21,8 +21,9 @@ from coverage.maps.labels import labels
 from coverage.maps.measurements import error_layers
 
 if TYPE_CHECKING:
-    from coverage.assess import Assessment, SignalGrids
-    from coverage.predict import CoverageResult
+    from coverage.assess import Assessment
+    from coverage.signal import SignalGrids
+    from coverage.signal import CoverageResult
     from coverage.readiness import Readiness
     from coverage.study import Study
 
@@ -57,7 +58,7 @@ def mobile_spec(study: Study, signal: SignalGrids | None, assessment: Assessment
                 after_signal: SignalGrids | CoverageResult | None = None) -> MapSpec:
     """The mobile-work map: coverage, sites, groups, test points, plan and mobile works.
 
-    ``measurements`` (:meth:`coverage.calibrate.Comparison.error_layer`, working CRS) adds
+    ``measurements`` (:meth:`coverage.evidence.compare.Comparison.error_layer`, working CRS) adds
     the prediction-error layers; ``after_signal`` (RSRP once the plan is built, same grid)
     adds the any-operator-after-the-plan overlay. Both layers are off on opening.
     """

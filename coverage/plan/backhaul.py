@@ -36,8 +36,9 @@ import pandas as pd
 import shapely
 
 from coverage.config import Config
+from coverage.grid import WorkingGrid
 from coverage.plan.candidates import existing_towers
-from coverage.study import Study, WorkingGrid
+from coverage.study import Study
 
 MICROWAVE_GHZ = 15.0
 """Microwave backhaul frequency (GHz) for the Fresnel zone: the 15 GHz band, common for

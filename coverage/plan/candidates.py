@@ -33,9 +33,11 @@ from rasterio.features import rasterize
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from coverage.assess import ANY, Assessment
+from coverage.assess import Assessment
 from coverage.config import Config, PlanningSettings
-from coverage.study import Study, WorkingGrid
+from coverage.grid import WorkingGrid
+from coverage.signal import ANY
+from coverage.study import Study
 
 SOURCES: tuple[str, ...] = ("user", "existing", "hill")
 """Where a candidate comes from, in output order."""

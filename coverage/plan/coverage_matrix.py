@@ -4,9 +4,9 @@ Every candidate tower is turned into one pseudo-site per operator not yet on it 
 band of that operator (an *option*). Its RSRP is needed only where the gap groups' households
 are, so :class:`CandidateRadio` evaluates the radio engine (:mod:`coverage.radio.engine`)
 at those cells only — the same rays, profiles and loss formula as a full-window prediction,
-so the same numbers — and applies the link budget of :func:`coverage.predict.window_rsrp`
+so the same numbers — and applies the link budget of :func:`coverage.predict.sites.window_rsrp`
 (omni antenna, band defaults). The values are cached on disk per option (key: the site's
-loss-cache key of :func:`coverage.predict.loss_cache_key` plus the digest of the cells).
+loss-cache key of :func:`coverage.predict.sites.loss_cache_key` plus the digest of the cells).
 Any other radio function can be injected (``rsrp_at(site, rows, cols)``; a full-window
 function is adapted by :func:`window_rsrp_at`). A group counts as covered by an option under
 the rule of :func:`coverage.assess.assess`: at least ``rule.group_share`` of its households
@@ -32,7 +32,6 @@ band's default power and tilt (azimuths are designed later).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,233 +43,19 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from coverage.assess import (
-    NO_SIGNAL_DBM,
-    SignalGrids,
-    _group_samples,
-    effective_threshold,
-    grouped_weighted_quantile,
-)
-from coverage.config import BandProfile, Config
+from coverage.assess import _group_samples, effective_threshold, grouped_weighted_quantile
 from coverage.errors import ModelRangeError
-from coverage.io.cache import array_digest, make_key, read_entry, write_entry
 from coverage.plan.candidates import Targets
-from coverage.predict import loss_cache_key
-from coverage.radio import engine
-from coverage.radio.antenna import PatternParams, best_sector_db
-from coverage.radio.diffraction import POL_VERTICAL
-from coverage.radio.linkbudget import rs_epre_dbm, rsrp_dbm, site_radio
+from coverage.predict.candidates import (
+    CandidateRadio,
+    RsrpAtFunction,
+    candidate_sites,
+)
+from coverage.signal import NO_SIGNAL_DBM, SignalGrids
 from coverage.study import Study
 
 SHARE_TOLERANCE = 1e-9
 """Slack on the household share test, as in :func:`coverage.assess.assess`."""
-
-
-@dataclass(frozen=True)
-class RsrpWindow:
-    """Predicted RSRP of one site on a window of the working grid.
-
-    Attributes
-    ----------
-    row0, col0 : int
-        Grid row and column of the window's first cell.
-    rsrp_dbm : ndarray of float32, shape (rows, cols)
-        RSRP (dBm); NaN where the site does not reach (outside its radius, nodata).
-    """
-
-    row0: int
-    col0: int
-    rsrp_dbm: np.ndarray
-
-
-RsrpFunction = Callable[[pd.Series], RsrpWindow]
-"""``rsrp_fn(site)``: RSRP window of one site row (columns as ``Study.sites``)."""
-
-RsrpAtFunction = Callable[[pd.Series, np.ndarray, np.ndarray], np.ndarray]
-"""``rsrp_at(site, rows, cols)``: RSRP (dBm) of one site at grid cells; NaN where it does not
-reach."""
-
-
-def window_rsrp_at(rsrp_fn: RsrpFunction) -> RsrpAtFunction:
-    """Adapt a full-window radio function to the cell-wise interface."""
-    def at(site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        win = rsrp_fn(site)
-        h, w = win.rsrp_dbm.shape
-        out = np.full(rows.shape, np.nan)
-        ok = (rows >= win.row0) & (rows < win.row0 + h) & (cols >= win.col0) & (
-            cols < win.col0 + w)
-        out[ok] = win.rsrp_dbm[rows[ok] - win.row0, cols[ok] - win.col0]
-        return out
-    return at
-
-
-class CandidateRadio:
-    """RSRP of candidate sites at chosen cells, equal to :mod:`coverage.predict`'s windows.
-
-    Parameters
-    ----------
-    study : Study
-        Grid and configuration (model, rule, bands).
-    cache_dir : Path, optional
-        Folder of the on-disk cache of the losses at the cells (one ``.npz`` per option).
-
-    Notes
-    -----
-    For the terrain model the engine's sweep is run with its evaluation mask restricted to
-    the requested cells, and each ray is walked only up to the farthest requested cell it
-    owns (the profile of a cell is its owning ray's samples up to that cell), so each
-    requested cell gets exactly the value of :func:`coverage.radio.engine.site_path_loss`
-    (a test checks it). The ray layout and cell owners are reused between bands of the same
-    tower. This uses the engine's internal sweep; ``site_path_loss`` has no cell mask.
-    """
-
-    def __init__(self, study: Study, cache_dir: str | Path | None = None):
-        self.grid = study.grid
-        self.config = study.config
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self.elevation = np.ascontiguousarray(study.grid.elevation, dtype=np.float32)
-        self._owners: tuple | None = None
-        self.computed = 0
-        self.cached = 0
-        self.failed = 0
-
-    def loss_at(self, x: float, y: float, height_m: float, f_mhz: float, rows: np.ndarray,
-                cols: np.ndarray) -> tuple[np.ndarray, float]:
-        """Basic transmission loss (dB, float32; NaN unreached) at cells, and ground (m)."""
-        model = self.config.model
-        rx = self.config.rule.receiver_height_m
-        key = None
-        if self.cache_dir is not None:
-            key = make_key({"loss": loss_cache_key(self.grid, x, y, height_m, f_mhz, model, rx),
-                            "cells": array_digest(np.stack([rows, cols]).astype(np.int64))})
-            found = read_entry(self.cache_dir, key)
-            if found.status == "hit" and found.arrays is not None:
-                self.cached += 1
-                return found.arrays["loss_db"], float(found.arrays["ground_m"])
-        if model.name == "p1812":
-            loss, ground = self._p1812_at(x, y, height_m, f_mhz, rows, cols)
-        else:
-            win = engine.site_path_loss(
-                self.elevation, self.grid.transform, x, y, height_m, f_mhz,
-                rx_height_agl_m=rx, radius_m=model.radius_km * 1000.0, delta_n=model.delta_n,
-                model=model.name, pol=POL_VERTICAL, hata_environment=model.hata_environment)
-            loss = _cells_of_window(win.loss_db, win.row0, win.col0, rows, cols)
-            ground = win.site_ground_m
-        self.computed += 1
-        if key is not None:
-            write_entry(self.cache_dir, key, {"loss_db": loss,
-                                              "ground_m": np.float64(ground)})
-        return loss, ground
-
-    def _p1812_at(self, x: float, y: float, htg: float, f_mhz: float, rows: np.ndarray,
-                  cols: np.ndarray) -> tuple[np.ndarray, float]:
-        """The engine's p1812 branch of ``site_path_loss``, evaluated at the cells only."""
-        model = self.config.model
-        hrg = self.config.rule.receiver_height_m
-        if not 30.0 <= f_mhz <= 6000.0 or not (htg > 0 and hrg > 0):
-            raise ModelRangeError(f"candidate at ({x:.1f}, {y:.1f}): frequency {f_mhz} MHz or "
-                                  "antenna height out of range")
-        elev, transform = self.elevation, self.grid.transform
-        res = float(transform.a)
-        h0 = engine.site_ground_m(elev, transform, x, y)
-        if math.isnan(h0):
-            raise ModelRangeError(f"candidate at ({x:.1f}, {y:.1f}) is outside the DEM or over "
-                                  "nodata")
-        t = self._tower(x, y, model.radius_km * 1000.0, rows, cols)
-        lay = t["lay"]
-        loss = np.full(rows.shape, np.nan, np.float32)
-        if t["any"]:
-            out = np.full((lay.nrows, lay.ncols), np.nan, np.float32)
-            ap = engine.effective_earth_radius_km(model.delta_n)
-            engine._sweep(elev, lay.site_row, lay.site_col, lay.site_row - lay.row0,
-                          lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, t["reach"],
-                          t["own_ray"], t["own_k"], t["mask"], h0, float(htg), float(hrg), ap,
-                          f_mhz / 1000.0, POL_VERTICAL, res / 1000.0, out)
-            sel = t["sel"]                      # requested cells within the radius
-            wr, wc = t["wr"][sel], t["wc"][sel]
-            vals = out[wr, wc]
-            near = t["near"][sel]
-            if near.any():   # the site's own cell: free space at >= half a cell
-                d_km = np.maximum(np.hypot(wr[near] + lay.row0 - lay.site_row,
-                                           wc[near] + lay.col0 - lay.site_col) * res,
-                                  0.5 * res) / 1000.0
-                dh_km = (h0 + htg - t["elev"][sel][near] - hrg) / 1000.0
-                vals[near] = 92.4 + 20.0 * math.log10(f_mhz / 1000.0) + 10.0 * np.log10(
-                    d_km * d_km + dh_km * dh_km)
-            loss[np.flatnonzero(t["ok"])[sel]] = vals
-        return loss, h0
-
-    def _tower(self, x: float, y: float, radius: float, rows: np.ndarray, cols: np.ndarray
-               ) -> dict:
-        """Ray layout, cell owners and evaluation mask of a site position (cached)."""
-        key = (x, y, radius, hash(rows.tobytes()), hash(cols.tobytes()))
-        if self._owners is not None and self._owners[0] == key:
-            return self._owners[1]
-        elev = self.elevation
-        lay = engine._layout(elev.shape, self.grid.transform, x, y, radius)
-        own_ray, own_k = engine._assign_owners(lay.nrows, lay.ncols, lay.site_row - lay.row0,
-                                               lay.site_col - lay.col0, lay.m, lay.pr, lay.pc,
-                                               lay.kmax)
-        wr, wc = rows - lay.row0, cols - lay.col0
-        ok = (wr >= 0) & (wr < lay.nrows) & (wc >= 0) & (wc < lay.ncols)
-        wr, wc = wr[ok], wc[ok]
-        cell_elev = elev[rows[ok], cols[ok]]
-        sel = lay.inside[wr, wc] & np.isfinite(cell_elev)
-        mask = np.zeros((lay.nrows, lay.ncols), bool)
-        mask[wr[sel], wc[sel]] = True
-        owner = own_ray[wr, wc]
-        # each ray is walked only as far as the farthest requested cell it owns: a cell's
-        # loss depends on the samples 0..k of its ray only
-        reach = np.zeros_like(lay.kmax)
-        walk = sel & (owner >= 0)
-        np.maximum.at(reach, owner[walk], own_k[wr[walk], wc[walk]])
-        tower = {"lay": lay, "own_ray": own_ray, "own_k": own_k, "mask": mask,
-                 "reach": reach, "ok": ok, "wr": wr, "wc": wc, "sel": sel,
-                 "near": owner < 0, "elev": cell_elev.astype(np.float64),
-                 "any": bool(sel.any())}
-        self._owners = (key, tower)
-        return tower
-
-
-    def __call__(self, site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """RSRP (dBm, float32; NaN unreached) of an omni candidate site at the cells.
-
-        Raises
-        ------
-        ModelRangeError
-            The site cannot be predicted (outside the DEM, over nodata).
-        """
-        cfg = self.config
-        band = cfg.band(str(site["operator"]), str(site["band"]))
-        x, y = float(site.geometry.x), float(site.geometry.y)
-        height = float(site["height_m"])
-        loss, ground = self.loss_at(x, y, height, band.frequency_mhz, rows, cols)
-        radio = site_radio(band, omni=True)
-        pattern = PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg,
-                                band.front_to_back_db, band.side_lobe_v_db)
-        cx, cy = self.grid.xy(rows.astype(np.float64), cols.astype(np.float64))
-        dx, dy = cx - x, cy - y
-        dist = np.hypot(dx, dy)
-        bearing = np.degrees(np.arctan2(dx, dy)) % 360.0
-        hts = (ground if math.isfinite(ground) else 0.0) + height
-        hrs = np.nan_to_num(self.grid.elevation[rows, cols].astype(np.float64)) + (
-            cfg.rule.receiver_height_m)
-        ae_m = engine.effective_earth_radius_km(cfg.model.delta_n) * 1000.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            theta = np.degrees(np.arctan2(hts - hrs + dist * dist / (2.0 * ae_m), dist))
-        pattern_db, _ = best_sector_db(bearing, theta, (), radio.tilt_deg, pattern)
-        rsrp = rsrp_dbm(radio.rs_epre_dbm, radio.gain_dbi, pattern_db, radio.feeder_loss_db,
-                        loss.astype(np.float64), cfg.rule.body_loss_db)
-        return rsrp.astype(np.float32)
-
-
-def _cells_of_window(window: np.ndarray, row0: int, col0: int, rows: np.ndarray,
-                     cols: np.ndarray) -> np.ndarray:
-    h, w = window.shape
-    out = np.full(rows.shape, np.nan, np.float32)
-    ok = (rows >= row0) & (rows < row0 + h) & (cols >= col0) & (cols < col0 + w)
-    out[ok] = window[rows[ok] - row0, cols[ok] - col0]
-    return out
 
 
 @dataclass(frozen=True)
@@ -314,91 +99,6 @@ class CoverageMatrix:
         """Group indices (into ``groups``) the option makes covered."""
         mat = self.cover_op if by_operator else self.cover_any
         return mat.indices[mat.indptr[option]:mat.indptr[option + 1]]
-
-
-def band_rs_eirp_dbm(band: BandProfile) -> float:
-    """Reference-signal EIRP of an omni candidate on ``band`` (dBm per resource element)."""
-    return (rs_epre_dbm(band.port_power_dbm, band.bandwidth_mhz, band.rs_boost_db)
-            + band.omni_gain_dbi - band.feeder_loss_db)
-
-
-def useful_bands(config: Config, operator: str, prune_dominated: bool = True) -> list[str]:
-    """Bands of ``operator`` worth predicting for a candidate (see module notes).
-
-    Returns
-    -------
-    list of str
-        Band names in config order, dominated bands removed when ``prune_dominated``.
-    """
-    bands = config.operators[operator].bands
-    names = list(bands)
-    if not prune_dominated:
-        return names
-    keep = []
-    for i, name in enumerate(names):
-        b = bands[name]
-        dominated = False
-        for j, other_name in enumerate(names):
-            if j == i:
-                continue
-            o = bands[other_name]
-            same_pattern = (o.v_beamwidth_deg == b.v_beamwidth_deg
-                            and o.electrical_tilt_deg == b.electrical_tilt_deg
-                            and o.side_lobe_v_db == b.side_lobe_v_db)
-            no_worse = (o.frequency_mhz <= b.frequency_mhz
-                        and band_rs_eirp_dbm(o) >= band_rs_eirp_dbm(b))
-            strictly = (o.frequency_mhz < b.frequency_mhz
-                        or band_rs_eirp_dbm(o) > band_rs_eirp_dbm(b) or j < i)
-            if same_pattern and no_worse and strictly:
-                dominated = True
-                break
-        if not dominated:
-            keep.append(name)
-    return keep
-
-
-def candidate_sites(candidates: gpd.GeoDataFrame, config: Config,
-                    prune_dominated: bool = True) -> gpd.GeoDataFrame:
-    """One pseudo-site per candidate tower, operator not on it, and useful band.
-
-    Returns
-    -------
-    GeoDataFrame
-        ``Study.sites`` columns (site_id = option_id ``TOWER:OP:BAND``, status
-        ``planned``, omni, band defaults) plus ``option_id``, ``frequency_mhz`` and
-        ``price_wan``; ordered by candidate order, then operator and band in config order.
-    """
-    rows = []
-    bands_of = {op: useful_bands(config, op, prune_dominated) for op in config.operators}
-    for cand in candidates.itertuples(index=False):
-        tenants = set(cand.existing_operators)
-        for op in config.operators:
-            if op in tenants:
-                continue
-            for band in bands_of[op]:
-                oid = f"{cand.tower_id}:{op}:{band}"
-                rows.append({
-                    "site_id": oid, "option_id": oid, "operator": op, "band": band,
-                    "height_m": float(cand.height_m), "tower_id": str(cand.tower_id),
-                    "azimuths": (), "tilt_deg": np.nan, "power_dbm": np.nan,
-                    "gain_dbi": np.nan, "status": "planned", "on_air_date": None,
-                    "backhaul": "none", "ground_m": float(cand.ground_m),
-                    "frequency_mhz": config.band(op, band).frequency_mhz,
-                    "price_wan": float(cand.price_wan), "x": float(cand.x), "y": float(cand.y),
-                })
-    frame = pd.DataFrame(rows, columns=[
-        "site_id", "option_id", "operator", "band", "height_m", "tower_id", "azimuths",
-        "tilt_deg", "power_dbm", "gain_dbi", "status", "on_air_date", "backhaul", "ground_m",
-        "frequency_mhz", "price_wan", "x", "y"])
-    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"],
-                                                              crs=candidates.crs),
-                           crs=candidates.crs)
-    if len(gdf):
-        lonlat = gdf.geometry.to_crs("EPSG:4326")
-        gdf["lon"], gdf["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
-    else:
-        gdf["lon"], gdf["lat"] = pd.Series(dtype=float), pd.Series(dtype=float)
-    return gdf.drop(columns=["x", "y"])
 
 
 @dataclass
@@ -449,7 +149,7 @@ def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
         Cache folder of the default radio.
     prune_dominated : bool
         Skip bands dominated by another band of the same operator (module notes).
-    evidence : coverage.measure.MeasuredEvidence, optional
+    evidence : coverage.evidence.measured.MeasuredEvidence, optional
         ``Assessment.evidence``: field measurements decide which households the existing
         network covers, exactly as in the assessment (a candidate's own signal is always
         predicted).

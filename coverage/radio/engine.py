@@ -686,8 +686,7 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
         if near.any():
             d_km = np.maximum(_window_distance_m(lay, res)[near], 0.5 * res) / 1000.0
             dh_km = (h0 + tx_height_agl_m - win_elev[near] - rx_height_agl_m) / 1000.0
-            out[near] = 92.4 + 20.0 * math.log10(f_mhz / 1000.0) + 10.0 * np.log10(
-                d_km * d_km + dh_km * dh_km)
+            out[near] = _own_cell_loss_db(f_mhz, d_km, dh_km)
     else:
         out = _closed_form_loss(lay, res, win_elev, h0, tx_height_agl_m, rx_height_agl_m,
                                 f_mhz, model, hata_environment)
@@ -720,6 +719,152 @@ def _closed_form_loss(lay: _Layout, res: float, win_elev: np.ndarray, h0: float,
     else:
         raise ValueError(f"unknown model {model!r}; choose p1812, free_space or hata")
     return np.asarray(loss, dtype=np.float32)
+
+
+def _own_cell_loss_db(f_mhz: float, d_km: np.ndarray, dh_km: np.ndarray) -> np.ndarray:
+    """Free-space loss (dB) of the site's own cell, which no ray sample reaches."""
+    return 92.4 + 20.0 * math.log10(f_mhz / 1000.0) + 10.0 * np.log10(
+        d_km * d_km + dh_km * dh_km)
+
+
+@dataclass(frozen=True)
+class CellLayout:
+    """Ray layout, cell owners and evaluation mask of a site position for chosen cells.
+
+    Built by :func:`path_loss_at_cells` and reusable between frequencies (bands) of one
+    position and set of cells; treat as opaque.
+    """
+
+    key: tuple
+    lay: _Layout
+    own_ray: np.ndarray
+    own_k: np.ndarray
+    mask: np.ndarray
+    reach: np.ndarray
+    ok: np.ndarray
+    wr: np.ndarray
+    wc: np.ndarray
+    sel: np.ndarray
+    near: np.ndarray
+    elev: np.ndarray
+    any: bool
+
+
+def cell_layout(elevation: np.ndarray, transform: Affine, site_x: float, site_y: float,
+                radius_m: float, rows: np.ndarray, cols: np.ndarray,
+                previous: CellLayout | None = None) -> CellLayout:
+    """The :class:`CellLayout` of a site position and cells (``previous`` when it matches)."""
+    key = (site_x, site_y, radius_m, hash(rows.tobytes()), hash(cols.tobytes()))
+    if previous is not None and previous.key == key:
+        return previous
+    lay = _layout(elevation.shape, transform, site_x, site_y, radius_m)
+    own_ray, own_k = _assign_owners(lay.nrows, lay.ncols, lay.site_row - lay.row0,
+                                    lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, lay.kmax)
+    wr, wc = rows - lay.row0, cols - lay.col0
+    ok = (wr >= 0) & (wr < lay.nrows) & (wc >= 0) & (wc < lay.ncols)
+    wr, wc = wr[ok], wc[ok]
+    cell_elev = elevation[rows[ok], cols[ok]]
+    sel = lay.inside[wr, wc] & np.isfinite(cell_elev)
+    mask = np.zeros((lay.nrows, lay.ncols), bool)
+    mask[wr[sel], wc[sel]] = True
+    owner = own_ray[wr, wc]
+    # each ray is walked only as far as the farthest requested cell it owns: a cell's
+    # loss depends on the samples 0..k of its ray only
+    reach = np.zeros_like(lay.kmax)
+    walk = sel & (owner >= 0)
+    np.maximum.at(reach, owner[walk], own_k[wr[walk], wc[walk]])
+    return CellLayout(key, lay, own_ray, own_k, mask, reach, ok, wr, wc, sel, owner < 0,
+                      cell_elev.astype(np.float64), bool(sel.any()))
+
+
+def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, site_y: float,
+                       tx_height_agl_m: float, f_mhz: float, rows: np.ndarray,
+                       cols: np.ndarray, *, rx_height_agl_m: float = 1.5,
+                       radius_m: float = 15000.0, delta_n: float = 45.0,
+                       model: ModelName = "p1812", pol: int = POL_VERTICAL,
+                       hata_environment: str = "open", layout: CellLayout | None = None
+                       ) -> tuple[np.ndarray, float, CellLayout | None]:
+    """Basic transmission loss from one site at chosen grid cells only.
+
+    Each requested cell gets exactly the value :func:`site_path_loss` gives it. For the
+    terrain model the sweep runs with its evaluation mask restricted to the requested cells,
+    and each ray is walked only up to the farthest requested cell it owns (a cell's profile
+    is its owning ray's samples up to that cell); the closed-form models evaluate the window
+    and pick the cells.
+
+    Parameters
+    ----------
+    elevation : ndarray of float32, shape (rows, cols)
+        Working-grid DEM (m amsl), NaN for nodata (C-contiguous float32).
+    transform : affine.Affine
+        North-up grid transform with square pixels (metres).
+    site_x, site_y : float
+        Site position in the grid CRS (m).
+    tx_height_agl_m : float
+        Antenna height above ground (m).
+    f_mhz : float
+        Frequency (MHz).
+    rows, cols : ndarray of int
+        The grid cells wanted.
+    rx_height_agl_m, radius_m, delta_n, model, pol, hata_environment
+        As :func:`site_path_loss`.
+    layout : CellLayout, optional
+        The layout of an earlier call (another band of the same tower and cells): reused
+        when it matches.
+
+    Returns
+    -------
+    (ndarray of float32, float, CellLayout or None)
+        Loss (dB; NaN unreached) per requested cell, the site's ground height (m amsl), and
+        the layout to pass to the next call (None for the closed-form models).
+
+    Raises
+    ------
+    ModelRangeError
+        As :func:`site_path_loss`.
+    """
+    if model != "p1812":
+        win = site_path_loss(elevation, transform, site_x, site_y, tx_height_agl_m, f_mhz,
+                             rx_height_agl_m=rx_height_agl_m, radius_m=radius_m,
+                             delta_n=delta_n, model=model, pol=pol,
+                             hata_environment=hata_environment)
+        h, w = win.loss_db.shape
+        loss = np.full(rows.shape, np.nan, np.float32)
+        ok = (rows >= win.row0) & (rows < win.row0 + h) & (cols >= win.col0) & (
+            cols < win.col0 + w)
+        loss[ok] = win.loss_db[rows[ok] - win.row0, cols[ok] - win.col0]
+        return loss, win.site_ground_m, layout
+    htg, hrg = tx_height_agl_m, rx_height_agl_m
+    if not 30.0 <= f_mhz <= 6000.0 or not (htg > 0 and hrg > 0):
+        raise ModelRangeError(f"candidate at ({site_x:.1f}, {site_y:.1f}): frequency {f_mhz} "
+                              "MHz or antenna height out of range")
+    res = float(transform.a)
+    h0 = site_ground_m(elevation, transform, site_x, site_y)
+    if math.isnan(h0):
+        raise ModelRangeError(f"candidate at ({site_x:.1f}, {site_y:.1f}) is outside the DEM "
+                              "or over nodata")
+    t = cell_layout(elevation, transform, site_x, site_y, radius_m, rows, cols, layout)
+    lay = t.lay
+    loss = np.full(rows.shape, np.nan, np.float32)
+    if t.any:
+        out = np.full((lay.nrows, lay.ncols), np.nan, np.float32)
+        ap = effective_earth_radius_km(delta_n)
+        _sweep(elevation, lay.site_row, lay.site_col, lay.site_row - lay.row0,
+               lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, t.reach, t.own_ray, t.own_k,
+               t.mask, h0, float(htg), float(hrg), ap, f_mhz / 1000.0, int(pol), res / 1000.0,
+               out)
+        sel = t.sel                      # requested cells within the radius
+        wr, wc = t.wr[sel], t.wc[sel]
+        vals = out[wr, wc]
+        near = t.near[sel]
+        if near.any():   # the site's own cell: free space at >= half a cell
+            d_km = np.maximum(np.hypot(wr[near] + lay.row0 - lay.site_row,
+                                       wc[near] + lay.col0 - lay.site_col) * res,
+                              0.5 * res) / 1000.0
+            dh_km = (h0 + htg - t.elev[sel][near] - hrg) / 1000.0
+            vals[near] = _own_cell_loss_db(f_mhz, d_km, dh_km)
+        loss[np.flatnonzero(t.ok)[sel]] = vals
+    return loss, h0, t
 
 
 def cell_profile(elevation: np.ndarray, transform: Affine, site_x: float, site_y: float,

@@ -2,7 +2,7 @@
 
 A county's prediction is held whole in memory (:func:`coverage.predict.predict_coverage`).
 Above ``model.max_in_memory_cells`` (a province at 30 m), the ``predict`` step instead runs
-:func:`coverage.distributed.run_tiled` and writes every finished tile into the coverage
+:func:`coverage.scale.runners.run_tiled` and writes every finished tile into the coverage
 COGs, so the coordinating process holds a few tiles, never the region. The files are
 byte-identical to the whole-array ones (:func:`predict_to_folder` is tested against them).
 
@@ -10,7 +10,8 @@ Field measurements are compared without whole rasters: a tile sink keeps only th
 the measured cells (:class:`CellSamples`). When the configuration asks for calibration, a
 first pass predicts only the tiles holding measurements (and only the sites reaching them),
 the corrections are fitted, and a second pass writes every tile corrected cell by cell
-(:func:`coverage.calibrate.calibrate_tile`, the arithmetic of the whole-array correction).
+(:func:`coverage.evidence.calibration.calibrate_tile`, the arithmetic of the whole-array
+correction).
 The second pass reads every site's loss from the cache the first pass filled.
 """
 
@@ -25,28 +26,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage.assess import SignalGrids
-from coverage.calibrate import (
+from coverage.evidence.calibration import (
     CalibrationFit,
-    Comparison,
     calibrate_tile,
     calibration_sites,
-    compare,
     fit_calibration,
-    measurement_cells,
 )
-from coverage.distributed import (
-    CogWriters,
-    TiledRun,
-    TileResult,
-    cog_writers,
-    predict_to_cogs,
-    run_tiled,
-    write_tile,
-)
-from coverage.predict import combine_operators
+from coverage.evidence.compare import Comparison, compare, measurement_cells
+from coverage.scale.cogs import CogWriters, cog_writers, predict_to_cogs, write_tile
+from coverage.scale.runners import TiledRun, run_tiled
+from coverage.scale.tasks import TileResult
+from coverage.scale.tiling import DEFAULT_TILE_CELLS, Tile, tile_layout
+from coverage.signal import SignalGrids, combine_operators
 from coverage.study import Study
-from coverage.tiling import DEFAULT_TILE_CELLS, Tile, tile_layout
 
 __all__ = ["CellSamples", "StreamedPrediction", "needs_tiling", "predict_to_folder"]
 

@@ -23,7 +23,8 @@ from coverage.maps.layers import STATUS_COLORS, VERDICT_COLORS, VERDICTS
 from coverage.maps.raster import RSRP_COLORS, classify_rsrp, rsrp_class_labels
 
 if TYPE_CHECKING:
-    from coverage.assess import Assessment, SignalGrids
+    from coverage.assess import Assessment
+    from coverage.signal import SignalGrids
     from coverage.readiness import Readiness
     from coverage.study import Study
 

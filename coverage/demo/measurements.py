@@ -9,7 +9,7 @@ handset floor (-140 dBm) or where no site of the operator reaches are not record
 service"). A few test-point visits are older than a year, so that the age rule has
 something to ignore.
 
-So the calibration can be checked: :func:`coverage.calibrate.fit_calibration` on this set
+So the calibration can be checked: :func:`coverage.evidence.calibration.fit_calibration` on this set
 must recover :data:`TRUE_OFFSET_DB` (measured - predicted) within 1 dB.
 
 :func:`generate_demo_measurements` needs the demo county on disk (it loads and predicts it:
@@ -30,11 +30,11 @@ from pyproj import Transformer
 from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
-from coverage.assess import sample_cells
 from coverage.config import Config
 from coverage.io.writers import write_csv
-from coverage.predict import CoverageResult, predict_coverage
+from coverage.predict import predict_coverage
 from coverage.schema import MEASUREMENTS
+from coverage.signal import CoverageResult, sample_cells
 from coverage.study import Study, load_study
 
 __all__ = ["DEFAULT_SEED", "TRUE_OFFSET_DB", "build_measurements", "generate_demo_measurements",

@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from coverage.assess import ANY, NO_SIGNAL_DBM, SignalGrids
-from coverage.calibrate import OUTSIDE_DEM, SUPERSEDED, compare
-from coverage.study import Study, WorkingGrid
+from coverage.evidence.compare import OUTSIDE_DEM, SUPERSEDED, compare
+from coverage.grid import WorkingGrid
+from coverage.signal import ANY, NO_SIGNAL_DBM, SignalGrids
+from coverage.study import Study
 
 __all__ = ["MeasuredEvidence", "format_dbm", "measured_evidence"]
 

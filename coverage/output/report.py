@@ -17,8 +17,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from coverage.assess import ANY, Assessment
+from coverage.assess import Assessment
 from coverage.readiness import NOT_READY, READY, READY_AFTER_WORKS, Readiness
+from coverage.signal import ANY
 from coverage.study import Study
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

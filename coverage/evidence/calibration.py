@@ -1,10 +1,7 @@
-"""Field measurements against predictions, and an optional calibration fitted to them.
+"""An optional calibration of the prediction, fitted to field measurements.
 
-* :func:`compare` pairs every measurement with the predicted RSRP of the same operator in
-  the grid cell it was taken in, and the band and distance of the predicted serving site;
-  :func:`error_stats` gives count, mean error, RMSE, standard deviation and the share within
-  ±6 dB per operator and band.
-* :func:`fit_calibration` fits, per operator (and per band where it has enough points and
+* :func:`fit_calibration` (on a :class:`~coverage.evidence.compare.Comparison`) fits, per
+  operator (and per band where it has enough points and
   differs from its operator), a least-squares offset, or an offset plus a slope in
   ``log10(distance)`` where enough points and a spatial cross-validation say the slope
   helps. Each operator's measurements
@@ -12,7 +9,7 @@
   blocks (RMSE before and after), and the terms applied are refitted on every point.
 * :func:`apply_calibration` adds the fitted correction to the prediction rasters;
   :func:`calibration_statement` says in words whether predictions are calibrated and with
-  what; :func:`scatter_png` draws measured against predicted.
+  what (the scatter plot is :func:`coverage.output.figures.scatter_png`).
 
 Sign conventions (dB): ``error_db = predicted - measured`` (positive: the model is
 optimistic); a correction is ``measured - predicted`` and is *added* to predictions.
@@ -21,34 +18,21 @@ optimistic); a correction is ``measured - predicted`` and is *added* to predicti
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from affine import Affine
-from pyproj import CRS
 
-from coverage.assess import SignalGrids, sample_cells
-from coverage.errors import Problem, ProblemLog
-from coverage.io.validate import log_rows
-from coverage.predict import CoverageResult, OperatorCoverage, SiteCoverage, combine_operators
-from coverage.schema import MEASUREMENTS
+from coverage.evidence.compare import Comparison, _sites_frame
+from coverage.signal import CoverageResult, OperatorCoverage, SiteCoverage, combine_operators
 from coverage.study import Study
 
 __all__ = [
-    "CalibrationFit", "CalibrationTerm", "Comparison", "apply_calibration", "calibrate_tile",
-    "calibration_sites", "calibration_statement", "compare", "error_stats", "fit_calibration",
-    "measurement_cells", "scatter_png",
+    "CalibrationFit", "CalibrationTerm", "apply_calibration", "calibrate_tile",
+    "calibration_sites", "calibration_statement", "fit_calibration",
 ]
-
-OK, OUTSIDE_DEM, NO_PREDICTION, SUPERSEDED = "ok", "outside_dem", "no_prediction", "superseded"
-"""Status of a compared measurement; only ``ok`` rows enter the statistics and the fit."""
-
-WITHIN_DB = 6.0
-"""Half-width (dB) of the "within" share of :func:`error_stats`."""
 
 FIT_MIN_PREDICTED_DBM = -120.0
 """Measurements where the model predicts less than this are compared but not fitted: near the
@@ -81,228 +65,6 @@ MIN_BLOCKS = 5
 SEED = 2020
 MIN_DISTANCE_KM = 0.03
 """Distances are clipped to this (about one cell) before taking log10."""
-
-
-# ----------------------------------------------------------------------------- compare
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Measured against predicted RSRP, one row per measurement.
-
-    Attributes
-    ----------
-    table : DataFrame
-        ``row`` (1-based in the measurements file), ``point_id``, ``operator``, ``date``,
-        ``tester``, ``lon``, ``lat``, ``x``, ``y`` (m, working CRS), ``measured_dbm``,
-        ``predicted_dbm``, ``error_db`` (predicted - measured), ``band``, ``site_id`` and
-        ``distance_km`` of the predicted serving site, ``sinr_db``, ``status`` (``ok``,
-        ``outside_dem``, ``no_prediction`` or ``superseded``: taken before the predicted
-        serving site went on air, or that site is not on air yet) and ``note``.
-    stats : DataFrame
-        :func:`error_stats` of the ``ok`` rows.
-    crs : pyproj.CRS
-        CRS of ``x``/``y``.
-    warnings : list of Problem
-        Measurements that could not be compared, and why.
-    """
-
-    table: pd.DataFrame
-    stats: pd.DataFrame
-    crs: CRS
-    warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def usable(self) -> pd.DataFrame:
-        """The rows that enter statistics (status ``ok``)."""
-        return self.table[self.table["status"] == OK]
-
-    def error_layer(self) -> gpd.GeoDataFrame:
-        """The table as points (working CRS), for the error map and the GeoPackage."""
-        t = self.table.copy()
-        t["date"] = pd.to_datetime(t["date"]).dt.strftime("%Y-%m-%d")
-        return gpd.GeoDataFrame(t, geometry=gpd.points_from_xy(t["x"], t["y"]), crs=self.crs)
-
-
-def _sites_frame(study: Study) -> pd.DataFrame:
-    sites = study.sites.reset_index(drop=True)
-    g = np.asarray(sites.geometry.array, dtype=object)
-    return pd.DataFrame({
-        "site_id": sites["site_id"].astype(str).to_numpy(),
-        "band": sites["band"].astype(str).to_numpy(),
-        "x": np.array([p.x for p in g], float), "y": np.array([p.y for p in g], float),
-        "on_air": pd.to_datetime(sites.get("on_air_date"), errors="coerce").to_numpy()
-        if "on_air_date" in sites else np.full(len(sites), np.datetime64("NaT"), "M8[ns]"),
-        "status": sites["status"].fillna("on_air").astype(str).to_numpy()
-        if "status" in sites else np.full(len(sites), "on_air", dtype=object),
-    })
-
-
-def _text(series: pd.Series | None, n: int) -> np.ndarray:
-    if series is None:
-        return np.full(n, None, dtype=object)
-    return np.array([None if (v is None or (isinstance(v, float) and math.isnan(v)))
-                     else str(v) for v in series], dtype=object)
-
-
-def compare(study: Study, coverage: CoverageResult | SignalGrids,
-            measurements: gpd.GeoDataFrame | None = None) -> Comparison:
-    """Pair each measurement with the predicted RSRP of its operator at its place.
-
-    Parameters
-    ----------
-    study : Study
-        Grid, sites and (by default) the measurements.
-    coverage : CoverageResult or SignalGrids
-        Predicted best-server RSRP (dBm) and serving site per operator (raw or calibrated).
-    measurements : GeoDataFrame, optional
-        Defaults to ``study.measurements`` (working CRS, schema columns).
-
-    Returns
-    -------
-    Comparison
-        Measurements off the DEM, beyond every site of their operator, or taken before the
-        predicted serving site went on air are kept in the table with their status and
-        reported as warnings; they never stop the run.
-    """
-    meas = study.measurements if measurements is None else measurements
-    crs = study.grid.crs
-    if meas is None or len(meas) == 0:
-        return Comparison(_empty_table(), error_stats(_empty_table()), crs)
-    meas = meas.reset_index(drop=True)
-    n = len(meas)
-    x, y, rows, cols = measurement_cells(study, meas)
-    inside = rows >= 0
-    ground = np.full(n, np.nan)
-    ground[inside] = study.grid.elevation[rows[inside], cols[inside]]
-    on_dem = inside & np.isfinite(ground)
-    ops = meas["operator"].astype(str).to_numpy()
-    predicted = np.full(n, np.nan)
-    site_idx = np.full(n, -1, np.int64)
-    rsrp, best = coverage.rsrp, coverage.best_site
-    for op in np.unique(ops):
-        sel = (ops == op) & on_dem
-        if op not in rsrp or not sel.any():
-            continue
-        predicted[sel] = rsrp[op][rows[sel], cols[sel]]
-        site_idx[sel] = best[op][rows[sel], cols[sel]]
-    sites = _sites_frame(study)
-    has_site = site_idx >= 0
-    safe = np.maximum(site_idx, 0)
-    band = np.where(has_site, sites["band"].to_numpy()[safe], None).astype(object)
-    site_id = np.where(has_site, sites["site_id"].to_numpy()[safe], None).astype(object)
-    dist_km = np.where(has_site, np.hypot(x - sites["x"].to_numpy()[safe],
-                                          y - sites["y"].to_numpy()[safe]) / 1000.0, np.nan)
-    date = pd.to_datetime(meas["date"], errors="coerce").to_numpy()
-    on_air = sites["on_air"].to_numpy()[safe]
-    pending = has_site & (sites["status"].to_numpy()[safe] != "on_air")
-    with np.errstate(invalid="ignore"):
-        superseded = pending | (has_site & ~pd.isna(on_air) & ~pd.isna(date) & (date < on_air))
-    status = np.full(n, OK, dtype=object)
-    status[~np.isfinite(predicted)] = NO_PREDICTION
-    status[superseded] = SUPERSEDED
-    status[~on_dem] = OUTSIDE_DEM
-    measured = meas["rsrp_dbm"].to_numpy(float)
-    table = pd.DataFrame({
-        "row": np.arange(1, n + 1), "point_id": _text(meas.get("point_id"), n),
-        "operator": ops, "date": date, "tester": _text(meas.get("tester"), n),
-        "lon": meas["lon"].to_numpy(float) if "lon" in meas else np.full(n, np.nan),
-        "lat": meas["lat"].to_numpy(float) if "lat" in meas else np.full(n, np.nan),
-        "x": x, "y": y, "measured_dbm": measured,
-        "predicted_dbm": np.round(predicted, 2), "error_db": np.round(predicted - measured, 2),
-        "band": band, "site_id": site_id, "distance_km": np.round(dist_km, 3),
-        "sinr_db": meas["sinr_db"].to_numpy(float) if "sinr_db" in meas else np.nan,
-        "status": status,
-    })
-    table["note"] = _notes(table, on_air, inside, pending)
-    warnings = _status_warnings(table)
-    return Comparison(table, error_stats(table[table["status"] == OK]), crs, warnings)
-
-
-def _empty_table() -> pd.DataFrame:
-    cols = {"row": "int64", "point_id": object, "operator": object, "date": "M8[ns]",
-            "tester": object, "lon": float, "lat": float, "x": float, "y": float,
-            "measured_dbm": float, "predicted_dbm": float, "error_db": float,
-            "band": object, "site_id": object, "distance_km": float, "sinr_db": float,
-            "status": object, "note": object}
-    return pd.DataFrame({k: pd.Series(dtype=v) for k, v in cols.items()})
-
-
-def _notes(table: pd.DataFrame, on_air: np.ndarray, inside: np.ndarray, pending: np.ndarray
-           ) -> list[str]:
-    notes = []
-    for i, r in enumerate(table.itertuples()):
-        if r.status == OUTSIDE_DEM:
-            notes.append("outside the DEM" if not inside[i] else "over DEM nodata")
-        elif r.status == NO_PREDICTION:
-            notes.append(f"no {r.operator} site predicted to reach this place")
-        elif r.status == SUPERSEDED and pending[i]:
-            notes.append(f"now served by {r.site_id}, not yet on air")
-        elif r.status == SUPERSEDED:
-            notes.append(f"taken before {r.site_id} went on air "
-                         f"({pd.Timestamp(on_air[i]).date().isoformat()})")
-        else:
-            notes.append("")
-    return notes
-
-
-def _status_warnings(table: pd.DataFrame) -> list[Problem]:
-    log = ProblemLog()
-    label = MEASUREMENTS.path
-    values = pd.Series([f"{o} {m:g} dBm" for o, m in zip(table["operator"],
-                                                          table["measured_dbm"], strict=True)])
-    for status, message, fix in (
-        (OUTSIDE_DEM, "measurement outside the DEM (or over nodata): not compared",
-         "check its coordinates, or use a DEM that covers it"),
-        (NO_PREDICTION, "measurement where no site of its operator is predicted to reach "
-         "(far from every site, or the site is missing from sites.csv): not compared",
-         "check the operator and coordinates, or add the serving site to sites.csv"),
-        (SUPERSEDED, "measurement taken before its predicted serving site went on air (or "
-         "that site is not on air yet): not compared",
-         "measure again once the site is on air"),
-    ):
-        idx = np.flatnonzero((table["status"] == status).to_numpy())
-        if len(idx):
-            log_rows(log, label, idx, None, values, message, fix, severity="warning")
-    return log.problems
-
-
-def error_stats(table: pd.DataFrame, within_db: float = WITHIN_DB) -> pd.DataFrame:
-    """Prediction error per operator and band, per operator (band ``all``) and overall.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Rows with ``operator``, ``band`` and ``error_db`` (predicted - measured, dB).
-    within_db : float
-        Half-width of the ``within`` share (dB).
-
-    Returns
-    -------
-    DataFrame
-        ``operator``, ``band``, ``n``, ``mean_error_db``, ``rmse_db``, ``std_db``
-        (population, so that rmse² = mean² + std²) and ``within_6db`` (share 0-1).
-    """
-    rows = []
-
-    def one(op: str, band: str, err: np.ndarray) -> None:
-        err = err[np.isfinite(err)]
-        if not len(err):
-            return
-        rows.append({"operator": op, "band": band, "n": len(err),
-                     "mean_error_db": round(float(err.mean()), 2),
-                     "rmse_db": round(float(np.sqrt(np.mean(err ** 2))), 2),
-                     "std_db": round(float(err.std()), 2),
-                     "within_6db": round(float(np.mean(np.abs(err) <= within_db)), 3)})
-
-    if len(table):
-        for (op, band), sub in table.groupby(["operator", "band"], sort=True):
-            one(str(op), str(band), sub["error_db"].to_numpy(float))
-        for op, sub in table.groupby("operator", sort=True):
-            one(str(op), "all", sub["error_db"].to_numpy(float))
-        one("all", "all", table["error_db"].to_numpy(float))
-    return pd.DataFrame(rows, columns=["operator", "band", "n", "mean_error_db", "rmse_db",
-                                       "std_db", "within_6db"])
 
 
 # ----------------------------------------------------------------------------- fit
@@ -664,24 +426,6 @@ def apply_calibration(study: Study, coverage: CoverageResult, fit: CalibrationFi
                                any_operator=any_operator, sites=windows)
 
 
-def measurement_cells(study: Study, measurements: gpd.GeoDataFrame
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Positions (m, working CRS; NaN without geometry) and grid cells of measurements.
-
-    Returns
-    -------
-    x, y : ndarray of float
-    rows, cols : ndarray of int
-        The cell holding each measurement; -1 outside the grid or without geometry.
-    """
-    g = np.asarray(measurements.geometry.array, dtype=object)
-    x = np.array([np.nan if p is None or p.is_empty else p.x for p in g], float)
-    y = np.array([np.nan if p is None or p.is_empty else p.y for p in g], float)
-    rows, cols = sample_cells(study.grid, np.nan_to_num(x, nan=-1e12),
-                              np.nan_to_num(y, nan=-1e12))
-    return x, y, rows, cols
-
-
 def calibration_sites(study: Study) -> pd.DataFrame:
     """The site table :func:`calibrate_tile` needs (site_id, band, x, y, ...), in site order."""
     return _sites_frame(study)
@@ -755,7 +499,7 @@ def _calibrated_window(w: SiteCoverage, fit: CalibrationFit, sites: pd.DataFrame
     return dataclasses.replace(w, rsrp_dbm=rsrp)
 
 
-# ----------------------------------------------------------------------------- words, picture
+# ----------------------------------------------------------------------------- words
 
 
 def calibration_statement(fit: CalibrationFit | None, applied: bool,
@@ -795,61 +539,3 @@ def calibration_statement(fit: CalibrationFit | None, applied: bool,
         tail = (f"。留出检验 RMSE（校准前 → 后）：{check}。" if zh
                 else f". Holdout RMSE (before → after): {check}.")
     return head + fit.describe(language) + tail
-
-
-def scatter_png(comparison: Comparison, fit: CalibrationFit | None = None, *,
-                colors: dict[str, str] | None = None, dpi: int = 100) -> bytes:
-    """Measured against predicted RSRP, one panel per operator, as PNG bytes.
-
-    Each panel shows the 1:1 line, the ±6 dB band and, with ``fit``, the operator's fitted
-    offset (measured = predicted + offset). Same inputs give the same bytes.
-    """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    usable = comparison.usable
-    ops = sorted(set(usable["operator"])) or ["-"]
-    colors = colors or {}
-    with matplotlib.rc_context({"font.family": ["DejaVu Sans"], "axes.unicode_minus": False}):
-        fig = Figure(figsize=(4.2 * len(ops), 4.4), dpi=dpi)
-        FigureCanvasAgg(fig)
-        axes = np.atleast_1d(fig.subplots(1, len(ops), sharex=True, sharey=True))
-        lo, hi = -140.0, -40.0
-        if len(usable):
-            vals = np.concatenate([usable["measured_dbm"], usable["predicted_dbm"]])
-            lo = max(-150.0, 10 * math.floor(np.nanmin(vals) / 10))
-            hi = min(-30.0, 10 * math.ceil(np.nanmax(vals) / 10))
-        line = np.array([lo, hi])
-        for ax, op in zip(axes, ops, strict=True):
-            sub = usable[usable["operator"] == op]
-            color = colors.get(op, "#1f77b4")
-            ax.fill_between(line, line - WITHIN_DB, line + WITHIN_DB, color="#dddddd",
-                            label=f"±{WITHIN_DB:g} dB")
-            if lo < FIT_MIN_PREDICTED_DBM < hi:
-                ax.axvline(FIT_MIN_PREDICTED_DBM, color="#999999", linestyle=":",
-                           linewidth=0.8, label="fitted from here on")
-            ax.plot(line, line, color="#555555", linewidth=1, label="1:1")
-            ax.scatter(sub["predicted_dbm"], sub["measured_dbm"], s=4, alpha=0.35,
-                       color=color, linewidths=0, rasterized=True)
-            term = fit.term(op) if fit is not None else None
-            if term is not None:
-                ax.plot(line, line + term.offset_db, color="black", linestyle="--",
-                        linewidth=1, label=f"fit {term.offset_db:+.1f} dB")
-            err = sub["error_db"].to_numpy(float)
-            if len(err):
-                ax.set_title(f"{op}: n={len(err)}, mean error {err.mean():+.1f} dB, "
-                             f"RMSE {np.sqrt(np.mean(err ** 2)):.1f} dB", fontsize=9)
-            else:
-                ax.set_title(f"{op}: no measurements", fontsize=9)
-            ax.set_xlim(lo, hi)
-            ax.set_ylim(lo, hi)
-            ax.set_aspect("equal")
-            ax.set_xlabel("predicted RSRP (dBm)")
-            ax.grid(True, linewidth=0.3)
-            ax.legend(loc="upper left", fontsize=7)
-        axes[0].set_ylabel("measured RSRP (dBm)")
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()

@@ -1,0 +1,249 @@
+"""RSRP of candidate sites at chosen cells, for the planning step.
+
+Every candidate tower is turned into one pseudo-site per operator not yet on it and per
+band of that operator (an *option*, :func:`candidate_sites`). Its RSRP is needed only where
+the gap groups' households are, so :class:`CandidateRadio` evaluates the radio engine at those
+cells only (:func:`coverage.radio.engine.path_loss_at_cells`: the same rays, profiles and loss
+formula as a full-window prediction, so the same numbers) and applies the link budget of
+:func:`coverage.predict.sites.window_rsrp` (omni antenna, band defaults). The values are cached
+on disk per option (key: the site's loss-cache key of
+:func:`coverage.predict.sites.loss_cache_key` plus the digest of the cells). Any other radio
+function can be injected where the planning asks for one (``rsrp_at(site, rows, cols)``; a
+full-window function is adapted by :func:`window_rsrp_at`).
+
+Bands of one operator are skipped a priori when another band of the same operator has a
+frequency no higher and a reference-signal EIRP (RS EPRE + omni gain − feeder loss) no
+lower with the same vertical pattern: the propagation loss grows with frequency (free-space
+``20 log10 f`` outweighs the change of diffraction loss), so such a band can never cover
+a household the stronger band misses. Candidates are predicted as omni antennas at the
+band's default power and tilt (azimuths are designed later).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from coverage.config import BandProfile, Config
+from coverage.io.cache import array_digest, make_key, read_entry, write_entry
+from coverage.predict.sites import loss_cache_key
+from coverage.radio import engine
+from coverage.radio.antenna import PatternParams, best_sector_db
+from coverage.radio.diffraction import POL_VERTICAL
+from coverage.radio.linkbudget import rs_epre_dbm, rsrp_dbm, site_radio
+from coverage.study import Study
+
+
+@dataclass(frozen=True)
+class RsrpWindow:
+    """Predicted RSRP of one site on a window of the working grid.
+
+    Attributes
+    ----------
+    row0, col0 : int
+        Grid row and column of the window's first cell.
+    rsrp_dbm : ndarray of float32, shape (rows, cols)
+        RSRP (dBm); NaN where the site does not reach (outside its radius, nodata).
+    """
+
+    row0: int
+    col0: int
+    rsrp_dbm: np.ndarray
+
+
+RsrpFunction = Callable[[pd.Series], RsrpWindow]
+"""``rsrp_fn(site)``: RSRP window of one site row (columns as ``Study.sites``)."""
+
+RsrpAtFunction = Callable[[pd.Series, np.ndarray, np.ndarray], np.ndarray]
+"""``rsrp_at(site, rows, cols)``: RSRP (dBm) of one site at grid cells; NaN where it does not
+reach."""
+
+
+def window_rsrp_at(rsrp_fn: RsrpFunction) -> RsrpAtFunction:
+    """Adapt a full-window radio function to the cell-wise interface."""
+    def at(site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        win = rsrp_fn(site)
+        h, w = win.rsrp_dbm.shape
+        out = np.full(rows.shape, np.nan)
+        ok = (rows >= win.row0) & (rows < win.row0 + h) & (cols >= win.col0) & (
+            cols < win.col0 + w)
+        out[ok] = win.rsrp_dbm[rows[ok] - win.row0, cols[ok] - win.col0]
+        return out
+    return at
+
+
+class CandidateRadio:
+    """RSRP of candidate sites at chosen cells, equal to :mod:`coverage.predict`'s windows.
+
+    Parameters
+    ----------
+    study : Study
+        Grid and configuration (model, rule, bands).
+    cache_dir : Path, optional
+        Folder of the on-disk cache of the losses at the cells (one ``.npz`` per option).
+
+    Notes
+    -----
+    For the terrain model the engine's sweep is run with its evaluation mask restricted to
+    the requested cells, and each ray is walked only up to the farthest requested cell it
+    owns (the profile of a cell is its owning ray's samples up to that cell), so each
+    requested cell gets exactly the value of :func:`coverage.radio.engine.site_path_loss`
+    (a test checks it). The ray layout and cell owners are reused between bands of the same
+    tower (:func:`coverage.radio.engine.path_loss_at_cells`).
+    """
+
+    def __init__(self, study: Study, cache_dir: str | Path | None = None):
+        self.grid = study.grid
+        self.config = study.config
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.elevation = np.ascontiguousarray(study.grid.elevation, dtype=np.float32)
+        self._layout: engine.CellLayout | None = None
+        self.computed = 0
+        self.cached = 0
+        self.failed = 0
+
+    def loss_at(self, x: float, y: float, height_m: float, f_mhz: float, rows: np.ndarray,
+                cols: np.ndarray) -> tuple[np.ndarray, float]:
+        """Basic transmission loss (dB, float32; NaN unreached) at cells, and ground (m)."""
+        model = self.config.model
+        rx = self.config.rule.receiver_height_m
+        key = None
+        if self.cache_dir is not None:
+            key = make_key({"loss": loss_cache_key(self.grid, x, y, height_m, f_mhz, model, rx),
+                            "cells": array_digest(np.stack([rows, cols]).astype(np.int64))})
+            found = read_entry(self.cache_dir, key)
+            if found.status == "hit" and found.arrays is not None:
+                self.cached += 1
+                return found.arrays["loss_db"], float(found.arrays["ground_m"])
+        loss, ground, self._layout = engine.path_loss_at_cells(
+            self.elevation, self.grid.transform, x, y, height_m, f_mhz, rows, cols,
+            rx_height_agl_m=rx, radius_m=model.radius_km * 1000.0, delta_n=model.delta_n,
+            model=model.name, pol=POL_VERTICAL, hata_environment=model.hata_environment,
+            layout=self._layout)
+        self.computed += 1
+        if key is not None:
+            write_entry(self.cache_dir, key, {"loss_db": loss,
+                                              "ground_m": np.float64(ground)})
+        return loss, ground
+
+    def __call__(self, site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """RSRP (dBm, float32; NaN unreached) of an omni candidate site at the cells.
+
+        Raises
+        ------
+        ModelRangeError
+            The site cannot be predicted (outside the DEM, over nodata).
+        """
+        cfg = self.config
+        band = cfg.band(str(site["operator"]), str(site["band"]))
+        x, y = float(site.geometry.x), float(site.geometry.y)
+        height = float(site["height_m"])
+        loss, ground = self.loss_at(x, y, height, band.frequency_mhz, rows, cols)
+        radio = site_radio(band, omni=True)
+        pattern = PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg,
+                                band.front_to_back_db, band.side_lobe_v_db)
+        cx, cy = self.grid.xy(rows.astype(np.float64), cols.astype(np.float64))
+        dx, dy = cx - x, cy - y
+        dist = np.hypot(dx, dy)
+        bearing = np.degrees(np.arctan2(dx, dy)) % 360.0
+        hts = (ground if math.isfinite(ground) else 0.0) + height
+        hrs = np.nan_to_num(self.grid.elevation[rows, cols].astype(np.float64)) + (
+            cfg.rule.receiver_height_m)
+        ae_m = engine.effective_earth_radius_km(cfg.model.delta_n) * 1000.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            theta = np.degrees(np.arctan2(hts - hrs + dist * dist / (2.0 * ae_m), dist))
+        pattern_db, _ = best_sector_db(bearing, theta, (), radio.tilt_deg, pattern)
+        rsrp = rsrp_dbm(radio.rs_epre_dbm, radio.gain_dbi, pattern_db, radio.feeder_loss_db,
+                        loss.astype(np.float64), cfg.rule.body_loss_db)
+        return rsrp.astype(np.float32)
+
+
+def band_rs_eirp_dbm(band: BandProfile) -> float:
+    """Reference-signal EIRP of an omni candidate on ``band`` (dBm per resource element)."""
+    return (rs_epre_dbm(band.port_power_dbm, band.bandwidth_mhz, band.rs_boost_db)
+            + band.omni_gain_dbi - band.feeder_loss_db)
+
+
+def useful_bands(config: Config, operator: str, prune_dominated: bool = True) -> list[str]:
+    """Bands of ``operator`` worth predicting for a candidate (see module notes).
+
+    Returns
+    -------
+    list of str
+        Band names in config order, dominated bands removed when ``prune_dominated``.
+    """
+    bands = config.operators[operator].bands
+    names = list(bands)
+    if not prune_dominated:
+        return names
+    keep = []
+    for i, name in enumerate(names):
+        b = bands[name]
+        dominated = False
+        for j, other_name in enumerate(names):
+            if j == i:
+                continue
+            o = bands[other_name]
+            same_pattern = (o.v_beamwidth_deg == b.v_beamwidth_deg
+                            and o.electrical_tilt_deg == b.electrical_tilt_deg
+                            and o.side_lobe_v_db == b.side_lobe_v_db)
+            no_worse = (o.frequency_mhz <= b.frequency_mhz
+                        and band_rs_eirp_dbm(o) >= band_rs_eirp_dbm(b))
+            strictly = (o.frequency_mhz < b.frequency_mhz
+                        or band_rs_eirp_dbm(o) > band_rs_eirp_dbm(b) or j < i)
+            if same_pattern and no_worse and strictly:
+                dominated = True
+                break
+        if not dominated:
+            keep.append(name)
+    return keep
+
+
+def candidate_sites(candidates: gpd.GeoDataFrame, config: Config,
+                    prune_dominated: bool = True) -> gpd.GeoDataFrame:
+    """One pseudo-site per candidate tower, operator not on it, and useful band.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``Study.sites`` columns (site_id = option_id ``TOWER:OP:BAND``, status
+        ``planned``, omni, band defaults) plus ``option_id``, ``frequency_mhz`` and
+        ``price_wan``; ordered by candidate order, then operator and band in config order.
+    """
+    rows = []
+    bands_of = {op: useful_bands(config, op, prune_dominated) for op in config.operators}
+    for cand in candidates.itertuples(index=False):
+        tenants = set(cand.existing_operators)
+        for op in config.operators:
+            if op in tenants:
+                continue
+            for band in bands_of[op]:
+                oid = f"{cand.tower_id}:{op}:{band}"
+                rows.append({
+                    "site_id": oid, "option_id": oid, "operator": op, "band": band,
+                    "height_m": float(cand.height_m), "tower_id": str(cand.tower_id),
+                    "azimuths": (), "tilt_deg": np.nan, "power_dbm": np.nan,
+                    "gain_dbi": np.nan, "status": "planned", "on_air_date": None,
+                    "backhaul": "none", "ground_m": float(cand.ground_m),
+                    "frequency_mhz": config.band(op, band).frequency_mhz,
+                    "price_wan": float(cand.price_wan), "x": float(cand.x), "y": float(cand.y),
+                })
+    frame = pd.DataFrame(rows, columns=[
+        "site_id", "option_id", "operator", "band", "height_m", "tower_id", "azimuths",
+        "tilt_deg", "power_dbm", "gain_dbi", "status", "on_air_date", "backhaul", "ground_m",
+        "frequency_mhz", "price_wan", "x", "y"])
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"],
+                                                              crs=candidates.crs),
+                           crs=candidates.crs)
+    if len(gdf):
+        lonlat = gdf.geometry.to_crs("EPSG:4326")
+        gdf["lon"], gdf["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    else:
+        gdf["lon"], gdf["lat"] = pd.Series(dtype=float), pd.Series(dtype=float)
+    return gdf.drop(columns=["x", "y"])
