@@ -6,8 +6,10 @@ report it with ``--debug`` output). A user's mistake never shows a traceback.
 
 from __future__ import annotations
 
+import logging
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +38,36 @@ SchedulerOpt = Annotated[str | None, typer.Option(
     help="Run the per-site tasks on this dask scheduler (--out on a shared file system).")]
 WorkersOpt = Annotated[int | None, typer.Option(
     "--workers", min=1, help="Start an embedded dask LocalCluster with N worker processes.")]
+
+
+class _ConsoleHandler(logging.Handler):
+    """Library log records (step names, notes) on stderr, as plain text."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err_console.print(self.format(record), markup=False)
+
+
+def _show_library_log() -> None:
+    """Route the library's ``coverage`` logger (INFO and above) to stderr, once."""
+    logger = logging.getLogger("coverage")
+    if not any(isinstance(h, _ConsoleHandler) for h in logger.handlers):
+        logger.addHandler(_ConsoleHandler())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def _progress_bar(label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A transient rich progress bar: ``(update(done, total), close())``."""
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    bar.start()
+    task = bar.add_task(label, total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return update, bar.stop
 
 
 def _fail(exc: BaseException, debug: bool) -> None:
@@ -126,8 +158,9 @@ def run(
 
         cfg = load_config(_config_path(config))
         options = _map_options(offline_maps, basemap, tianditu_key)
+        _show_library_log()
         summary = run_pipeline(data, cfg, out, quiet=quiet, maps=options, scheduler=scheduler,
-                               workers=workers)
+                               workers=workers, progress=_progress_bar)
     except Exception as exc:
         _fail(exc, debug)
         return
@@ -144,8 +177,9 @@ def _run_until(until: str, data: Path, config: Path, out: Path, quiet: bool, deb
         from coverage.pipeline import run_pipeline
 
         cfg = load_config(_config_path(config))
+        _show_library_log()
         return run_pipeline(data, cfg, out, quiet=quiet, until=until, scheduler=scheduler,
-                            workers=workers)
+                            workers=workers, progress=_progress_bar)
     except Exception as exc:
         _fail(exc, debug)
     return None

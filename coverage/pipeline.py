@@ -8,6 +8,7 @@ outputs are published only when every step has succeeded (:class:`OutputFolder`)
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import shutil
 import time
@@ -34,9 +35,10 @@ from coverage.io.kml import write_kml
 from coverage.io.outputs import OutputFolder
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
 from coverage.maps import Basemap, Provenance, build_pages, inputs_map, render
+from coverage.output.console import closing_lines, result_lines
 from coverage.output.figures import scatter_png
-from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers, plan_summary
-from coverage.output.report import build_workbook, csv_tables, headline, render_html
+from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers
+from coverage.output.report import build_workbook, csv_tables, render_html
 from coverage.plan import Plan, make_plan, plan_village_remedies, study_with_plan
 from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.scale.backend import Backend
@@ -46,6 +48,8 @@ from coverage.scale.streaming import needs_tiling, predict_to_folder
 from coverage.schema import SITE_STATUSES
 from coverage.signal import CoverageResult, merge_coverage
 from coverage.study import Study, load_study
+
+log = logging.getLogger(__name__)
 
 CACHE_DIR = ".cache"
 """Per-site loss cache, inside the output folder (a run writes nothing outside --out)."""
@@ -101,38 +105,40 @@ class RunResults:
             language=cfg.language)
 
 
-class Steps:
-    """Times named steps and shows progress unless quiet."""
+ProgressFactory = Callable[[str], tuple[Callable[[int, int], None], Callable[[], None]]]
+"""``factory(label) -> (update(done, total), close())``: a progress display (the CLI's)."""
 
-    def __init__(self, quiet: bool, backend: Backend | None = None):
+
+def _no_progress(_label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    return (lambda _d, _t: None), (lambda: None)
+
+
+class Steps:
+    """Times named steps; logs each step's start and shows progress unless quiet.
+
+    Step names are logged at INFO on the ``coverage.pipeline`` logger; the CLI shows them.
+    """
+
+    def __init__(self, quiet: bool, backend: Backend | None = None,
+                 progress: ProgressFactory | None = None):
         self.quiet = quiet
         self.backend = backend or Backend()  # where site predictions run
         self.timings: dict[str, float] = {}
+        self._progress = progress or _no_progress
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         if not self.quiet:
-            from rich.console import Console
-
-            Console(stderr=True, highlight=False).print(f"· {name} …", markup=False)
+            log.info("· %s …", name)
         yield
         self.timings[name] = time.perf_counter() - start
 
     def progress(self, label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
         """A ``progress(done, total)`` callback and a closer (no-ops when quiet)."""
         if self.quiet:
-            return (lambda _d, _t: None), (lambda: None)
-        from rich.progress import Progress
-
-        bar = Progress(transient=True)
-        bar.start()
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return update, bar.stop
+            return _no_progress(label)
+        return self._progress(label)
 
 
 PENDING = tuple(status for status in SITE_STATUSES if status != "on_air")
@@ -158,6 +164,43 @@ def _calibrated(study: Study, raw: CoverageResult, fit: CalibrationFit | None
     return raw
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """One state of the network and what it gives.
+
+    A run looks at three: the sites *on air* today, the network once the sites being built
+    or planned are *committed*, and the network *after the plan*. Each later scenario's raw
+    prediction is the earlier one's merged with its added sites (best server is a max over
+    sites, so this equals predicting all of them at once).
+
+    Attributes
+    ----------
+    name : str
+        ``"on air"``, ``"committed"`` or ``"after the plan"``.
+    study : Study
+        The study whose sites make up this network.
+    raw : CoverageResult
+        Uncalibrated best-server prediction.
+    coverage : CoverageResult
+        The prediction with the calibration applied when the config asks for it.
+    assessment : Assessment or None
+        Groups and test points assessed on ``coverage`` (None when not assessed).
+    """
+
+    name: str
+    study: Study
+    raw: CoverageResult
+    coverage: CoverageResult
+    assessment: Assessment | None = None
+
+
+def _scenario(name: str, study: Study, raw: CoverageResult, fit: CalibrationFit | None, *,
+              assessed: bool = True) -> Scenario:
+    """The scenario of ``raw``: calibrated, and assessed unless ``assessed`` is False."""
+    coverage = _calibrated(study, raw, fit)
+    return Scenario(name, study, raw, coverage, assess(study, coverage) if assessed else None)
+
+
 def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             ) -> RunResults:
     """Predict, assess, plan and judge readiness, stopping after ``until`` (see STEPS)."""
@@ -173,7 +216,8 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             results.comparison = compare(study, raw)
             results.calibration = fit_calibration(results.comparison)
     fit = results.calibration
-    results.coverage = _calibrated(study, raw, fit)
+    on_air = _scenario("on air", study, raw, fit, assessed=False)
+    results.coverage = on_air.coverage
     if stop < 1:
         return results
     with steps.step("assess groups and test points"):
@@ -181,9 +225,8 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
     if stop >= 2 and cfg.planning.enabled:
         with steps.step("predict sites being built or planned"):
             # best server is a max over sites: add the pending ones to the on-air result
-            committed_raw = merge_coverage(raw, _predict(study, out_dir, steps, PENDING))
-            committed = _calibrated(study, committed_raw, fit)
-            committed_assessment = assess(study, committed)
+            committed = _scenario("committed", study, merge_coverage(
+                on_air.raw, _predict(study, out_dir, steps, PENDING)), fit)
         with steps.step("plan new sites"):
             update, close = steps.progress("candidates")
             try:
@@ -191,18 +234,20 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
                 if steps.backend.client is not None:
                     radio = ClusterCandidateRadio(study, steps.backend.client,
                                                   out_dir / CACHE_DIR / "candidates")
-                results.plan = make_plan(study, committed, committed_assessment, radio,
-                                         cache_dir=out_dir / CACHE_DIR / "candidates",
+                assert committed.assessment is not None
+                results.plan = make_plan(study, committed.coverage, committed.assessment,
+                                         radio, cache_dir=out_dir / CACHE_DIR / "candidates",
                                          progress=update)
             finally:
                 close()
         with steps.step("predict the network after the plan"):
             due = cfg.planning.due_date or cfg.readiness.inspection_date
-            results.after_study = study_with_plan(study, results.plan, due)
-            after = results.after_study
-            after_raw = merge_coverage(committed_raw, _predict(after, out_dir, steps, PENDING))
-            results.after_coverage = _calibrated(after, after_raw, fit)
-            results.after_assessment = assess(results.after_study, results.after_coverage)
+            after_study = study_with_plan(study, results.plan, due)
+            after_plan = _scenario("after the plan", after_study, merge_coverage(
+                committed.raw, _predict(after_study, out_dir, steps, PENDING)), fit)
+            results.after_study = after_plan.study
+            results.after_coverage = after_plan.coverage
+            results.after_assessment = after_plan.assessment
     if stop < 3:
         return results
     with steps.step("readiness"):
@@ -264,17 +309,20 @@ def write_reports(staged: OutputFolder, results: RunResults, prov: Provenance) -
                {k: _gpkg_safe(v) for k, v in layers.items()}, meta)
 
 
-def write_plan(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
-    """plan.gpkg (every plan layer), plan.csv and plan.kml."""
+def write_plan(staged: OutputFolder, results: RunResults, prov: Provenance, *,
+               layers: dict[str, gpd.GeoDataFrame] | None = None) -> None:
+    """plan.gpkg (every plan layer), plan.csv and plan.kml (``layers``: the plan's
+    :func:`~coverage.output.plan_tables.plan_layers`, computed when not given)."""
     plan, study = results.plan, results.study
     assert plan is not None
     meta = prov.as_dict()
-    layers = plan_layers(plan, study)
+    if layers is None:
+        layers = plan_layers(plan, study)
     write_gpkg(staged.path("plan.gpkg"), {k: _gpkg_safe(v) for k, v in layers.items()}, meta)
     write_csv(staged.path("plan.csv"), plan_csv(plan), bom=True)
     note = " · ".join(f"{k} {v}" for k, v in meta.items())
     write_kml(staged.path("plan.kml"), f"{study.config.county_name} plan",
-              plan_kml_folders(plan, study), note)
+              plan_kml_folders(plan, study, layers=layers), note)
 
 
 def _gpkg_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -304,13 +352,15 @@ class MapOptions:
 
 
 def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
-               options: MapOptions) -> list[str]:
+               options: MapOptions, *,
+               layers: dict[str, gpd.GeoDataFrame] | None = None) -> list[str]:
     """The interactive maps, index page and overview picture (and offline assets)."""
     a, r = results.assessment, results.readiness
     assert a is not None and r is not None
     chosen = backhaul = None
     if results.plan is not None:
-        layers = plan_layers(results.plan, results.study)
+        if layers is None:
+            layers = plan_layers(results.plan, results.study)
         chosen, backhaul = layers["chosen_sites"], layers["backhaul_links"]
     pages = build_pages(results.study, results.coverage, a, r, prov, plan=chosen,
                         backhaul=backhaul,
@@ -385,22 +435,23 @@ def _predict_tiled(study: Study, out_dir: Path, steps: Steps, prov: Provenance,
                    f"{run.tiles} tiles, {streamed.passes} pass(es), rasters written as they "
                    "finished")
     summary.append(results.calibration_text)
-    summary.append("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.timings.items()))
-    summary.append(f"outputs in {out_dir}/")
+    summary += closing_lines(steps.timings, out_dir)
     return summary, results
 
 
-def run_pipeline(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False,
+def run_pipeline(data_dir: Path, config: Config, out_dir: Path, *, quiet: bool = False,
                  until: str = "readiness", maps: MapOptions | None = None,
-                 scheduler: str | None = None, workers: int | None = None) -> list[str]:
+                 scheduler: str | None = None, workers: int | None = None,
+                 progress: ProgressFactory | None = None) -> list[str]:
     """Run every step and return the console summary (see :func:`run_with_results`)."""
-    return run_with_results(data_dir, config, out_dir, quiet, until, maps, scheduler,
-                            workers)[0]
+    return run_with_results(data_dir, config, out_dir, quiet=quiet, until=until, maps=maps,
+                            scheduler=scheduler, workers=workers, progress=progress)[0]
 
 
-def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool = False,
+def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bool = False,
                      until: str = "readiness", maps: MapOptions | None = None,
-                     scheduler: str | None = None, workers: int | None = None
+                     scheduler: str | None = None, workers: int | None = None,
+                     progress: ProgressFactory | None = None
                      ) -> tuple[list[str], RunResults]:
     """Run every step on ``data_dir`` and write the outputs into ``out_dir``.
 
@@ -423,6 +474,9 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
     workers : int, optional
         Start an embedded dask LocalCluster with this many single-threaded processes.
         With neither, everything runs in this process.
+    progress : callable, optional
+        ``progress(label) -> (update, close)``: how to show per-site progress (the CLI
+        passes a progress bar); none by default.
 
     Returns
     -------
@@ -440,7 +494,7 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
     maps = maps or MapOptions()
     if maps.offline:
         locate_assets()  # fail before any work when the offline assets are missing
-    steps = Steps(quiet)
+    steps = Steps(quiet, progress=progress)
     with steps.step("load and validate inputs"):
         study = _load_into(Path(data_dir), config, out_dir)
     prov = provenance(study)
@@ -472,29 +526,18 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
                    f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
     with steps.step("write outputs"), OutputFolder(out_dir) as staged:
         write_coverage_rasters(staged, results, prov)
+        layers = None
         if results.plan is not None:
-            write_plan(staged, results, prov)
+            layers = plan_layers(results.plan, study)   # once per run
+            write_plan(staged, results, prov, layers=layers)
         if results.assessment is not None and results.readiness is not None:
             write_reports(staged, results, prov)
-            write_maps(staged, results, prov, maps)
+            write_maps(staged, results, prov, maps, layers=layers)
         else:
             staged.write_text("inputs.html", render(inputs_map(study, prov)))
-    if results.assessment is not None:
-        for row in results.assessment.county.itertuples():
-            summary.append(f"{row.operator:>4}: groups covered {row.groups_covered}/"
-                           f"{row.groups_required}, households covered "
-                           f"{row.households_covered:.0f}/{row.households}")
-    summary.append(results.calibration_text)
-    if results.plan is not None:
-        summary += plan_summary(results.plan)
-    if results.after_assessment is not None:
-        row = results.after_assessment.county.set_index("operator").loc["ANY"]
-        summary.append(f"after the plan: groups covered {row['groups_covered']:.0f}/"
-                       f"{row['groups_required']:.0f}, households covered "
-                       f"{row['households_covered']:.0f}/{row['households']:.0f}")
-    if results.readiness is not None:
-        head = headline(study, results.assessment, results.readiness)
-        summary.append("verdicts: " + ", ".join(f"{k} {v}" for k, v in head.verdicts.items()))
-    summary.append("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.timings.items()))
-    summary.append(f"outputs in {out_dir}/")
+    summary += result_lines(results.study, assessment=results.assessment,
+                            calibration_text=results.calibration_text, plan=results.plan,
+                            after_assessment=results.after_assessment,
+                            readiness=results.readiness)
+    summary += closing_lines(steps.timings, out_dir)
     return summary, results
