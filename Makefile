@@ -50,6 +50,11 @@ test-latest:
 
 lint: $(STAMP)
 	$(BIN)/ruff check coverage tests benchmarks tools
+	$(BIN)/lint-imports --no-cache
+
+# Static types of the package (configuration in pyproject.toml, [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy coverage
 
 # JavaScript/CSS for --offline-maps, from the npm registry (checked against pinned SHA-256).
 assets: $(STAMP)
