@@ -17,7 +17,7 @@ from coverage.io.tiles import (
 from coverage.predict.candidates import CandidateRadio, candidate_sites
 from coverage.scale.cluster import DEFAULT_RETRIES, DEM_DIR, check_shared_folder
 from coverage.scale.runners import _OnCluster
-from coverage.scale.tasks import candidate_task
+from coverage.scale.tasks import CandidateOption, candidate_task
 from coverage.study import Study
 
 
@@ -89,20 +89,19 @@ class ClusterCandidateRadio(CandidateRadio):
         self._cells = (rows, cols)
         cells = self.client.scatter((rows, cols), broadcast=True, hash=False)
         cache = None if self.cache_dir is None else str(self.cache_dir)
-        groups: dict[str, list[dict]] = {}
+        groups: dict[str, list[CandidateOption]] = {}
         for site in sites.itertuples(index=False):
             oid = str(site.option_id)
             if oid in self._futures:
                 continue
-            groups.setdefault(str(site.tower_id), []).append({
-                "option_id": oid, "operator": str(site.operator), "band": str(site.band),
-                "height_m": float(site.height_m), "x": float(site.geometry.x),
-                "y": float(site.geometry.y)})
+            groups.setdefault(str(site.tower_id), []).append(CandidateOption(
+                oid, str(site.operator), str(site.band), float(site.height_m),
+                float(site.geometry.x), float(site.geometry.y)))
         for n, (tower, options) in enumerate(groups.items()):
             fut = self._runner.submit(candidate_task, self._source, self.config, cache, cells,
                                       options, True, name=f"candidate-{n}-{tower}")
             for opt in options:
-                self._futures[opt["option_id"]] = fut
+                self._futures[opt.option_id] = fut
 
     def _prepare_from_candidates(self, rows: np.ndarray, cols: np.ndarray) -> None:
         sites = candidate_sites(self.candidates, self.config, self.prune_dominated)

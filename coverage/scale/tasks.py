@@ -186,8 +186,32 @@ class _GridAndConfig:
         self.config = config
 
 
+@dataclass(frozen=True)
+class CandidateOption:
+    """One candidate option to predict on a worker (numbers only, picklable).
+
+    Attributes
+    ----------
+    option_id : str
+        ``TOWER:OP:BAND``.
+    operator, band : str
+        Operator code and band name.
+    height_m : float
+        Antenna height above ground (m).
+    x, y : float
+        Tower position (m, working CRS).
+    """
+
+    option_id: str
+    operator: str
+    band: str
+    height_m: float
+    x: float
+    y: float
+
+
 def candidate_task(source: GridSource, cfg: Config, cache_dir: str | None,
-                   cells: tuple[np.ndarray, np.ndarray], options: list[dict],
+                   cells: tuple[np.ndarray, np.ndarray], options: list[CandidateOption],
                    single_thread: bool = False) -> list[tuple[str, Any, int, int]]:
     """RSRP of candidate options (one tower's) at the cells: (option_id, values or error
     text, computed, cached) per option, computed by :class:`CandidateRadio` as in-process."""
@@ -196,13 +220,13 @@ def candidate_task(source: GridSource, cfg: Config, cache_dir: str | None,
     out = []
     rows, cols = cells
     for opt in options:
-        site = pd.Series({"operator": opt["operator"], "band": opt["band"],
-                          "height_m": opt["height_m"], "geometry": Point(opt["x"], opt["y"])})
+        site = pd.Series({"operator": opt.operator, "band": opt.band,
+                          "height_m": opt.height_m, "geometry": Point(opt.x, opt.y)})
         before = (radio.computed, radio.cached)
         try:
             values: Any = radio(site, rows, cols)
         except ModelRangeError as exc:
             values = str(exc)
-        out.append((opt["option_id"], values, radio.computed - before[0],
+        out.append((opt.option_id, values, radio.computed - before[0],
                     radio.cached - before[1]))
     return out
