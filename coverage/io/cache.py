@@ -77,7 +77,8 @@ def entry_path(cache_dir: str | Path, key: str) -> Path:
     return Path(cache_dir) / f"{key}.npz"
 
 
-def write_entry(cache_dir: str | Path, key: str, arrays: Mapping[str, np.ndarray]) -> Path:
+def write_entry(cache_dir: str | Path, key: str,
+                arrays: Mapping[str, np.ndarray | np.generic]) -> Path:
     """Store ``arrays`` under ``key`` atomically (replacing any previous file).
 
     Parameters

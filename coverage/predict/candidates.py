@@ -127,7 +127,7 @@ class CandidateRadio:
             model=model.name, pol=POL_VERTICAL, hata_environment=model.hata_environment,
             layout=self._layout)
         self.computed += 1
-        if key is not None:
+        if key is not None and self.cache_dir is not None:
             write_entry(self.cache_dir, key, {"loss_db": loss,
                                               "ground_m": np.float64(ground)})
         return loss, ground

@@ -144,7 +144,7 @@ class LossWindow:
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, cols) of the window."""
-        return self.loss_db.shape  # type: ignore[return-value]
+        return self.loss_db.shape
 
     @property
     def slices(self) -> tuple[slice, slice]:

@@ -81,7 +81,7 @@ def tile_layout(shape: tuple[int, int], tile_cells: int = DEFAULT_TILE_CELLS
         raise ValueError(f"tile_cells must be a positive integer, got {tile_cells!r}")
     size = int(tile_cells)
     rows, cols = shape
-    tiles = []
+    tiles: list[Tile] = []
     for r0 in range(0, rows, size):
         for c0 in range(0, cols, size):
             tiles.append(Tile(len(tiles), r0, c0, min(size, rows - r0), min(size, cols - c0)))
