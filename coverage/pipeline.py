@@ -18,6 +18,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from coverage import __version__
 from coverage.assess import Assessment, assess, frame_to_geo
@@ -94,6 +95,7 @@ class RunResults:
     after_study: Study | None = None
     after_coverage: CoverageResult | None = None
     after_assessment: Assessment | None = None
+    committed_assessment: Assessment | None = None
     readiness: Readiness | None = None
     comparison: Comparison | None = None
     calibration: CalibrationFit | None = None
@@ -191,6 +193,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             committed_raw = merge_coverage(raw, _predict(study, out_dir, steps, PENDING))
             committed = _calibrated(study, committed_raw, fit)
             committed_assessment = assess(study, committed)
+            results.committed_assessment = committed_assessment
         with steps.step("plan new sites"):
             update, close = steps.progress("candidates")
             try:
@@ -212,13 +215,22 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             results.after_assessment = assess(results.after_study, results.after_coverage)
     if stop < 3:
         return results
+    if results.committed_assessment is None and (study.sites["status"].isin(PENDING)).any():
+        with steps.step("predict sites being built or planned"):
+            committed_raw = merge_coverage(raw, _predict(study, out_dir, steps, PENDING))
+            results.committed_assessment = assess(study, _calibrated(study, committed_raw, fit))
     with steps.step("readiness"):
         after = None
         if results.after_assessment is not None and results.plan is not None:
             due = cfg.planning.due_date or cfg.readiness.inspection_date
             after = AfterPlan(results.after_study, results.after_assessment,
                               plan_village_remedies(results.plan, due))
-        results.readiness = evaluate(study, results.assessment, after=after)
+        committed_view = None
+        if results.committed_assessment is not None:
+            committed_view = AfterPlan(study, results.committed_assessment,
+                                       pd.DataFrame(columns=["group_id", "site_id", "due"]))
+        results.readiness = evaluate(study, results.assessment, after=after,
+                                     committed=committed_view)
     return results
 
 
