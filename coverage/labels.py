@@ -282,6 +282,12 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+for _lang, _table in LABELS.items():
+    # verdict, overdue and rule names are labels too (popups, legends, workbook)
+    _table.update({k: v for k, v in MESSAGES[_lang].items()
+                   if k.startswith("rule_") or k in ("READY_IF_PLAN_BUILT", "overdue")})
+
+
 def message(language: str, key: str, **fields: object) -> str:
     """One readiness sentence in ``language`` with its ``{…}`` fields filled in."""
     table = MESSAGES.get(language, MESSAGES["en"])

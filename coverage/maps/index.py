@@ -63,7 +63,8 @@ table.figures th,table.figures td{border:1px solid #ccc;padding:4px 10px;text-al
 table.figures td{text-align:right}
 img.overview{max-width:100%;border:1px solid #ccc}
 .note{color:#666;font-size:12px;margin-top:12px}
-.READY{color:#2e7d32}.READY_AFTER_WORKS{color:#b28704}.NOT_READY{color:#c62828}
+.READY{color:#2e7d32}.READY_AFTER_WORKS{color:#b28704}.READY_IF_PLAN_BUILT{color:#5b3fd9}
+.NOT_READY{color:#c62828}
 </style>
 </head>
 <body>

@@ -47,8 +47,9 @@ POINT_KIND_COLORS = {"committee": "#6a1b9a", "school": "#f9a825", "clinic": "#00
                      "settlement": "#5d4037"}
 WORK_COLORS = {"planned": "#9e9e9e", "in_progress": "#ff9800", "done": "#2e7d32"}
 WORK_STATUSES = ("planned", "in_progress", "done")
-VERDICT_COLORS = {"READY": "#2e7d32", "READY_AFTER_WORKS": "#f9a825", "NOT_READY": "#c62828"}
-VERDICTS = ("NOT_READY", "READY_AFTER_WORKS", "READY")
+VERDICT_COLORS = {"READY": "#2e7d32", "READY_AFTER_WORKS": "#f9a825",
+                  "READY_IF_PLAN_BUILT": "#7b61ff", "NOT_READY": "#c62828"}
+VERDICTS = ("NOT_READY", "READY_IF_PLAN_BUILT", "READY_AFTER_WORKS", "READY")
 HAZARD_COLORS = {"open": "#c62828", "fixed": "#757575"}
 KVA_COLORS = ("#c62828", "#f9a825", "#2e7d32")
 """Transformer classes: < 75 % of the target, 75–100 %, ≥ target kVA per household."""
@@ -605,7 +606,8 @@ def _finding_rows(findings: pd.DataFrame, lab: Lab) -> list[list[str]]:
     order = {"fail": 0, "warning": 1, "pass": 2}
     recs = sorted(_records(findings), key=lambda r: (order.get(_text(r.get("severity")), 3),
                                                      _text(r.get("rule"))))
-    return [[_text(r.get("rule")), lab.get(_text(r.get("severity")), _text(r.get("severity"))),
+    return [[lab.get("rule_" + _text(r.get("rule")), _text(r.get("rule"))),
+             lab.get(_text(r.get("severity")), _text(r.get("severity"))),
              _text(r.get("message")), _text(r.get("remedies"))] for r in recs]
 
 
