@@ -43,7 +43,7 @@ LABELS: dict[str, dict[str, str]] = {
         "committee": "村委会", "school": "学校", "clinic": "卫生室", "settlement": "自然村/居民点",
         "fiber": "光纤", "microwave": "微波", "none": "无",
         # page furniture
-        "generated": "生成于", "data": "数据", "config": "配置哈希", "version": "版本",
+        "generated": "生成于", "data": "数据哈希", "config": "配置哈希", "version": "版本",
         "crs": "工作坐标系", "datum": "底图坐标", "legend": "图例", "search": "搜索行政村…",
         "no_match": "无匹配", "basemap_osm": "OpenStreetMap", "basemap_topo": "地形图(OpenTopoMap)",
         "basemap_none": "无底图", "basemap_tianditu": "天地图·矢量", "basemap_tianditu_img":
@@ -60,6 +60,7 @@ LABELS: dict[str, dict[str, str]] = {
         "error_db": "误差(预测−实测, dB)", "serving_site": "预测主服务站", "reason": "原因",
         "outside_dem": "超出高程数据范围", "no_prediction": "无预测覆盖",
         "superseded": "测试时主服务站未开通",
+        "meas_source": "实测", "pred_source": "预测",
     },
     "en": {
         "villages": "Village boundaries", "groups": "Group coverage",
@@ -113,6 +114,7 @@ LABELS: dict[str, dict[str, str]] = {
         "error_db": "Error (predicted − measured, dB)", "serving_site": "Predicted server",
         "reason": "Reason", "outside_dem": "outside the DEM", "no_prediction": "no prediction",
         "superseded": "server not on air when measured",
+        "meas_source": "measured", "pred_source": "predicted",
     },
 }
 

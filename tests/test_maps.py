@@ -393,7 +393,7 @@ def test_readiness_layers_search_and_findings(rich):
         assert props["style"]["fillColor"] == VERDICT_COLORS[verdict]
     v2 = spec.layer(f"verdict_{verdicts['V2']}").by_id()["V2"]
     assert esc(XSS) in v2["popup"] and XSS not in v2["popup"]
-    assert "mobile_works_done" in v2["popup"] and "核查结论" in v2["popup"]
+    assert "移动网工程完工" in v2["popup"] and "核查结论" in v2["popup"]
     assert {s["id"]: s["name"] for s in spec.search} == {"V1": "石关村", "V2": XSS}
 
 
