@@ -54,6 +54,7 @@ from coverage.report import build_workbook, csv_tables, headline, render_html
 from coverage.schema import SITE_STATUSES
 from coverage.streaming import needs_tiling, predict_to_folder
 from coverage.study import Study, load_study
+from coverage.work_sites import with_work_sites
 
 CACHE_DIR = ".cache"
 """Per-site loss cache, inside the output folder (a run writes nothing outside --out)."""
@@ -174,6 +175,8 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
         raise ValueError(f"unknown step {until!r}")
     stop = STEPS.index(until)
     cfg = study.config
+    # sites that the mobile works build are committed sites: dated and predicted
+    study = with_work_sites(study)
     results = RunResults(study)
     with steps.step("predict coverage (sites on air)"):
         raw = _predict(study, out_dir, steps, ("on_air",))
@@ -513,7 +516,9 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, quiet: bool 
                        f"{row['households_covered']:.0f}/{row['households']:.0f}")
     if results.readiness is not None:
         head = headline(study, results.assessment, results.readiness)
-        summary.append("verdicts: " + ", ".join(f"{k} {v}" for k, v in head.verdicts.items()))
+        summary.append(f"verdicts as of {results.readiness.as_of.isoformat()}: "
+                       + ", ".join(f"{k} {v}" for k, v in head.verdicts.items())
+                       + f"; overdue items {head.overdue}")
     summary.append("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.timings.items()))
     summary.append(f"outputs in {out_dir}/")
     return summary, results

@@ -13,7 +13,8 @@ from coverage.config import Config
 from coverage.readiness import evaluate
 from coverage.report import build_workbook, csv_tables, headline, render_html
 
-META = {"version": "0.1.0", "config_hash": "0a1b2c3d", "crs": "EPSG:32650", "generated": "2020-10-01"}
+META = {"version": "0.1.0", "config_hash": "0a1b2c3d", "crs": "EPSG:32650",
+        "generated": "2020-10-01"}
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +129,7 @@ def test_chinese_report_has_no_english_words(parts):
 
 
 def test_headline_county_table_and_workbook_agree(parts):
-    study, a, r = parts
+    a = parts[1]
     h = headline(*parts)
     county = a.county.set_index("operator").loc["ANY"]
     assert h.groups_required == county["groups_required"]
