@@ -60,7 +60,13 @@ LABELS: dict[str, dict[str, str]] = {
         "error_db": "误差(预测−实测, dB)", "serving_site": "预测主服务站", "reason": "原因",
         "outside_dem": "超出高程数据范围", "no_prediction": "无预测覆盖",
         "superseded": "测试时主服务站未开通",
-        "meas_source": "实测", "pred_source": "预测",
+        "meas_source": "实测", "pred_source": "预测", "days_late": "逾期{days}天",
+        # plan popup: candidate kinds and sources, backhaul findings
+        "new": "新建铁塔", "existing_tower": "利旧铁塔", "hill": "山头候选点",
+        "existing": "现有铁塔", "user": "用户候选点",
+        "bh_fiber": "铁塔已通光纤", "bh_hops": "微波{hops}跳，{km} km，接入{node}",
+        "bh_none": "无满足第一菲涅尔区60%余隙的微波路径；最近光纤点{node}距{km} km，"
+        "需延伸光纤或加中继杆",
     },
     "en": {
         "villages": "Village boundaries", "groups": "Group coverage",
@@ -114,7 +120,13 @@ LABELS: dict[str, dict[str, str]] = {
         "error_db": "Error (predicted − measured, dB)", "serving_site": "Predicted server",
         "reason": "Reason", "outside_dem": "outside the DEM", "no_prediction": "no prediction",
         "superseded": "server not on air when measured",
-        "meas_source": "measured", "pred_source": "predicted",
+        "meas_source": "measured", "pred_source": "predicted", "days_late": "{days} days late",
+        "new": "new tower", "existing_tower": "existing tower", "hill": "hill candidate",
+        "existing": "existing tower", "user": "user candidate",
+        "bh_fiber": "on a fiber-fed tower", "bh_hops": "{hops} microwave hop(s), {km} km, "
+        "to {node}", "bh_none": "no microwave path to fiber clears 60 % of the first Fresnel "
+        "zone within the hop range; nearest fiber point {node} at {km} km. Fix: extend fiber "
+        "to the site or add a relay mast",
     },
 }
 
