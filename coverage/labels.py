@@ -43,7 +43,7 @@ LABELS: dict[str, dict[str, str]] = {
         "committee": "村委会", "school": "学校", "clinic": "卫生室", "settlement": "自然村/居民点",
         "fiber": "光纤", "microwave": "微波", "none": "无",
         # page furniture
-        "generated": "生成于", "data": "数据哈希", "config": "配置哈希", "version": "版本",
+        "generated": "生成于", "data": "数据", "config": "配置哈希", "version": "版本",
         "crs": "工作坐标系", "datum": "底图坐标", "legend": "图例", "search": "搜索行政村…",
         "no_match": "无匹配", "basemap_osm": "OpenStreetMap", "basemap_topo": "地形图(OpenTopoMap)",
         "basemap_none": "无底图", "basemap_tianditu": "天地图·矢量", "basemap_tianditu_img":
@@ -61,6 +61,7 @@ LABELS: dict[str, dict[str, str]] = {
         "outside_dem": "超出高程数据范围", "no_prediction": "无预测覆盖",
         "superseded": "测试时主服务站未开通",
         "meas_source": "实测", "pred_source": "预测", "days_late": "逾期{days}天",
+        "village_id": "行政村编号", "kva_hh_unit": "kVA/户", "other": "其他",
         # plan popup: candidate kinds and sources, backhaul findings
         "new": "新建铁塔", "existing_tower": "利旧铁塔", "hill": "山头候选点",
         "existing": "现有铁塔", "user": "用户候选点",
@@ -121,6 +122,7 @@ LABELS: dict[str, dict[str, str]] = {
         "reason": "Reason", "outside_dem": "outside the DEM", "no_prediction": "no prediction",
         "superseded": "server not on air when measured",
         "meas_source": "measured", "pred_source": "predicted", "days_late": "{days} days late",
+        "village_id": "Village ID", "kva_hh_unit": "kVA/household", "other": "other",
         "new": "new tower", "existing_tower": "existing tower", "hill": "hill candidate",
         "existing": "existing tower", "user": "user candidate",
         "bh_fiber": "on a fiber-fed tower", "bh_hops": "{hops} microwave hop(s), {km} km, "

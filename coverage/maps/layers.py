@@ -182,7 +182,7 @@ def villages_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = True,
     households = vill["households"] if "households" in vill else pd.Series(None, vill.index)
     for geom, vid, name, town, hh in zip(frame.lonlat(vill.geometry), vill["village_id"],
                                          vill["name"], vill["town"], households, strict=True):
-        rows = {lab["town"]: _text(town), "village_id": _text(vid)}
+        rows = {lab["town"]: _text(town), lab["village_id"]: _text(vid)}
         if _text(hh):
             rows[lab["households"]] = _text(hh)
         layer.add(geom, vid, style, popup=popup_table(rows, title=_text(name)),
@@ -380,7 +380,8 @@ def candidates_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = False
         return None, None
     layer = VectorLayer("candidates", lab["candidates"], show=show)
     for rec, geom in zip(_records(cands), _lonlat_points(frame, cands.geometry), strict=True):
-        rows = {lab["kind"]: _text(rec.get("kind")), lab["height"]: fmt(rec.get("height_m"), 0),
+        rows = {lab["kind"]: lab.get(_text(rec.get("kind")), _text(rec.get("kind"))),
+                lab["height"]: fmt(rec.get("height_m"), 0),
                 lab["cost"]: fmt(_get(rec, "cost_wan", "cost"), 1)}
         layer.add(geom, rec["candidate_id"], {"radius": 6, "color": "#555555", "weight": 1,
                                               "fillColor": "#ffffff", "fillOpacity": 0.9},
@@ -484,6 +485,8 @@ def backhaul_layer(backhaul: gpd.GeoDataFrame | None, study: Study, frame: MapFr
         kind = _text(_get(rec, "kind", "medium", "type", "backhaul")).lower()
         if not kind and "new" in rec:  # planner's hops: new = microwave, else existing fiber
             kind = "microwave" if bool(rec["new"]) else "fiber"
+        if not kind and _text(rec.get("clearance_ratio")):  # the planner's microwave tree
+            kind = "microwave"
         kind = kind or "other"
         col = BACKHAUL_COLORS.get(kind, BACKHAUL_COLORS["other"])
         a = _text(_get(rec, "from", "from_id", "site_a", "a", "source"))
@@ -595,7 +598,7 @@ def transformers_layer(study: Study, frame: MapFrame, lab: Lab, config: Config,
                                                 "fillColor": KVA_COLORS[cls],
                                                 "fillOpacity": 0.95},
                   marker="circle", popup=popup_table(rows, title=_text(rec["transformer_id"])),
-                  tooltip=f"{esc(_text(rec['transformer_id']))}: {ratio:.2f} kVA/hh",
+                  tooltip=f"{esc(_text(rec['transformer_id']))}: {ratio:.2f} {lab['kva_hh_unit']}",
                   ratio=round(ratio, 3), kva_class=cls)
     lo = 0.75 * target
     legend = LegendSection(f"{lab['transformers']} · {lab['kva_per_hh']}", (
