@@ -468,18 +468,18 @@ def rule_transformer_capacity(ctx: RuleContext) -> list[Finding]:
                     "below": low["transformer_id"].tolist()}
         if rule_kind == "per_transformer":
             ok = low.empty
-            msg = (ctx.msg("cap_pt_pass", n=len(reg), need=f"{need:g}",
+            msg = (ctx.msg("cap_pt_pass", n=len(reg), need=f"{need:.1f}",
                            low=_fmt_kva(float(np.min(ratios)))) if ok else
-                   ctx.msg("cap_pt_fail", n=len(low), need=f"{need:g}",
+                   ctx.msg("cap_pt_fail", n=len(low), need=f"{need:.1f}",
                            detail="；".join(low_text) if ctx.lang == "zh"
                            else "; ".join(low_text)))
         else:
             ok = avg >= need - 1e-9
             msg = ctx.msg("cap_avg_pass" if ok else "cap_avg_fail", avg=_fmt_kva(avg),
                           kva=f"{reg['kva'].sum():g}", hh=int(reg["households"].sum()),
-                          n=len(reg), need=f"{need:g}")
+                          n=len(reg), need=f"{need:.1f}")
             if not low.empty:
-                msg += ctx.msg("cap_single_warn", need=f"{need:g}", detail=_listed(low_text))
+                msg += ctx.msg("cap_single_warn", need=f"{need:.1f}", detail=_listed(low_text))
         if changes:
             items = [ctx.msg("cap_applied_new", wid=c.work_id, new=f"{c.kva_after:g}") if c.new
                      else ctx.msg("cap_applied_item", wid=c.work_id, tid=c.transformer_id,
