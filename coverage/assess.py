@@ -273,7 +273,7 @@ def assess(study: Study, signal: SignalGrids,
     all_ops = (*operators, ANY)
     villages = _village_rollup(study, points, groups, all_ops)
     county = _county_rollup(points, groups, villages, all_ops)
-    gaps = _gap_list(groups, points, threshold)
+    gaps = _gap_list(groups, points, threshold, cfg.language)
     return Assessment(points=points, groups=groups, villages=villages, county=county, gaps=gaps,
                       threshold_dbm=threshold, operators=all_ops, evidence=evidence)
 
@@ -332,7 +332,7 @@ def _county_rollup(points: pd.DataFrame, groups: pd.DataFrame, villages: pd.Data
             "groups_required": len(req),
             "groups_covered": int((req[f"status_{op}"] == "covered").sum()),
             "groups_partial": int((req[f"status_{op}"] == "partial").sum()),
-            "groups_uncovered": int((req[f"status_{op}"] == "uncovered").sum()),
+            "groups_uncovered": int((req[f"status_{op}"] != "covered").sum()),
             "households": int(groups["households"].sum()),
             "households_covered": float((groups["households"] * groups[f"share_{op}"]).sum()
                                         .round(1)),
@@ -342,17 +342,29 @@ def _county_rollup(points: pd.DataFrame, groups: pd.DataFrame, villages: pd.Data
     return pd.DataFrame(rows)
 
 
-def _gap_list(groups: pd.DataFrame, points: pd.DataFrame, threshold: float) -> pd.DataFrame:
+_GAP_WORDS = {
+    "zh": {"none": "预测半径内无任何运营商基站",
+           "partial": "仅{s}的户数达到{t} dBm（中位{m} dBm）",
+           "weak": "最强信号{m} dBm低于{t} dBm（地形遮挡或距离过远）"},
+    "en": {"none": "no site of any operator within the prediction radius",
+           "partial": "only {s} of households reach {t} dBm (median {m} dBm)",
+           "weak": "best signal {m} dBm is below {t} dBm (terrain shadow or distance)"},
+}
+
+
+def _gap_list(groups: pd.DataFrame, points: pd.DataFrame, threshold: float,
+              language: str = "en") -> pd.DataFrame:
     gaps = groups[groups["required"] & (groups[f"status_{ANY}"] != "covered")].copy()
     share = gaps[f"share_{ANY}"]
     med = gaps[f"median_{ANY}"]
+    w = _GAP_WORDS.get(language, _GAP_WORDS["en"])
     reason = np.where(
-        med.isna(), "no site of any operator within the prediction radius",
+        med.isna(), w["none"],
         np.where(share > 0,
-                 [f"only {s:.0%} of households reach {threshold:g} dBm (median {m:.1f} dBm)"
+                 [w["partial"].format(s=f"{s:.0%}", t=f"{threshold:g}", m=f"{m:.1f}")
                   for s, m in zip(share, med.fillna(NO_SIGNAL_DBM), strict=True)],
-                 [f"best signal {m:.1f} dBm is below {threshold:g} dBm (terrain shadow or "
-                  f"distance)" for m in med.fillna(NO_SIGNAL_DBM)]))
+                 [w["weak"].format(t=f"{threshold:g}", m=f"{m:.1f}")
+                  for m in med.fillna(NO_SIGNAL_DBM)]))
     gaps["reason"] = reason
     keep = ["group_id", "village_id", "name", "households", f"share_{ANY}", f"median_{ANY}",
             f"p10_{ANY}", f"status_{ANY}", "reason"]

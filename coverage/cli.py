@@ -11,13 +11,16 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from coverage import __version__
 from coverage.errors import CoverageError
+
+if TYPE_CHECKING:
+    from coverage.config import Config
 
 app = typer.Typer(
     add_completion=False,
@@ -128,6 +131,28 @@ TiandituOpt = Annotated[str | None, typer.Option(
     "--tianditu-key", envvar="TIANDITU_KEY", help="Tianditu API key for --basemap tianditu.")]
 
 
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Judge readiness on this day (YYYY-MM-DD): items due before it and not "
+    "done are overdue. Default: readiness.as_of of the config, else today.")]
+
+
+def _with_as_of(cfg: Config, as_of: str | None) -> Config:
+    """``cfg`` with ``readiness.as_of`` set from ``--as-of`` (unchanged without it)."""
+    import datetime as dt
+
+    from coverage.errors import ConfigError
+
+    if as_of is None:
+        return cfg
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise ConfigError(f"--as-of {as_of!r} is not a date. Fix: give it as YYYY-MM-DD, "
+                          "e.g. --as-of 2020-09-15.") from None
+    return cfg.model_copy(update={"readiness": cfg.readiness.model_copy(
+        update={"as_of": day})})
+
+
 def _map_options(offline: bool, basemap: str, key: str | None) -> object:
     from coverage.errors import ConfigError
     from coverage.maps import Basemap
@@ -148,6 +173,7 @@ def run(
     tianditu_key: TiandituOpt = None,
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
+    as_of: AsOfOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -156,7 +182,7 @@ def run(
         from coverage.config import load_config
         from coverage.pipeline import run_pipeline
 
-        cfg = load_config(_config_path(config))
+        cfg = _with_as_of(load_config(_config_path(config)), as_of)
         options = _map_options(offline_maps, basemap, tianditu_key)
         _show_library_log()
         summary = run_pipeline(data, cfg, out, quiet=quiet, maps=options, scheduler=scheduler,
@@ -238,6 +264,7 @@ def readiness(
     out: OutOpt = Path("maps"),
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 3 when any village is NOT_READY (for scripts).")] = False,
+    as_of: AsOfOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -246,7 +273,7 @@ def readiness(
         from coverage.config import load_config
         from coverage.pipeline import run_with_results
 
-        cfg = load_config(_config_path(config))
+        cfg = _with_as_of(load_config(_config_path(config)), as_of)
         _lines, results = run_with_results(data, cfg, out, quiet=True)
     except Exception as exc:
         _fail(exc, debug)
@@ -257,8 +284,8 @@ def readiness(
     counts = results.readiness.counts
     if not quiet:
         out_console.print(table.to_string(), markup=False)
-        out_console.print("verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
-                          markup=False)
+        out_console.print(f"verdicts as of {results.readiness.as_of.isoformat()}: "
+                          + ", ".join(f"{k} {v}" for k, v in counts.items()), markup=False)
     if strict and counts.get("NOT_READY", 0) > 0:
         raise typer.Exit(3)
 

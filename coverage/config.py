@@ -144,6 +144,9 @@ class ReadinessSettings(StrictModel):
     """Acceptance rules per administrative village."""
 
     inspection_date: dt.date = dt.date(2020, 10, 31)
+    as_of: dt.date | None = Field(
+        None, description="the day the readiness is judged on (overdue items are due before "
+        "it and not done); None = today")
     rules: list[str] = Field(
         default_factory=lambda: [
             "test_points_covered", "groups_covered", "transformer_capacity",
@@ -154,6 +157,9 @@ class ReadinessSettings(StrictModel):
     universal_service_rule: bool = False
     universal_service_radius_km: float = Field(5.0, gt=0)
     kva_per_household_min: float = Field(2.0, ge=0)
+    kva_rule: Literal["village_average", "per_transformer"] = Field(
+        "village_average", description="户均配变容量 of the whole village (total kVA / "
+        "households), or every single transformer")
     measurement_max_age_days: int = Field(365, ge=0)
     measurement_margin_db: float = Field(
         12.0, ge=0, description="warn where measured and predicted differ by more (dB)")

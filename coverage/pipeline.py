@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from coverage import __version__
 from coverage.assess import Assessment, assess, frame_to_geo
@@ -48,6 +49,7 @@ from coverage.scale.streaming import needs_tiling, predict_to_folder
 from coverage.schema import SITE_STATUSES
 from coverage.signal import CoverageResult, merge_coverage
 from coverage.study import Study, load_study
+from coverage.work_sites import with_work_sites
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class RunResults:
     after_study: Study | None = None
     after_coverage: CoverageResult | None = None
     after_assessment: Assessment | None = None
+    committed_assessment: Assessment | None = None
     readiness: Readiness | None = None
     comparison: Comparison | None = None
     calibration: CalibrationFit | None = None
@@ -208,6 +211,8 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
         raise ValueError(f"unknown step {until!r}")
     stop = STEPS.index(until)
     cfg = study.config
+    # sites that the mobile works build are committed sites: dated and predicted
+    study = with_work_sites(study)
     results = RunResults(study)
     with steps.step("predict coverage (sites on air)"):
         raw = _predict(study, out_dir, steps, ("on_air",))
@@ -227,6 +232,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             # best server is a max over sites: add the pending ones to the on-air result
             committed = _scenario("committed", study, merge_coverage(
                 on_air.raw, _predict(study, out_dir, steps, PENDING)), fit)
+            results.committed_assessment = committed.assessment
         with steps.step("plan new sites"):
             update, close = steps.progress("candidates")
             try:
@@ -250,13 +256,23 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             results.after_assessment = after_plan.assessment
     if stop < 3:
         return results
+    if results.committed_assessment is None and (study.sites["status"].isin(PENDING)).any():
+        with steps.step("predict sites being built or planned"):
+            committed = _scenario("committed", study, merge_coverage(
+                on_air.raw, _predict(study, out_dir, steps, PENDING)), fit)
+            results.committed_assessment = committed.assessment
     with steps.step("readiness"):
         after = None
         if results.after_assessment is not None and results.plan is not None:
             due = cfg.planning.due_date or cfg.readiness.inspection_date
             after = AfterPlan(results.after_study, results.after_assessment,
                               plan_village_remedies(results.plan, due))
-        results.readiness = evaluate(study, results.assessment, after=after)
+        committed_view = None
+        if results.committed_assessment is not None:
+            committed_view = AfterPlan(study, results.committed_assessment,
+                                       pd.DataFrame(columns=["group_id", "site_id", "due"]))
+        results.readiness = evaluate(study, results.assessment, after=after,
+                                     committed=committed_view)
     return results
 
 

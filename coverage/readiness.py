@@ -1,9 +1,21 @@
 """Acceptance readiness per administrative village: small rules → findings → a verdict.
 
 Each rule is a function ``(ctx) -> list[Finding]`` over every village at once. A
-finding that fails can carry a *remedy*: a scheduled work item or planned site that
-finishes before the inspection date. A village is READY when no rule fails,
-READY_AFTER_WORKS when every failing finding has such a remedy, NOT_READY otherwise.
+finding that fails can carry *remedies*: work items, sites being built, or sites of the
+optimiser's proposal that cure it. A village is
+
+- ``READY`` when no rule fails;
+- ``READY_AFTER_WORKS`` (工程完工后具备) when every failure is cured by *committed* items
+  (works in the works lists, sites planned or being built with an on-air date) due on or
+  before the inspection;
+- ``READY_IF_PLAN_BUILT`` (规划实施后具备) when every failure is cured only once the
+  proposal's sites are built too;
+- ``NOT_READY`` otherwise.
+
+Every failure is named in the reasons, with its remedy when it has one. Items due before
+the as-of date and not done are overdue (逾期): they are listed per village and still
+count as a remedy, with a warning, only when due before the inspection. Rules are
+documented with their sources in ``docs/rules.md``.
 """
 
 from __future__ import annotations
@@ -12,30 +24,59 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from coverage import capacity
+from coverage.asof import as_date, pending_sites_state, resolve_as_of, works_state
 from coverage.assess import Assessment
 from coverage.config import Config
 from coverage.errors import ConfigError
+from coverage.labels import label, message
 from coverage.signal import ANY
 from coverage.study import Study
 
 READY = "READY"
 READY_AFTER_WORKS = "READY_AFTER_WORKS"
+READY_IF_PLAN_BUILT = "READY_IF_PLAN_BUILT"
 NOT_READY = "NOT_READY"
+VERDICTS = (READY, READY_AFTER_WORKS, READY_IF_PLAN_BUILT, NOT_READY)
 
 PASS, FAIL, WARNING = "pass", "fail", "warning"
+
+_MAX_LISTED = 8
+
+
+def _as_date(value: object) -> dt.date | None:
+    """Kept for callers of the old name; see :func:`coverage.asof.as_date`."""
+    return as_date(value)
 
 
 @dataclass(frozen=True)
 class Remedy:
-    """Scheduled work that should cure a failing finding before the inspection."""
+    """An item that should cure a failing finding before the inspection.
 
-    kind: str  # "grid_work", "mobile_work" or "planned_site"
-    ref: str   # work_id or site_id
+    Attributes
+    ----------
+    kind : str
+        ``grid_work``, ``mobile_work``, ``planned_site`` (committed) or ``plan_site`` (the
+        optimiser's proposal, not committed).
+    ref : str
+        work_id or site_id.
+    due : datetime.date
+    overdue : bool
+        Due before the as-of date and not done.
+    """
+
+    kind: str
+    ref: str
     due: dt.date
+    overdue: bool = False
+
+    @property
+    def committed(self) -> bool:
+        """Whether the item is committed (not only proposed by the optimiser)."""
+        return self.kind != "plan_site"
 
 
 @dataclass(frozen=True)
@@ -46,15 +87,15 @@ class Finding:
     ----------
     village_id : str
     rule : str
-        Rule name as in ``readiness.rules`` of the config.
+        Rule id as in ``readiness.rules`` of the config (never translated).
     severity : str
         ``pass``, ``fail`` or ``warning``.
     message : str
-        Plain words for the inspector's report.
+        Plain words for the inspector's report, in the config's language.
     evidence : dict
         The figures behind the judgement (IDs, RSRP, kVA per household, dates).
     remedies : tuple of Remedy
-        Scheduled work that cures a failure before the inspection date.
+        Items that cure a failure; all of them are needed.
     """
 
     village_id: str
@@ -67,16 +108,16 @@ class Finding:
 
 @dataclass(frozen=True)
 class AfterPlan:
-    """The network once the sites being built, the planned sites and the new plan are on air.
+    """A network still to come and its coverage.
 
     Attributes
     ----------
     study : Study
-        The study whose sites include every pending site (status planned / building).
+        The study whose sites include the sites still to come.
     assessment : Assessment
         Coverage of that network.
     group_sites : DataFrame
-        Which new plan site cures which gap group: group_id, site_id, due.
+        Which coming site cures which gap group: group_id, site_id, due.
     """
 
     study: Study
@@ -86,142 +127,146 @@ class AfterPlan:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What every rule sees."""
+    """What every rule sees.
+
+    ``committed`` is the network once the committed sites (planned / building, with an
+    on-air date) are on air; ``after`` the network once the proposal is built as well.
+    """
 
     study: Study
     assessment: Assessment
     config: Config
     after: AfterPlan | None = None
+    committed: AfterPlan | None = None
 
     @property
     def inspection(self) -> dt.date:
         return self.config.readiness.inspection_date
 
     @property
+    def as_of(self) -> dt.date:
+        return resolve_as_of(self.config.readiness.as_of)
+
+    @property
+    def lang(self) -> str:
+        return self.config.language
+
+    @property
     def village_ids(self) -> list[str]:
         return self.study.villages["village_id"].tolist()
+
+    def msg(self, key: str, **fields: object) -> str:
+        return message(self.lang, key, **fields)
 
 
 @dataclass(frozen=True)
 class Readiness:
-    """Result of :func:`evaluate`: every finding and one verdict per village."""
+    """Result of :func:`evaluate`: every finding and one verdict per village.
+
+    ``overdue`` lists every item due before the as-of date and not done: kind, ref,
+    village_id, who (owner or operator), due, days_late.
+    """
 
     findings: pd.DataFrame   # village_id, rule, severity, message, evidence, remedies
     villages: pd.DataFrame   # village_id, name, town, verdict, reasons, n_fail, n_warning
     counts: dict[str, int]
+    as_of: dt.date = dt.date(2020, 1, 1)
+    overdue: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _as_date(value: object) -> dt.date | None:
-    if value is None or (np.isscalar(value) and pd.isna(value)) or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        parsed = pd.Timestamp(str(value))
-    except (ValueError, TypeError):
-        return None
-    return None if pd.isna(parsed) else parsed.date()
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (
+        isinstance(value, str) and not value.strip()) or value is pd.NA
 
 
-def _open_works(frame: pd.DataFrame | None, inspection: dt.date) -> pd.DataFrame:
-    """Works not done, with a ``due_date`` column and an ``on_time`` flag."""
-    if frame is None or frame.empty:
-        return pd.DataFrame(columns=["work_id", "village_id", "status", "due_date", "on_time"])
-    works = frame[frame["status"] != "done"].copy()
-    due = works["due"] if "due" in works else pd.Series(None, index=works.index)
-    works["due_date"] = [_as_date(v) for v in due]
-    works["on_time"] = [d is not None and d <= inspection for d in works["due_date"]]
-    return works
+def display_name(name: object, ident: object, kind: object = None, lang: str = "zh") -> str:
+    """A place's name for people: its name, or its id (and its kind) when it has none."""
+    if not _blank(name):
+        return str(name)
+    if kind is not None and not _blank(kind):
+        return f"{ident}（{label(lang, str(kind))}）" if lang == "zh" else \
+            f"{ident} ({label(lang, str(kind))})"
+    return str(ident)
 
 
-def _remedies(works: pd.DataFrame, village_id: str, kind: str,
-              categories: tuple[str, ...] | None = None) -> tuple[Remedy, ...]:
-    sel = works[(works["village_id"] == village_id) & works["on_time"]]
-    if categories is not None and "category" in sel:
-        sel = sel[sel["category"].isin(categories)]
-    return tuple(Remedy(kind, str(r.work_id), r.due_date)
-                 for r in sel.sort_values(["due_date", "work_id"]).itertuples())
+def _listed(items: list[str], sep: str = "；") -> str:
+    return sep.join(items[:_MAX_LISTED]) + (" …" if len(items) > _MAX_LISTED else "")
 
 
-def _planned_site_remedies(ctx: RuleContext) -> dict[str, tuple[Remedy, ...]]:
-    """Per village: planned/building sites (incl. chosen plan sites) due before inspection."""
-    sites = ctx.study.sites
-    out: dict[str, list[Remedy]] = {}
-    pending = sites[sites["status"].isin(["planned", "building"])]
-    if pending.empty:
-        return {}
-    if "village_id" not in pending:
-        villages = ctx.study.villages[["village_id", "geometry"]]
-        pending = gpd.sjoin(pending, villages, how="inner", predicate="within")
-    for row in pending.itertuples():
-        due = _as_date(getattr(row, "on_air_date", None))
-        if due is not None and due <= ctx.inspection:
-            out.setdefault(str(row.village_id), []).append(Remedy("planned_site", row.site_id,
-                                                                  due))
-    return {k: tuple(v) for k, v in out.items()}
+def _works(ctx: RuleContext, frame: pd.DataFrame | None) -> pd.DataFrame:
+    return works_state(frame, ctx.as_of, ctx.inspection)
+
+
+def _pending_sites(ctx: RuleContext) -> pd.DataFrame:
+    return pending_sites_state(ctx.study.sites, ctx.as_of, ctx.inspection)
+
+
+def _work_remedies(works: pd.DataFrame, kind: str) -> tuple[Remedy, ...]:
+    return tuple(Remedy(kind, str(r.work_id), r.due_date, bool(r.overdue))
+                 for r in works.sort_values(["due_date", "work_id"]).itertuples()
+                 if r.due_date is not None)
+
+
+# ------------------------------------------------------------------ coverage
 
 
 def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
     a = ctx.assessment
+    lang = ctx.lang
     need = ctx.config.readiness.operators_required
-    mobile = _open_works(ctx.study.mobile_works, ctx.inspection)
-    planned = _planned_site_remedies(ctx)
     rule = "test_points_covered" if level == "points" else "groups_covered"
-    findings = []
     if level == "points":
         table = a.points[a.points["required"]]
         ok = (table["n_operators"] >= need) if need > 1 else table[f"covered_{ANY}"]
-        key, what = "point_id", "test point"
+        key, what = "point_id", ctx.msg("what_point")
     else:
         table = a.groups[a.groups["required"]]
         ok = (table["n_operators"] >= need) if need > 1 else (
             table[f"status_{ANY}"] == "covered")
-        key, what = "group_id", "group"
+        key, what = "group_id", ctx.msg("what_group")
     bad_by_village = table[~ok].groupby("village_id")
     total_by_village = table.groupby("village_id").size()
     measured = table[table["measured"] != ""] if "measured" in table else table.iloc[:0]
     measured_by_village = measured.groupby("village_id")
+    findings = []
     for vid in ctx.village_ids:
         total = int(total_by_village.get(vid, 0))
         cited = (measured_by_village.get_group(vid) if vid in measured_by_village.groups
                  else measured.iloc[:0])
         if vid not in bad_by_village.groups:
-            msg = (f"all {total} required {what}s covered" if total else
-                   f"no required {what}s recorded")
+            msg = (ctx.msg("cov_all", what=what, total=total) if total else
+                   ctx.msg("cov_none", what=what))
             evidence: dict = {"required": total}
             if len(cited):
-                msg += _measured_note(cited, key, what)
+                msg += _measured_note(ctx, cited, key, what)
                 evidence["measured"] = cited[key].tolist()
             findings.append(Finding(vid, rule, PASS if total else WARNING, msg, evidence))
             continue
         bad = bad_by_village.get_group(vid)
         if level == "points":
-            detail = [f"{r.name or r.point_id} ({r.kind}, best "
-                      f"{'no signal' if pd.isna(r.rsrp_ANY) else f'{r.rsrp_ANY:.1f} dBm'}"
-                      + (f"; {_measured_text(r)}" if _measured_text(r) else "") + ")"
-                      for r in bad.itertuples()]
+            detail = [ctx.msg(
+                "point_detail", name=display_name(r.name, r.point_id, r.kind, lang),
+                kind=label(lang, str(r.kind)),
+                best=(ctx.msg("no_signal") if pd.isna(r.rsrp_ANY)
+                      else ctx.msg("dbm", v=f"{r.rsrp_ANY:.1f}")),
+                meas=(("；" if lang == "zh" else "; ") + _measured_text(r))
+                if _measured_text(r) else "")
+                for r in bad.itertuples()]
         else:
-            detail = [f"{r.name} ({int(r.households)} households, {r.share_ANY:.0%} covered"
-                      + (f"; {_measured_text(r)}" if _measured_text(r) else "") + ")"
-                      for r in bad.itertuples()]
-        ops = "any operator" if need == 1 else f"{need} operators"
-        msg = (f"{len(bad)} of {total} required {what}s lack signal from {ops} "
-               f"(RSRP ≥ {a.threshold_dbm:g} dBm): " + "; ".join(detail[:8])
-               + (" …" if len(detail) > 8 else ""))
+            detail = [ctx.msg(
+                "group_detail", name=display_name(r.name, r.group_id, None, lang),
+                hh=int(r.households), share=f"{r.share_ANY:.0%}",
+                meas=(("；" if lang == "zh" else "; ") + _measured_text(r))
+                if _measured_text(r) else "")
+                for r in bad.itertuples()]
+        ops = ctx.msg("ops_any") if need == 1 else ctx.msg("ops_n", n=need)
+        msg = ctx.msg("cov_fail", what=what, total=total, bad=len(bad), ops=ops,
+                      thr=f"{a.threshold_dbm:g}", detail=_listed(detail))
         good_cited = cited[~cited[key].isin(bad[key])]
         if len(good_cited):
-            msg += _measured_note(good_cited, key, what, covered=True)
-        if ctx.after is None:
-            remedies = _remedies(mobile, vid, "mobile_work") + planned.get(vid, ())
-        else:
-            remedies, still = _after_plan_remedies(ctx, level, bad[key].tolist())
-            if still:
-                msg += (f"; {len(still)} still lack signal after every planned site is on "
-                        f"air: " + ", ".join(still[:8]) + (" …" if len(still) > 8 else ""))
+            msg += _measured_note(ctx, good_cited, key, what, covered=True)
+        remedies, note = _network_remedies(ctx, level, bad[key].tolist())
+        msg += note
         evidence = {"uncovered": bad[key].tolist(), "required": total}
         if len(cited):
             evidence["measured"] = cited[key].tolist()
@@ -229,48 +274,104 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
     return findings
 
 
-def _after_plan_remedies(ctx: RuleContext, level: str, failing: list[str]
-                         ) -> tuple[tuple[Remedy, ...], list[str]]:
-    """Pending sites that cure ``failing`` items, and the items they leave uncovered.
-
-    A finding is remedied only when the after-plan network covers every failing item;
-    the remedies are the pending sites serving them (their on-air dates decide whether
-    the village can be READY_AFTER_WORKS by the inspection).
-    """
-    after = ctx.after
-    assert after is not None
+def _still(ctx: RuleContext, view: AfterPlan, level: str, failing: list[str]) -> list[str]:
+    """The failing items that ``view``'s network still leaves uncovered."""
     need = ctx.config.readiness.operators_required
     if level == "points":
-        table = after.assessment.points.set_index("point_id").loc[failing]
+        table = view.assessment.points.set_index("point_id").reindex(failing)
         ok = (table["n_operators"] >= need) if need > 1 else table[f"covered_{ANY}"]
     else:
-        table = after.assessment.groups.set_index("group_id").loc[failing]
+        table = view.assessment.groups.set_index("group_id").reindex(failing)
         ok = (table["n_operators"] >= need) if need > 1 else (
             table[f"status_{ANY}"] == "covered")
-    still = [str(i) for i in table.index[~ok.to_numpy(bool)]]
-    if still:
-        return (), still
-    sites = after.study.sites.set_index("site_id")
-    pending = sites[sites["status"].isin(["planned", "building"])]
+    return [str(i) for i in table.index[~ok.fillna(False).to_numpy(bool)]]
+
+
+def _serving_sites(ctx: RuleContext, view: AfterPlan, level: str, failing: list[str],
+                   coming: pd.DataFrame) -> dict[str, dt.date | None]:
+    """The coming sites (rows of ``coming``, indexed by site_id) that serve ``failing``.
+
+    Test points name their serving site; groups are mapped by ``view.group_sites`` or,
+    for the committed network, to the nearest coming site of each operator that covers
+    a failing group in that network.
+    """
     refs: dict[str, dt.date | None] = {}
     if level == "points":
-        for pid, row in table.iterrows():
-            op = row.get(f"operator_{ANY}")
-            sid = row.get(f"site_{op}") if op else None
-            if sid in pending.index:
-                refs[str(sid)] = _as_date(pending.at[sid, "on_air_date"])
+        table = view.assessment.points.set_index("point_id").reindex(failing)
+        for _pid, row in table.iterrows():
+            for op in ctx.assessment.operators:
+                sid = row.get(f"site_{op}") if op != ANY else None
+                if isinstance(sid, str) and sid in coming.index:
+                    refs[sid] = coming.at[sid, "due_date"]
+        return refs
+    mapped = view.group_sites
+    if len(mapped):
+        for r in mapped[mapped["group_id"].isin(failing)].itertuples():
+            refs[str(r.site_id)] = as_date(r.due)
+    covered = set(mapped["group_id"]) if len(mapped) else set()
+    rest = [g for g in failing if g not in covered]
+    if not rest or coming.empty:
+        return refs
+    groups = view.assessment.groups.set_index("group_id").reindex(rest)
+    shapes = ctx.study.groups.set_index("group_id").geometry
+    for gid, row in groups.iterrows():
+        if gid not in shapes.index:
+            continue
+        centre = shapes[gid].centroid
+        for op in ctx.assessment.operators:
+            if op == ANY or row.get(f"status_{op}") != "covered":
+                continue
+            mine = coming[coming["operator"] == op]
+            if mine.empty:
+                continue
+            sid = mine.geometry.distance(centre).idxmin()
+            refs[str(sid)] = coming.at[sid, "due_date"]
+    return refs
+
+
+def _network_remedies(ctx: RuleContext, level: str, failing: list[str]
+                      ) -> tuple[tuple[Remedy, ...], str]:
+    """Remedies of a coverage failure and a note on what stays uncovered.
+
+    The committed network (sites planned or being built, with their on-air dates) is
+    tried first; then the network with the proposal built too. A failure is remedied
+    only when that network covers every failing item.
+    """
+    pending = _pending_sites(ctx).set_index("site_id")
+    note = ""
+    if ctx.committed is not None:
+        still = _still(ctx, ctx.committed, level, failing)
+        if not still:
+            refs = _serving_sites(ctx, ctx.committed, level, failing, pending)
+            if refs and all(d is not None for d in refs.values()):
+                return tuple(Remedy("planned_site", ref, due, bool(pending.at[ref, "overdue"]))
+                             for ref, due in sorted(refs.items())), note
+        elif ctx.after is None:
+            note = ctx.msg("still_after_committed", n=len(still),
+                           items=", ".join(still[:_MAX_LISTED]))
+    if ctx.after is not None:
+        still = _still(ctx, ctx.after, level, failing)
+        if still:
+            return (), note + ctx.msg("still_after_plan", n=len(still),
+                                      items=", ".join(still[:_MAX_LISTED]))
+        coming = pending_sites_state(ctx.after.study.sites, ctx.as_of, ctx.inspection
+                                     ).set_index("site_id")
+        refs = _serving_sites(ctx, ctx.after, level, failing, coming)
+        due_plan = max((d for d in ctx.after.group_sites["due"].map(as_date) if d),
+                       default=ctx.inspection) if len(ctx.after.group_sites) else ctx.inspection
+        out = []
+        for ref, due in sorted(refs.items()):
+            if ref in pending.index:
+                if due is None:
+                    continue
+                out.append(Remedy("planned_site", ref, due, bool(pending.at[ref, "overdue"])))
             else:
-                refs.setdefault(f"after-plan network ({pid})", None)
-    else:
-        mapped = after.group_sites[after.group_sites["group_id"].isin(failing)]
-        for r in mapped.itertuples():
-            refs[str(r.site_id)] = r.due
-        for gid in set(failing) - set(mapped["group_id"]):
-            refs.setdefault(f"after-plan network ({gid})", None)
-    latest = max((_as_date(v) for v in pending["on_air_date"] if _as_date(v)),
-                 default=ctx.inspection)
-    return tuple(Remedy("planned_site", ref, due or latest)
-                 for ref, due in sorted(refs.items())), []
+                out.append(Remedy("plan_site", ref, due or due_plan))
+        if not any(r.kind == "plan_site" for r in out):
+            # covered only once the proposal is built, its serving site not identified
+            out.append(Remedy("plan_site", label(ctx.lang, "plan_sites"), due_plan))
+        return tuple(out), note
+    return (), note
 
 
 def _measured_text(row: object) -> str:
@@ -279,14 +380,14 @@ def _measured_text(row: object) -> str:
     return text if isinstance(text, str) else ""
 
 
-def _measured_note(rows: pd.DataFrame, key: str, what: str, covered: bool = False) -> str:
-    """' — judged on field measurements: name (measured -98 dBm (CMCC) on … by …); …'."""
-    label = "name" if "name" in rows else key
-    items = [f"{getattr(r, label) or getattr(r, key)} ({_measured_text(r)})"
-             for r in rows.itertuples()]
-    head = (f"; covered {what}s judged on field measurements: " if covered else
-            " — judged on field measurements: ")
-    return head + "; ".join(items[:4]) + (" …" if len(items) > 4 else "")
+def _measured_note(ctx: RuleContext, rows: pd.DataFrame, key: str, what: str,
+                   covered: bool = False) -> str:
+    """The measurements that decided covered or uncovered places, in one clause."""
+    items = [f"{display_name(getattr(r, 'name', None), getattr(r, key), None, ctx.lang)} "
+             f"({_measured_text(r)})" for r in rows.itertuples()]
+    text = "; ".join(items[:4]) + (" …" if len(items) > 4 else "")
+    return (ctx.msg("measured_note_ok", what=what, items=text) if covered
+            else ctx.msg("measured_note", items=text))
 
 
 def rule_test_points_covered(ctx: RuleContext) -> list[Finding]:
@@ -310,78 +411,135 @@ def rule_universal_service(ctx: RuleContext) -> list[Finding]:
     out = []
     for vid in ctx.village_ids:
         if vid not in by_village.index:
-            out.append(Finding(vid, "universal_service", FAIL,
-                               "no village committee point recorded; add one to check the rule"))
+            out.append(Finding(vid, "universal_service", FAIL, ctx.msg("us_no_committee")))
             continue
         geom = by_village[vid]
         dist = float(np.min(np.hypot(sx - geom.x, sy - geom.y))) if len(sx) else np.inf
+        d = f"{dist / 1000:.1f}"
         if dist <= radius_m:
-            out.append(Finding(vid, "universal_service", PASS,
-                               f"nearest 4G site {dist / 1000:.1f} km from the committee",
+            out.append(Finding(vid, "universal_service", PASS, ctx.msg("us_pass", d=d),
                                {"distance_km": round(dist / 1000, 2)}))
         else:
             out.append(Finding(vid, "universal_service", FAIL,
-                               f"nearest 4G site {dist / 1000:.1f} km from the committee "
-                               f"(limit {radius_m / 1000:g} km)",
+                               ctx.msg("us_fail", d=d, limit=f"{radius_m / 1000:g}"),
                                {"distance_km": round(dist / 1000, 2)}))
     return out
 
 
+# ------------------------------------------------------------------ grid
+
+
+def _fmt_kva(v: float) -> str:
+    return f"{v:.2f}" if np.isfinite(v) else "—"
+
+
 def rule_transformer_capacity(ctx: RuleContext) -> list[Finding]:
-    """Every transformer at ≥ kva_per_household_min kVA per household."""
+    """户均配变容量: total transformer kVA / households ≥ kva_per_household_min.
+
+    With ``kva_rule = "per_transformer"`` every single transformer must reach it instead;
+    with the default ``village_average`` single transformers below it are listed as a
+    note. Done works' ``kva_after`` are applied to the register first; open works that
+    add kVA and are due before the inspection are the remedies when they bring the
+    village to the threshold (see :mod:`coverage.capacity`).
+    """
     need = ctx.config.readiness.kva_per_household_min
+    rule_kind = ctx.config.readiness.kva_rule
     tr = ctx.study.transformers
-    grid = _open_works(ctx.study.grid_works, ctx.inspection)
+    works = _works(ctx, ctx.study.grid_works)
     out = []
     for vid in ctx.village_ids:
         sub = tr[tr["village_id"] == vid] if tr is not None else pd.DataFrame()
         if sub.empty:
-            out.append(Finding(vid, "transformer_capacity", WARNING,
-                               "no transformer recorded for this village; check the 台区 list"))
+            out.append(Finding(vid, "transformer_capacity", WARNING, ctx.msg("cap_none")))
             continue
-        ratio = sub["kva"].to_numpy(float) / np.maximum(sub["households"].to_numpy(float), 1)
-        low = sub[ratio < need - 1e-9]
-        if low.empty:
-            out.append(Finding(vid, "transformer_capacity", PASS,
-                               f"all {len(sub)} transformers ≥ {need:g} kVA per household "
-                               f"(lowest {ratio.min():.2f})", {"lowest": round(ratio.min(), 3)}))
+        vworks = works[works["village_id"] == vid] if len(works) else works
+        done = capacity.capacity_works(vworks[vworks["is_done"]]) if len(vworks) else vworks
+        done = done.sort_values(["done_date", "work_id"], key=None) if len(done) else done
+        reg, changes = capacity.apply_works(sub, done if len(done) else sub.iloc[:0].assign(
+            work_id=[], category=[], kva_after=[]))
+        avg = capacity.average(reg)
+        ratios = capacity.per_transformer(reg)
+        low = reg[ratios < need - 1e-9]
+        low_text = [ctx.msg("cap_tr", tid=r.transformer_id, v=_fmt_kva(v))
+                    for r, v in zip(low.itertuples(), ratios[ratios < need - 1e-9],
+                                    strict=True)]
+        evidence = {"kva": round(float(reg["kva"].sum()), 1),
+                    "households": int(reg["households"].sum()),
+                    "kva_per_household": round(avg, 3) if np.isfinite(avg) else None,
+                    "below": low["transformer_id"].tolist()}
+        if rule_kind == "per_transformer":
+            ok = low.empty
+            msg = (ctx.msg("cap_pt_pass", n=len(reg), need=f"{need:.1f}",
+                           low=_fmt_kva(float(np.min(ratios)))) if ok else
+                   ctx.msg("cap_pt_fail", n=len(low), need=f"{need:.1f}",
+                           detail="；".join(low_text) if ctx.lang == "zh"
+                           else "; ".join(low_text)))
+        else:
+            ok = avg >= need - 1e-9
+            msg = ctx.msg("cap_avg_pass" if ok else "cap_avg_fail", avg=_fmt_kva(avg),
+                          kva=f"{reg['kva'].sum():g}", hh=int(reg["households"].sum()),
+                          n=len(reg), need=f"{need:.1f}")
+            if not low.empty:
+                msg += ctx.msg("cap_single_warn", need=f"{need:.1f}", detail=_listed(low_text))
+        if changes:
+            items = [ctx.msg("cap_applied_new", wid=c.work_id, new=f"{c.kva_after:g}") if c.new
+                     else ctx.msg("cap_applied_item", wid=c.work_id, tid=c.transformer_id,
+                                  old=f"{c.kva_before:g}", new=f"{c.kva_after:g}")
+                     + ("" if c.named else
+                        (("，" if ctx.lang == "zh" else ", ")
+                         + ctx.msg("weakest", tid=c.transformer_id)))
+                     for c in changes]
+            msg += ctx.msg("cap_applied", items=_listed(items))
+            evidence["applied"] = [c.work_id for c in changes]
+        if ok:
+            sev = WARNING if (rule_kind == "village_average" and not low.empty) else PASS
+            out.append(Finding(vid, "transformer_capacity", sev, msg, evidence))
             continue
-        lows = ratio[ratio < need - 1e-9]
-        detail = "; ".join(f"{r.transformer_id} {v:.2f} kVA/household"
-                           for r, v in zip(low.itertuples(), lows, strict=True))
-        out.append(Finding(vid, "transformer_capacity", FAIL,
-                           f"{len(low)} transformer(s) below {need:g} kVA per household: {detail}",
-                           {"transformers": low["transformer_id"].tolist()},
-                           _remedies(grid, vid, "grid_work")))
+        open_ = vworks[~vworks["is_done"]] if len(vworks) else vworks
+        used, after = capacity.remedy_works(reg, open_, need, rule_kind, ctx.inspection)
+        remedies: tuple[Remedy, ...] = ()
+        if used:
+            sel = open_[open_["work_id"].astype(str).isin(used)]
+            remedies = _work_remedies(sel, "grid_work")
+            msg += ctx.msg("cap_after", avg=_fmt_kva(capacity.average(after)))
+        elif after is not None:
+            msg += ctx.msg("cap_not_enough", avg=_fmt_kva(capacity.average(after)))
+        line = open_[~open_.index.isin(capacity.capacity_works(open_).index)] if len(
+            open_) else open_
+        if len(line):
+            msg += ctx.msg("cap_no_remedy_line", items=", ".join(line["work_id"].astype(str)))
+        out.append(Finding(vid, "transformer_capacity", FAIL, msg, evidence, remedies))
     return out
 
 
 def _works_rule(ctx: RuleContext, frame: pd.DataFrame | None, rule: str, kind: str
                 ) -> list[Finding]:
-    works = _open_works(frame, ctx.inspection)
+    works = _works(ctx, frame)
     out = []
     for vid in ctx.village_ids:
-        sub = works[works["village_id"] == vid]
-        total = 0 if frame is None else int((frame["village_id"] == vid).sum())
+        vw = works[works["village_id"] == vid] if len(works) else works
+        sub = vw[~vw["is_done"]] if len(vw) else vw
+        total = len(vw)
         if sub.empty:
-            out.append(Finding(vid, rule, PASS, f"all {total} work item(s) done" if total
-                               else "no work items for this village", {"items": total}))
+            out.append(Finding(vid, rule, PASS, ctx.msg("works_done", n=total) if total
+                               else ctx.msg("works_none"), {"items": total}))
             continue
         late = sub[~sub["on_time"]]
         if late.empty:
             due = max(sub["due_date"])
-            out.append(Finding(
-                vid, rule, FAIL,
-                f"{len(sub)} work item(s) not yet done, all due by {due.isoformat()} "
-                f"(before the inspection)", {"open": sub["work_id"].tolist()},
-                tuple(Remedy(kind, str(r.work_id), r.due_date) for r in sub.itertuples())))
-        else:
-            detail = "; ".join(
-                f"{r.work_id} due {r.due_date.isoformat() if r.due_date else 'unscheduled'}"
-                for r in late.itertuples())
             out.append(Finding(vid, rule, FAIL,
-                               f"{len(late)} work item(s) will not be done by the inspection on "
-                               f"{ctx.inspection.isoformat()}: {detail}",
+                               ctx.msg("works_open", n=len(sub), due=due.isoformat()),
+                               {"open": sub["work_id"].tolist()},
+                               _work_remedies(sub, kind)))
+        else:
+            detail = [ctx.msg("work_due", wid=r.work_id,
+                              due=r.due_date.isoformat() if r.due_date
+                              else ctx.msg("unscheduled"))
+                      for r in late.itertuples()]
+            out.append(Finding(vid, rule, FAIL,
+                               ctx.msg("works_late", n=len(late),
+                                       date=ctx.inspection.isoformat(),
+                                       detail=_listed(detail)),
                                {"late": late["work_id"].tolist()}))
     return out
 
@@ -404,13 +562,12 @@ def rule_no_open_hazards(ctx: RuleContext) -> list[Finding]:
         sub = hz[hz["village_id"] == vid] if hz is not None else pd.DataFrame()
         open_ = sub[~sub["fixed"].astype(bool)] if not sub.empty else sub
         if open_.empty:
-            msg = (f"{len(sub)} hazard(s) found, all fixed" if len(sub) else
-                   "no power-line hazard recorded")
+            msg = ctx.msg("hz_fixed", n=len(sub)) if len(sub) else ctx.msg("hz_none")
             out.append(Finding(vid, "no_open_hazards", PASS, msg, {"found": len(sub)}))
         else:
             out.append(Finding(vid, "no_open_hazards", FAIL,
-                               f"{len(open_)} power-line hazard(s) still open: "
-                               + ", ".join(open_["hazard_id"].astype(str)),
+                               ctx.msg("hz_open", n=len(open_),
+                                       ids=", ".join(open_["hazard_id"].astype(str))),
                                {"open": open_["hazard_id"].tolist()}))
     return out
 
@@ -426,10 +583,9 @@ def rule_fiber(ctx: RuleContext) -> list[Finding]:
     target villages). ``fiber`` false then fails, curable by a fiber work item on time.
     """
     vill = ctx.study.villages
-    mobile = _open_works(ctx.study.mobile_works, ctx.inspection)
+    mobile = _works(ctx, ctx.study.mobile_works)
     if "fiber" not in vill:
-        return [Finding(v, "fiber", WARNING, "no fiber column in the villages layer")
-                for v in ctx.village_ids]
+        return [Finding(v, "fiber", WARNING, ctx.msg("fiber_missing")) for v in ctx.village_ids]
     if "fiber_required" in vill:
         required = vill["fiber_required"].fillna(False).astype(bool)
     elif "poor" in vill:
@@ -440,13 +596,74 @@ def rule_fiber(ctx: RuleContext) -> list[Finding]:
     for vid, need, has in zip(vill["village_id"], required, vill["fiber"].fillna(False),
                               strict=True):
         if not need:
-            out.append(Finding(vid, "fiber", PASS, "fiber not required for this village"))
+            out.append(Finding(vid, "fiber", PASS, ctx.msg("fiber_not_required")))
         elif bool(has):
-            out.append(Finding(vid, "fiber", PASS, "fiber reaches the village"))
+            out.append(Finding(vid, "fiber", PASS, ctx.msg("fiber_ok")))
         else:
-            out.append(Finding(vid, "fiber", FAIL, "fiber is required but does not reach the "
-                               "village", {}, _remedies(mobile, vid, "mobile_work",
-                                                        FIBER_CATEGORIES)))
+            sel = mobile[(mobile["village_id"] == vid) & ~mobile["is_done"] & mobile["on_time"]
+                         ] if len(mobile) else mobile
+            if len(sel) and "category" in sel:
+                sel = sel[sel["category"].isin(FIBER_CATEGORIES)]
+            out.append(Finding(vid, "fiber", FAIL, ctx.msg("fiber_fail"), {},
+                               _work_remedies(sel, "mobile_work") if len(sel) else ()))
+    return out
+
+
+# ------------------------------------------------------------------ overdue
+
+
+def overdue_items(study: Study, config: Config) -> pd.DataFrame:
+    """Every item due before the as-of date and not done.
+
+    Returns
+    -------
+    DataFrame
+        kind (``grid_work``, ``mobile_work``, ``planned_site``), ref, village_id, who
+        (owner or operator), due (date), days_late (d), sorted by village and due date.
+    """
+    as_of = resolve_as_of(config.readiness.as_of)
+    inspection = config.readiness.inspection_date
+    rows = []
+    for kind, frame, who in (("grid_work", study.grid_works, "owner"),
+                             ("mobile_work", study.mobile_works, "operator")):
+        w = works_state(frame, as_of, inspection)
+        for r in w[w["overdue"]].itertuples() if len(w) else ():
+            rows.append({"kind": kind, "ref": str(r.work_id), "village_id": str(r.village_id),
+                         "who": str(getattr(r, who, "") or ""), "due": r.due_date,
+                         "days_late": int(r.days_late), "on_time": bool(r.on_time)})
+    pending = pending_sites_state(study.sites, as_of, inspection)
+    pending = pending[pending["overdue"]]
+    if len(pending):
+        if "village_id" not in pending:
+            import geopandas as gpd
+
+            villages = study.villages[["village_id", "geometry"]]
+            pending = gpd.sjoin(pending, villages, how="left", predicate="within")
+        for r in pending.itertuples():
+            rows.append({"kind": "planned_site", "ref": str(r.site_id),
+                         "village_id": "" if _blank(r.village_id) else str(r.village_id),
+                         "who": str(r.operator), "due": r.due_date,
+                         "days_late": int(r.days_late), "on_time": bool(r.on_time)})
+    cols = ["kind", "ref", "village_id", "who", "due", "days_late", "on_time"]
+    frame = pd.DataFrame(rows, columns=cols)
+    return frame.sort_values(["village_id", "due", "ref"]).reset_index(drop=True)
+
+
+def rule_overdue(ctx: RuleContext) -> list[Finding]:
+    """Items due before the as-of date and not done (逾期), listed per village (a warning)."""
+    items = overdue_items(ctx.study, ctx.config)
+    asof = ctx.as_of.isoformat()
+    out = []
+    for vid in ctx.village_ids:
+        sub = items[items["village_id"] == vid]
+        if sub.empty:
+            out.append(Finding(vid, "overdue", PASS, ctx.msg("overdue_none", asof=asof)))
+            continue
+        text = [ctx.msg("overdue_item", ref=r.ref, who=r.who, due=r.due.isoformat(),
+                        days=r.days_late) for r in sub.itertuples()]
+        out.append(Finding(vid, "overdue", WARNING,
+                           ctx.msg("overdue_list", asof=asof, n=len(sub), items=_listed(text)),
+                           {"overdue": sub["ref"].tolist()}))
     return out
 
 
@@ -469,7 +686,7 @@ def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
     a = ctx.assessment
     ops = [op for op in a.operators if op != ANY]
     if a.evidence is None:
-        return [Finding(v, "measurements_agree", PASS, "no field measurements")
+        return [Finding(v, "measurements_agree", PASS, ctx.msg("meas_none"))
                 for v in ctx.village_ids]
     issues: dict[str, list[str]] = {}
     where: dict[str, list[str]] = {}
@@ -482,11 +699,11 @@ def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
             counts[r.village_id] = counts.get(r.village_id, 0) + 1
             p = getattr(r, f"predicted_{op}")
             if pd.isna(p) or abs(m - p) > margin:
-                pred = "no signal" if pd.isna(p) else f"{format_dbm(p)} dBm"
+                pred = ctx.msg("no_signal") if pd.isna(p) else f"{format_dbm(p)} dBm"
                 diff = "" if pd.isna(p) else f", {m - p:+.1f} dB"
-                issues.setdefault(r.village_id, []).append(
-                    f"{r.name or r.point_id} {op}: measured {format_dbm(m)} dBm, "
-                    f"predicted {pred}{diff}")
+                issues.setdefault(r.village_id, []).append(ctx.msg(
+                    "meas_point", name=display_name(r.name, r.point_id, r.kind, ctx.lang),
+                    op=op, m=format_dbm(m), p=pred, diff=diff))
                 where.setdefault(r.village_id, []).append(str(r.point_id))
     for r in a.groups.itertuples():
         for op in ops:
@@ -497,10 +714,10 @@ def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
             d = getattr(r, f"measured_delta_{op}", np.nan)
             places = int(getattr(r, f"measured_places_{op}", 0))
             if places >= MIN_GROUP_PLACES and pd.notna(d) and abs(d) > margin:
-                issues.setdefault(r.village_id, []).append(
-                    f"{r.name} {op}: measured {abs(d):.1f} dB "
-                    f"{'above' if d > 0 else 'below'} the prediction (median of {places} "
-                    "places)")
+                issues.setdefault(r.village_id, []).append(ctx.msg(
+                    "meas_group", name=display_name(r.name, r.group_id, None, ctx.lang), op=op,
+                    d=f"{abs(d):.1f}", dir=ctx.msg("above" if d > 0 else "below"),
+                    places=places))
                 where.setdefault(r.village_id, []).append(str(r.group_id))
     out = []
     for vid in ctx.village_ids:
@@ -508,17 +725,15 @@ def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
             items = issues[vid]
             out.append(Finding(
                 vid, "measurements_agree", WARNING,
-                f"field measurements and predictions differ by more than {margin:g} dB at "
-                f"{len(items)} place(s): " + "; ".join(items[:6])
-                + (" …" if len(items) > 6 else "") + " — check the sites' data there",
+                ctx.msg("meas_differ", margin=f"{margin:g}", n=len(items),
+                        items=_listed(items)),
                 {"places": where[vid], "margin_db": margin}))
         elif counts.get(vid):
             out.append(Finding(vid, "measurements_agree", PASS,
-                               f"field measurements agree with predictions within ±{margin:g} dB",
+                               ctx.msg("meas_agree", margin=f"{margin:g}"),
                                {"margin_db": margin}))
         else:
-            out.append(Finding(vid, "measurements_agree", PASS,
-                               "no recent field measurements in this village"))
+            out.append(Finding(vid, "measurements_agree", PASS, ctx.msg("meas_none_recent")))
     return out
 
 
@@ -532,25 +747,59 @@ RULES: dict[str, Callable[[RuleContext], list[Finding]]] = {
     "fiber": rule_fiber,
     "mobile_works_done": rule_mobile_works_done,
     "measurements_agree": rule_measurements_agree,
+    "overdue": rule_overdue,
 }
 
 
-def verdict(findings: list[Finding], inspection: dt.date) -> tuple[str, list[str]]:
-    """The verdict of one village and its reasons in plain words."""
+def remedy_text(remedies: tuple[Remedy, ...], lang: str) -> str:
+    """The remedies of a finding in words (each with its kind, due date and overdue mark)."""
+    return ("；" if lang == "zh" else "; ").join(
+        message(lang, "remedy_overdue" if r.overdue else "remedy_item", ref=r.ref,
+                kind=message(lang, f"kind_{r.kind}"), due=r.due.isoformat())
+        for r in remedies)
+
+
+def _cured(f: Finding, inspection: dt.date, committed_only: bool) -> bool:
+    if not f.remedies:
+        return False
+    if committed_only and not all(r.committed for r in f.remedies):
+        return False
+    return all(r.due <= inspection for r in f.remedies)
+
+
+def verdict(findings: list[Finding], inspection: dt.date, lang: str = "zh"
+            ) -> tuple[str, list[str]]:
+    """The verdict of one village and its reasons in plain words.
+
+    Every failure is named; a failure with a remedy says which (committed or proposed),
+    and an overdue remedy carries its warning.
+    """
     fails = [f for f in findings if f.severity == FAIL]
     if not fails:
-        return READY, ["every rule passes"]
-    cured = [f for f in fails if any(r.due <= inspection for r in f.remedies)]
-    if len(cured) == len(fails):
-        reasons = [f"{f.rule}: {f.message} — scheduled: "
-                   + ", ".join(f"{r.ref} by {r.due.isoformat()}" for r in f.remedies)
-                   for f in fails]
+        return READY, [message(lang, "all_pass")]
+    reasons = []
+    for f in fails:
+        sep = "：" if lang == "zh" else ": "
+        head = f"{label(lang, 'rule_' + f.rule)}{sep}{f.message}"
+        if _cured(f, inspection, committed_only=True):
+            tail = message(lang, "scheduled", items=remedy_text(f.remedies, lang))
+        elif _cured(f, inspection, committed_only=False):
+            tail = message(lang, "proposed", items=remedy_text(f.remedies, lang))
+        else:
+            tail = message(lang, "no_remedy")
+        if any(r.overdue for r in f.remedies):
+            tail += message(lang, "overdue_warning")
+        reasons.append(f"{head} — {tail}")
+    if all(_cured(f, inspection, True) for f in fails):
         return READY_AFTER_WORKS, reasons
-    return NOT_READY, [f"{f.rule}: {f.message}" for f in fails if f not in cured]
+    if all(_cured(f, inspection, False) for f in fails):
+        return READY_IF_PLAN_BUILT, reasons
+    return NOT_READY, reasons
 
 
 def evaluate(study: Study, assessment: Assessment, config: Config | None = None,
-             after: AfterPlan | None = None) -> Readiness:
+             after: AfterPlan | None = None, committed: AfterPlan | None = None
+             ) -> Readiness:
     """Apply every configured rule to every village and give a verdict per village.
 
     Parameters
@@ -560,10 +809,12 @@ def evaluate(study: Study, assessment: Assessment, config: Config | None = None,
     config : Config, optional
         Defaults to ``study.config``.
     after : AfterPlan, optional
-        The network with every pending and planned site on air. When given, a coverage
-        failure is remedied only if that network covers every failing item, by the
-        pending sites' on-air dates; otherwise any on-time mobile work of the village
-        counts as its remedy.
+        The network with the committed sites and the optimiser's proposal on air. A
+        coverage failure it cures makes the village at best ``READY_IF_PLAN_BUILT``.
+    committed : AfterPlan, optional
+        The network with the committed sites (planned / building) on air. A coverage
+        failure it cures, by on-air dates before the inspection, is a committed remedy.
+        Without either view coverage failures have no remedy.
 
     Returns
     -------
@@ -575,16 +826,19 @@ def evaluate(study: Study, assessment: Assessment, config: Config | None = None,
         A rule named in ``readiness.rules`` does not exist.
     """
     config = config or study.config
+    lang = config.language
     rules = list(config.readiness.rules)
     if config.readiness.universal_service_rule and "universal_service" not in rules:
         rules.append("universal_service")
     if assessment.evidence is not None and "measurements_agree" not in rules:
         rules.append("measurements_agree")
+    if "overdue" not in rules:
+        rules.append("overdue")
     unknown = [r for r in rules if r not in RULES]
     if unknown:
         raise ConfigError(f"readiness.rules names unknown rule(s) {unknown}; Fix: use any of "
                           f"{sorted(RULES)}")
-    ctx = RuleContext(study, assessment, config, after)
+    ctx = RuleContext(study, assessment, config, after, committed)
     findings: list[Finding] = []
     for name in rules:
         findings.extend(RULES[name](ctx))
@@ -594,17 +848,19 @@ def evaluate(study: Study, assessment: Assessment, config: Config | None = None,
     rows = []
     for v in study.villages.itertuples():
         fs = by_village.get(v.village_id, [])
-        verdict_, reasons = verdict(fs, config.readiness.inspection_date)
+        verdict_, reasons = verdict(fs, config.readiness.inspection_date, lang)
         rows.append({"village_id": v.village_id, "name": v.name, "town": v.town,
                      "verdict": verdict_, "reasons": reasons,
                      "n_fail": sum(f.severity == FAIL for f in fs),
-                     "n_warning": sum(f.severity == WARNING for f in fs)})
+                     "n_warning": sum(f.severity == WARNING for f in fs),
+                     "n_overdue": sum(len(f.evidence.get("overdue", ())) for f in fs
+                                      if f.rule == "overdue")})
     villages = pd.DataFrame(rows)
     table = pd.DataFrame([{
         "village_id": f.village_id, "rule": f.rule, "severity": f.severity,
         "message": f.message, "evidence": f.evidence,
-        "remedies": "; ".join(f"{r.kind} {r.ref} due {r.due.isoformat()}" for r in f.remedies),
+        "remedies": remedy_text(f.remedies, lang),
     } for f in findings])
-    counts = {k: int((villages["verdict"] == k).sum()) for k in (READY, READY_AFTER_WORKS,
-                                                                  NOT_READY)}
-    return Readiness(findings=table, villages=villages, counts=counts)
+    counts = {k: int((villages["verdict"] == k).sum()) for k in VERDICTS}
+    return Readiness(findings=table, villages=villages, counts=counts,
+                     as_of=ctx.as_of, overdue=overdue_items(study, config))

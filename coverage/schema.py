@@ -161,6 +161,7 @@ GRID_WORKS = Layer(
         Column("investment_wan", "float", min=0, max=100_000, unit="万元"),
         Column("due", "date", required=False), Column("done", "date", required=False),
         Column("kva_after", "float", required=False, min=0, max=100_000, unit="kVA"),
+        Column("transformer_id", required=False),
     ),
     optional=True,
 )

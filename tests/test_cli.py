@@ -82,7 +82,7 @@ def test_readiness_strict_exit_3_and_table(tiny_data, tmp_path):
     out = tmp_path / "o"
     result = runner.invoke(app, ["readiness", "--data", str(tiny_data), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "verdicts: READY" in result.output and "town" in result.output
+    assert "verdicts as of 2020-09-30: READY" in result.output and "town" in result.output
     strict = runner.invoke(app, ["readiness", "--data", str(tiny_data), "--out", str(out),
                                  "--strict", "--quiet"])
     # the tiny county has a NOT_READY village (an uncovered group nothing will cure)

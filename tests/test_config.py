@@ -1,5 +1,6 @@
 """Configuration: template equals defaults, unknown keys and bad values are clear errors."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_template_is_the_defaults():
-    assert load_config(ROOT / "coverage.toml") == Config()
+    # except the as-of date, which the demo pins (the default, today, would make its
+    # outputs change every day)
+    cfg = load_config(ROOT / "coverage.toml")
+    assert cfg.readiness.as_of == dt.date(2020, 9, 30) and Config().readiness.as_of is None
+    pinned = cfg.model_copy(update={"readiness": cfg.readiness.model_copy(
+        update={"as_of": None})})
+    assert pinned == Config()
+
+
+def test_as_of_option_overrides_the_config():
+    from coverage.cli import _with_as_of
+
+    cfg = _with_as_of(Config(), "2020-07-01")
+    assert cfg.readiness.as_of == dt.date(2020, 7, 1)
+    assert _with_as_of(cfg, None) is cfg
+    with pytest.raises(ConfigError, match="--as-of '2020-13-01' is not a date"):
+        _with_as_of(cfg, "2020-13-01")
 
 
 def test_defaults_the_planner_relies_on():

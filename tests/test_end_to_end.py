@@ -6,6 +6,8 @@ and byte-identical between the two runs.
 """
 
 import hashlib
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -89,7 +91,87 @@ def test_outputs_record_provenance(demo_runs):
         assert ds.driver == "GTiff" and ds.overviews(1)  # COG with overviews
     assert {"version", "config_hash", "crs"} <= set(tags)
     wb = load_workbook(out / "readiness.xlsx", read_only=True)
-    meta = {r[0]: r[1] for r in wb["meta"].iter_rows(values_only=True)}
-    assert meta["config_hash"] == tags["config_hash"]
+    meta = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True)}
+    assert meta["配置哈希"] == tags["config_hash"]
+    assert meta["统计截至"] == "2020-09-30"  # the as-of date of the demo's coverage.toml
     html = (out / "report.html").read_text(encoding="utf-8")
     assert tags["config_hash"] in html and "行政村" in html
+
+
+# ------------------------------------------------------------------ one set of figures, in Chinese
+
+ALLOWED = {"kVA", "dBm", "dB", "km", "RSRP", "CMCC", "CT", "CU", "EPSG", "TDD", "FDD", "SINR",
+           "OpenStreetMap", "OpenTopoMap", "Excel", "RMSE", "calibrate", "false"}
+"""Units, operator and band codes, basemap names, and the config key the calibration note
+quotes; ids (letters with digits, e.g. V012, HILL-0011:CT:FDD800) are removed first."""
+
+
+def english_words(text: str) -> set[str]:
+    text = re.sub(r"[A-Za-z][\w-]*\d[\w:.-]*", "", text)
+    return set(re.findall(r"[A-Za-z]{2,}", text)) - ALLOWED
+
+
+def _html_text(path: Path) -> list[str]:
+    html = path.read_text(encoding="utf-8")
+    body = html[html.find("<body"):]
+    body = re.sub(r"<script.*?</script>|<style.*?</style>", " ", body, flags=re.S)
+    return re.sub(r"<[^>]+>", "\n", body).split("\n")
+
+
+def _popups(path: Path) -> list[str]:
+    html = path.read_text(encoding="utf-8")
+    return [re.sub(r"<[^>]+>", " ", json.loads('"' + m.group(2) + '"'))
+            for m in re.finditer(r'"(popup|tooltip|title|label)":\s*"((?:[^"\\]|\\.)*)"',
+                                 html)]
+
+
+def test_a_chinese_run_shows_no_english_words(demo_runs):
+    out = demo_runs[0]
+    found: dict[str, set[str]] = {}
+    for name in ("report.html", "index.html"):
+        for line in _html_text(out / name):
+            if "data" in line and "生成于" in line:
+                continue  # the provenance line quotes the data folder's own name
+            found.setdefault(name, set()).update(english_words(line))
+    wb = load_workbook(out / "readiness.xlsx", read_only=True)
+    for ws in wb.worksheets:
+        if ws.title == "说明":
+            continue
+        rows = ws.iter_rows(values_only=True)
+        head = next(rows)
+        for row in rows:
+            for col, value in zip(head, row, strict=False):
+                if col != "规则编号" and isinstance(value, str):  # rule ids stay, for machines
+                    found.setdefault(ws.title, set()).update(english_words(value))
+    for name in ("readiness.html", "mobile.html", "grid.html"):
+        for text in _popups(out / name):
+            found.setdefault(name, set()).update(english_words(text))
+    found = {k: v for k, v in found.items() if v}
+    assert not found, found
+
+
+def test_headline_county_table_report_workbook_and_index_agree(demo_runs):
+    out = demo_runs[0]
+    county = pd.read_csv(out / "tables" / "county.csv", encoding="utf-8-sig").set_index(
+        "operator").loc["ANY"]
+    required, covered = int(county["groups_required"]), int(county["groups_covered"])
+    uncovered = int(county["groups_uncovered"])
+    assert uncovered == required - covered
+    gaps = pd.read_csv(out / "tables" / "gaps.csv", encoding="utf-8-sig")
+    assert len(gaps) == uncovered
+    report = (out / "report.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for page in (report, index):
+        assert f"{covered:,} / {required:,}" in page or f"{covered} / {required}" in page
+    assert re.search(rf">\s*{uncovered}\s*<", report) and f"{uncovered:,}" in index
+    assert f"({uncovered})" in report  # the gap list's length
+    wb = load_workbook(out / "readiness.xlsx", read_only=True)
+    rows = list(wb["县级汇总"].iter_rows(values_only=True))
+    head = rows[0]
+    anyrow = next(r for r in rows[1:] if r[head.index("运营商")] == "任一运营商")
+    assert anyrow[head.index("未覆盖村民组")] == uncovered
+    assert anyrow[head.index("需验收村民组")] == required
+    villages = pd.read_csv(out / "tables" / "villages.csv", encoding="utf-8-sig")
+    for verdict, n in villages["verdict"].value_counts().items():
+        assert re.search(rf'class="{verdict}"><td>[^<]*</td><td class="num">{n}<', report), \
+            verdict

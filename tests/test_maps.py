@@ -349,13 +349,27 @@ def test_plan_backhaul_and_points(mobile):
     assert points["P3"]["style"]["fillColor"] == "#d73027"
 
 
+def _as_of(study, day):
+    import dataclasses
+
+    cfg = study.config
+    return dataclasses.replace(study, config=cfg.model_copy(update={
+        "readiness": cfg.readiness.model_copy(update={"as_of": day})}))
+
+
 def test_works_by_status_placed_in_their_village(rich):
-    study = rich[0]
+    study = _as_of(rich[0], dt.date(2020, 1, 1))
     spec = grid_spec(study, MapFrame())
     layers = {k: spec.layer(k) for k in spec.layer_keys() if k.startswith("grid_works_")}
     assert {k: list(v.by_id()) for k, v in layers.items()} == {
         "grid_works_planned": ["GW3"], "grid_works_in_progress": ["GW2"],
-        "grid_works_done": ["GW1"]}
+        "grid_works_done": ["GW1"], "grid_works_overdue": []}
+    # on a later day the open works are overdue: their own layer, style and legend entry
+    late = grid_spec(_as_of(rich[0], dt.date(2030, 1, 1)), MapFrame())
+    overdue = late.layer("grid_works_overdue").by_id()
+    assert sorted(overdue) == ["GW2", "GW3"]
+    assert overdue["GW2"]["style"]["color"] == "#d50000"
+    assert "逾期" in overdue["GW2"]["popup"]
     gw3 = layers["grid_works_planned"].by_id()["GW3"]
     assert gw3["style"]["fillColor"] == WORK_COLORS["planned"]
     assert "&lt;b&gt;bold&lt;/b&gt;" in gw3["popup"] and "Tom &amp; Jerry" in gw3["popup"]
@@ -394,7 +408,7 @@ def test_readiness_layers_search_and_findings(rich):
         assert props["style"]["fillColor"] == VERDICT_COLORS[verdict]
     v2 = spec.layer(f"verdict_{verdicts['V2']}").by_id()["V2"]
     assert esc(XSS) in v2["popup"] and XSS not in v2["popup"]
-    assert "mobile_works_done" in v2["popup"] and "核查结论" in v2["popup"]
+    assert "移动网工程完工" in v2["popup"] and "核查结论" in v2["popup"]
     assert {s["id"]: s["name"] for s in spec.search} == {"V1": "石关村", "V2": XSS}
 
 

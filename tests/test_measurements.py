@@ -30,6 +30,8 @@ from coverage.study import load_study, validate_data_dir
 TODAY = dt.date(2020, 10, 31)
 MEAS = "measurements/measurements.csv"
 
+EN = Config(language="en")
+
 
 def write_measurements(data, frame: pd.DataFrame, name: str = MEAS):
     write_csv(data / name, frame)
@@ -165,17 +167,17 @@ def findings(study, **kw):
 
 
 def test_without_measurements_nothing_changes():
-    plain = assess(toy_study(), toy_signal())
+    plain = assess(toy_study(EN), toy_signal())
     assert plain.evidence is None and "measured" not in plain.points
-    r = evaluate(toy_study(), plain)
+    r = evaluate(toy_study(EN), plain)
     assert "measurements_agree" not in set(r.findings["rule"])
 
 
 def test_measured_overrides_predicted_at_a_test_point_and_the_finding_says_so():
     # P3 (school, V2) is predicted uncovered (CMCC -120, CT none)
-    _, before = findings(toy_study())
+    _, before = findings(toy_study(EN))
     assert before[("V2", "test_points_covered")].severity == FAIL
-    study = toy_study(measurements=measurements(
+    study = toy_study(EN, measurements=measurements(
         [(8, 8, "CMCC", -98.0, "2020-06-12", "张三", "P3")]))
     a, f = findings(study)
     p3 = a.points.set_index("point_id").loc["P3"]
@@ -188,7 +190,7 @@ def test_measured_overrides_predicted_at_a_test_point_and_the_finding_says_so():
 
 
 def test_a_weak_measurement_fails_a_point_predicted_covered():
-    study = toy_study(measurements=measurements([
+    study = toy_study(EN, measurements=measurements([
         (1, 1, "CMCC", -115.0, "2020-09-01", "李四", "P1"),
         (1, 1, "CT", -112.0, "2020-09-01", "李四", "P1"),
         (1, 1, "CT", -110.0, "2020-09-01", "李四", "P1"),
@@ -198,7 +200,7 @@ def test_a_weak_measurement_fails_a_point_predicted_covered():
     assert not p1["covered_ANY"] and p1["n_operators"] == 0 and p1["rsrp_CT"] == -111.0
     fail = f[("V1", "test_points_covered")]
     assert fail.severity == FAIL
-    assert ("村委会 (committee, best -111.0 dBm; measured -115 dBm (CMCC) on 2020-09-01 by "
+    assert ("村委会 (Village committee, best -111.0 dBm; measured -115 dBm (CMCC) on 2020-09-01 by "
             "李四; measured -111 dBm (CT) on 2020-09-01 by 李四, median of 2 readings)"
             ) in fail.message
     # both differ from the prediction by more than 12 dB: a warning points at them
@@ -208,7 +210,7 @@ def test_a_weak_measurement_fails_a_point_predicted_covered():
 
 
 def test_one_operator_measured_weak_leaves_the_other_predicted():
-    study = toy_study(measurements=measurements(
+    study = toy_study(EN, measurements=measurements(
         [(1, 1, "CMCC", -115.0, "2020-09-01", "李四", "P1")]))
     a, _ = findings(study)
     p1 = a.points.set_index("point_id").loc["P1"]
@@ -217,21 +219,21 @@ def test_one_operator_measured_weak_leaves_the_other_predicted():
 
 def test_old_and_superseded_measurements_are_ignored():
     rows = [(8, 8, "CMCC", -98.0, "2019-06-12", "张三", "P3")]  # > 365 days before 2020-10-31
-    a, f = findings(toy_study(measurements=measurements(rows)))
+    a, f = findings(toy_study(EN, measurements=measurements(rows)))
     assert a.evidence.used.empty and "older than 365 days" in a.evidence.ignored["reason"][0]
     assert f[("V2", "test_points_covered")].severity == FAIL
-    cfg = Config(readiness={"measurement_max_age_days": 600})
+    cfg = Config(language="en", readiness={"measurement_max_age_days": 600})
     _, f = findings(toy_study(cfg, measurements=measurements(rows)))
     assert f[("V2", "test_points_covered")].severity == PASS
     # a measurement taken before its serving site went on air does not count
-    study = toy_study(measurements=measurements(
+    study = toy_study(EN, measurements=measurements(
         [(8, 8, "CMCC", -98.0, "2020-06-12", "张三", "P3")]))
     study.sites["on_air_date"] = pd.to_datetime(["2020-08-01", "2015-01-01"])
     a, f = findings(study)
     assert a.evidence.used.empty and "before S1 went on air" in a.evidence.ignored["reason"][0]
     assert f[("V2", "test_points_covered")].severity == FAIL
     # nor one whose predicted serving site is only planned (the after-plan view)
-    study = toy_study(measurements=measurements(
+    study = toy_study(EN, measurements=measurements(
         [(8, 8, "CMCC", -98.0, "2020-06-12", "张三", "P3")]))
     study.sites["status"] = ["planned", "on_air"]
     a, f = findings(study)
@@ -244,7 +246,7 @@ def test_measurements_decide_the_households_they_reach():
     # whose 200 m reach covers all of its cells
     rows = [(r, c, "CT", -95.0, "2020-07-01", "王五", None) for r, c in
             ((6, 6), (6, 8), (8, 6), (8, 8))]
-    a, f = findings(toy_study(measurements=measurements(rows)))
+    a, f = findings(toy_study(EN, measurements=measurements(rows)))
     g4 = a.groups.set_index("group_id").loc["G4"]
     assert g4["status_ANY"] == "covered" and g4["measured_share_CT"] == 1.0
     assert g4["measured_places_CT"] == 4 and np.isnan(g4["measured_delta_CT"])  # no prediction
@@ -253,7 +255,7 @@ def test_measurements_decide_the_households_they_reach():
     assert ("measured -95 dBm (CT), median of 4 places near 100% of households, 2020-07-01 "
             "by 王五") in msg
     # one place in the middle reaches 13 of the 25 cells: the rest stays predicted (none)
-    a, f = findings(toy_study(measurements=measurements(
+    a, f = findings(toy_study(EN, measurements=measurements(
         [(7, 7, "CT", -95.0, "2020-07-01", "王五", None)])))
     g4 = a.groups.set_index("group_id").loc["G4"]
     assert g4["measured_share_CT"] == pytest.approx(13 / 25)
@@ -262,7 +264,7 @@ def test_measurements_decide_the_households_they_reach():
 
 
 def test_household_points_are_decided_by_a_nearby_measurement():
-    study = toy_study(households=True, measurements=measurements(
+    study = toy_study(EN, households=True, measurements=measurements(
         [(7, 7, "CMCC", -100.0, "2020-07-01", "王五", None)]))  # G4's cluster (7, 7)
     a, _ = findings(study)
     g4 = a.groups.set_index("group_id").loc["G4"]
@@ -271,7 +273,7 @@ def test_household_points_are_decided_by_a_nearby_measurement():
 
 def test_disagreement_warning_where_the_model_predicts_no_signal():
     # CT has no signal in the south half; a measurement of -100 dBm there disagrees
-    study = toy_study(measurements=measurements(
+    study = toy_study(EN, measurements=measurements(
         [(8, 8, "CT", -100.0, "2020-07-01", "王五", "P3")]))
     a = assess(study, toy_signal())
     by = {f.village_id: f for f in rule_measurements_agree(RuleContext(study, a,
@@ -282,7 +284,7 @@ def test_disagreement_warning_where_the_model_predicts_no_signal():
 
 def test_far_measurement_is_reported_not_crashed_on():
     # a measurement where no CT site reaches (south half) keeps its row, status no_prediction
-    study = toy_study(measurements=measurements(
+    study = toy_study(EN, measurements=measurements(
         [(8, 8, "CT", -100.0, "2020-07-01", "王五", None),
          (1, 1, "CT", -99.0, "2020-07-01", "王五", None)]))
     cmp = compare(study, toy_signal())

@@ -1,21 +1,25 @@
 """Workbook, HTML and CSV reports: right numbers, Chinese text, no injection."""
 
+import datetime as dt
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
 from toy import toy_signal, toy_study
 
 from coverage.assess import assess
+from coverage.config import Config
 from coverage.output.report import build_workbook, csv_tables, headline, render_html
 from coverage.readiness import evaluate
 
-META = {"version": "0.1.0", "config_hash": "abc", "crs": "EPSG:32650", "generated": "2020-10-01"}
+META = {"version": "0.1.0", "config_hash": "0a1b2c3d", "crs": "EPSG:32650",
+        "generated": "2020-10-01"}
 
 
 @pytest.fixture(scope="module")
 def parts():
-    study = toy_study()
+    study = toy_study(Config(readiness={"as_of": dt.date(2020, 10, 5)}))
     a = assess(study, toy_signal())
     return study, a, evaluate(study, a)
 
@@ -34,9 +38,24 @@ def test_workbook_reads_back(parts):
     buf = io.BytesIO()
     wb.save(buf)
     back = load_workbook(io.BytesIO(buf.getvalue()))
-    assert back.sheetnames == ["县级汇总", "行政村", "村民组", "测试点", "核查结论", "meta"]
+    assert back.sheetnames == ["县级汇总", "行政村", "逾期事项", "未覆盖村民组", "村民组", "测试点",
+                               "核查结论", "说明"]
     villages = back["行政村"]
-    assert villages.freeze_panes == "A2" and villages.auto_filter.ref
+    assert villages.freeze_panes == "B2" and villages.auto_filter.ref
+    assert villages.page_setup.orientation == "landscape"
+    assert str(villages.page_setup.paperSize) == str(villages.PAPERSIZE_A4)
+    assert villages.print_title_rows == "$1:$1"
+    head = [c.value for c in villages[1]]
+    reasons = villages.cell(row=2, column=head.index("原因") + 1)
+    assert reasons.alignment.wrap_text
+    groups_ws = back["村民组"]
+    ghead = [c.value for c in groups_ws[1]]
+    assert "覆盖率_CMCC" in ghead and "中位RSRP(dBm)_任一运营商" in ghead
+    assert groups_ws.cell(row=2, column=ghead.index("覆盖率_CMCC") + 1).number_format == "0%"
+    assert groups_ws.cell(row=2, column=ghead.index("中位RSRP(dBm)_CMCC") + 1
+                          ).number_format == "0.0"
+    overdue = list(back["逾期事项"].iter_rows(values_only=True))
+    assert overdue[1][:6] == ("V2", "移动网工程", "MW1", "CU", "2020-09-30", 5)
     rows = list(villages.iter_rows(values_only=True))
     header = rows[0]
     names = [r[header.index("名称")] for r in rows[1:]]
@@ -73,3 +92,49 @@ def test_csv_tables_quote_formulas(parts):
                            "findings.csv", "points.csv"}
     names = tables["groups.csv"]["name"].tolist()
     assert names[2].startswith("'=")
+
+
+ALLOWED = {"kVA", "dBm", "dB", "km", "RSRP", "CMCC", "CT", "CU", "EPSG", "TDD", "FDD"}
+HOSTILE = ("<img src=x onerror=alert(1)>", "=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0")
+
+
+def english_words(text: str) -> set[str]:
+    """ASCII words in ``text`` other than ids (letters with digits), units and operator
+    codes."""
+    text = re.sub(r"[A-Za-z][A-Za-z_]*\d[\w:.-]*", "", text)  # ids such as V012, CU-TW1
+    return set(re.findall(r"[A-Za-z]{2,}", text)) - ALLOWED
+
+
+def test_chinese_workbook_has_no_english_words(parts):
+    wb = build_workbook(*parts, META)
+    for ws in wb.worksheets:
+        head = [c.value for c in ws[1]]
+        for row in ws.iter_rows(values_only=True):
+            for col, value in zip(head, row, strict=False):
+                if col == "规则编号":  # the rule id stays in its own column, for machines
+                    continue
+                if isinstance(value, str) and value not in HOSTILE:
+                    if ws.title == "说明" and value in META.values():
+                        continue
+                    assert not english_words(value), (ws.title, value)
+
+
+def test_chinese_report_has_no_english_words(parts):
+    html = render_html(*parts, META)
+    body = html[html.index("<body>"):]
+    text = re.sub(r"<[^>]+>", " ", body)
+    for bad in ("&lt;img src=x onerror=alert(1)&gt;", "=cmd|&#39; /C calc&#39;!A0"):
+        text = text.replace(bad, "")
+    assert not english_words(text), english_words(text)
+
+
+def test_headline_county_table_and_workbook_agree(parts):
+    a = parts[1]
+    h = headline(*parts)
+    county = a.county.set_index("operator").loc["ANY"]
+    assert h.groups_required == county["groups_required"]
+    assert h.groups_uncovered == county["groups_uncovered"] == h.groups_required - \
+        h.groups_covered
+    html = render_html(*parts, META)
+    assert f"{h.groups_covered} / {h.groups_required}" in html
+    assert f"{h.hazards_fixed} / {h.hazards_found}" in html

@@ -126,7 +126,9 @@ def test_predict_command_streams_large_grids(tmp_path):
 
     data = make_tiny_data(tmp_path / "data")
     small = tmp_path / "small.toml"
-    small.write_text("[model]\nmax_in_memory_cells = 1000\n", encoding="utf-8")
+    # the same settings as coverage.toml (the defaults and the demo's as-of date)
+    small.write_text("[model]\nmax_in_memory_cells = 1000\n[readiness]\nas_of = 2020-09-30\n",
+                     encoding="utf-8")
     runner = CliRunner()
     big, tiled = tmp_path / "big", tmp_path / "tiled"
     a = runner.invoke(app, ["predict", "--data", str(data), "--out", str(big)])
@@ -147,7 +149,9 @@ def test_large_grid_run_maps_the_dem_in_the_cache_and_a_rejected_one_leaves_noth
 
     data = make_tiny_data(tmp_path / "data")
     small = tmp_path / "small.toml"
-    small.write_text("[model]\nmax_in_memory_cells = 1000\n", encoding="utf-8")
+    # the same settings as coverage.toml (the defaults and the demo's as-of date)
+    small.write_text("[model]\nmax_in_memory_cells = 1000\n[readiness]\nas_of = 2020-09-30\n",
+                     encoding="utf-8")
     runner = CliRunner()
     out = tmp_path / "out"
     ok = runner.invoke(app, ["predict", "--data", str(data), "--out", str(out), "-q",
@@ -177,7 +181,9 @@ def test_full_run_on_the_mapped_dem_gives_the_in_memory_results(tmp_path):
 
     data = make_tiny_data(tmp_path / "data")
     small = tmp_path / "small.toml"
-    small.write_text("[model]\nmax_in_memory_cells = 1000\n", encoding="utf-8")
+    # the same settings as coverage.toml (the defaults and the demo's as-of date)
+    small.write_text("[model]\nmax_in_memory_cells = 1000\n[readiness]\nas_of = 2020-09-30\n",
+                     encoding="utf-8")
     runner = CliRunner()
     a, b = tmp_path / "a", tmp_path / "b"
     ra = runner.invoke(app, ["run", "--data", str(data), "--out", str(a), "-q"])

@@ -45,9 +45,24 @@ def _day(value: object) -> str:
     return pd.Timestamp(value).date().isoformat()
 
 
-def _by(testers: list[str]) -> str:
+_WORDS = {
+    "zh": {"measured": "实测", "by": "，测试人{names}", "on": "{day}", "readings":
+           "，{n}次读数中位数", "one_place": "1处", "places": "{n}处中位数",
+           "near": "{where}，覆盖{share}户数，{span}", "sep": "；", "list": "、"},
+    "en": {"measured": "measured ", "by": " by {names}", "on": "on {day}", "readings":
+           ", median of {n} readings", "one_place": "at 1 place",
+           "places": "median of {n} places", "near": "{where} near {share} of households, {span}",
+           "sep": "; ", "list": ", "},
+}
+
+
+def _w(lang: str) -> dict[str, str]:
+    return _WORDS.get(lang, _WORDS["en"])
+
+
+def _by(testers: list[str], lang: str = "en") -> str:
     names = [t for t in dict.fromkeys(testers) if t]
-    return f" by {', '.join(names)}" if names else ""
+    return _w(lang)["by"].format(names=_w(lang)["list"].join(names)) if names else ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +97,7 @@ class MeasuredEvidence:
     used: pd.DataFrame
     ignored: pd.DataFrame
     points: pd.DataFrame
+    language: str = "en"
 
     # ------------------------------------------------------------------ test points
 
@@ -129,7 +145,7 @@ class MeasuredEvidence:
         out[f"operator_{ANY}"] = best_op
         out[f"covered_{ANY}"] = covered_any
         out["n_operators"] = n_ops
-        out["measured"] = [_sentence(p) for p in parts]
+        out["measured"] = [_sentence(p, lang=self.language) for p in parts]
         return out
 
     # ------------------------------------------------------------------ household samples
@@ -212,25 +228,31 @@ class MeasuredEvidence:
                     first, last = _day(sub["date"].min()), _day(sub["date"].max())
                     span = first if first == last else f"{first}..{last}"
                     testers = [str(t) for t in sub["tester"] if isinstance(t, str)]
-                    where = ("at 1 place" if len(sub) == 1 else
-                             f"median of {len(sub)} places")
+                    w = _w(self.language)
+                    where = (w["one_place"] if len(sub) == 1 else
+                             w["places"].format(n=len(sub)))
                     parts[g].append((op, format_dbm(float(np.median(sub["rsrp"]))) + " dBm",
-                                     f"{where} near {share:.0%} of households, "
-                                     f"{span}{_by(testers)}"))
+                                     w["near"].format(where=where, share=f"{share:.0%}",
+                                                      span=span)
+                                     + _by(testers, self.language)))
             out[f"measured_delta_{op}"] = delta
             out[f"measured_places_{op}"] = places
-        out["measured"] = [_sentence(p, sep=", ") for p in parts]
+        out["measured"] = [_sentence(p, sep=_w(self.language)["list"] if self.language == "zh"
+                                     else ", ", lang=self.language) for p in parts]
         return out
 
 
-def _sentence(parts: list[tuple[str, str, str]], sep: str = " ") -> str:
+def _sentence(parts: list[tuple[str, str, str]], sep: str = " ", lang: str = "en") -> str:
     """'measured -70 dBm (CMCC), -60 dBm (CT) on 2020-05-23 by 陈静' from (op, value, when)
     parts; operators measured on another occasion get their own clause."""
     by_when: dict[str, list[str]] = {}
     for op, value, when in parts:
         by_when.setdefault(when, []).append(f"{value} ({op})")
-    return "; ".join(f"measured {', '.join(values)}{sep}{when}"
-                     for when, values in by_when.items())
+    w = _w(lang)
+    if lang == "zh" and sep == " ":
+        sep = "，"
+    return w["sep"].join(f"{w['measured']}{w['list'].join(values)}{sep}{when}"
+                         for when, values in by_when.items())
 
 
 def measured_evidence(study: Study, signal: SignalGrids, *,
@@ -276,10 +298,11 @@ def measured_evidence(study: Study, signal: SignalGrids, *,
         & np.isfinite(table["x"].to_numpy(float)),
     })[keep].reset_index(drop=True)
     return MeasuredEvidence(ref, int(max_age), radius, float(cfg.rule.threshold_dbm), used,
-                            ignored.reset_index(drop=True), _point_evidence(used))
+                            ignored.reset_index(drop=True),
+                            _point_evidence(used, cfg.language), cfg.language)
 
 
-def _point_evidence(used: pd.DataFrame) -> pd.DataFrame:
+def _point_evidence(used: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Per (point_id, operator): the median of the readings of the latest day."""
     cols = ["point_id", "operator", "measured_dbm", "date", "n", "value_text", "when_text",
             "text"]
@@ -294,10 +317,11 @@ def _point_evidence(used: pd.DataFrame) -> pd.DataFrame:
         value = float(np.median(sub["rsrp_dbm"].to_numpy(float)))
         day = _day(sub["day"].iloc[0])
         testers = [str(t) for t in sub["tester"] if isinstance(t, str)]
-        many = f", median of {len(sub)} readings" if len(sub) > 1 else ""
+        w = _w(lang)
+        many = w["readings"].format(n=len(sub)) if len(sub) > 1 else ""
         value_text = f"{format_dbm(value)} dBm"
-        when_text = f"on {day}{_by(testers)}{many}"
+        when_text = w["on"].format(day=day) + _by(testers, lang) + many
         rows.append({"point_id": pid, "operator": op, "measured_dbm": value, "date": day,
                      "n": len(sub), "value_text": value_text, "when_text": when_text,
-                     "text": _sentence([(op, value_text, when_text)])})
+                     "text": _sentence([(op, value_text, when_text)], lang=lang)})
     return pd.DataFrame(rows, columns=cols)

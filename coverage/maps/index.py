@@ -22,7 +22,9 @@ _HREF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 
 TEXT = {
     "zh": {"villages": "行政村", "villages_covered": "已覆盖行政村", "groups": "村民组",
-           "groups_covered": "已覆盖村民组", "groups_uncovered": "未覆盖村民组",
+           "groups_required": "需验收村民组",
+           "groups_covered": "已覆盖村民组", "groups_uncovered": "未覆盖村民组(含部分覆盖)",
+           "as_of": "统计截至", "overdue": "逾期事项",
            "households": "户数", "households_covered": "已覆盖户数", "sites": "现网基站",
            "shared_towers": "共享铁塔", "grid_investment": "电网投资(万元)",
            "mobile_investment": "移动网投资(万元)", "hazards": "线路隐患(已整改/排查)",
@@ -32,7 +34,9 @@ TEXT = {
            "inputs.html": "输入数据总览地图", "figures": "主要指标", "overview_alt":
            "覆盖与验收准备总览图"},
     "en": {"villages": "Villages", "villages_covered": "Villages covered", "groups": "Groups",
-           "groups_covered": "Groups covered", "groups_uncovered": "Groups uncovered",
+           "groups_required": "Groups required",
+           "groups_covered": "Groups covered", "groups_uncovered":
+           "Groups uncovered (partial included)", "as_of": "As of", "overdue": "Overdue items",
            "households": "Households", "households_covered": "Households covered",
            "sites": "Existing sites", "shared_towers": "Shared towers",
            "grid_investment": "Grid investment (10k CNY)",
@@ -63,7 +67,8 @@ table.figures th,table.figures td{border:1px solid #ccc;padding:4px 10px;text-al
 table.figures td{text-align:right}
 img.overview{max-width:100%;border:1px solid #ccc}
 .note{color:#666;font-size:12px;margin-top:12px}
-.READY{color:#2e7d32}.READY_AFTER_WORKS{color:#b28704}.NOT_READY{color:#c62828}
+.READY{color:#2e7d32}.READY_AFTER_WORKS{color:#b28704}.READY_IF_PLAN_BUILT{color:#5b3fd9}
+.NOT_READY{color:#c62828}
 </style>
 </head>
 <body>
@@ -138,7 +143,8 @@ def index_page(config: Config, headline: Headline, provenance: Provenance,
         (t["villages"], _num(h.villages)),
         (t["villages_covered"], _num(h.villages_covered)),
         (t["groups"], _num(h.groups)),
-        (t["groups_covered"], _num(h.groups_covered)),
+        (t["groups_required"], _num(h.groups_required)),
+        (t["groups_covered"], f"{_num(h.groups_covered)} / {_num(h.groups_required)}"),
         (t["groups_uncovered"], _num(h.groups_uncovered)),
         (t["households"], _num(h.households)),
         (t["households_covered"], _num(h.households_covered)),
@@ -147,6 +153,8 @@ def index_page(config: Config, headline: Headline, provenance: Provenance,
         (t["grid_investment"], _num(h.grid_investment_wan, 1)),
         (t["mobile_investment"], _num(h.mobile_investment_wan, 1)),
         (t["hazards"], f"{h.hazards_fixed} / {h.hazards_found}"),
+        (f"{t['overdue']}（{t['as_of']} {h.as_of}）" if lang == "zh"
+         else f"{t['overdue']} ({t['as_of']} {h.as_of})", _num(h.overdue)),
     ]
     verdicts = [(code, lab[code], n) for code, n in h.verdicts.items()]
     env = jinja2.Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)

@@ -32,6 +32,7 @@ from coverage.maps.core import (
     pct,
     popup_table,
 )
+from coverage.asof import resolve_as_of, works_state
 from coverage.maps.labels import operator_name
 from coverage.maps.raster import RSRP_COLORS, rsrp_class_labels, rsrp_overlay
 
@@ -46,10 +47,13 @@ STATUS_COLORS = {"covered": "#1a9850", "partial": "#fdae61", "uncovered": "#d730
 POINT_COLORS = {True: "#1a9850", False: "#d73027"}
 POINT_KIND_COLORS = {"committee": "#6a1b9a", "school": "#f9a825", "clinic": "#00897b",
                      "settlement": "#5d4037"}
-WORK_COLORS = {"planned": "#9e9e9e", "in_progress": "#ff9800", "done": "#2e7d32"}
+WORK_COLORS = {"planned": "#9e9e9e", "in_progress": "#ff9800", "done": "#2e7d32",
+               "overdue": "#6a1b9a"}
+OVERDUE_OUTLINE = "#d50000"
 WORK_STATUSES = ("planned", "in_progress", "done")
-VERDICT_COLORS = {"READY": "#2e7d32", "READY_AFTER_WORKS": "#f9a825", "NOT_READY": "#c62828"}
-VERDICTS = ("NOT_READY", "READY_AFTER_WORKS", "READY")
+VERDICT_COLORS = {"READY": "#2e7d32", "READY_AFTER_WORKS": "#f9a825",
+                  "READY_IF_PLAN_BUILT": "#7b61ff", "NOT_READY": "#c62828"}
+VERDICTS = ("NOT_READY", "READY_IF_PLAN_BUILT", "READY_AFTER_WORKS", "READY")
 HAZARD_COLORS = {"open": "#c62828", "fixed": "#757575"}
 KVA_COLORS = ("#c62828", "#f9a825", "#2e7d32")
 """Transformer classes: < 75 % of the target, 75–100 %, ≥ target kVA per household."""
@@ -179,7 +183,7 @@ def villages_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = True,
     households = vill["households"] if "households" in vill else pd.Series(None, vill.index)
     for geom, vid, name, town, hh in zip(frame.lonlat(vill.geometry), vill["village_id"],
                                          vill["name"], vill["town"], households, strict=True):
-        rows = {lab["town"]: _text(town), "village_id": _text(vid)}
+        rows = {lab["town"]: _text(town), lab["village_id"]: _text(vid)}
         if _text(hh):
             rows[lab["households"]] = _text(hh)
         layer.add(geom, vid, style, popup=popup_table(rows, title=_text(name)),
@@ -377,7 +381,8 @@ def candidates_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = False
         return None, None
     layer = VectorLayer("candidates", lab["candidates"], show=show)
     for rec, geom in zip(_records(cands), _lonlat_points(frame, cands.geometry), strict=True):
-        rows = {lab["kind"]: _text(rec.get("kind")), lab["height"]: fmt(rec.get("height_m"), 0),
+        rows = {lab["kind"]: lab.get(_text(rec.get("kind")), _text(rec.get("kind"))),
+                lab["height"]: fmt(rec.get("height_m"), 0),
                 lab["cost"]: fmt(_get(rec, "cost_wan", "cost"), 1)}
         layer.add(geom, rec["candidate_id"], {"radius": 6, "color": "#555555", "weight": 1,
                                               "fillColor": "#ffffff", "fillOpacity": 0.9},
@@ -404,6 +409,22 @@ def _operators_of(rec: Mapping[str, object]) -> list[str]:
     return []
 
 
+def _backhaul_words(rec: Mapping[str, object], lab: Lab) -> str:
+    """The backhaul planner's finding for a plan site, in the run's language."""
+    hops = rec.get("hops")
+    if hops is None or not _text(hops):
+        return _text(rec.get("finding"))
+    hops = int(float(hops))
+    if hops == 0:
+        return lab["bh_fiber"]
+    if hops > 0:
+        path = _text(rec.get("path"))
+        return lab["bh_hops"].format(hops=hops, km=fmt(rec.get("length_km"), 1),
+                                     node=path.split(">")[-1] if path else "")
+    return lab["bh_none"].format(node=_text(rec.get("nearest_fiber_id")),
+                                 km=fmt(rec.get("nearest_fiber_km"), 2))
+
+
 def plan_layer(plan: gpd.GeoDataFrame | None, study: Study, frame: MapFrame, lab: Lab,
                config: Config, show: bool = True
                ) -> tuple[VectorLayer | None, LegendSection | None]:
@@ -422,7 +443,8 @@ def plan_layer(plan: gpd.GeoDataFrame | None, study: Study, frame: MapFrame, lab
         rows = {lab["claim"]: operator_name(config, claim) if claim else "",
                 lab["tenants"]: ", ".join(operator_name(config, o) for o in ops),
                 lab["candidate"]: _text(rec.get("candidate_id")),
-                lab["kind"]: _text(_get(rec, "kind", "source")),
+                lab["kind"]: lab.get(_text(_get(rec, "kind", "source")),
+                                     _text(_get(rec, "kind", "source"))),
                 lab["band"]: _text(_get(rec, "bands", "band")),
                 lab["height"]: fmt(rec.get("height_m"), 0),
                 lab["cost"]: fmt(_get(rec, "cost_wan", "cost"), 1)}
@@ -434,8 +456,9 @@ def plan_layer(plan: gpd.GeoDataFrame | None, study: Study, frame: MapFrame, lab
             link = rec.get("status")  # the backhaul planner's status of the tower
         if _text(link):
             rows[lab["backhaul_kind"]] = _status_label(lab, link)
-        if _text(rec.get("finding")):
-            rows[lab["message"]] = _text(rec.get("finding"))
+        finding = _backhaul_words(rec, lab)
+        if finding:
+            rows[lab["message"]] = finding
         rows = {k: v for k, v in rows.items() if v != ""}
         layer.add(geom, sid, {"radius": 8, "color": "#212121", "weight": 1, "fillColor": col,
                               "fillOpacity": 1.0}, marker="star",
@@ -463,6 +486,8 @@ def backhaul_layer(backhaul: gpd.GeoDataFrame | None, study: Study, frame: MapFr
         kind = _text(_get(rec, "kind", "medium", "type", "backhaul")).lower()
         if not kind and "new" in rec:  # planner's hops: new = microwave, else existing fiber
             kind = "microwave" if bool(rec["new"]) else "fiber"
+        if not kind and _text(rec.get("clearance_ratio")):  # the planner's microwave tree
+            kind = "microwave"
         kind = kind or "other"
         col = BACKHAUL_COLORS.get(kind, BACKHAUL_COLORS["other"])
         a = _text(_get(rec, "from", "from_id", "site_a", "a", "source"))
@@ -488,7 +513,8 @@ def backhaul_layer(backhaul: gpd.GeoDataFrame | None, study: Study, frame: MapFr
 def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: MapFrame,
                  lab: Lab, config: Config, show: bool = True
                  ) -> tuple[list[VectorLayer], list[LegendSection]]:
-    """Work items, one layer per status (planned / in progress / done).
+    """Work items, one layer per status (planned / in progress / done), and the overdue
+    ones (due before the as-of date and not done) in a layer and style of their own.
 
     Parameters
     ----------
@@ -500,13 +526,18 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
     names = village_names(study)
     geoms = _lonlat_points(frame, locate(study, table, ring=1 if which == "mobile" else 2))
     title = lab[f"{which}_works"]
+    kinds = (*WORK_STATUSES, "overdue")
     layers = {s: VectorLayer(f"{which}_works_{s}", f"{title} · {lab[s]}", show=show)
-              for s in WORK_STATUSES}
+              for s in kinds}
     marker = "square" if which == "mobile" else "diamond"
+    state = works_state(table, resolve_as_of(config.readiness.as_of),
+                        config.readiness.inspection_date)
+    late = dict(zip(state["work_id"].astype(str), state["days_late"], strict=True))
     for rec, geom in zip(_records(table), geoms, strict=True):
         status = _text(rec.get("status"))
         if status not in layers:
             continue
+        days = int(late.get(_text(rec.get("work_id")), 0))
         rows = {lab["village"]: names.get(_text(rec.get("village_id")), ""),
                 lab["category"]: _text(rec.get("category"))}
         if which == "mobile":
@@ -518,18 +549,24 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
         rows.update({lab["status"]: lab[status],
                      lab["investment"]: fmt(rec.get("investment_wan"), 1),
                      lab["due"]: _text(rec.get("due")), lab["done_date"]: _text(rec.get("done"))})
+        if days:
+            rows[lab["overdue"]] = lab["days_late"].format(days=days)
         rows = {k: v for k, v in rows.items() if v != ""}
         who = rows.get(lab["operator"] if which == "mobile" else lab["owner"], "")
-        layers[status].add(
-            geom, rec["work_id"], {"radius": 6, "color": "#212121", "weight": 1,
-                                   "fillColor": WORK_COLORS[status], "fillOpacity": 0.95},
+        shown = "overdue" if days else status
+        style = ({"radius": 8, "color": OVERDUE_OUTLINE, "weight": 3} if days else
+                 {"radius": 6, "color": "#212121", "weight": 1})
+        layers[shown].add(
+            geom, rec["work_id"], {**style, "fillColor": WORK_COLORS[shown],
+                                   "fillOpacity": 0.95},
             marker=marker, popup=popup_table(rows, title=_text(rec["work_id"])),
-            tooltip=f"{esc(_text(rec['work_id']))} · {esc(who)} · {esc(lab[status])}",
+            tooltip=f"{esc(_text(rec['work_id']))} · {esc(who)} · {esc(lab[shown])}",
             status=status)
     legend = LegendSection(title, tuple(
-        LegendItem(lab[s], WORK_COLORS[s], marker, outline="#212121") for s in WORK_STATUSES),
-        tuple(layers[s].key for s in WORK_STATUSES))
-    return [layers[s] for s in WORK_STATUSES], [legend]
+        LegendItem(lab[s], WORK_COLORS[s], marker,
+                   outline=OVERDUE_OUTLINE if s == "overdue" else "#212121") for s in kinds),
+        tuple(layers[s].key for s in kinds))
+    return [layers[s] for s in kinds], [legend]
 
 
 def kva_class(ratio: float, target: float) -> int:
@@ -562,7 +599,7 @@ def transformers_layer(study: Study, frame: MapFrame, lab: Lab, config: Config,
                                                 "fillColor": KVA_COLORS[cls],
                                                 "fillOpacity": 0.95},
                   marker="circle", popup=popup_table(rows, title=_text(rec["transformer_id"])),
-                  tooltip=f"{esc(_text(rec['transformer_id']))}: {ratio:.2f} kVA/hh",
+                  tooltip=f"{esc(_text(rec['transformer_id']))}: {ratio:.2f} {lab['kva_hh_unit']}",
                   ratio=round(ratio, 3), kva_class=cls)
     lo = 0.75 * target
     legend = LegendSection(f"{lab['transformers']} · {lab['kva_per_hh']}", (
@@ -606,7 +643,8 @@ def _finding_rows(findings: pd.DataFrame, lab: Lab) -> list[list[str]]:
     order = {"fail": 0, "warning": 1, "pass": 2}
     recs = sorted(_records(findings), key=lambda r: (order.get(_text(r.get("severity")), 3),
                                                      _text(r.get("rule"))))
-    return [[_text(r.get("rule")), lab.get(_text(r.get("severity")), _text(r.get("severity"))),
+    return [[lab.get("rule_" + _text(r.get("rule")), _text(r.get("rule"))),
+             lab.get(_text(r.get("severity")), _text(r.get("severity"))),
              _text(r.get("message")), _text(r.get("remedies"))] for r in recs]
 
 

@@ -39,7 +39,16 @@ def cjk_font() -> str | None:
     for name in CJK_FONTS:
         if name in names:
             return name
-    return None
+    # matplotlib's font cache may predate the CJK fonts (installed later): register the
+    # system's CJK font files once and look again
+    for path in font_manager.findSystemFonts():
+        if any(key in path for key in ("CJK", "WenQuanYi", "wqy", "SourceHanSans")):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in names), None)
 
 
 def _any_rsrp(signal: SignalGrids | None, max_cells: int) -> tuple[np.ndarray | None, int]:

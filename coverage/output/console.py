@@ -36,7 +36,9 @@ def result_lines(study: Study, *, assessment: Assessment | None, calibration_tex
     if readiness is not None:
         assert assessment is not None
         head = headline(study, assessment, readiness)
-        lines.append("verdicts: " + ", ".join(f"{k} {v}" for k, v in head.verdicts.items()))
+        lines.append(f"verdicts as of {readiness.as_of.isoformat()}: "
+                     + ", ".join(f"{k} {v}" for k, v in head.verdicts.items())
+                     + f"; overdue items {head.overdue}")
     return lines
 
 

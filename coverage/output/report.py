@@ -8,21 +8,30 @@ become spreadsheet formulas.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jinja2
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from coverage.assess import Assessment
-from coverage.readiness import NOT_READY, READY, READY_AFTER_WORKS, Readiness
+from coverage.labels import label
+from coverage.output.workbook import FORMULA_STARTS, safe_cell
+from coverage.output.workbook import build_workbook as build_workbook
+from coverage.readiness import (
+    NOT_READY,
+    READY,
+    READY_AFTER_WORKS,
+    READY_IF_PLAN_BUILT,
+    VERDICTS,
+    Readiness,
+)
 from coverage.signal import ANY
 from coverage.study import Study
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["FORMULA_STARTS", "Headline", "build_workbook", "csv_tables", "headline",
+           "render_html", "safe_cell"]
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -35,7 +44,14 @@ TEXT: dict[str, dict[str, str]] = {
         "mobile_investment": "移动网投资(万元)", "hazards_found": "隐患排查", "hazards_fixed":
         "已整改", "operator": "运营商", "verdict": "结论", "reasons": "原因", "rule": "规则",
         "severity": "级别", "message": "说明", "remedies": "计划整改", "any": "任一运营商",
-        READY: "具备验收条件", READY_AFTER_WORKS: "工程完工后具备", NOT_READY: "不具备",
+        READY: "具备验收条件", READY_AFTER_WORKS: "工程完工后具备",
+        READY_IF_PLAN_BUILT: "规划实施后具备", NOT_READY: "不具备",
+        "groups_required": "需验收村民组", "as_of": "统计截至", "inspection": "验收日期",
+        "overdue": "逾期事项", "overdue_by_owner": "逾期事项（按责任单位/运营商）",
+        "overdue_n": "逾期项数", "who": "责任单位/运营商", "due": "计划完成",
+        "days_late": "逾期天数", "kind_col": "类别", "max_days": "最长逾期(天)",
+        "partial_note": "含部分覆盖", "proposal_note":
+        "“规划实施后具备”仅在优化方案的站点建成后成立，尚未落实，不计入“工程完工后具备”。",
         "generated": "生成于", "config": "配置哈希", "version": "版本", "crs": "坐标系",
         "threshold": "覆盖门限", "headline": "主要指标", "by_town": "分乡镇情况",
         "gaps": "未覆盖村民组清单", "reason": "原因", "share": "覆盖比例",
@@ -54,7 +70,15 @@ TEXT: dict[str, dict[str, str]] = {
         "Hazards fixed", "operator": "Operator", "verdict": "Verdict", "reasons": "Reasons",
         "rule": "Rule", "severity": "Severity", "message": "Message", "remedies":
         "Scheduled remedies", "any": "Any operator", READY: "Ready", READY_AFTER_WORKS:
-        "Ready after works", NOT_READY: "Not ready", "generated": "Generated",
+        "Ready after works", READY_IF_PLAN_BUILT: "Ready if the plan is built",
+        NOT_READY: "Not ready", "generated": "Generated", "groups_required":
+        "Groups required", "as_of": "As of", "inspection": "Inspection",
+        "overdue": "Overdue items", "overdue_by_owner": "Overdue items by owner / operator",
+        "overdue_n": "Overdue", "who": "Owner / operator", "due": "Due",
+        "days_late": "Days late", "kind_col": "Kind", "max_days": "Most days late",
+        "partial_note": "partial included", "proposal_note": "'Ready if the plan is built' "
+        "holds only once the optimiser's proposed sites are built; it is not committed and "
+        "is never counted as 'ready after works'.",
         "config": "Config hash", "version": "Version", "crs": "CRS", "threshold":
         "Coverage threshold", "headline": "Headline figures", "by_town": "By town",
         "gaps": "Uncovered groups (gap list)", "reason": "Reason", "share": "Share covered",
@@ -71,6 +95,7 @@ class Headline:
     villages: int
     villages_covered: int
     groups: int
+    groups_required: int
     groups_covered: int
     groups_uncovered: int
     households: int
@@ -82,10 +107,19 @@ class Headline:
     hazards_found: int
     hazards_fixed: int
     verdicts: dict[str, int]
+    as_of: dt.date | None = None
+    inspection: dt.date | None = None
+    overdue: int = 0
+    overdue_by_who: dict[str, int] = field(default_factory=dict)
 
 
 def headline(study: Study, assessment: Assessment, readiness: Readiness) -> Headline:
-    """Compute the county headline figures."""
+    """Compute the county headline figures.
+
+    Every figure comes from the assessment's county rollup of *required* groups (one
+    definition: uncovered = required and not covered, partial included), so the
+    headline, county table, report, workbook and index page agree.
+    """
     row = assessment.county.set_index("operator").loc[ANY]
     sites = study.sites
     tenants = sites.groupby("tower_id")["operator"].nunique()
@@ -94,8 +128,9 @@ def headline(study: Study, assessment: Assessment, readiness: Readiness) -> Head
     hz = study.hazards
     return Headline(
         villages=int(row["villages"]), villages_covered=int(row["villages_covered"]),
-        groups=int(row["groups"]), groups_covered=int(row["groups_covered"]),
-        groups_uncovered=int(row["groups_required"] - row["groups_covered"]),
+        groups=int(row["groups"]), groups_required=int(row["groups_required"]),
+        groups_covered=int(row["groups_covered"]),
+        groups_uncovered=int(row["groups_uncovered"]),
         households=int(row["households"]), households_covered=float(row["households_covered"]),
         sites_per_operator={op: int((sites["operator"] == op).sum())
                             for op in study.config.operators},
@@ -105,66 +140,12 @@ def headline(study: Study, assessment: Assessment, readiness: Readiness) -> Head
         else 0.0,
         hazards_found=len(hz) if hz is not None else 0,
         hazards_fixed=int(hz["fixed"].astype(bool).sum()) if hz is not None else 0,
-        verdicts=dict(readiness.counts),
+        verdicts={v: int(readiness.counts.get(v, 0)) for v in VERDICTS},
+        as_of=readiness.as_of, inspection=study.config.readiness.inspection_date,
+        overdue=len(readiness.overdue),
+        overdue_by_who=({str(k): int(v) for k, v in readiness.overdue.groupby("who").size()
+                         .items()} if len(readiness.overdue) else {}),
     )
-
-
-def safe_cell(value: object) -> object:
-    """A value that a spreadsheet shows as text and never evaluates."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    if isinstance(value, (list, tuple)):
-        return safe_cell("; ".join(str(v) for v in value))
-    if isinstance(value, dict):
-        return safe_cell(", ".join(f"{k}={v}" for k, v in value.items()))
-    return value
-
-
-def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, headers: Mapping[str, str]) -> None:
-    ws = wb.create_sheet(title)
-    cols = list(frame.columns)
-    ws.append([headers.get(c, c) for c in cols])
-    for row in frame.itertuples(index=False):
-        values = []
-        for v in row:
-            if v is None or (isinstance(v, float) and pd.isna(v)):
-                values.append(None)
-            elif hasattr(v, "item") and not isinstance(v, str):
-                values.append(v.item())
-            else:
-                values.append(safe_cell(v))
-        ws.append(values)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDDDDD")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    for i, col in enumerate(cols, start=1):
-        longest = max([len(str(headers.get(col, col)))]
-                      + [len(str(v)) for v in frame[col].head(500)])
-        ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, longest * 1.3 + 2))
-
-
-def build_workbook(study: Study, assessment: Assessment, readiness: Readiness,
-                   meta: Mapping[str, str]) -> Workbook:
-    """The readiness workbook: county, village, group, test point and findings sheets."""
-    t = TEXT[study.config.language]
-    wb = Workbook()
-    wb.remove(wb.active)
-    villages = readiness.villages.merge(assessment.villages.drop(columns=["name", "town"]),
-                                        on="village_id", how="left")
-    villages = villages.assign(verdict_text=villages["verdict"].map(t))
-    _sheet(wb, t["county"], assessment.county, t)
-    _sheet(wb, t["village"], villages, t)
-    _sheet(wb, t["group"], assessment.groups, t)
-    _sheet(wb, t["point"], assessment.points, t)
-    _sheet(wb, t["findings"], readiness.findings, t)
-    meta_ws = wb.create_sheet("meta")
-    for k, v in meta.items():
-        meta_ws.append([k, safe_cell(str(v))])
-    wb.properties.creator = "coverage-planner"
-    wb.properties.title = t["title"]
-    return wb
 
 
 def render_html(study: Study, assessment: Assessment, readiness: Readiness,
@@ -178,20 +159,34 @@ def render_html(study: Study, assessment: Assessment, readiness: Readiness,
         assessment.villages[["village_id", "groups_required", f"groups_covered_{ANY}",
                              "households", f"households_covered_{ANY}"]],
         on="village_id", how="left")
+    # towns in the order of the county's own codes (their first village code)
+    order = villages.groupby("town")["village_id"].min().sort_values()
     towns = []
-    for town, sub in villages.groupby("town", sort=True):
+    for town in order.index:
+        sub = villages[villages["town"] == town]
         towns.append({"name": town, "villages": sub.sort_values("village_id").to_dict("records"),
-                      "counts": {k: int((sub["verdict"] == k).sum())
-                                 for k in (READY, READY_AFTER_WORKS, NOT_READY)}})
+                      "counts": {k: int((sub["verdict"] == k).sum()) for k in VERDICTS}})
     ops = study.config.operators
-    op_names = {op: (p.name_zh if study.config.language == "zh" else p.name_en)
-                for op, p in ops.items()}
+    lang = study.config.language
+    op_names = {op: (p.name_zh if lang == "zh" else p.name_en) for op, p in ops.items()}
     county_rows = assessment.county.to_dict("records")
+    names = readiness.villages.set_index("village_id")["name"].to_dict()
+    overdue = [dict(r, village=names.get(r["village_id"], r["village_id"]),
+                    kind=label(lang, "kind_" + r["kind"]), due=r["due"].isoformat())
+               for r in readiness.overdue.to_dict("records")]
+    by_who = []
+    if len(readiness.overdue):
+        for who, sub in readiness.overdue.groupby("who", sort=True):
+            by_who.append({"who": op_names.get(str(who), str(who)), "n": len(sub),
+                           "max_days": int(sub["days_late"].max()),
+                           "refs": ", ".join(sub["ref"].astype(str))})
+    gaps = [dict(g, village=names.get(g["village_id"], g["village_id"]))
+            for g in assessment.gaps.to_dict("records")]
     return env.get_template("report.html.j2").render(
         t=t, meta=meta, head=head, towns=towns, county=county_rows, op_names=op_names,
-        any_label=t["any"], gaps=assessment.gaps.to_dict("records"),
+        any_label=t["any"], gaps=gaps, overdue=overdue, by_who=by_who,
         threshold=assessment.threshold_dbm, county_name=study.config.county_name,
-        lang=study.config.language, verdicts=(READY, READY_AFTER_WORKS, NOT_READY),
+        lang=lang, verdicts=VERDICTS,
     )
 
 

@@ -1,0 +1,238 @@
+"""The inspector's workbook (readiness.xlsx): headers and values in the run's language,
+numbers rounded to what they mean, wrapped reasons, frozen headers, A4 landscape print.
+
+Builds an openpyxl workbook in memory; :mod:`coverage.io` writes it. Text cells can never
+become formulas (:func:`safe_cell`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from coverage.assess import Assessment
+from coverage.config import Config
+from coverage.labels import label, operator_name
+from coverage.readiness import Readiness
+from coverage.signal import ANY
+from coverage.study import Study
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+HEADERS: dict[str, dict[str, str]] = {
+    "zh": {
+        "operator": "运营商", "villages": "行政村数", "villages_covered": "已覆盖行政村",
+        "groups": "村民组数", "groups_required": "需验收村民组", "groups_covered":
+        "已覆盖村民组", "groups_partial": "其中部分覆盖", "groups_uncovered": "未覆盖村民组",
+        "households": "户数", "households_covered": "已覆盖户数", "points_required":
+        "需验收测试点", "points_covered": "已覆盖测试点", "village_id": "行政村编号",
+        "name": "名称", "town": "乡镇", "verdict": "结论", "reasons": "原因",
+        "n_fail": "不通过项", "n_warning": "提示项", "n_overdue": "逾期项",
+        "points_uncovered": "未覆盖测试点", "covered": "已覆盖", "group_id": "村民组编号",
+        "required": "需验收", "share": "覆盖率", "median": "中位RSRP(dBm)",
+        "p10": "10%分位RSRP(dBm)", "status": "覆盖状态", "n_operators": "覆盖运营商数",
+        "measured_share": "实测判定户数比例", "measured_delta": "实测−预测(dB)",
+        "measured_places": "实测处数", "measured": "实测依据", "point_id": "测试点编号",
+        "kind": "类型", "rsrp": "RSRP(dBm)", "site": "主服务站", "predicted": "预测RSRP(dBm)",
+        "source": "判定依据", "rule": "规则编号", "rule_name": "规则", "severity": "级别",
+        "message": "说明", "remedies": "整改项目", "ref": "编号", "who": "责任单位/运营商",
+        "due": "计划完成", "days_late": "逾期天数", "on_time": "验收前到期",
+        "reason": "原因", "key": "项目", "value": "内容",
+    },
+    "en": {
+        "operator": "Operator", "villages": "Villages", "villages_covered": "Villages covered",
+        "groups": "Groups", "groups_required": "Groups required", "groups_covered":
+        "Groups covered", "groups_partial": "of which partial", "groups_uncovered":
+        "Groups uncovered", "households": "Households", "households_covered":
+        "Households covered", "points_required": "Test points required", "points_covered":
+        "Test points covered", "village_id": "Village ID", "name": "Name", "town": "Town",
+        "verdict": "Verdict", "reasons": "Reasons", "n_fail": "Failures",
+        "n_warning": "Warnings", "n_overdue": "Overdue", "points_uncovered":
+        "Test points uncovered", "covered": "Covered", "group_id": "Group ID",
+        "required": "Required", "share": "Share covered", "median": "Median RSRP (dBm)",
+        "p10": "10th pct RSRP (dBm)", "status": "Status", "n_operators": "Operators covering",
+        "measured_share": "Share judged on measurements", "measured_delta":
+        "Measured − predicted (dB)", "measured_places": "Measured places",
+        "measured": "Measurements", "point_id": "Test point ID", "kind": "Kind",
+        "rsrp": "RSRP (dBm)", "site": "Serving site", "predicted": "Predicted RSRP (dBm)",
+        "source": "Decided by", "rule": "Rule ID", "rule_name": "Rule", "severity": "Severity",
+        "message": "Message", "remedies": "Remedies", "ref": "ID", "who": "Owner / operator",
+        "due": "Due", "days_late": "Days late", "on_time": "Due before the inspection",
+        "reason": "Reason", "key": "Item", "value": "Value",
+    },
+}
+
+SHEETS = {
+    "zh": {"county": "县级汇总", "villages": "行政村", "overdue": "逾期事项", "groups": "村民组",
+           "points": "测试点", "findings": "核查结论", "gaps": "未覆盖村民组", "meta": "说明"},
+    "en": {"county": "County", "villages": "Villages", "overdue": "Overdue", "groups": "Groups",
+           "points": "Test points", "findings": "Findings", "gaps": "Uncovered groups",
+           "meta": "About"},
+}
+
+META = {
+    "zh": {"version": "版本", "generated": "生成时间", "config_hash": "配置哈希",
+           "data_hash": "数据哈希", "crs": "坐标系", "calibration": "校准", "as_of": "统计截至",
+           "inspection_date": "验收日期", "title": "标题"},
+    "en": {"as_of": "As of", "inspection_date": "Inspection date"},
+}
+
+PERCENT = ("share", "measured_share")
+DBM = ("median", "p10", "rsrp", "predicted", "measured", "measured_delta")
+WIDE = ("reasons", "message", "remedies", "measured", "reason")
+
+
+def safe_cell(value: object) -> object:
+    """A value that a spreadsheet shows as text and never evaluates."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    if isinstance(value, (list, tuple)):
+        return safe_cell("; ".join(str(v) for v in value))
+    if isinstance(value, dict):
+        return safe_cell(", ".join(f"{k}={v}" for k, v in value.items()))
+    return value
+
+
+def split_column(col: str, operators: tuple[str, ...]) -> tuple[str, str | None]:
+    """``share_CMCC`` → (``share``, ``CMCC``); a column without an operator → (col, None)."""
+    for op in operators:
+        if col.endswith("_" + op):
+            return col[: -len(op) - 1], op
+    return col, None
+
+
+def header(col: str, config: Config, operators: tuple[str, ...]) -> str:
+    """A column's header for people (``share_CMCC`` → ``覆盖率_CMCC``, ANY → 任一运营商)."""
+    lang = config.language
+    heads = HEADERS.get(lang, HEADERS["en"])
+    base, op = split_column(col, operators)
+    text = heads.get(base, base)
+    if op is None:
+        return text
+    return f"{text}_{operator_name(config, ANY) if op == ANY else op}"
+
+
+def _value(v: object, base: str, lang: str, config: Config) -> object:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return label(lang, "yes" if v else "no")
+    if hasattr(v, "item") and not isinstance(v, str):
+        v = v.item()
+    if isinstance(v, str):
+        if base in ("status", "verdict", "severity", "kind", "source"):
+            return label(lang, {"measured": "meas_source", "predicted": "pred_source"}.get(
+                v, v))
+        if base == "operator" and v in config.operators:
+            return operator_name(config, v)
+        if base == "operator" and v == ANY:
+            return operator_name(config, ANY)
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return safe_cell("\n".join(str(x) for x in v))
+    if isinstance(v, dict):
+        return safe_cell(v)
+    return safe_cell(v)
+
+
+def _format(ws: Worksheet, frame: pd.DataFrame, heads: list[str],
+            operators: tuple[str, ...], title_rows: int = 1) -> None:
+    """Bold grey frozen header, filters, widths, number formats, wrapping, A4 landscape."""
+    for cell in ws[title_rows]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDDDDD")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = ws.cell(row=title_rows + 1, column=2)
+    ws.auto_filter.ref = ws.dimensions
+    for i, col in enumerate(frame.columns, start=1):
+        base, _op = split_column(str(col), operators)
+        letter = get_column_letter(i)
+        if base in WIDE:
+            width = 70.0
+        else:
+            longest = max([len(str(v)) for v in frame[col].head(300)] + [0])
+            width = min(28.0, max(8.0, len(heads[i - 1]) * 1.8, longest * 1.2 + 2))
+        ws.column_dimensions[letter].width = width
+        fmt = None
+        if base in PERCENT:
+            fmt = "0%"
+        elif base in DBM and pd.api.types.is_numeric_dtype(frame[col]):
+            fmt = "0.0"
+        elif base == "households_covered":
+            fmt = "#,##0"
+        for cell in ws[letter][title_rows:]:
+            if fmt:
+                cell.number_format = fmt
+            if base in WIDE:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            else:
+                cell.alignment = Alignment(vertical="top")
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"1:{title_rows}"
+
+
+def add_sheet(wb: Workbook, title: str, frame: pd.DataFrame, config: Config,
+              operators: tuple[str, ...]) -> Worksheet:
+    """One formatted sheet of ``frame`` with translated headers and values."""
+    ws = wb.create_sheet(title)
+    heads = [header(str(c), config, operators) for c in frame.columns]
+    ws.append(heads)
+    bases = [split_column(str(c), operators)[0] for c in frame.columns]
+    for row in frame.itertuples(index=False):
+        ws.append([_value(v, b, config.language, config) for v, b in zip(row, bases,
+                                                                           strict=True)])
+    _format(ws, frame, heads, operators)
+    return ws
+
+
+def build_workbook(study: Study, assessment: Assessment, readiness: Readiness,
+                   meta: Mapping[str, str]) -> Workbook:
+    """The readiness workbook: county, villages, overdue items, groups, test points,
+    findings, uncovered groups, and a sheet about the run."""
+    cfg = study.config
+    lang = cfg.language
+    ops = tuple(assessment.operators)
+    names = SHEETS.get(lang, SHEETS["en"])
+    wb = Workbook()
+    wb.remove(wb.active)
+    add_sheet(wb, names["county"], assessment.county, cfg, ops)
+    villages = readiness.villages.merge(assessment.villages.drop(columns=["name", "town"]),
+                                        on="village_id", how="left")
+    add_sheet(wb, names["villages"], villages, cfg, ops)
+    od = readiness.overdue
+    if od is not None and len(od):
+        od = od.assign(kind=[label(lang, f"kind_{k}") for k in od["kind"]],
+                       due=[d.isoformat() for d in od["due"]])
+        add_sheet(wb, names["overdue"], od[["village_id", "kind", "ref", "who", "due",
+                                             "days_late", "on_time"]], cfg, ops)
+    add_sheet(wb, names["gaps"], assessment.gaps, cfg, ops)
+    add_sheet(wb, names["groups"], assessment.groups, cfg, ops)
+    add_sheet(wb, names["points"], assessment.points, cfg, ops)
+    findings = readiness.findings
+    if len(findings):
+        findings = findings.assign(
+            rule_name=[label(lang, "rule_" + r) for r in findings["rule"]])[
+            ["village_id", "rule_name", "severity", "message", "remedies", "rule"]]
+    add_sheet(wb, names["findings"], findings, cfg, ops)
+    ws = wb.create_sheet(names["meta"])
+    keys = META.get(lang, {})
+    rows = dict(meta)
+    rows["as_of"] = readiness.as_of.isoformat()
+    rows["inspection_date"] = cfg.readiness.inspection_date.isoformat()
+    ws.append([HEADERS[lang]["key"] if lang in HEADERS else "Item",
+               HEADERS[lang]["value"] if lang in HEADERS else "Value"])
+    for k, v in rows.items():
+        ws.append([keys.get(k, k), safe_cell(str(v))])
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 90
+    wb.properties.creator = "coverage-planner"
+    return wb
