@@ -1,0 +1,157 @@
+"""Terrain as it comes: one GeoTIFF of any name, or tiles (.hgt, .tif) mosaicked by a VRT.
+
+``data/terrain/`` may hold ``dem.tif`` (the schema name), one GeoTIFF under any other name
+(an ASTER or SRTM download keeps its own), or a set of tiles (SRTM ``N30E116.hgt``,
+GeoTIFF tiles). Tiles are mosaicked through a GDAL VRT (an XML file that only references
+them), so no tile is copied or read whole: the readers then window into the mosaic as into
+any GeoTIFF. The VRT is written to a per-user temporary folder, named by the hash of its
+content (the same tiles give the same file); it never goes into the data folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import numpy as np
+import rasterio
+import rasterio.errors
+
+from coverage.errors import ProblemLog
+from coverage.io.atomic import write_text_atomic
+
+RASTER_EXTENSIONS: tuple[str, ...] = (".tif", ".tiff", ".hgt")
+"""Terrain files read (GeoTIFF, SRTM height tiles)."""
+
+MOSAIC_LABELS: dict[Path, str] = {}
+"""VRT path → how messages name the mosaic (``terrain/（3 幅分幅拼接）``)."""
+
+
+def vrt_folder() -> Path:
+    """Where mosaic VRTs are written (a per-user temporary folder)."""
+    base = Path(os.environ.get("COVERAGE_VRT_DIR") or
+                Path(tempfile.gettempdir()) / f"coverage-planner-vrt-{os.getuid()}")
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+def terrain_files(folder: Path) -> list[Path]:
+    """Raster files of the terrain folder (sorted by name)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in RASTER_EXTENSIONS)
+
+
+def mosaic_vrt(tiles: list[Path], label: str, log: ProblemLog) -> Path | None:
+    """Write a VRT mosaicking ``tiles``; None (with an error logged) when they do not fit.
+
+    Tiles must share one CRS; the mosaic takes the finest pixel size, float32 elevation
+    and nodata −32768 (SRTM's void value). Overlapping edges (SRTM tiles share a row and a
+    column) take the first tile with data.
+
+    Parameters
+    ----------
+    tiles : list of Path
+        The tile files.
+    label : str
+        How messages name the terrain folder.
+    log : ProblemLog
+        Receives the problems.
+    """
+    infos = []
+    for tile in tiles:
+        try:
+            with rasterio.open(tile) as ds:
+                if ds.crs is None:
+                    log.add(f"{label}/{tile.name}", "分幅没有坐标参考系 (CRS)",
+                            "为该分幅设置 CRS（如 gdal_edit.py -a_srs EPSG:4326）")
+                    return None
+                infos.append((tile, ds.crs.to_wkt(), ds.transform, ds.width, ds.height,
+                              ds.nodatavals[0]))
+        except rasterio.errors.RasterioError as exc:
+            log.add(f"{label}/{tile.name}", f"无法读取该地形分幅（{exc}）",
+                    "删除损坏的分幅或重新下载")
+            return None
+    crss = {wkt for _, wkt, *_ in infos}
+    if len(crss) > 1:
+        log.add(label, "地形分幅的坐标参考系不一致：" + "、".join(t.name for t, *_ in infos),
+                "把所有分幅转换到同一 CRS（gdalwarp -t_srs ...）后再放入 terrain/")
+        return None
+    res_x = min(abs(tr.a) for _, _, tr, *_ in infos)
+    res_y = min(abs(tr.e) for _, _, tr, *_ in infos)
+    left = min(tr.c for _, _, tr, *_ in infos)
+    top = max(tr.f for _, _, tr, *_ in infos)
+    right = max(tr.c + tr.a * w for _, _, tr, w, _, _ in infos)
+    bottom = min(tr.f + tr.e * h for _, _, tr, _, h, _ in infos)
+    width = round((right - left) / res_x)
+    height = round((top - bottom) / res_y)
+    sources = []
+    for tile, _, tr, w, h, nodata in infos:
+        x_off = (tr.c - left) / res_x
+        y_off = (top - tr.f) / res_y
+        nod = f"<NODATA>{nodata:g}</NODATA>" if nodata is not None else ""
+        sources.append(
+            "    <ComplexSource>\n"
+            f"      <SourceFilename relativeToVRT=\"0\">{escape(str(tile.resolve()))}"
+            "</SourceFilename>\n"
+            "      <SourceBand>1</SourceBand>\n"
+            f"      <SrcRect xOff=\"0\" yOff=\"0\" xSize=\"{w}\" ySize=\"{h}\"/>\n"
+            f"      <DstRect xOff=\"{x_off:.6f}\" yOff=\"{y_off:.6f}\" "
+            f"xSize=\"{w * abs(tr.a) / res_x:.6f}\" ySize=\"{h * abs(tr.e) / res_y:.6f}\"/>\n"
+            f"      {nod}\n"
+            "    </ComplexSource>\n")
+    xml = (f"<VRTDataset rasterXSize=\"{width}\" rasterYSize=\"{height}\">\n"
+           f"  <SRS>{escape(next(iter(crss)))}</SRS>\n"
+           f"  <GeoTransform>{left!r}, {res_x!r}, 0.0, {top!r}, 0.0, {-res_y!r}</GeoTransform>\n"
+           "  <VRTRasterBand dataType=\"Float32\" band=\"1\">\n"
+           "    <NoDataValue>-32768</NoDataValue>\n"
+           + "".join(sources) + "  </VRTRasterBand>\n</VRTDataset>\n")
+    digest = hashlib.sha256(xml.encode("utf-8")).hexdigest()[:20]
+    path = vrt_folder() / f"mosaic-{digest}.vrt"
+    if not path.is_file():
+        write_text_atomic(path, xml)
+    MOSAIC_LABELS[path] = f"{label}（{len(tiles)} 幅分幅拼接）"
+    return path
+
+
+def locate_terrain(data_dir: Path, dem_path: str, log: ProblemLog) -> Path | None:
+    """The DEM to read: the schema's file, the only GeoTIFF, or a mosaic of the tiles.
+
+    Logs an error naming what the terrain folder holds when none of these applies.
+    """
+    main = data_dir / dem_path
+    for ext in (".tif", ".tiff"):
+        cand = main.with_suffix(ext)
+        if cand.is_file():
+            return cand
+    folder = main.parent
+    label = folder.relative_to(data_dir).as_posix() if folder.is_relative_to(data_dir) \
+        else folder.as_posix()
+    rasters = terrain_files(folder)
+    if len(rasters) == 1 and rasters[0].suffix.lower() in (".tif", ".tiff"):
+        log.add(f"{label}/{rasters[0].name}", f"地形文件名不是 {main.name}，按唯一的 GeoTIFF 读取",
+                "无需处理", severity="note")
+        return rasters[0]
+    if rasters:
+        return mosaic_vrt(rasters, label, log)
+    others = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if others:
+        log.add(dem_path, "required file missing: no DEM (elevation GeoTIFF) in the data "
+                f"folder; {label}/ 中有：{'、'.join(others[:12])}，但没有可读的地形文件 "
+                "(.tif/.tiff/.hgt)",
+                "解压或转换为 GeoTIFF（gdal_translate in.img dem.tif）或 SRTM .hgt 分幅，放入 "
+                f"{label}/")
+    else:
+        log.add(dem_path, "required file missing: no DEM (elevation GeoTIFF) in the data folder",
+                f"provide the terrain as a single-band GeoTIFF at {dem_path} (or SRTM .hgt / "
+                "GeoTIFF tiles in terrain/)")
+    return None
+
+
+def void_mask(elevation: np.ndarray) -> np.ndarray:
+    """Cells without elevation (NaN)."""
+    return ~np.isfinite(elevation)
