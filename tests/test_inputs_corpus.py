@@ -184,7 +184,7 @@ def no_service_rows(flag_col: str, flag: str, n: int = 3
     def edit(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
         frame[flag_col] = ""
-        idx = frame.index[frame["point_id"] == ""][:n]
+        idx = frame.index[-n:]
         frame.loc[idx, "rsrp_dbm"] = ""
         frame.loc[idx, "sinr_db"] = ""
         frame.loc[idx, flag_col] = flag
@@ -208,6 +208,18 @@ def tile_dem(data: Path, names: tuple[str, ...] = ("a.tif", "b.tif", "c.tif", "d
             with rasterio.open(data / "terrain" / name, "w", **prof) as dst:
                 dst.write(src.read(1, window=win), 1)
     path.unlink()
+
+
+def void_under_households(data: Path) -> None:
+    """Blank a 5 x 5 cell block of the DEM around the first household cluster."""
+    hh = pyogrio.read_dataframe(data / "villages/villages.gpkg", layer="households")
+    pt = hh.geometry.iloc[0]
+    path = data / "terrain/dem.tif"
+    with rasterio.open(path, "r+") as ds:
+        r, c = ds.index(pt.x, pt.y)
+        block = ds.read(1)
+        block[r - 2:r + 3, c - 2:c + 3] = ds.nodata
+        ds.write(block, 1)
 
 
 def villages_as_shapefile(data: Path, encoding: str, names: list[str] | None = None) -> None:
@@ -427,6 +439,10 @@ VARIANTS: list[Variant] = [
     Variant("terrain_only_zip", lambda d: (shutil.make_archive(
         str(d / "terrain/srtm"), "zip", d / "terrain"), (d / "terrain/dem.tif").unlink()),
         False, ("terrain/dem.tif", "srtm.zip")),
+    Variant("terrain_void_under_households", void_under_households, False,
+            ("villages/villages.gpkg:households", "地形数据缺失", "fill_voids")),
+    Variant("terrain_void_filled", void_under_households, True, note="地形已插值填补",
+            config=Config.model_validate({"model": {"fill_voids": True}})),
     # --- Shapefiles without .cpg ------------------------------------------------------
     Variant("shapefile_gbk_no_cpg", lambda d: villages_as_shapefile(d, "GBK"), True,
             check=None, note="按 GBK 编码读取"),
@@ -490,7 +506,7 @@ def test_refused(county, tmp_path, variant):
 
 
 def _write_config(path: Path, config: Config) -> None:
-    lines = []
+    lines = ["[model]\nfill_voids = true"] if config.model.fill_voids else []
     for layer, settings in config.inputs.items():
         lines.append(f"[inputs.{layer}]")
         for key, value in settings.model_dump(exclude_none=True).items():

@@ -194,7 +194,7 @@ def to_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, 
 
 
 _DMS = re.compile(
-    r"^\s*(?P<h1>[NSEW北南东西])?\s*(?P<d>\d+(?:\.\d+)?)\s*(?:°|度|d|:|\s)\s*"
+    r"^\s*(?P<h1>[NSEW北南东西])?(?:经|纬)?\s*(?P<d>\d+(?:\.\d+)?)\s*(?:°|度|d|:|\s)\s*"
     r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:′|'|分|m|:|\s)?\s*)?"
     r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:″|\"|''|秒|s)?\s*)?(?P<h2>[NSEW北南东西])?\s*$",
     re.IGNORECASE)

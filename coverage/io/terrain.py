@@ -155,3 +155,63 @@ def locate_terrain(data_dir: Path, dem_path: str, log: ProblemLog) -> Path | Non
 def void_mask(elevation: np.ndarray) -> np.ndarray:
     """Cells without elevation (NaN)."""
     return ~np.isfinite(elevation)
+
+
+def fill_voids(elevation: np.ndarray, max_search_cells: int = 200) -> int:
+    """Interpolate NaN cells of ``elevation`` in place (GDAL's inverse-distance fill).
+
+    Parameters
+    ----------
+    elevation : ndarray, float (rows, cols)
+        Working-grid elevation (m), NaN where the DEM has no value; modified in place.
+    max_search_cells : int
+        How far (cells) to look for values around a void.
+
+    Returns
+    -------
+    int
+        Cells filled.
+    """
+    from rasterio.fill import fillnodata
+
+    voids = ~np.isfinite(elevation)
+    if not voids.any():
+        return 0
+    filled = fillnodata(np.where(voids, 0, elevation).astype(np.float32), mask=~voids,
+                        max_search_distance=float(max_search_cells), smoothing_iterations=0)
+    ok = voids & (filled != 0)
+    elevation[ok] = filled[ok]
+    return int(ok.sum())
+
+
+def report_household_voids(group_ids: np.ndarray, on_void: np.ndarray, label: str,
+                           log: ProblemLog, filled: bool) -> None:
+    """One problem per group with households over DEM voids (地形数据缺失).
+
+    Parameters
+    ----------
+    group_ids : ndarray of str
+        The group of every household point (or group representative point).
+    on_void : ndarray of bool
+        Whether that point lies on a cell without elevation.
+    label : str
+        The file of the points.
+    log : ProblemLog
+        Receives an error per group, or a note per group when the voids were filled.
+    filled : bool
+        ``model.fill_voids`` is set and the voids were interpolated.
+    """
+    groups = sorted({str(g) for g in np.asarray(group_ids, dtype=object)[on_void]})
+    for gid in groups[:50]:
+        n = int(np.sum(on_void & (np.asarray(group_ids, dtype=object) == gid)))
+        if filled:
+            log.add(label, f"村民组 {gid}：{n} 处住户位于 DEM 空洞，地形已插值填补"
+                    "（model.fill_voids）", "结果可用；如需更准确，请换用无空洞的 DEM",
+                    severity="note")
+        else:
+            log.add(label, f"地形数据缺失：村民组 {gid} 有 {n} 处住户位于 DEM 空洞（没有高程），"
+                    "无法计算其覆盖", "用无空洞的 DEM（或 gdal_fillnodata.py 填补），或在配置中设 "
+                    "[model] fill_voids = true 让程序插值", value=gid)
+    if len(groups) > 50:
+        log.add(label, f"另有 {len(groups) - 50} 个村民组位于 DEM 空洞",
+                "修正上面列出的问题后重新运行", severity="note" if filled else "error")
