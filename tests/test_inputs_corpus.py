@@ -335,6 +335,11 @@ VARIANTS: list[Variant] = [
     Variant("sites_xlsx_config_sheet_missing", lambda d: sites_to_xlsx(d), False,
             ("sites/sites.xlsx", "没有名为 '基站表'"),
             config=config_with(sites={"sheet": "基站表"})),
+    Variant("sites_xlsx_excel_row_and_header", lambda d: sites_to_xlsx(
+        d, chinese=True, title="台账", sheets=("说明", "基站"),
+        edit=lambda f: set_first(f, ("site_id", f["site_id"].iloc[2]), "status", "停用")),
+        False, ("sites/sites.xlsx[工作表 基站], row 6, column '状态（status）'",
+                "unknown status", "'停用'")),
     Variant("sites_xlsx_and_csv", lambda d: sites_to_xlsx(d, keep_csv=True), False,
             ("sites/sites.csv", "sites/sites.xlsx", "只保留其中一个")),
     Variant("sites_xlsx_dates_and_numbers", lambda d: sites_to_xlsx(d, edit=lambda f: f.assign(
@@ -411,6 +416,9 @@ VARIANTS: list[Variant] = [
     Variant("ids_scientific", lambda d: edit_sites(d, lambda f: f.assign(
         site_id=["3.40829E+15", "3.40829E+15", *list(f["site_id"].iloc[2:])])), False,
         ("sites/sites.csv", "科学计数法", "文本")),
+    Variant("ids_scientific_saved_as_numbers", lambda d: sites_to_xlsx(d, edit=lambda f: f.assign(
+        site_id=["3408290000000000", "3408290000000000", *list(f["site_id"].iloc[2:])])),
+        False, ("sites/sites.xlsx", "科学计数法", "文本")),
     # --- works lists ------------------------------------------------------------------
     Variant("works_one_workbook", lambda d: works_to_workbook(d, WORK_SHEETS,
                                                               title="2020年村级工程台账"),

@@ -787,7 +787,10 @@ def _read_table(src: LayerSource, spec: Layer, log: ProblemLog, config: Config |
     if "lon" not in cols or "lat" not in cols:
         glon, glat, named = vocab.coordinate_headers(cols)
         if named is not None and glon is not None and glat is not None:
+            attrs = dict(frame.attrs)
             frame = frame.rename(columns={glon: "lon", glat: "lat"})
+            frame.attrs.update(attrs)
+            frame.attrs["renamed"] = {**attrs.get("renamed", {}), "lon": glon, "lat": glat}
             log.add(label, f"列 '{glon}'/'{glat}' 读作 {chinacoords.DATUMS[named]} 经纬度 lon/lat",
                     "无需处理（将转换为 WGS84）", severity="note")
             if datum not in ("wgs84", named):
@@ -808,8 +811,9 @@ def _read_table(src: LayerSource, spec: Layer, log: ProblemLog, config: Config |
         return frame
     result = _csv_geometry(frame, src, spec, log)
     if result is not None:
-        result.attrs["label"] = label
-        result.attrs["row_numbers"] = frame.attrs["row_numbers"]
+        for key in ("label", "row_numbers", "renamed"):
+            if key in frame.attrs:
+                result.attrs[key] = frame.attrs[key]
     return result
 
 
@@ -848,7 +852,10 @@ def _convert_geometry(frame: gpd.GeoDataFrame, datum: str, spec: Layer, label: s
 
 
 def user_rows(problems: list[Problem], loaded: Mapping[str, object]) -> list[Problem]:
-    """Problems with data-row numbers of Excel tables replaced by the Excel row numbers.
+    """Problems as the user sees the file: Excel row numbers and the original headers.
+
+    Data-row numbers of Excel tables become Excel row numbers; a column read under an alias
+    is named by the header the file has, with the schema name (``挂高(米)（height_m）``).
 
     Parameters
     ----------
@@ -859,18 +866,27 @@ def user_rows(problems: list[Problem], loaded: Mapping[str, object]) -> list[Pro
         ``attrs["row_numbers"]`` is set maps data row ``i`` to Excel row ``row_numbers[i-1]``.
     """
     maps: dict[str, np.ndarray] = {}
+    headers: dict[str, dict[str, str]] = {}
     for item in loaded.values():
         frame = getattr(item, "frame", None)
-        rows = None if frame is None else frame.attrs.get("row_numbers")
+        if frame is None:
+            continue
+        label = str(getattr(item, "label", ""))
+        rows = frame.attrs.get("row_numbers")
         if rows is not None:
-            maps[str(getattr(item, "label", ""))] = np.asarray(rows)
-    if not maps:
+            maps[label] = np.asarray(rows)
+        if frame.attrs.get("renamed"):
+            headers[label] = dict(frame.attrs["renamed"])
+    if not maps and not headers:
         return problems
     out = []
     for p in problems:
         rows = maps.get(p.file)
         if rows is not None and p.row is not None and 1 <= p.row <= len(rows):
             p = dataclasses.replace(p, row=int(rows[p.row - 1]))
+        original = headers.get(p.file, {}).get(p.column or "")
+        if original is not None and p.severity != "note":
+            p = dataclasses.replace(p, column=f"{original}（{p.column}）")
         out.append(p)
     return out
 

@@ -45,6 +45,10 @@ EXAMPLE_PREFIX = "示例-"
 SCI_ID = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d+$")
 """An ID Excel turned into scientific notation (``3.40829E+15``)."""
 
+TRUNCATED_ID = re.compile(r"^\d{6,}0{5,}$")
+"""A long numeric ID ending in zeros: what a scientific-notation ID becomes when saved again
+(``3408290000000000``); an error when it occurs more than once in the column."""
+
 
 @dataclass
 class Table:
@@ -310,7 +314,9 @@ def check_excel_damage(table: Table, spec: Layer, log: ProblemLog) -> None:
         if not (col == spec.id_column or col.endswith("_id")):
             continue
         values = table.frame[col].to_numpy(dtype=object)
-        bad = [i for i, v in enumerate(values) if isinstance(v, str) and SCI_ID.match(v)]
+        counts = pd.Series(values, dtype=object).value_counts()
+        bad = [i for i, v in enumerate(values) if isinstance(v, str) and (
+            SCI_ID.match(v) or (TRUNCATED_ID.match(v) and counts.get(v, 0) > 1))]
         for i in bad[:20]:
             log.add(table.label, "编号被 Excel 改成了科学计数法，原编号已丢失末几位",
                     f"在原始表中将 '{col}' 列设置为“文本”格式后重新输入/导出编号（不要用 Excel "

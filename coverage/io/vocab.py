@@ -331,7 +331,11 @@ def rename_headers(frame: pd.DataFrame, layer: str, known: list[str], label: str
             continue
         renames[col] = target
     if renames:
+        attrs = dict(frame.attrs)
         frame = frame.rename(columns=renames)
+        frame.attrs.update(attrs)
+        frame.attrs["renamed"] = {**attrs.get("renamed", {}),
+                                  **{dst: src for src, dst in renames.items()}}
         for src, dst in renames.items():
             log.add(label, f"列 '{src}' 读作 {dst}", "无需处理（仅说明文件如何被读取）",
                     column=src, severity="note")
