@@ -92,6 +92,32 @@ def _excel_value(v: object, numbers: bool) -> object:
     return v
 
 
+def write_xls(path: Path, frame: pd.DataFrame, sheet: str = "Sheet1",
+              title: str | None = None) -> None:
+    """An Excel 97-2003 workbook (.xls), as older office machines still save."""
+    import datetime as dt
+
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet(sheet)
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    r = 0
+    if title:
+        ws.write(0, 0, title)
+        r = 2
+    for j, name in enumerate(frame.columns):
+        ws.write(r, j, name)
+    for i, row in enumerate(frame.itertuples(index=False), start=r + 1):
+        for j, v in enumerate(row):
+            v = _excel_value(v, True)
+            if isinstance(v, str) and len(v) == 10 and v[4] == "-" and v[7] == "-":
+                ws.write(i, j, dt.datetime.strptime(v, "%Y-%m-%d"), date_style)
+            elif v is not None:
+                ws.write(i, j, v)
+    book.save(str(path))
+
+
 def sites_to_xlsx(data: Path, *, chinese: bool = False, title: str | None = None,
                   sheets: tuple[str, ...] = ("Sheet1",), keep_csv: bool = False,
                   edit: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> None:
@@ -340,6 +366,15 @@ VARIANTS: list[Variant] = [
         edit=lambda f: set_first(f, ("site_id", f["site_id"].iloc[2]), "status", "停用")),
         False, ("sites/sites.xlsx[工作表 基站], row 6, column '状态（status）'",
                 "unknown status", "'停用'")),
+    Variant("sites_xls_title_chinese", lambda d: (write_xls(
+        d / "sites/sites.xls", sites(d).rename(columns=SITES_ZH), "基站", title="基站台账"),
+        (d / "sites/sites.csv").unlink()), True, check=positions_match(0.01),
+        note="列 '站点编号' 读作 site_id"),
+    Variant("sites_xls_bad_height", lambda d: (write_xls(
+        d / "sites/sites.xls", set_first(sites(d), ("site_id", sites(d)["site_id"].iloc[0]),
+                                         "height_m", "约30米").rename(columns=SITES_ZH)),
+        (d / "sites/sites.csv").unlink()), False,
+        ("sites/sites.xls, row 2, column '挂高(米)（height_m）'", "not a number")),
     Variant("sites_xlsx_and_csv", lambda d: sites_to_xlsx(d, keep_csv=True), False,
             ("sites/sites.csv", "sites/sites.xlsx", "只保留其中一个")),
     Variant("sites_xlsx_dates_and_numbers", lambda d: sites_to_xlsx(d, edit=lambda f: f.assign(
