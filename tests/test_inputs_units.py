@@ -204,3 +204,25 @@ def test_docs_list_the_whole_vocabulary():
     missing = [alias for table in tables for aliases in table.values() for alias in aliases
                if alias not in text]
     assert not missing, missing
+
+
+def test_report_names_the_converted_layers():
+    """report.html says which layers' coordinates were converted to WGS84."""
+    import dataclasses
+
+    from toy import toy_signal, toy_study
+
+    from coverage.assess import assess
+    from coverage.errors import Problem
+    from coverage.readiness import evaluate
+    from coverage.report import render_html
+
+    study = toy_study()
+    note = Problem("sites/sites.xlsx", "坐标按 GCJ-02 读入，已转换为 WGS84（12 个点）", "无需处理",
+                   severity="note")
+    study = dataclasses.replace(study, warnings=[note])
+    a = assess(study, toy_signal())
+    html = render_html(study, a, evaluate(study, a),
+                       {"version": "0", "config_hash": "x", "crs": "EPSG:32650",
+                        "generated": "2020-10-01"})
+    assert "坐标已转换为 WGS84 的图层：sites/sites.xlsx（GCJ-02）" in html

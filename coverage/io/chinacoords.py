@@ -232,6 +232,32 @@ def parse_degrees(value: object) -> float:
     return -out if hemi in ("S", "W", "南", "西") else out
 
 
-__all__ = ["DATUMS", "bd09_to_gcj02", "bd09_to_wgs84", "gcj02_to_bd09", "gcj02_to_wgs84",
-           "in_china", "parse_degrees", "shift_coords", "to_wgs84", "wgs84_to_bd09",
-           "wgs84_to_gcj02"]
+CONVERTED = "已转换为 WGS84"
+"""Words of the note the readers log for a layer whose coordinates were converted."""
+
+
+def converted_layers(problems: list) -> list[str]:
+    """``file（datum）`` of every layer the readers converted to WGS84, from their notes."""
+    out = set()
+    for p in problems:
+        if CONVERTED in p.message and p.message.startswith("坐标按 "):
+            datum = p.message.removeprefix("坐标按 ").split("读入")[0].strip()
+            out.add(f"{p.file}（{datum}）")
+    return sorted(out)
+
+
+__all__ = [
+    "CONVERTED",
+    "DATUMS",
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
+    "converted_layers",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "in_china",
+    "parse_degrees",
+    "shift_coords",
+    "to_wgs84",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
+]
