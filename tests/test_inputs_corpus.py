@@ -248,6 +248,33 @@ def void_under_households(data: Path) -> None:
         ds.write(block, 1)
 
 
+def dem_as_hgt(data: Path) -> None:
+    """The DEM as an SRTM 1-arc-second tile (N30E116.hgt: 3601 x 3601, voids elsewhere)."""
+    from affine import Affine
+    from rasterio.io import MemoryFile
+    from rasterio.shutil import copy as rio_copy
+
+    path = data / "terrain/dem.tif"
+    size = 3601
+    step = 1.0 / (size - 1)
+    tile = np.full((size, size), -32768, dtype=np.int16)
+    with rasterio.open(path) as src:
+        band = src.read(1)
+        col0 = round((src.transform.c - (116.0 - step / 2)) / step)
+        row0 = round(((31.0 + step / 2) - src.transform.f) / step)
+        r0, c0 = max(row0, 0), max(col0, 0)
+        part = band[r0 - row0:, c0 - col0:][: size - r0, : size - c0]
+        tile[r0:r0 + part.shape[0], c0:c0 + part.shape[1]] = part
+    transform = Affine(step, 0, 116.0 - step / 2, 0, -step, 31.0 + step / 2)
+    with MemoryFile() as mem:
+        with mem.open(driver="GTiff", width=size, height=size, count=1, dtype="int16",
+                      crs="EPSG:4326", transform=transform, nodata=-32768) as ds:
+            ds.write(tile, 1)
+        with mem.open() as ds:
+            rio_copy(ds, data / "terrain/N30E116.hgt", driver="SRTMHGT")
+    path.unlink()
+
+
 def villages_as_shapefile(data: Path, encoding: str, names: list[str] | None = None) -> None:
     gpkg = data / "villages/villages.gpkg"
     vil = pyogrio.read_dataframe(gpkg, layer="villages")
@@ -476,7 +503,8 @@ VARIANTS: list[Variant] = [
     # --- terrain ----------------------------------------------------------------------
     Variant("terrain_any_name", lambda d: (d / "terrain/dem.tif").rename(
         d / "terrain/ASTGTMV003_N30E116_dem.tif"), True, note="按唯一的 GeoTIFF 读取"),
-    Variant("terrain_tiles", lambda d: tile_dem(d), True),
+    Variant("terrain_tiles", lambda d: tile_dem(d), True, note="地形由 4 幅分幅拼接"),
+    Variant("terrain_srtm_hgt", dem_as_hgt, True, note="地形由 1 幅分幅拼接（N30E116.hgt）"),
     Variant("terrain_tiles_mixed_crs", lambda d: tile_dem(
         d, crs=(None, "EPSG:4490", None, None)), False, ("terrain", "坐标参考系不一致")),
     Variant("terrain_only_zip", lambda d: (shutil.make_archive(

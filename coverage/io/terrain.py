@@ -137,7 +137,12 @@ def locate_terrain(data_dir: Path, dem_path: str, log: ProblemLog) -> Path | Non
                 "无需处理", severity="note")
         return rasters[0]
     if rasters:
-        return mosaic_vrt(rasters, label, log)
+        mosaic = mosaic_vrt(rasters, label, log)
+        if mosaic is not None:
+            names = "、".join(p.name for p in rasters[:8]) + ("…" if len(rasters) > 8 else "")
+            log.add(label, f"地形由 {len(rasters)} 幅分幅拼接（{names}），通过 VRT 读取，"
+                    "不复制分幅", "无需处理", severity="note")
+        return mosaic
     others = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
     if others:
         log.add(dem_path, "required file missing: no DEM (elevation GeoTIFF) in the data "
