@@ -485,6 +485,9 @@ VARIANTS: list[Variant] = [
     Variant("works_one_workbook", lambda d: works_to_workbook(d, WORK_SHEETS,
                                                               title="2020年村级工程台账"),
             True),
+    Variant("works_workbook_extra_sheet", lambda d: works_to_workbook(
+        d, {**WORK_SHEETS, "grid": "电网工程", "transformers": "台区"} | {"hazards": "汇总"}),
+        True, note="工作表 '汇总' 没有被读取"),
     Variant("works_separate_workbooks", lambda d: works_to_workbook(d, WORK_SHEETS,
                                                                     separate=True), True),
     Variant("works_workbook_unknown_name", lambda d: (works_to_workbook(d, WORK_SHEETS),

@@ -907,7 +907,10 @@ def unread_tables(data_dir: Path, used: set[Path], log: ProblemLog) -> None:
     for path in sorted(data_dir.rglob("*")):
         if not path.is_file() or path.suffix.lower() not in tabular.TABLE_EXTENSIONS:
             continue
-        if path in used or path.name.startswith((".", "~$")):
+        if path.name.startswith((".", "~$")):
+            continue
+        if path in used:
+            _unread_sheets(path, data_dir, log)
             continue
         rel = _rel(path, data_dir)
         folder = Path(rel).parent.as_posix()
@@ -926,3 +929,30 @@ def expected_path(folder: str) -> str:
 
     spec = next(s for s in LAYERS if Path(s.path).parent.as_posix() == folder)
     return Path(spec.path).with_suffix(".xlsx").as_posix()
+
+
+NOTE_SHEETS = frozenset({"说明", "填表说明", "notes", "readme", "备注"})
+"""Sheet names of explanations, never data."""
+
+
+def _unread_sheets(path: Path, data_dir: Path, log: ProblemLog) -> None:
+    """A warning for each sheet with content of a workbook laid out one sheet per layer
+    (``works/works.xlsx``) that no layer reads."""
+    from coverage.schema import LAYERS
+
+    if path.suffix.lower() not in (".xlsx", ".xls"):
+        return
+    folder = path.parent
+    specs = [s for s in LAYERS if s.layer and (data_dir / s.path).parent == folder
+             and (data_dir / s.path).stem == path.stem]
+    if not specs:
+        return
+    sheets = tabular.list_sheets(path) or []
+    read = {tabular.sheet_for_layer(sheets, s.layer or s.key) for s in specs}
+    for sheet in sheets:
+        if sheet in read or vocab.norm_key(sheet) in NOTE_SHEETS:
+            continue
+        log.add(_rel(path, data_dir), f"工作表 '{sheet}' 没有被读取（名称不对应任何图层）",
+                "把工作表改名为图层名（" + "、".join(
+                    f"{s.layer}/{tabular.SHEET_NAMES.get(s.layer or '', ('',))[0]}"
+                    for s in specs) + "），或移出该工作表", severity="warning")
