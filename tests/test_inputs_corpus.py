@@ -349,6 +349,46 @@ def band_is(operator: str, band: str, written: str) -> Callable:
     return check
 
 
+def read_key(data: Path, key: str, config: Config) -> pd.DataFrame:
+    from coverage.errors import ProblemLog
+
+    log = ProblemLog()
+    spec = LAYERS_BY_KEY[key]
+    src = readers.locate_layer(data, spec, log)
+    assert src is not None, log.problems
+    frame = readers.read_layer(src, spec, log, config)
+    assert frame is not None and not log.errors, log.errors
+    return frame
+
+
+def works_counts(layers: tuple[str, ...] = ("grid", "mobile", "transformers", "hazards")
+                 ) -> Callable:
+    """Every works layer is read with all its rows (none silently skipped)."""
+    def check(data: Path, original: Path, config: Config) -> None:
+        for key in layers:
+            want = len(pyogrio.read_dataframe(original / "works/works.gpkg", layer=key))
+            assert len(read_key(data, key, config)) == want, key
+    return check
+
+
+def no_service_count(n: int) -> Callable:
+    def check(data: Path, original: Path, config: Config) -> None:
+        from coverage.errors import ProblemLog
+        from coverage.io import validate as v
+
+        frame = read_key(data, "measurements", config)
+        frame, _ = v.normalise_measurements(frame, "m", ProblemLog(), config)
+        assert int(frame["no_service"].sum()) >= n
+        assert (frame.loc[frame["no_service"], "rsrp_dbm"].astype(float) == -140).all()
+    return check
+
+
+def town_names_intact(data: Path, original: Path, config: Config) -> None:
+    got = set(read_key(data, "villages", config)["town"])
+    want = set(gpd.read_file(original / "villages/villages.gpkg", layer="villages")["town"])
+    assert got == want, got
+
+
 # ----------------------------------------------------------------------------------------
 # The corpus
 
@@ -484,22 +524,26 @@ VARIANTS: list[Variant] = [
     # --- works lists ------------------------------------------------------------------
     Variant("works_one_workbook", lambda d: works_to_workbook(d, WORK_SHEETS,
                                                               title="2020年村级工程台账"),
-            True),
+            True, check=works_counts()),
     Variant("works_workbook_extra_sheet", lambda d: works_to_workbook(
         d, {**WORK_SHEETS, "grid": "电网工程", "transformers": "台区"} | {"hazards": "汇总"}),
         True, note="工作表 '汇总' 没有被读取"),
     Variant("works_separate_workbooks", lambda d: works_to_workbook(d, WORK_SHEETS,
-                                                                    separate=True), True),
+                                                                    separate=True), True,
+            check=works_counts()),
     Variant("works_workbook_unknown_name", lambda d: (works_to_workbook(d, WORK_SHEETS),
                                                       (d / "works/works.xlsx").rename(
                                                           d / "works/工程台账.xlsx")), False,
             ("works/工程台账.xlsx", "没有被读取")),
-    Variant("works_chinese_headers", lambda d: _works_chinese(d), True),
+    Variant("works_chinese_headers", lambda d: _works_chinese(d), True,
+            check=works_counts(("transformers",))),
     # --- measurements -----------------------------------------------------------------
     Variant("measurements_no_service_zh", lambda d: edit_measurements(
-        d, no_service_rows("网络状态", "无服务")), True, note="无服务"),
+        d, no_service_rows("网络状态", "无服务")), True, note="无服务",
+        check=no_service_count(3)),
     Variant("measurements_no_service_en", lambda d: edit_measurements(
-        d, no_service_rows("Service", "NO SERVICE")), True, note="无服务"),
+        d, no_service_rows("Service", "NO SERVICE")), True, note="无服务",
+        check=no_service_count(3)),
     Variant("measurements_blank_rsrp_no_flag", lambda d: edit_measurements(
         d, no_service_rows("备注", "")), False, ("measurements/measurements.csv",
                                                "empty value in required column")),
@@ -519,8 +563,9 @@ VARIANTS: list[Variant] = [
             config=Config.model_validate({"model": {"fill_voids": True}})),
     # --- Shapefiles without .cpg ------------------------------------------------------
     Variant("shapefile_gbk_no_cpg", lambda d: villages_as_shapefile(d, "GBK"), True,
-            check=None, note="按 GBK 编码读取"),
-    Variant("shapefile_utf8_no_cpg", lambda d: villages_as_shapefile(d, "UTF-8"), True),
+            check=town_names_intact, note="按 GBK 编码读取"),
+    Variant("shapefile_utf8_no_cpg", lambda d: villages_as_shapefile(d, "UTF-8"), True,
+            check=town_names_intact),
 ]
 
 
