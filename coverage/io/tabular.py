@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,7 +146,7 @@ def _sheets_xls(path: Path) -> dict[str, list[list[object]]]:
     return out
 
 
-def _header_score(row: list[str | None], layer: str, known: list[str]) -> int:
+def _header_score(row: Sequence[str | None], layer: str, known: list[str]) -> int:
     table = vocab.header_aliases(layer)
     for name in known:
         table.setdefault(vocab.norm_key(name), name)
@@ -237,8 +238,10 @@ def read_table(path: Path, label: str, spec: Layer, log: ProblemLog, *,
             return None
         chosen = sheet
     else:
-        chosen = sheet_for_layer(names, spec.key)
-        if chosen is None:
+        found = sheet_for_layer(names, spec.key)
+        if found is not None:
+            chosen = found
+        else:
             filled = [n for n in names if any(any(v is not None and str(v).strip() != ""
                                                   for v in r) for r in sheets[n])]
             if len(filled) == 1:

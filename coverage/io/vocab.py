@@ -394,12 +394,12 @@ def map_values(frame: pd.DataFrame, layer: str, label: str, log: ProblemLog,
                     for s in spellings:
                         table[norm_key(s)] = value
                 columns[col] = table
-    for col, table in columns.items():
+    for col, lookup in columns.items():
         seen: dict[str, str] = {}
         out = []
         for v in frame[col].to_numpy(dtype=object):
             if isinstance(v, str) and v.strip():
-                mapped = table.get(norm_key(v))
+                mapped = lookup.get(norm_key(v))
                 if mapped is not None and mapped != v:
                     seen.setdefault(v, mapped)
                     out.append(mapped)
