@@ -685,3 +685,46 @@ def test_filled_template_is_accepted(county, tmp_path):
     assert any("示例" in p.message for p in problems)
     got = read_sites(data, Config())
     assert len(got) == len(frame)
+
+
+def _fill(path: Path, layer_key: str, frame: pd.DataFrame) -> None:
+    """Type the rows of ``frame`` (schema columns) under a template's Chinese headers."""
+    from coverage.io.template import header_of
+
+    layer = LAYERS_BY_KEY[layer_key]
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[0]
+    names = [c.name for c in layer.columns] + ["lon", "lat"]
+    by_header = {header_of(layer, n): n for n in names}
+    headers = [c.value for c in ws[2]]
+    for row in frame.to_dict("records"):
+        ws.append([_excel_value(row.get(by_header.get(h, h)), True) for h in headers])
+    book.save(path)
+
+
+def test_filled_works_templates_are_accepted(county, tmp_path):
+    """The four works templates, filled with the county's works, replace works.gpkg."""
+    from typer.testing import CliRunner
+
+    from coverage.cli import app
+    from coverage.io.template import write_templates
+
+    tpl = tmp_path / "tpl"
+    write_templates(tpl, Config())
+    data = shutil.copytree(county, tmp_path / "data")
+    counts = {}
+    for key in ("grid", "mobile", "transformers", "hazards"):
+        frame = pyogrio.read_dataframe(data / "works/works.gpkg", layer=key)
+        frame = pd.DataFrame(frame.drop(columns="geometry"))
+        if "fixed" in frame:
+            frame["fixed"] = frame["fixed"].map({True: "是", False: "否"})
+        counts[key] = len(frame)
+        _fill(tpl / f"works/{key}.xlsx", key, frame.astype(object).where(frame.notna(), None))
+    (data / "works/works.gpkg").unlink()
+    for key in counts:
+        shutil.copy(tpl / f"works/{key}.xlsx", data / f"works/{key}.xlsx")
+    result = CliRunner().invoke(app, ["validate", str(data)])
+    assert result.exit_code == 0, result.output
+    assert " 0 error(s)" in result.output
+    for key, n in counts.items():
+        assert len(read_key(data, key, Config())) == n, key
