@@ -123,9 +123,6 @@ LAYER_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "fixed": ("是否整改", "已整改", "整改完成", "是否消除"),
         "category": ("隐患类别", "类别", "隐患类型"),
     },
-    "measurements": {
-        "no_service": ("服务状态", "网络状态", "service", "servicestate", "状态"),
-    },
 }
 """Per-layer header aliases: schema column → spellings used by offices."""
 
@@ -422,8 +419,9 @@ def read_no_service(frame: pd.DataFrame, label: str, log: ProblemLog) -> pd.Data
     A row whose RSRP is blank and any of whose text cells reads as "no service"
     (:data:`NO_SERVICE_VALUES`: 无服务, 脱网, NO SERVICE ...), or whose RSRP is
     :data:`NO_SERVICE_RSRP_DBM`, is kept with RSRP = −140 dBm (below every coverage threshold)
-    and ``no_service = True``, so that it counts as "measured: no service" for its operator.
-    The count is noted once per file.
+    and ``no_service = True``, so that it counts as "measured: no service" for its operator
+    (a ``no_service`` column of the file is read as one more flag column and replaced by
+    this boolean). The count is noted once per file.
     """
     if "rsrp_dbm" not in frame.columns:
         return frame
@@ -442,12 +440,12 @@ def read_no_service(frame: pd.DataFrame, label: str, log: ProblemLog) -> pd.Data
     numeric = pd.to_numeric(pd.Series(rsrp, dtype=object), errors="coerce").to_numpy(float)
     floor = np.isfinite(numeric) & (numeric <= NO_SERVICE_RSRP_DBM)
     no_service = (blank & flagged) | floor
+    frame["no_service"] = no_service
     if not no_service.any():
         return frame
     out = rsrp.copy()
     out[no_service] = f"{NO_SERVICE_RSRP_DBM:g}"
     frame["rsrp_dbm"] = pd.Series(out, index=frame.index, dtype=object)
-    frame["no_service"] = no_service
     log.add(label, f"{int(no_service.sum())} 行为无服务（RSRP 为空且标为 无服务/脱网/NO "
             f"SERVICE，或 RSRP ≤ {NO_SERVICE_RSRP_DBM:g} dBm），按“实测：无服务”计入该运营商",
             "无需处理（RSRP 记作 -140 dBm，低于任何覆盖门限）", column="rsrp_dbm",
