@@ -428,23 +428,6 @@ def _dem_checks(loaded: dict[str, _Loaded], dem: readers.DemSource, grid: Workin
                               dem.label, log, severity=severity, what=what)
 
 
-def _household_voids(loaded: dict[str, _Loaded], grid: WorkingGrid, log: ProblemLog,
-                     fill: bool) -> None:
-    """Households (or group centres) over DEM voids: an error, or filled with a note."""
-    item = loaded.get("households") or loaded.get("groups")
-    if item is None or not isinstance(item.frame, gpd.GeoDataFrame) or \
-            "group_id" not in item.frame:
-        return
-    ok = v.usable(item.frame)
-    pts = shapely.point_on_surface(np.asarray(item.frame.geometry.array, dtype=object)[ok])
-    x, y = shapely.get_x(pts), shapely.get_y(pts)
-    on_void = grid.contains(x, y) & ~np.isfinite(grid.sample(x, y, method="nearest"))
-    if on_void.any() and fill:
-        terrain.fill_voids(grid.elevation)
-    terrain.report_household_voids(item.frame["group_id"].to_numpy(dtype=object)[ok], on_void,
-                                   item.label, log, filled=fill)
-
-
 def _guarded(log: ProblemLog, label: str, check, *args) -> None:
     """Run one overlay check; a GEOS failure on odd geometry becomes a problem."""
     try:
@@ -513,7 +496,10 @@ def _load(data_dir: Path, config: Config, today: dt.date,
     _cross_checks(loaded, log)
     if grid is not None and dem is not None:
         _dem_checks(loaded, dem, grid, log)
-        _household_voids(loaded, grid, log, config.model.fill_voids)
+        item = loaded.get("households") or loaded.get("groups")
+        if item is not None:
+            terrain.check_household_voids(item.frame, item.label, grid, log,
+                                          config.model.fill_voids)
     problems = _dedupe(readers.user_rows(log.problems, loaded))
     if grid is None or any(p.is_error for p in problems):
         return None, problems

@@ -14,6 +14,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Protocol
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -220,3 +221,49 @@ def report_household_voids(group_ids: np.ndarray, on_void: np.ndarray, label: st
     if len(groups) > 50:
         log.add(label, f"另有 {len(groups) - 50} 个村民组位于 DEM 空洞",
                 "修正上面列出的问题后重新运行", severity="note" if filled else "error")
+
+
+class _Grid(Protocol):
+    """What :func:`check_household_voids` needs of the working grid."""
+
+    elevation: np.ndarray
+
+    def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray: ...
+
+    def sample(self, x: np.ndarray, y: np.ndarray, method: str = ...) -> np.ndarray: ...
+
+
+def check_household_voids(frame: object, label: str, grid: _Grid, log: ProblemLog,
+                          fill: bool) -> None:
+    """Households (or group centres) over DEM voids: an error per group, or, with
+    ``fill`` (``model.fill_voids``), the voids of the working grid interpolated in place
+    and a note per group.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        The households layer (or the groups), in the working CRS, with ``group_id``.
+    label : str
+        Its file, for messages.
+    grid : WorkingGrid
+        The working grid (its ``elevation`` is filled in place when ``fill``).
+    log : ProblemLog
+        Receives the problems.
+    fill : bool
+        Interpolate instead of refusing.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from coverage.io.validate import usable
+
+    if not isinstance(frame, gpd.GeoDataFrame) or "group_id" not in frame:
+        return
+    ok = usable(frame)
+    pts = shapely.point_on_surface(np.asarray(frame.geometry.array, dtype=object)[ok])
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    on_void = grid.contains(x, y) & ~np.isfinite(grid.sample(x, y, method="nearest"))
+    if on_void.any() and fill:
+        fill_voids(grid.elevation)
+    report_household_voids(frame["group_id"].to_numpy(dtype=object)[ok], on_void, label, log,
+                           filled=fill)
