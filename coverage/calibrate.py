@@ -45,9 +45,6 @@ __all__ = [
 ]
 
 OK, OUTSIDE_DEM, NO_PREDICTION, SUPERSEDED = "ok", "outside_dem", "no_prediction", "superseded"
-NO_SERVICE = "no_service"
-"""A drive-test row of "no service" (RSRP floored at −140 dBm): evidence of a gap, but a
-censored value, so it enters no error statistic or fit."""
 """Status of a compared measurement; only ``ok`` rows enter the statistics and the fit."""
 
 WITHIN_DB = 6.0
@@ -204,8 +201,6 @@ def compare(study: Study, coverage: CoverageResult | SignalGrids,
     status = np.full(n, OK, dtype=object)
     status[~np.isfinite(predicted)] = NO_PREDICTION
     status[superseded] = SUPERSEDED
-    if "no_service" in meas:
-        status[meas["no_service"].fillna(False).to_numpy(bool) & on_dem] = NO_SERVICE
     status[~on_dem] = OUTSIDE_DEM
     measured = meas["rsrp_dbm"].to_numpy(float)
     table = pd.DataFrame({

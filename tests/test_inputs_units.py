@@ -227,20 +227,3 @@ def test_report_names_the_converted_layers():
                         "generated": "2020-10-01"})
     assert "坐标已转换为 WGS84 的图层：sites/sites.xlsx（GCJ-02）" in html
 
-
-def test_no_service_rows_are_evidence_but_not_fitted():
-    """A "no service" reading keeps its place in the comparison (status no_service) and
-    stays out of the error statistics and the calibration fit (it is censored at −140)."""
-    from test_calibrate import const, field_measurements, synthetic
-
-    from coverage.calibrate import NO_SERVICE, compare
-
-    study, coverage = synthetic()
-    meas = field_measurements(study, coverage, {"CMCC": const(0.0)}, n=50, sigma=0.0)
-    meas["no_service"] = False
-    meas.loc[meas.index[:5], "rsrp_dbm"] = -140.0
-    meas.loc[meas.index[:5], "no_service"] = True
-    cmp = compare(study, coverage, meas)
-    assert (cmp.table["status"].iloc[:5] == NO_SERVICE).all()
-    assert len(cmp.usable) == 45
-    assert np.allclose(cmp.usable["error_db"], 0.0, atol=0.06)
