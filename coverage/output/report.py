@@ -18,6 +18,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from coverage.assess import Assessment
+from coverage.io.chinacoords import converted_layers
 from coverage.readiness import NOT_READY, READY, READY_AFTER_WORKS, Readiness
 from coverage.signal import ANY
 from coverage.study import Study
@@ -192,6 +193,7 @@ def render_html(study: Study, assessment: Assessment, readiness: Readiness,
         any_label=t["any"], gaps=assessment.gaps.to_dict("records"),
         threshold=assessment.threshold_dbm, county_name=study.config.county_name,
         lang=study.config.language, verdicts=(READY, READY_AFTER_WORKS, NOT_READY),
+        converted=converted_layers(study.warnings),
     )
 
 
