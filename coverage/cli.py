@@ -116,8 +116,10 @@ def validate(
     errors = [p for p in problems if p.is_error]
     for problem in problems:
         (err_console if problem.is_error else out_console).print(str(problem), markup=False)
+    notes = [p for p in problems if p.severity == "note"]
     out_console.print(
-        f"{data_dir}: {len(errors)} error(s), {len(problems) - len(errors)} warning(s).",
+        f"{data_dir}: {len(errors)} error(s), {len(problems) - len(errors) - len(notes)} "
+        f"warning(s)" + (f", {len(notes)} note(s) on how files were read." if notes else "."),
         markup=False)
     if errors:
         raise typer.Exit(2)
@@ -317,6 +319,26 @@ def demo_data(
         return
     for rel, digest in sorted(hashes.items()):
         out_console.print(f"{digest[:16]}  {out / rel}", markup=False)
+
+
+@app.command()
+def template(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the templates into "
+                                      "(laid out like data/).")],
+    config: ConfigOpt = Path("coverage.toml"),
+    debug: DebugOpt = False,
+) -> None:
+    """Write the Excel input templates (Chinese headers, drop-down lists, notes sheet)."""
+    try:
+        from coverage.config import load_config
+        from coverage.io.template import write_templates
+
+        written = write_templates(out, load_config(_config_path(config)))
+    except Exception as exc:
+        _fail(exc, debug)
+        return
+    for path in written:
+        out_console.print(str(path), markup=False)
 
 
 @app.command()

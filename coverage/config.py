@@ -110,6 +110,8 @@ class ModelSettings(StrictModel):
     location_percent: float = Field(50.0, ge=1, le=99)
     clutter_height_m: float = Field(0.0, ge=0, le=50, description="representative clutter (m)")
     hata_environment: Literal["urban", "suburban", "open"] = "open"
+    fill_voids: bool = Field(
+        False, description="interpolate DEM voids under households instead of refusing")
     max_in_memory_cells: int = Field(
         40_000_000, ge=1,
         description="larger working grids are resampled strip-wise into a file and "
@@ -167,6 +169,21 @@ class ReadinessSettings(StrictModel):
         200.0, ge=0, description="how far a measurement speaks for nearby households (m)")
 
 
+class LayerInputs(StrictModel):
+    """How one input layer's file is to be read (``[inputs.<layer>]``)."""
+
+    coords: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = Field(
+        "wgs84", description="datum of lon/lat: gcj02 = Gaode/Tencent maps, bd09 = Baidu maps")
+    sheet: str | None = Field(None, description="the Excel sheet to read (default: the only "
+                              "sheet, or the one named after the layer)")
+
+
+INPUT_LAYERS: tuple[str, ...] = (
+    "villages", "groups", "points", "households", "sites", "candidates", "grid", "mobile",
+    "transformers", "hazards", "measurements")
+"""Layer keys allowed under ``[inputs]`` (those of :mod:`coverage.schema`)."""
+
+
 class Config(StrictModel):
     """The whole configuration of one run."""
 
@@ -178,9 +195,13 @@ class Config(StrictModel):
     planning: PlanningSettings = Field(default_factory=PlanningSettings)
     readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
     calibrate: bool = False
+    inputs: dict[str, LayerInputs] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_operators(self) -> Config:
+        for layer in self.inputs:
+            if layer not in INPUT_LAYERS:
+                raise ValueError(f"inputs.{layer}: unknown layer; known: {', '.join(INPUT_LAYERS)}")
         known = set(self.operators)
         for name, quotas in (("quotas_min", self.planning.quotas_min),
                              ("quotas_max", self.planning.quotas_max)):
@@ -196,7 +217,13 @@ class Config(StrictModel):
 
     def config_hash(self) -> str:
         """SHA-256 (first 16 hex digits) of the canonical JSON of this configuration."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        dump = self.model_dump(mode="json")
+        # settings added later leave the hash of configurations that do not use them as it was
+        if not dump["inputs"]:
+            del dump["inputs"]
+        if not dump["model"]["fill_voids"]:
+            del dump["model"]["fill_voids"]
+        blob = json.dumps(dump, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 

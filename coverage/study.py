@@ -34,7 +34,7 @@ from rasterio.features import rasterize
 from coverage.config import Config
 from coverage.errors import ConfigError, InputDataError, Problem, ProblemLog
 from coverage.grid import WorkingGrid
-from coverage.io import readers
+from coverage.io import readers, terrain
 from coverage.io import validate as v
 from coverage.schema import LAYERS, Layer
 
@@ -178,16 +178,18 @@ def _read_all(data_dir: Path, config: Config, log: ProblemLog, today: dt.date
     """Read every layer, check columns, values, IDs and geometries (no CRS needed)."""
     loaded: dict[str, _Loaded] = {}
     cache: dict[Path, list[str] | None] = {}
+    used: set[Path] = set()
     for spec in LAYERS:
         src = readers.locate_layer(data_dir, spec, log, cache)
         if src is None:
             continue
-        frame = readers.read_layer(src, spec, log)
+        used.add(src.path)
+        frame = readers.read_layer(src, spec, log, config)
         if frame is None:
             continue
         lonlat = bool(frame.attrs.get("lonlat_columns", False))
         has_geom = isinstance(frame, gpd.GeoDataFrame)
-        label = src.label
+        label = frame.attrs.get("label") or src.label
         checked: frozenset[str] = frozenset()
         if spec.key == "measurements":
             frame, checked = v.normalise_measurements(frame, label, log, config)
@@ -202,6 +204,7 @@ def _read_all(data_dir: Path, config: Config, log: ProblemLog, today: dt.date
         if has_geom:
             frame = v.check_geometries(frame, spec, label, log, coords_reported=lonlat)
         loaded[spec.key] = _Loaded(frame, label, lonlat)
+    readers.unread_tables(data_dir, used, log)
     return loaded
 
 
@@ -393,7 +396,11 @@ def _load(data_dir: Path, config: Config, today: dt.date,
     _cross_checks(loaded, log)
     if grid is not None and dem is not None:
         _dem_checks(loaded, dem, grid, log)
-    problems = _dedupe(log.problems)
+        item = loaded.get("households") or loaded.get("groups")
+        if item is not None:
+            terrain.check_household_voids(item.frame, item.label, grid, log,
+                                          config.model.fill_voids)
+    problems = _dedupe(readers.user_rows(log.problems, loaded))
     if grid is None or any(p.is_error for p in problems):
         return None, problems
     return _assemble(data_dir, config, grid, loaded), problems

@@ -38,8 +38,9 @@ def write_measurements(data, frame: pd.DataFrame, name: str = MEAS):
 
 
 def problems_of(data, errors_only=False):
+    # notes only say how a column or value was read (issue 14); they are not problems
     out = [p for p in validate_data_dir(data, Config(), today=TODAY)
-           if p.file.startswith("measurements")]
+           if p.file.startswith("measurements") and p.severity != "note"]
     return [p for p in out if p.is_error] if errors_only else out
 
 

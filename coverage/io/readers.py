@@ -12,7 +12,8 @@ returned as read; :mod:`coverage.io.validate` checks and converts them.
 
 from __future__ import annotations
 
-import io
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +31,14 @@ from pyproj.exceptions import CRSError
 from rasterio.warp import Resampling, reproject, transform_bounds
 from rasterio.windows import Window
 
-from coverage.errors import ProblemLog
+from coverage.config import Config
+from coverage.errors import Problem, ProblemLog
+from coverage.io import chinacoords, tabular, terrain, vocab
+from coverage.io.dbf import shapefile_encoding
 from coverage.schema import DEM_PATH, Layer
 
-VECTOR_EXTENSIONS: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".csv")
+VECTOR_EXTENSIONS: tuple[str, ...] = (".gpkg", ".geojson", ".json", ".shp", ".csv", ".xlsx",
+                                       ".xls")
 """Extensions tried, in this order, for a layer that is not at its schema path."""
 
 DEM_EXTENSIONS: tuple[str, ...] = (".tif", ".tiff")
@@ -41,6 +46,7 @@ DEM_EXTENSIONS: tuple[str, ...] = (".tif", ".tiff")
 
 FORMAT_NAMES: dict[str, str] = {
     "gpkg": "GeoPackage", "geojson": "GeoJSON", "shp": "Shapefile", "csv": "CSV",
+    "xlsx": "Excel", "xls": "Excel",
 }
 
 WGS84 = CRS.from_epsg(4326)
@@ -126,10 +132,12 @@ class DemSource:
 def _fmt_of(path: Path) -> str:
     ext = path.suffix.lower()
     return {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".shp": "shp",
-            ".csv": "csv"}.get(ext, ext.lstrip("."))
+            ".csv": "csv", ".xlsx": "xlsx", ".xls": "xls"}.get(ext, ext.lstrip("."))
 
 
 def _rel(path: Path, data_dir: Path) -> str:
+    if path in terrain.MOSAIC_LABELS:
+        return terrain.MOSAIC_LABELS[path]
     try:
         return path.relative_to(data_dir).as_posix()
     except ValueError:
@@ -142,6 +150,13 @@ def list_gpkg_layers(path: Path) -> list[str] | None:
         return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     except Exception:  # any GDAL failure means "not a readable GeoPackage"
         return None
+
+
+_TWINS_FIX = "只保留其中一个文件（删除或移走其余的）"
+
+
+def _twins_message(layer: str, names: str) -> str:
+    return f"{layer} 表同时有多个文件：{names}，无法确定用哪一个"
 
 
 def locate_layer(data_dir: Path, spec: Layer, log: ProblemLog,
@@ -185,12 +200,33 @@ def locate_layer(data_dir: Path, spec: Layer, log: ProblemLog,
                                    "gpkg")
             missing_layer_in = layers
         else:
+            twins = [main.parent / f"{main.stem}{e}" for e in tabular.TABLE_EXTENSIONS]
+            twins = [t for t in twins if t != main and t.is_file()]
+            if twins and _fmt_of(main) in ("csv", "xlsx", "xls"):
+                names = "、".join(_rel(p, data_dir) for p in [main, *twins])
+                log.add(_rel(main, data_dir), _twins_message(spec.key, names), _TWINS_FIX)
+                return None
             return LayerSource(main, _rel(main, data_dir), None, _fmt_of(main))
     stem = spec.layer or main.stem
-    for ext in VECTOR_EXTENSIONS:
-        alt = main.parent / f"{stem}{ext}"
-        if alt != main and alt.is_file():
-            return LayerSource(alt, _rel(alt, data_dir), None, _fmt_of(alt))
+    if spec.layer:
+        for ext in (".xlsx", ".xls"):
+            book = main.with_suffix(ext)
+            if book.is_file():
+                sheets = tabular.list_sheets(book) or []
+                sheet = tabular.sheet_for_layer(sheets, spec.layer)
+                if sheet is not None:
+                    return LayerSource(book, f"{_rel(book, data_dir)}[工作表 {sheet}]", sheet,
+                                       _fmt_of(book))
+    found = [main.parent / f"{stem}{ext}" for ext in VECTOR_EXTENSIONS]
+    found = [p for p in found if p != main and p.is_file()]
+    tables = [p for p in found if p.suffix.lower() in tabular.TABLE_EXTENSIONS]
+    if len(tables) > 1 and tables[0] == found[0]:
+        names = "、".join(_rel(p, data_dir) for p in tables)
+        log.add(_rel(tables[0], data_dir), _twins_message(spec.key, names), _TWINS_FIX)
+        return None
+    if found:
+        alt = found[0]
+        return LayerSource(alt, _rel(alt, data_dir), None, _fmt_of(alt))
     if spec.optional:
         return None
     others = "/".join(e.lstrip(".") for e in VECTOR_EXTENSIONS)
@@ -209,22 +245,17 @@ def locate_layer(data_dir: Path, spec: Layer, log: ProblemLog,
 
 
 def locate_dem(data_dir: Path, log: ProblemLog) -> Path | None:
-    """Find the DEM (``terrain/dem.tif`` or ``.tiff``); log an error when absent."""
-    main = data_dir / DEM_PATH
-    for ext in DEM_EXTENSIONS:
-        cand = main.with_suffix(ext)
-        if cand.is_file():
-            return cand
-    log.add(DEM_PATH, "required file missing: no DEM (elevation GeoTIFF) in the data folder",
-            f"provide the terrain as a single-band GeoTIFF at {DEM_PATH}")
-    return None
+    """Find the DEM: ``terrain/dem.tif`` (or ``.tiff``), the only GeoTIFF of ``terrain/``
+    under any name, or a VRT mosaic of its tiles (:mod:`coverage.io.terrain`); log an error
+    naming what the folder holds when none is there."""
+    return terrain.locate_terrain(data_dir, DEM_PATH, log)
 
 
 # ----------------------------------------------------------------------------------------
 # Vector layers
 
 
-def read_layer(src: LayerSource, spec: Layer, log: ProblemLog
+def read_layer(src: LayerSource, spec: Layer, log: ProblemLog, config: Config | None = None
                ) -> gpd.GeoDataFrame | pd.DataFrame | None:
     """Read one layer as found by :func:`locate_layer`, values as stored.
 
@@ -232,6 +263,11 @@ def read_layer(src: LayerSource, spec: Layer, log: ProblemLog
     with a fresh 0-based index (row ``i`` is data row / feature ``i + 1``). Column names
     are stripped of surrounding spaces. Returns None, with problems logged, when the file
     cannot be used at all (unreadable, wrong format, empty, no CRS, no geometry ...).
+
+    With ``config``, the vocabulary (:mod:`coverage.io.vocab`) is applied: header and value
+    aliases (each noted once), and the coordinate system declared under ``[inputs.<layer>]``
+    or by the column names (高德经度, bd_lng ...) is converted to WGS84. An Excel table's
+    ``attrs["row_numbers"]`` holds the Excel row of every data row.
     """
     fmt_name = FORMAT_NAMES.get(src.fmt, src.fmt)
     file_label = src.label.split(":")[0] if src.fmt == "gpkg" else src.label
@@ -245,13 +281,20 @@ def read_layer(src: LayerSource, spec: Layer, log: ProblemLog
         log.add(file_label, "the file is empty (0 bytes)",
                 f"export the {spec.key} data again into {file_label}")
         return None
-    if src.fmt == "csv":
-        frame = _read_csv(src, spec, log)
+    settings = config.inputs.get(spec.key) if config is not None else None
+    if src.fmt in ("csv", "xlsx", "xls"):
+        frame = _read_table(src, spec, log, config)
     elif src.fmt in ("gpkg", "geojson", "shp"):
         frame = _read_ogr(src, spec, log, fmt_name, file_label)
+        if frame is not None and config is not None:
+            frame = _vocabulary(frame, spec, src.label, log, config)
+            if settings is not None and settings.coords in ("gcj02", "bd09") \
+                    and isinstance(frame, gpd.GeoDataFrame):
+                frame = _convert_geometry(frame, settings.coords, spec, src.label, log)
     else:
-        log.add(file_label, f"unsupported file type '{src.path.suffix}'",
-                "use GeoPackage (.gpkg), GeoJSON (.geojson), Shapefile (.shp) or CSV (.csv)")
+        log.add(file_label, f"不支持的文件类型 '{src.path.suffix}'",
+                "请使用 GeoPackage (.gpkg)、GeoJSON (.geojson)、Shapefile (.shp)、CSV (.csv) 或 "
+                "Excel (.xlsx/.xls)")
         return None
     if frame is None:
         return None
@@ -281,8 +324,9 @@ def _read_ogr(src: LayerSource, spec: Layer, log: ProblemLog, fmt_name: str,
             log.add(file_label, f"GeoPackage has several layers ({', '.join(layers)}) and none "
                     f"is called '{spec.key}'", f"name the layer '{spec.key}'")
             return None
+    encoding = shapefile_encoding(src.path, file_label, log) if src.fmt == "shp" else None
     try:
-        frame = pyogrio.read_dataframe(src.path, layer=layer)
+        frame = pyogrio.read_dataframe(src.path, layer=layer, encoding=encoding)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         reason = str(exc).split(";")[0]
         if "not recognized" in reason or "not a" in reason.lower() or "file" in reason.lower():
@@ -351,52 +395,6 @@ def _bad_degrees(frame: gpd.GeoDataFrame, src: LayerSource, log: ProblemLog) -> 
             "the CRS is wrong: set the CRS the coordinates were really made in (e.g. the "
             "local UTM zone or CGCS2000 Gauss-Kruger) and save again")
     return None
-
-
-def _decode(raw: bytes, label: str, log: ProblemLog) -> str | None:
-    if b"\x00" in raw[:4096]:
-        log.add(label, "not a text CSV file (it contains binary data)",
-                "export the table as CSV (UTF-8) or give the file the extension of its real "
-                "format")
-        return None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError:
-        log.add(label, "the CSV is neither UTF-8 nor GBK text",
-                "save the table as 'CSV UTF-8' and try again")
-        return None
-    log.add(label, "the CSV is GBK/GB18030-encoded; read it as such",
-            "save it as 'CSV UTF-8' to be sure names are read correctly", severity="warning")
-    return text
-
-
-def _read_csv(src: LayerSource, spec: Layer, log: ProblemLog) -> pd.DataFrame | None:
-    label = src.label
-    text = _decode(src.path.read_bytes(), label, log)
-    if text is None:
-        return None
-    if not text.strip():
-        log.add(label, "the file is empty (no header, no rows)",
-                f"export the {spec.key} table again into {label}")
-        return None
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                            skip_blank_lines=True)
-    except pd.errors.ParserError as exc:
-        log.add(label, f"not a well-formed CSV table ({exc})".replace("\n", " "),
-                "check quoting and that every row has as many fields as the header")
-        return None
-    frame = frame.rename(columns=lambda c: str(c).strip())
-    frame = frame.reset_index(drop=True)
-    if len(frame) == 0:
-        return frame
-    for col in frame.columns:
-        frame[col] = frame[col].str.strip()
-    return _csv_geometry(frame, src, spec, log)
 
 
 def _find_column(columns: list[str], aliases: tuple[str, ...]) -> str | None:
@@ -485,10 +483,10 @@ def _lonlat_points(frame: pd.DataFrame, src: LayerSource, spec: Layer, log: Prob
                 column=missing)
         return None
     frame = frame.rename(columns={lon_col: "lon", lat_col: "lat"})
-    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
-    blank_lon = (frame["lon"] == "").to_numpy()
-    blank_lat = (frame["lat"] == "").to_numpy()
+    lon = np.array([chinacoords.parse_degrees(v) for v in frame["lon"]], dtype=float)
+    lat = np.array([chinacoords.parse_degrees(v) for v in frame["lat"]], dtype=float)
+    blank_lon = (frame["lon"].isna() | (frame["lon"] == "")).to_numpy()
+    blank_lat = (frame["lat"].isna() | (frame["lat"] == "")).to_numpy()
     for name, values, blank in (("lon", lon, blank_lon), ("lat", lat, blank_lat)):
         bad = np.flatnonzero(~np.isfinite(values) & ~blank)
         for i in bad[:20]:
@@ -519,10 +517,17 @@ def _lonlat_points(frame: pd.DataFrame, src: LayerSource, spec: Layer, log: Prob
                         value=frame[name].iloc[i])
             _more(log, label, name, len(idx), "out of range")
         ok &= ~lon_bad & ~lat_bad
+    datum = str(frame.attrs.get("datum", "wgs84"))
+    if datum in ("gcj02", "bd09") and not projected and ok.any():
+        lon[ok], lat[ok] = chinacoords.to_wgs84(lon[ok], lat[ok], datum)
+        log.add(label, f"坐标按 {chinacoords.DATUMS[datum]} 读入，已转换为 WGS84"
+                f"（{int(ok.sum())} 个点）", "无需处理；报告中注明了转换", severity="note")
     geoms = np.full(len(frame), None, dtype=object)
     geoms[ok] = shapely.points(lon[ok], lat[ok])
     gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=crs or WGS84)
     gdf.attrs["lonlat_columns"] = True
+    if datum in ("gcj02", "bd09"):
+        gdf.attrs["converted_from"] = chinacoords.DATUMS[datum]
     return gdf
 
 
@@ -754,3 +759,200 @@ def dem_footprint_lonlat_contains(dem: DemSource, lon: np.ndarray, lat: np.ndarr
     with np.errstate(invalid="ignore"):
         return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
 
+
+
+# ----------------------------------------------------------------------------------------
+# Tables (CSV, Excel) and the vocabulary
+
+
+def _read_table(src: LayerSource, spec: Layer, log: ProblemLog, config: Config | None
+                ) -> gpd.GeoDataFrame | pd.DataFrame | None:
+    """A CSV or Excel table, with the vocabulary applied and geometry built."""
+    settings = config.inputs.get(spec.key) if config is not None else None
+    sheet = src.layer if src.fmt in ("xlsx", "xls") else None
+    if settings is not None and settings.sheet is not None:
+        sheet = settings.sheet
+    label = src.label.split("[")[0]
+    table = tabular.read_table(src.path, label, spec, log, sheet=sheet)
+    if table is None:
+        return None
+    label = table.label
+    src = LayerSource(src.path, label, src.layer, src.fmt)
+    frame = table.frame
+    if config is not None:
+        frame = _vocabulary(frame, spec, label, log, config)
+    tabular.check_excel_damage(tabular.Table(frame, label, table.rows), spec, log)
+    cols = [str(c) for c in frame.columns]
+    datum = settings.coords if settings is not None else "wgs84"
+    if "lon" not in cols or "lat" not in cols:
+        glon, glat, named = vocab.coordinate_headers(cols)
+        if named is not None and glon is not None and glat is not None:
+            attrs = dict(frame.attrs)
+            frame = frame.rename(columns={glon: "lon", glat: "lat"})
+            frame.attrs.update(attrs)
+            frame.attrs["renamed"] = {**attrs.get("renamed", {}), "lon": glon, "lat": glat}
+            log.add(label, f"列 '{glon}'/'{glat}' 读作 {chinacoords.DATUMS[named]} 经纬度 lon/lat",
+                    "无需处理（将转换为 WGS84）", severity="note")
+            if datum not in ("wgs84", named):
+                log.add(label, f"配置声明坐标为 {chinacoords.DATUMS[datum]}，但列名表明是 "
+                        f"{chinacoords.DATUMS[named]}", f"改正配置 [inputs.{spec.key}] coords "
+                        "或列名，使二者一致")
+                return None
+            datum = named
+        elif named is not None:
+            missing = "纬度" if glat is None else "经度"
+            log.add(label, f"有列 '{glon or glat}'，但缺少对应的{missing}列",
+                    "经度、纬度两列须成对给出（如 高德经度/高德纬度）")
+            return None
+    frame.attrs["datum"] = datum
+    frame.attrs["label"] = label
+    frame.attrs["row_numbers"] = table.rows if src.fmt in ("xlsx", "xls") else None
+    if len(frame) == 0:
+        return frame
+    result = _csv_geometry(frame, src, spec, log)
+    if result is not None:
+        for key in ("label", "row_numbers", "renamed"):
+            if key in frame.attrs:
+                result.attrs[key] = frame.attrs[key]
+    return result
+
+
+def _vocabulary(frame: pd.DataFrame, spec: Layer, label: str, log: ProblemLog,
+                config: Config) -> pd.DataFrame:
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    skip = frozenset({geom}) if geom else frozenset()
+    attrs = dict(frame.attrs)
+    frame = vocab.normalise_cells(frame, skip)
+    frame = vocab.rename_headers(frame, spec.key, [c.name for c in spec.columns], label, log,
+                                 skip)
+    frame = vocab.map_values(frame, spec.key, label, log, config)
+    frame.attrs.update(attrs)
+    return frame
+
+
+def _convert_geometry(frame: gpd.GeoDataFrame, datum: str, spec: Layer, label: str,
+                      log: ProblemLog) -> gpd.GeoDataFrame:
+    """Convert a geographic layer declared GCJ-02/BD-09 to WGS84 (every vertex)."""
+    if frame.crs is None or not frame.crs.is_geographic:
+        log.add(label, f"配置声明坐标为 {chinacoords.DATUMS[datum]}，但该图层是投影坐标 "
+                f"({frame.crs})", f"删除配置 [inputs.{spec.key}] coords，或提供经纬度图层")
+        return frame
+
+    def shift(coords: np.ndarray) -> np.ndarray:
+        lon, lat = chinacoords.to_wgs84(coords[:, 0], coords[:, 1], datum)
+        return np.column_stack([lon, lat])
+
+    out = frame.copy()
+    out[out.geometry.name] = shapely.transform(np.asarray(frame.geometry.array), shift)
+    out = out.set_crs(WGS84, allow_override=True)
+    out.attrs["converted_from"] = chinacoords.DATUMS[datum]
+    log.add(label, f"坐标按 {chinacoords.DATUMS[datum]} 读入，已转换为 WGS84",
+            "无需处理；报告中注明了转换", severity="note")
+    return out
+
+
+def user_rows(problems: list[Problem], loaded: Mapping[str, object]) -> list[Problem]:
+    """Problems as the user sees the file: Excel row numbers and the original headers.
+
+    Data-row numbers of Excel tables become Excel row numbers; a column read under an alias
+    is named by the header the file has, with the schema name (``挂高(米)（height_m）``).
+
+    Parameters
+    ----------
+    problems : list of Problem
+        As logged (rows are 1-based data rows).
+    loaded : mapping
+        Layer key → an object with ``frame`` and ``label`` (the frames read); a frame whose
+        ``attrs["row_numbers"]`` is set maps data row ``i`` to Excel row ``row_numbers[i-1]``.
+    """
+    maps: dict[str, np.ndarray] = {}
+    headers: dict[str, dict[str, str]] = {}
+    for item in loaded.values():
+        frame = getattr(item, "frame", None)
+        if frame is None:
+            continue
+        label = str(getattr(item, "label", ""))
+        rows = frame.attrs.get("row_numbers")
+        if rows is not None:
+            maps[label] = np.asarray(rows)
+        if frame.attrs.get("renamed"):
+            headers[label] = dict(frame.attrs["renamed"])
+    if not maps and not headers:
+        return problems
+    out = []
+    for p in problems:
+        rows = maps.get(p.file)
+        if rows is not None and p.row is not None and 1 <= p.row <= len(rows):
+            p = dataclasses.replace(p, row=int(rows[p.row - 1]))
+        original = headers.get(p.file, {}).get(p.column or "")
+        if original is not None and p.severity != "note":
+            p = dataclasses.replace(p, column=f"{original}（{p.column}）")
+        out.append(p)
+    return out
+
+
+def unread_tables(data_dir: Path, used: set[Path], log: ProblemLog) -> None:
+    """Every table file (.csv, .xlsx, .xls) of the data folder that no layer read is an error.
+
+    A works list saved as ``works/工程台账.xlsx`` must not be skipped silently: the message
+    names the file and the names the layers are read from.
+    """
+    from coverage.schema import LAYERS
+
+    expected: dict[str, list[str]] = {}
+    for spec in LAYERS:
+        folder = Path(spec.path).parent.as_posix()
+        stem = spec.layer or Path(spec.path).stem
+        expected.setdefault(folder, []).append(stem)
+    for path in sorted(data_dir.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in tabular.TABLE_EXTENSIONS:
+            continue
+        if path.name.startswith((".", "~$")):
+            continue
+        if path in used:
+            _unread_sheets(path, data_dir, log)
+            continue
+        rel = _rel(path, data_dir)
+        folder = Path(rel).parent.as_posix()
+        names = expected.get(folder)
+        if names is None:
+            continue
+        log.add(rel, "该文件没有被读取（文件名不对应任何图层），其中的数据不会被使用",
+                f"按图层命名：{folder}/<{'|'.join(dict.fromkeys(names))}>.xlsx（或 .csv），"
+                f"或工作簿 {folder}/{Path(expected_path(folder)).name} 中按图层命名工作表；"
+                "不需要的文件请移出数据文件夹")
+
+
+def expected_path(folder: str) -> str:
+    """The schema file of a data sub-folder, as a workbook name (``works/works.xlsx``)."""
+    from coverage.schema import LAYERS
+
+    spec = next(s for s in LAYERS if Path(s.path).parent.as_posix() == folder)
+    return Path(spec.path).with_suffix(".xlsx").as_posix()
+
+
+NOTE_SHEETS = frozenset({"说明", "填表说明", "notes", "readme", "备注"})
+"""Sheet names of explanations, never data."""
+
+
+def _unread_sheets(path: Path, data_dir: Path, log: ProblemLog) -> None:
+    """A warning for each sheet with content of a workbook laid out one sheet per layer
+    (``works/works.xlsx``) that no layer reads."""
+    from coverage.schema import LAYERS
+
+    if path.suffix.lower() not in (".xlsx", ".xls"):
+        return
+    folder = path.parent
+    specs = [s for s in LAYERS if s.layer and (data_dir / s.path).parent == folder
+             and (data_dir / s.path).stem == path.stem]
+    if not specs:
+        return
+    sheets = tabular.list_sheets(path) or []
+    read = {tabular.sheet_for_layer(sheets, s.layer or s.key) for s in specs}
+    for sheet in sheets:
+        if sheet in read or vocab.norm_key(sheet) in NOTE_SHEETS:
+            continue
+        log.add(_rel(path, data_dir), f"工作表 '{sheet}' 没有被读取（名称不对应任何图层）",
+                "把工作表改名为图层名（" + "、".join(
+                    f"{s.layer}/{tabular.SHEET_NAMES.get(s.layer or '', ('',))[0]}"
+                    for s in specs) + "），或移出该工作表", severity="warning")

@@ -21,6 +21,7 @@ from pyproj import CRS, Transformer
 
 from coverage.config import Config
 from coverage.errors import ProblemLog
+from coverage.io import vocab
 from coverage.schema import Column, Layer
 
 MAX_ROWS_SHOWN = 20
@@ -287,7 +288,7 @@ def normalise_measurements(frame: pd.DataFrame, label: str, log: ProblemLog, con
         renames[by_norm[LEVEL_COLUMN]] = "rsrp_dbm"
         log.add(label, f"column '{by_norm[LEVEL_COLUMN]}' read as RSRP (dBm)",
                 "name the column rsrp_dbm (or RSRP) to make this explicit", severity="warning")
-    frame = frame.rename(columns=renames)
+    frame = vocab.read_no_service(frame.rename(columns=renames), label, log)
     op_col = next((c for c in frame.columns if c != geom_name and str(c).lower() == "operator"),
                   None)
     if op_col is not None:
@@ -562,33 +563,50 @@ def check_future_dates(frame: pd.DataFrame, spec: Layer, label: str, log: Proble
 
 
 def check_bands(sites: pd.DataFrame, label: str, log: ProblemLog, config: Config) -> None:
-    """Each site's band must be one of its operator's bands in the configuration."""
+    """Each site's band must name exactly one of its operator's configured bands.
+
+    Besides the profile name, bands written by frequency are resolved to the operator's
+    profile (:func:`coverage.io.vocab.resolve_band`: ``900``, ``1.8G``, ``LTE900``, ``B3``,
+    ``FDD1800``, China Mobile's ``D频段``); each spelling read so is noted once. A band that
+    names no profile, or several, is an error.
+    """
     if "band" not in sites or "operator" not in sites:
         return
     ops = sites["operator"].astype(object)
     bands = sites["band"].astype(object)
-    bad = []
+    bad: dict[tuple[str, str], list[int]] = {}
+    noted: dict[tuple[str, str], str] = {}
     for i, (op, band) in enumerate(zip(ops, bands, strict=True)):
         if op in config.operators and not _isblank(band):
             known = config.operators[op].bands
-            if band not in known:
-                match = {b.lower(): b for b in known}.get(str(band).lower())
-                if match is None:
-                    bad.append(i)
-                else:
-                    bands.iloc[i] = match
+            if band in known:
+                continue
+            name, found = vocab.resolve_band(str(band), op, config)
+            if name is None:
+                key = (op, "ambiguous" if found else "unknown")
+                bad.setdefault(key, []).append(i)
+            else:
+                if name.lower() != str(band).lower():
+                    noted.setdefault((op, str(band)), name)
+                bands.iloc[i] = name
     sites["band"] = pd.Series(bands.to_numpy(dtype=object), index=sites.index, dtype="str")
-    if not bad:
-        return
-    by_op: dict[str, list[int]] = {}
-    for i in bad:
-        by_op.setdefault(ops.iloc[i], []).append(i)
-    for op, rows in by_op.items():
-        known = ", ".join(config.operators[op].bands)
-        log_rows(log, label, np.array(rows), "band", bands,
-                 f"unknown band for operator {op} (configured: {known})",
-                 f"use one of {known}, or add the band under [operators.{op}.bands] in the "
-                 "config")
+    for (op, written), name in noted.items():
+        prof = config.operators[op].bands[name]
+        log.add(label, f"{op} 的频段 '{written}' 读作 {name}（{prof.frequency_mhz:g} MHz）",
+                "无需处理（按频率对应到配置中的频段）", column="band", severity="note")
+    raw = sites["band"]
+    for (op, why), rows in bad.items():
+        known = ", ".join(f"{b} ({p.frequency_mhz:g} MHz)"
+                          for b, p in config.operators[op].bands.items())
+        if why == "ambiguous":
+            log_rows(log, label, np.array(rows), "band", raw,
+                     f"{op} 的频段写法对应多个已配置频段（已配置：{known}）",
+                     f"写明频段名称，如 {next(iter(config.operators[op].bands))}")
+        else:
+            log_rows(log, label, np.array(rows), "band", raw,
+                     f"unknown band for operator {op} (configured: {known}); 该运营商没有这个频段",
+                     f"写成已配置的频段之一（名称、MHz 或 3GPP 编号，如 {known}）；若该站确实用"
+                     f"此频段，在配置 [operators.{op}.bands] 中按运营商提供的参数添加")
 
 
 # ----------------------------------------------------------------------------------------
@@ -630,11 +648,27 @@ def check_reference(child: pd.DataFrame, label: str, column: str, parent_ids: pd
     known = set(parent_ids.dropna().astype(object))
     ok = values.isin(known).to_numpy()
     bad = np.flatnonzero(values.notna().to_numpy() & ~ok)
-    if len(bad):
-        log_rows(log, label, bad, column, values,
+    zeros = np.array([_lost_zeros(values.iloc[i], known) for i in bad], dtype=bool)
+    plain, damaged = bad[~zeros] if len(bad) else bad, bad[zeros] if len(bad) else bad
+    if len(plain):
+        log_rows(log, label, plain, column, values,
                  f"{column} not found in {parent_label} (dangling reference)",
                  f"use a {column} that exists in {parent_label}, or add it there")
+    if len(damaged):
+        log_rows(log, label, damaged, column, values,
+                 f"{column} not found in {parent_label}: Excel 去掉了编号的前导零（{parent_label} "
+                 "中有补零后的同一编号）",
+                 f"在原始表中将 '{column}' 列设置为“文本”格式并重新输入编号（保留前导零）")
     return ok
+
+
+def _lost_zeros(value: object, known: set) -> bool:
+    """Whether ``value`` is a parent ID with its leading zeros cut (Excel's number format)."""
+    text = str(value)
+    if not text.isdigit():
+        return False
+    return any(isinstance(k, str) and k.isdigit() and len(k) > len(text)
+               and k.lstrip("0") == text.lstrip("0") for k in known)
 
 
 # ----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import jinja2
 import pandas as pd
 
 from coverage.assess import Assessment
+from coverage.io.chinacoords import converted_layers
 from coverage.labels import label
 from coverage.output.workbook import FORMULA_STARTS, safe_cell
 from coverage.output.workbook import build_workbook as build_workbook
@@ -187,6 +188,7 @@ def render_html(study: Study, assessment: Assessment, readiness: Readiness,
         any_label=t["any"], gaps=gaps, overdue=overdue, by_who=by_who,
         threshold=assessment.threshold_dbm, county_name=study.config.county_name,
         lang=lang, verdicts=VERDICTS,
+        converted=converted_layers(study.warnings),
     )
 
 
