@@ -22,12 +22,8 @@ Two sparse boolean matrices (options x required groups) come out:
     the option makes a group covered by *its own operator* (existing signal: that
     operator's) — for ``required_operators > 1`` and for the claim preferences.
 
-Bands of one operator are skipped a priori when another band of the same operator has a
-frequency no higher and a reference-signal EIRP (RS EPRE + omni gain − feeder loss) no
-lower with the same vertical pattern: the propagation loss grows with frequency (free-space
-``20 log10 f`` outweighs the change of diffraction loss), so such a band can never cover
-a household the stronger band misses. Candidates are predicted as omni antennas at the
-band's default power and tilt (azimuths are designed later).
+Which bands of an operator are worth predicting at all, and how candidates are predicted, is
+explained in :mod:`coverage.predict.candidates`.
 """
 
 from __future__ import annotations
