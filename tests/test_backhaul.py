@@ -111,7 +111,7 @@ def test_obstruction_gives_finding():
     s = bh.sites.iloc[0]
     assert s["status"] == "none" and s["hops"] == -1
     assert "FIBER-V1" in s["finding"] and "9.99 km" in s["finding"]
-    assert bh.links.empty and bh.stats["sites_without_path"] == 1
+    assert bh.links.empty and bh.stats.sites_without_path == 1
 
 
 def test_relay_over_ridge_and_shared_hop_counted_once():
@@ -122,7 +122,7 @@ def test_relay_over_ridge_and_shared_hop_counted_once():
     links = bh.links.set_index(["from_id", "to_id"])
     assert len(links) == 3                               # R1-FIBER shared by both sites
     assert links.loc[("FIBER-V1", "R1"), "serves"] == "H1;H2"
-    assert bh.stats["tree_hops"] == 3
+    assert bh.stats.tree_hops == 3
 
 
 def test_hop_range_limits_edges():

@@ -178,8 +178,8 @@ def plan_summary(plan: Plan) -> list[str]:
         f"plan: solver {sel.status}, gap {gap:.2%}, {solve_s:.2f} s; claims by "
         f"{cl.method} ({cl.changed} changed)",
         f"plan: backhaul {int((plan.backhaul.sites['status'] != 'none').sum())} of "
-        f"{len(plan.backhaul.sites)} sites reach fiber, {plan.backhaul.stats['tree_hops']} "
-        f"microwave hops, {plan.backhaul.stats['tree_km']:.1f} km",
+        f"{len(plan.backhaul.sites)} sites reach fiber, {plan.backhaul.stats.tree_hops} "
+        f"microwave hops, {plan.backhaul.stats.tree_km:.1f} km",
     ]
     lines += [f"plan: note: {n}" for n in sel.notes]
     return lines

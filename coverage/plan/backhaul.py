@@ -79,14 +79,69 @@ class Backhaul:
     nodes : DataFrame
         Every graph node: node_id, role (fiber / relay / chosen), x, y, top_m (mast top,
         m amsl), range_km.
-    stats : dict
-        nodes, pairs tested, LOS edges, hops in the tree, total km.
+    stats : BackhaulStats
+        Graph and tree counts.
     """
 
     sites: pd.DataFrame
     links: gpd.GeoDataFrame
     nodes: pd.DataFrame
-    stats: dict
+    stats: BackhaulStats
+
+
+@dataclass(frozen=True)
+class BackhaulStats:
+    """Counts of one :func:`plan_backhaul` run.
+
+    Attributes
+    ----------
+    nodes, fiber_nodes : int
+        Graph nodes, and those that are fiber nodes.
+    pairs_tested : int
+        Node pairs within hop range whose line of sight was tested.
+    los_edges : int
+        Hops that clear the Fresnel criterion.
+    tree_hops : int
+        Hops in the shortest-path tree (the links to build or keep).
+    tree_km : float
+        Total length of the tree's hops (km, 3 decimals).
+    sites_without_path : int
+        Chosen sites with no path to fiber.
+    """
+
+    nodes: int
+    fiber_nodes: int
+    pairs_tested: int
+    los_edges: int
+    tree_hops: int
+    tree_km: float
+    sites_without_path: int
+
+
+@dataclass(frozen=True)
+class _Mast:
+    """One tower or chosen site as a backhaul graph node candidate (m, working CRS)."""
+
+    tower_id: str
+    x: float
+    y: float
+    ground_m: float
+    height_m: float
+    backhaul: str
+    range_km: float
+
+
+def _masts(frame: pd.DataFrame) -> list[_Mast]:
+    """Rows of a tower table (tower_id, x, y, ground_m, height_m; optionally backhaul and
+    range_km) as typed records; tower_id as text, backhaul ``""`` and range 0 when absent."""
+    n = len(frame)
+    backhaul = frame["backhaul"].tolist() if "backhaul" in frame else [""] * n
+    range_km = frame["range_km"].tolist() if "range_km" in frame else [0.0] * n
+    return [_Mast(str(t), float(x), float(y), float(g), float(h), str(b), float(r))
+            for t, x, y, g, h, b, r in zip(
+                frame["tower_id"].tolist(), frame["x"].tolist(), frame["y"].tolist(),
+                frame["ground_m"].tolist(), frame["height_m"].tolist(), backhaul, range_km,
+                strict=True)]
 
 
 def fresnel_radius_m(d1_m: np.ndarray, d2_m: np.ndarray, f_ghz: float) -> np.ndarray:
@@ -206,9 +261,9 @@ def graph_nodes(study: Study, chosen: pd.DataFrame) -> pd.DataFrame:
     """
     towers = existing_towers(study)
     ranges = _band_range_km(study.config, study)
-    rows = []
+    rows: list[dict[str, object]] = []
     chosen_ids = set(chosen["tower_id"].astype(str))
-    for t in towers.itertuples(index=False):
+    for t in _masts(towers):
         if not np.isfinite(t.ground_m):
             continue
         role = "fiber" if t.backhaul == "fiber" else "relay"
@@ -222,18 +277,19 @@ def graph_nodes(study: Study, chosen: pd.DataFrame) -> pd.DataFrame:
     fp = fiber_points(study)
     if len(fp):
         ground = study.grid.sample(fp["x"].to_numpy(), fp["y"].to_numpy())
-        for p, g in zip(fp.itertuples(index=False), ground, strict=True):
+        for node_id, x, y, g in zip(fp["node_id"].tolist(), fp["x"].tolist(),
+                                    fp["y"].tolist(), ground, strict=True):
             if np.isfinite(g):
-                rows.append({"node_id": p.node_id, "role": "fiber", "x": p.x, "y": p.y,
+                rows.append({"node_id": node_id, "role": "fiber", "x": x, "y": y,
                              "top_m": g + TOWN_MAST_M, "range_km": math.inf})
     have = {r["node_id"] for r in rows}
     fed = set(chosen.loc[chosen["backhaul"] == "fiber", "tower_id"].astype(str)) if (
         "backhaul" in chosen) else set()
-    for c in chosen.itertuples(index=False):
-        if str(c.tower_id) in have:
+    for c in _masts(chosen):
+        if c.tower_id in have:
             continue
-        rows.append({"node_id": str(c.tower_id),
-                     "role": "fiber" if str(c.tower_id) in fed else "chosen", "x": c.x,
+        rows.append({"node_id": c.tower_id,
+                     "role": "fiber" if c.tower_id in fed else "chosen", "x": c.x,
                      "y": c.y, "top_m": c.ground_m + c.height_m, "range_km": c.range_km})
     nodes = pd.DataFrame(rows, columns=["node_id", "role", "x", "y", "top_m", "range_km"])
     return nodes.sort_values("node_id", kind="stable").reset_index(drop=True)
@@ -251,8 +307,10 @@ def los_graph(grid: WorkingGrid, nodes: pd.DataFrame, f_ghz: float = MICROWAVE_G
         tested.
     """
     g = nx.Graph()
-    for n in nodes.itertuples(index=False):
-        g.add_node(n.node_id, role=n.role, x=n.x, y=n.y, top_m=n.top_m)
+    for node_id, role, x, y, top_m in zip(nodes["node_id"].tolist(), nodes["role"].tolist(),
+                                          nodes["x"].tolist(), nodes["y"].tolist(),
+                                          nodes["top_m"].tolist(), strict=True):
+        g.add_node(node_id, role=role, x=x, y=y, top_m=top_m)
     xy = nodes[["x", "y"]].to_numpy(float)
     rng_m = nodes["range_km"].to_numpy(float) * 1000.0
     if len(nodes) < 2:
@@ -311,9 +369,10 @@ def plan_backhaul(study: Study, chosen: pd.DataFrame, f_ghz: float = MICROWAVE_G
         g.add_edge(FIBER, f, weight=0, length_m=0.0, clearance=math.inf)
     _dist, paths = nx.single_source_dijkstra(g, FIBER, weight="weight")
     fxy = nodes.loc[nodes["role"] == "fiber", ["node_id", "x", "y"]]
-    rows, used = [], {}
-    for c in chosen.sort_values("tower_id").itertuples(index=False):
-        tid = str(c.tower_id)
+    rows: list[dict[str, object]] = []
+    used: dict[tuple[str, str], list[str]] = {}
+    for c in _masts(chosen.sort_values("tower_id")):
+        tid = c.tower_id
         if len(fxy):
             dd = np.hypot(fxy["x"].to_numpy() - c.x, fxy["y"].to_numpy() - c.y)
             k = int(np.argmin(dd))
@@ -344,22 +403,23 @@ def plan_backhaul(study: Study, chosen: pd.DataFrame, f_ghz: float = MICROWAVE_G
     sites = pd.DataFrame(rows, columns=["tower_id", "status", "hops", "length_km", "path",
                                         "fiber_node", "nearest_fiber_id", "nearest_fiber_km",
                                         "finding"])
-    pos = nodes.set_index("node_id")
+    pos = {str(n): (float(x), float(y)) for n, x, y in zip(
+        nodes["node_id"].tolist(), nodes["x"].tolist(), nodes["y"].tolist(), strict=True)}
     link_rows, geoms = [], []
     for (u, v) in sorted(used):
         e = g.edges[u, v]
         link_rows.append({"from_id": u, "to_id": v, "length_km": round(e["length_m"] / 1000, 3),
                           "clearance_ratio": round(e["clearance"], 3),
                           "serves": ";".join(sorted(set(used[(u, v)])))})
-        geoms.append(shapely.LineString([(pos.at[u, "x"], pos.at[u, "y"]),
-                                         (pos.at[v, "x"], pos.at[v, "y"])]))
+        geoms.append(shapely.LineString([pos[u], pos[v]]))
     links = gpd.GeoDataFrame(pd.DataFrame(link_rows, columns=[
         "from_id", "to_id", "length_km", "clearance_ratio", "serves"]),
         geometry=gpd.GeoSeries(geoms, crs=study.grid.crs), crs=study.grid.crs)
-    stats = {"nodes": len(nodes), "fiber_nodes": len(fibers), "pairs_tested": tested,
-             "los_edges": g.number_of_edges() - len(fibers), "tree_hops": len(links),
-             "tree_km": round(float(links["length_km"].sum()) if len(links) else 0.0, 3),
-             "sites_without_path": int((sites["status"] == "none").sum())}
+    stats = BackhaulStats(
+        nodes=len(nodes), fiber_nodes=len(fibers), pairs_tested=tested,
+        los_edges=g.number_of_edges() - len(fibers), tree_hops=len(links),
+        tree_km=round(float(links["length_km"].sum()) if len(links) else 0.0, 3),
+        sites_without_path=int((sites["status"] == "none").sum()))
     return Backhaul(sites=sites, links=links, nodes=nodes, stats=stats)
 
 

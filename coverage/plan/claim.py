@@ -88,12 +88,29 @@ class Claims:
             sort=False).sort_index().items()}
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """One new tenancy of the selection: the option, its tower and the MILP's operator."""
+
+    option_id: str
+    tower_id: str
+    operator: str
+
+
+def _slots(chosen: pd.DataFrame) -> list[_Slot]:
+    """The rows of ``Selection.chosen`` (option_id, tower_id, operator) as records."""
+    return [_Slot(option_id=o, tower_id=t, operator=op) for o, t, op in zip(
+        chosen["option_id"].tolist(), chosen["tower_id"].tolist(),
+        chosen["operator"].tolist(), strict=True)]
+
+
 def _responsibility(selection: Selection, matrix: CoverageMatrix) -> dict[str, list[int]]:
     """Slot (option_id) -> indices of the groups it is responsible for."""
     out: dict[str, list[int]] = {oid: [] for oid in selection.chosen["option_id"]}
     g = selection.groups
+    covered_by = g["covered_by"].to_numpy()
     for j in np.flatnonzero((g["target"] & g["covered_after"]).to_numpy()):
-        by = [s for s in str(g["covered_by"].iat[j]).split(";") if s]
+        by = [s for s in str(covered_by[j]).split(";") if s]
         if by:
             out[sorted(by)[0]].append(int(j))
     return out
@@ -133,23 +150,25 @@ def claim_sites(selection: Selection, matrix: CoverageMatrix, candidates: pd.Dat
     opt_pos = {oid: i for i, oid in enumerate(opts["option_id"])}
     resp = _responsibility(selection, matrix)
     slots = selection.chosen.reset_index(drop=True)
+    slot_rows = _slots(slots)
+    hh_op = opts["households_op"].to_numpy()
     hh = matrix.groups["households"].to_numpy(float)
     covers = {i: set(matrix.covers(i).tolist()) for i in range(len(opts))}
 
     # admissible (slot, operator) -> best option index
-    fiber = {}
+    fiber: dict[str, np.ndarray] = {}
     on_fiber = (cands["backhaul"].to_numpy() == "fiber") if "backhaul" in cands else (
         np.zeros(len(cands), bool))
     for op in operators:
         km = nearest_fiber_km(study, cands["x"].to_numpy(float), cands["y"].to_numpy(float),
                               op)
         fiber[op] = np.where(on_fiber, 0.0, km)     # a fiber-fed tower serves every tenant
-    tower_pos = {t: i for i, t in enumerate(cands.index)}
+    tower_pos: dict[str, int] = {t: i for i, t in enumerate(cands.index)}
     by_tower_op = opts.groupby(["tower_id", "operator"], sort=False).indices
     admissible: dict[int, dict[str, int]] = {}
-    for s, slot in enumerate(slots.itertuples(index=False)):
+    for s, slot in enumerate(slot_rows):
         need = set(resp[slot.option_id])
-        choices = {}
+        choices: dict[str, int] = {}
         for op in operators:
             idx = by_tower_op.get((slot.tower_id, op))
             if idx is None:
@@ -158,30 +177,31 @@ def claim_sites(selection: Selection, matrix: CoverageMatrix, candidates: pd.Dat
             if op == slot.operator:
                 ok = ok or [opt_pos[slot.option_id]]
             if ok:
-                choices[op] = max(ok, key=lambda i: (opts["households_op"].iat[i], -i))
+                choices[op] = max(ok, key=lambda i: (hh_op[i], -i))
         admissible[s] = choices
 
     method = "selection"
-    assign = {s: (slot.operator, opt_pos[slot.option_id])
-              for s, slot in enumerate(slots.itertuples(index=False))}
+    assign = {s: (slot.operator, opt_pos[slot.option_id]) for s, slot in enumerate(slot_rows)}
     flow_cost = 0
     if selection.required_operators == 1 and len(slots):
-        assign, flow_cost = _flow(slots, admissible, opts, fiber, tower_pos, operators,
+        assign, flow_cost = _flow(slot_rows, admissible, hh_op, fiber, tower_pos, operators,
                                   planning.quotas_min, planning.quotas_max)
         method = "min_cost_flow"
 
     rows = []
-    for s, slot in enumerate(slots.itertuples(index=False)):
+    band, option_id = opts["band"].to_numpy(), opts["option_id"].to_numpy()
+    group_id = matrix.groups["group_id"].to_numpy()
+    for s, slot in enumerate(slot_rows):
         op, i = assign[s]
         groups_here = resp[slot.option_id]
         fkm = float(fiber[op][tower_pos[slot.tower_id]]) if slot.tower_id in tower_pos else (
             np.inf)
         rows.append({
-            "tower_id": slot.tower_id, "operator": op, "band": opts["band"].iat[i],
-            "option_id": opts["option_id"].iat[i], "milp_operator": slot.operator,
-            "groups": ";".join(matrix.groups["group_id"].iat[j] for j in groups_here),
+            "tower_id": slot.tower_id, "operator": op, "band": band[i],
+            "option_id": option_id[i], "milp_operator": slot.operator,
+            "groups": ";".join(group_id[j] for j in groups_here),
             "households_new": float(hh[groups_here].sum()) if groups_here else 0.0,
-            "households_operator": float(opts["households_op"].iat[i]),
+            "households_operator": float(hh_op[i]),
             "fiber_km": round(fkm, 2) if np.isfinite(fkm) else np.nan,
         })
     claims = pd.DataFrame(rows, columns=[
@@ -200,7 +220,7 @@ def claim_sites(selection: Selection, matrix: CoverageMatrix, candidates: pd.Dat
                   flow_cost=int(flow_cost), changed=changed)
 
 
-def _flow(slots: pd.DataFrame, admissible: dict[int, dict[str, int]], opts: pd.DataFrame,
+def _flow(slots: list[_Slot], admissible: dict[int, dict[str, int]], hh_op: np.ndarray,
           fiber: dict[str, np.ndarray], tower_pos: dict[str, int], operators: list[str],
           quotas_min: dict[str, int], quotas_max: dict[str, int]
           ) -> tuple[dict[int, tuple[str, int]], int]:
@@ -219,14 +239,14 @@ def _flow(slots: pd.DataFrame, admissible: dict[int, dict[str, int]], opts: pd.D
         hi = quotas_max.get(op)
         cap = n if hi is None else max(hi - quotas_min.get(op, 0), 0)
         g.add_edge("source", ("op", op), capacity=cap, weight=0)
-    for s, slot in enumerate(slots.itertuples(index=False)):
+    for s, slot in enumerate(slots):
         choices = admissible[s]
-        best = max(opts["households_op"].iat[i] for i in choices.values())
+        best = max(hh_op[i] for i in choices.values())
         for op in operators:
             if op not in choices:
                 continue
             i = choices[op]
-            short = round(best - opts["households_op"].iat[i])
+            short = round(best - hh_op[i])
             fkm = fiber[op][tower_pos[slot.tower_id]] if slot.tower_id in tower_pos else np.inf
             dist = FIBER_CAP if not np.isfinite(fkm) else min(
                 FIBER_CAP, round(float(fkm) * 1000.0 / FIBER_UNIT_M))
@@ -245,7 +265,7 @@ def _flow(slots: pd.DataFrame, admissible: dict[int, dict[str, int]], opts: pd.D
     out = {}
     for s in range(n):
         for op, i in admissible[s].items():
-            node = ("ot", op, slots["tower_id"].iat[s])
+            node = ("ot", op, slots[s].tower_id)
             if flow.get(node, {}).get(("slot", s), 0) > 0:
                 out[s] = (op, i)
     return out, int(cost)
@@ -261,15 +281,19 @@ def _with_costs(claims: pd.DataFrame, towers: pd.DataFrame, operators: list[str]
     claims["equipment_wan"] = (claims["tower_id"].map(t["equipment_wan"]) / new).round(4)
     claims["cost_wan"] = (claims["tower_share_wan"] + claims["equipment_wan"]).round(4)
     reasons = []
-    for r in claims.itertuples(index=False):
-        parts = [f"covers {r.households_new:.0f} households of gap groups"
-                 if r.households_new else "adds an operator where the plan needs one",
-                 f"brings {r.operator} to {r.households_operator:.0f} households it does not "
+    for operator, milp_operator, households_new, households_operator, fiber_km in zip(
+            claims["operator"].astype(str).tolist(), claims["milp_operator"].astype(str).tolist(),
+            claims["households_new"].to_numpy(float).tolist(),
+            claims["households_operator"].to_numpy(float).tolist(),
+            claims["fiber_km"].to_numpy(float).tolist(), strict=True):
+        parts = [f"covers {households_new:.0f} households of gap groups"
+                 if households_new else "adds an operator where the plan needs one",
+                 f"brings {operator} to {households_operator:.0f} households it does not "
                  "serve yet"]
-        parts.append(f"fiber {r.fiber_km:.1f} km away" if np.isfinite(r.fiber_km)
+        parts.append(f"fiber {fiber_km:.1f} km away" if np.isfinite(fiber_km)
                      else "no fiber point known")
-        if r.operator != r.milp_operator:
-            parts.append(f"claimed instead of {r.milp_operator} (same cost, stronger "
+        if operator != milp_operator:
+            parts.append(f"claimed instead of {milp_operator} (same cost, stronger "
                          "preference)")
         reasons.append("; ".join(parts))
     claims["reason"] = reasons
