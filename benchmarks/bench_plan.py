@@ -71,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     matrix, selection = plan.matrix, plan.selection
     src = plan.candidates["source"].value_counts().to_dict()
     print(f"targets: {len(plan.targets.target_ids)} gap groups; candidates: "
-          f"{len(plan.candidates)} {src}; options predicted {matrix.stats['predicted']} of "
-          f"{matrix.stats['options_possible']} (computed {matrix.stats.get('computed')}, "
-          f"cached {matrix.stats.get('cached')}), kept {matrix.stats['options_kept']}; "
-          f"{matrix.stats['cells']} household cells")
+          f"{len(plan.candidates)} {src}; options predicted {matrix.stats.predicted} of "
+          f"{matrix.stats.options_possible} (computed {matrix.stats.computed}, "
+          f"cached {matrix.stats.cached}), kept {matrix.stats.options_kept}; "
+          f"{matrix.stats.cells} household cells")
     solve_s = sum(s.seconds for s in selection.solves)
     print(f"MILP: {selection.n_variables} variables, {selection.n_constraints} constraints, "
           f"status {selection.status}, gap {selection.mip_gap:.4%}, solve {solve_s:.2f} s")

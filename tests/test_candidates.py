@@ -232,7 +232,7 @@ def test_matrix_skips_candidates_out_of_range():
     m = coverage_matrix(study, sig, planning_targets(assess(study, sig), cfg), cands,
                         window_fn(calls, {}))
     assert calls == [] and m.options.empty
-    assert m.stats["predicted"] == 0 and m.stats["options_possible"] == 3
+    assert m.stats.predicted == 0 and m.stats.options_possible == 3
     un = m.groups.set_index("group_id")
     assert np.isnan(un.at["G4", "best_rsrp_dbm"]) or un.at["G4", "best_rsrp_dbm"] < -105
 

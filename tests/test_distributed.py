@@ -174,6 +174,6 @@ def test_candidate_coverage_on_the_cluster_equals_serial(client, tmp_path):
     assert serial.groups.equals(remote.groups)
     assert (serial.cover_any != remote.cover_any).nnz == 0
     assert (serial.cover_op != remote.cover_op).nnz == 0
-    assert (serial.stats["computed"], serial.stats["cached"]) == (
-        remote.stats["computed"], remote.stats["cached"])
-    assert radio.on_cluster == serial.stats["predicted"] > 0    # nothing computed here
+    assert (serial.stats.computed, serial.stats.cached) == (
+        remote.stats.computed, remote.stats.cached)
+    assert radio.on_cluster == serial.stats.predicted > 0    # nothing computed here

@@ -41,6 +41,7 @@ from scipy.spatial import cKDTree
 
 from coverage.assess import _group_samples, effective_threshold, grouped_weighted_quantile
 from coverage.errors import ModelRangeError
+from coverage.evidence.measured import MeasuredEvidence
 from coverage.plan.candidates import Targets
 from coverage.predict.candidates import (
     CandidateRadio,
@@ -52,6 +53,43 @@ from coverage.study import Study
 
 SHARE_TOLERANCE = 1e-9
 """Slack on the household share test, as in :func:`coverage.assess.assess`."""
+
+
+@dataclass(frozen=True)
+class MatrixStats:
+    """Counts and timing of one :func:`coverage_matrix` run.
+
+    Attributes
+    ----------
+    candidates : int
+        Candidate towers offered.
+    options_possible : int
+        (tower, operator, band) options they allow.
+    predicted : int
+        Options within the model radius of an open household sample, hence predicted.
+    options_kept : int
+        Options that cover some required group (rows of ``options``).
+    samples, cells : int
+        Household samples of the required groups, and the distinct grid cells they fall in.
+    unpredictable : tuple of str
+        option_id of the options the radio engine could not predict.
+    seconds : float
+        Wall time of the run (s, 3 decimals).
+    computed, cached : int or None
+        With the cached radio engine (:class:`CandidateRadio`): predictions computed now
+        and read from the cache; None with another radio function.
+    """
+
+    candidates: int = 0
+    options_possible: int = 0
+    predicted: int = 0
+    options_kept: int = 0
+    samples: int = 0
+    cells: int = 0
+    unpredictable: tuple[str, ...] = ()
+    seconds: float = 0.0
+    computed: int | None = None
+    cached: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,8 +116,9 @@ class CoverageMatrix:
         the options that cover nothing (not in ``options``).
     threshold_dbm, group_share : float
         The coverage rule applied.
-    stats : dict
-        Counts and timings: candidates, predicted, options kept, bands skipped, seconds.
+    stats : MatrixStats
+        Counts and timing of the run (all zero for a matrix built by
+        :func:`matrix_from_sets`).
     """
 
     options: pd.DataFrame
@@ -89,7 +128,7 @@ class CoverageMatrix:
     sites: gpd.GeoDataFrame
     threshold_dbm: float
     group_share: float
-    stats: dict = field(default_factory=dict)
+    stats: MatrixStats = field(default_factory=MatrixStats)
 
     def covers(self, option: int, by_operator: bool = False) -> np.ndarray:
         """Group indices (into ``groups``) the option makes covered."""
@@ -123,7 +162,7 @@ def _existing_at(signal: SignalGrids, op: str, rows: np.ndarray, cols: np.ndarra
 def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
                     candidates: gpd.GeoDataFrame, rsrp_at: RsrpAtFunction | None = None, *,
                     cache_dir: str | Path | None = None, prune_dominated: bool = True,
-                    evidence: object | None = None,
+                    evidence: MeasuredEvidence | None = None,
                     progress: Callable[[int, int], None] | None = None) -> CoverageMatrix:
     """Predict every candidate option and record the gap groups it would cover.
 
@@ -226,7 +265,7 @@ def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
     best_share = np.where(group_open_any, base_any / wsum_safe, 1.0)
     hh = tg["households"].to_numpy(float)
     any_i, any_j, op_i, op_j = [], [], [], []
-    opt_rows = []
+    opt_rows: list[dict[str, object]] = []
     failed: list[str] = []
     total = int(in_reach.sum())
     for done, k in enumerate(np.flatnonzero(in_reach), start=1):
@@ -282,13 +321,12 @@ def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
     groups["best_rsrp_dbm"] = np.where(q > NO_SIGNAL_DBM, np.round(q, 1), np.nan)
     groups["reach_ops"] = _reach_ops(cover_op, options["operator"].to_numpy(), operators)
     groups["n_options"] = np.asarray(cover_any.sum(axis=0)).ravel().astype(int)
-    stats = {
-        "candidates": len(candidates), "options_possible": len(sites), "predicted": total,
-        "options_kept": n_opt, "samples": len(lab), "cells": len(u_rows),
-        "unpredictable": failed, "seconds": round(time.perf_counter() - t_start, 3),
-    }
-    if isinstance(radio, CandidateRadio):
-        stats.update(computed=radio.computed, cached=radio.cached)
+    stats = MatrixStats(
+        candidates=len(candidates), options_possible=len(sites), predicted=total,
+        options_kept=n_opt, samples=len(lab), cells=len(u_rows), unpredictable=tuple(failed),
+        seconds=round(time.perf_counter() - t_start, 3),
+        computed=radio.computed if isinstance(radio, CandidateRadio) else None,
+        cached=radio.cached if isinstance(radio, CandidateRadio) else None)
     return CoverageMatrix(options=options, groups=groups, cover_any=cover_any,
                           cover_op=cover_op, sites=sites, threshold_dbm=thr,
                           group_share=share_need, stats=stats)
