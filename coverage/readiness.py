@@ -797,7 +797,7 @@ def verdict(findings: list[Finding], inspection: dt.date, lang: str = "zh"
     return NOT_READY, reasons
 
 
-def evaluate(study: Study, assessment: Assessment, config: Config | None = None,
+def evaluate(study: Study, assessment: Assessment, *, config: Config | None = None,
              after: AfterPlan | None = None, committed: AfterPlan | None = None
              ) -> Readiness:
     """Apply every configured rule to every village and give a verdict per village.

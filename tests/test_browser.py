@@ -112,13 +112,14 @@ def site(tmp_path_factory):
     plan, links = rich_plan()
     off = "assets"
     pages = {
-        "mobile": mobile_map(study, signal, assessment, PROV, plan, links, offline_assets=off),
+        "mobile": mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links,
+                             offline_assets=off),
         "grid": grid_map(study, PROV, offline_assets=off),
         "readiness": readiness_map(study, readiness, PROV, offline_assets=off),
         "inputs": inputs_map(study, PROV, offline_assets=off),
-        "mobile_gcj": mobile_map(study, signal, assessment, PROV, plan, links,
+        "mobile_gcj": mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links,
                                  offline_assets=off, basemap=Basemap("gaode")),
-        "mobile_meas": mobile_map(study, signal, assessment, PROV, plan, links,
+        "mobile_meas": mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links,
                                   offline_assets=off, measurements=rich_measurements(study),
                                   after_signal=after_signal()),
     }

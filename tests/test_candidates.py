@@ -269,11 +269,13 @@ def test_candidate_radio_equals_full_prediction(model, tmp_path):
     radio = CandidateRadio(study, tmp_path)
     got = radio(site, rows, cols)
     band = cfg.band("CU", "FDD900")
-    win, _ = site_loss(grid, float(x), float(y), 35.0, band.frequency_mhz, cfg.model, 1.5)
-    full, _ = window_rsrp(grid, win, float(x), float(y), 35.0, (), site_radio(band, omni=True),
-                          PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg,
-                                        band.front_to_back_db, band.side_lobe_v_db),
-                          1.5, 0.0, cfg.model.delta_n)
+    win, _ = site_loss(grid, float(x), float(y), height_m=35.0, f_mhz=band.frequency_mhz,
+                       model=cfg.model, rx_height_m=1.5)
+    full, _ = window_rsrp(grid, win, float(x), float(y), height_m=35.0, azimuths=(),
+                          radio=site_radio(band, omni=True),
+                          pattern=PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg,
+                                                band.front_to_back_db, band.side_lobe_v_db),
+                          rx_height_m=1.5, body_loss_db=0.0, delta_n=cfg.model.delta_n)
     expect = window_rsrp_at(lambda s: RsrpWindow(win.row0, win.col0, full))(site, rows, cols)
     assert np.isfinite(expect).sum() > 50 and np.isnan(expect).sum() > 50
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expect))

@@ -425,7 +425,7 @@ def test_english_labels_follow_the_config():
 
 def test_html_escapes_every_user_string_and_is_deterministic(rich):
     study, signal, assessment, readiness, plan, links = rich
-    pages = [render(mobile_map(study, signal, assessment, PROV, plan, links)),
+    pages = [render(mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links)),
              render(grid_map(study, PROV)), render(readiness_map(study, readiness, PROV)),
              render(inputs_map(study, PROV))]
     for html in pages:
@@ -434,7 +434,7 @@ def test_html_escapes_every_user_string_and_is_deterministic(rich):
         # outside scripts, the hostile name never appears unescaped
         assert XSS not in re.sub(r"<script>.*?</script>", "", html, flags=re.S)
         assert "cafe0123deadbeef" in html
-    again = render(mobile_map(study, signal, assessment, PROV, plan, links))
+    again = render(mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links))
     assert again == pages[0]
     assert render(readiness_map(study, readiness, PROV)) == pages[2]
 
@@ -531,7 +531,7 @@ def test_build_pages_gives_every_output(rich):
     from coverage.maps import build_pages
 
     study, signal, assessment, readiness, plan, links = rich
-    pages = build_pages(study, signal, assessment, readiness, PROV, plan, links,
+    pages = build_pages(study, signal, assessment, readiness, PROV, plan=plan, backhaul=links,
                         offline_assets="assets")
     assert sorted(pages) == ["grid.html", "index.html", "inputs.html", "mobile.html",
                              "overview.png", "readiness.html"]
@@ -657,13 +657,13 @@ def test_measurement_popups_escape_the_tester(measured, rich):
     assert cmcc["4"][lab["tester"]] == "Tom &amp; Jerry"
     assert spec.layer("errors_not_compared").records()["6"][lab["tester"]] == esc(SCRIPT)
     study, signal, assessment, _, plan, links = rich
-    html = render(mobile_map(study, signal, assessment, PROV, plan, links, measurements=frame,
-                             after_signal=after_signal()))
+    html = render(mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links,
+                             measurements=frame, after_signal=after_signal()))
     assert SCRIPT not in html and "alert(1)</" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # as text, inside the JSON
     tags = _start_tags(html)
     assert "img" not in tags and "b" not in tags
-    again = render(mobile_map(study, signal, assessment, PROV, plan, links,
+    again = render(mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links,
                               measurements=frame, after_signal=after_signal()))
     assert again == html
 
@@ -747,12 +747,12 @@ def test_default_pages_unchanged_without_the_new_inputs(rich, measured):
 
     study, signal, assessment, readiness, plan, links = rich
     frame = measured[0]
-    plain = render(mobile_map(study, signal, assessment, PROV, plan, links))
+    plain = render(mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links))
     assert "tableLayer" not in plain and "rsrp_ANY_after" not in plain
-    assert render(mobile_map(study, signal, assessment, PROV, plan, links,
+    assert render(mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links,
                              measurements=frame.iloc[:0], after_signal=None)) == plain
-    pages = build_pages(study, signal, assessment, readiness, PROV, plan, links)
-    more = build_pages(study, signal, assessment, readiness, PROV, plan, links,
+    pages = build_pages(study, signal, assessment, readiness, PROV, plan=plan, backhaul=links)
+    more = build_pages(study, signal, assessment, readiness, PROV, plan=plan, backhaul=links,
                        measurements=frame, after_signal=after_signal())
     assert pages["mobile.html"] == plain
     assert "errors_CMCC" in more["mobile.html"] and "rsrp_ANY_after" in more["mobile.html"]

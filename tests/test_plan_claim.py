@@ -49,7 +49,7 @@ def run_claims(config: Config, options, covers_any, covers_op, towers, hh, need=
     m = matrix_from_sets(options, groups, covers_any, covers_op)
     cands = gpd.GeoDataFrame(pd.DataFrame(towers), geometry="geometry", crs=UTM50)
     sel = select_sites(m, cands, config)
-    return sel, claim_sites(sel, m, cands, study, config)
+    return sel, claim_sites(sel, m, cands, study, config=config)
 
 
 ALL3 = [("H1", "CMCC", "B"), ("H1", "CT", "B"), ("H1", "CU", "B")]

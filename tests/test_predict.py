@@ -103,8 +103,9 @@ def test_link_budget_at_one_cell() -> None:
     study = make_study(SITES[:1])
     result = predict.predict_coverage(study)
     band = study.config.band("CMCC", "FDD900")
-    window, _ = predict.site_loss(study.grid, *study.grid.xy(40, 40), 30.0, band.frequency_mhz,
-                                  study.config.model, 1.5)
+    window, _ = predict.site_loss(study.grid, *study.grid.xy(40, 40), height_m=30.0,
+                                  f_mhz=band.frequency_mhz, model=study.config.model,
+                                  rx_height_m=1.5)
     row, col = 40, 70  # 900 m east: nearly horizontal, omni pattern close to 0 dB
     loss = float(window.loss_db[row - window.row0, col - window.col0])
     epre = rs_epre_dbm(43.0, 10.0, 3.0)

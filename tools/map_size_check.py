@@ -250,7 +250,7 @@ def main() -> int:
           f"{len(study.sites)} sites, grid {COLS}×{ROWS}: {time.perf_counter() - t:.1f} s")
     prov = Provenance("dev", "0" * 16, "EPSG:32650", "synthetic", "2020-10-01")
     builders = {
-        "mobile.html": lambda: mobile_map(study, signal, a, prov, plan, backhaul,
+        "mobile.html": lambda: mobile_map(study, signal, a, prov, plan=plan, backhaul=backhaul,
                                           offline_assets="assets"),
         "grid.html": lambda: grid_map(study, prov, offline_assets="assets"),
         "readiness.html": lambda: readiness_map(study, r, prov, offline_assets="assets"),

@@ -52,10 +52,10 @@ def _finish(spec: MapSpec, provenance: Provenance, basemap: Basemap | None,
 
 
 def mobile_map(study: Study, signal: SignalGrids | None, assessment: Assessment,
-               provenance: Provenance,
+               provenance: Provenance, *,
                plan: gpd.GeoDataFrame | None = None, backhaul: gpd.GeoDataFrame | None = None,
                offline_assets: str | None = None, basemap: Basemap | None = None,
-               max_px: int = MAX_RASTER_PX, *, measurements: gpd.GeoDataFrame | None = None,
+               max_px: int = MAX_RASTER_PX, measurements: gpd.GeoDataFrame | None = None,
                after_signal: SignalGrids | CoverageResult | None = None) -> folium.Map:
     """The mobile-work map (``maps/mobile.html``).
 
@@ -111,7 +111,7 @@ def grid_map(study: Study, provenance: Provenance, offline_assets: str | None = 
         return _finish(grid_spec(study, frame), provenance, basemap, offline_assets)
 
 
-def readiness_map(study: Study, readiness: Readiness, provenance: Provenance,
+def readiness_map(study: Study, readiness: Readiness, provenance: Provenance, *,
                   offline_assets: str | None = None, basemap: Basemap | None = None
                   ) -> folium.Map:
     """The readiness map (``maps/readiness.html``): verdicts, findings, village search."""
@@ -131,10 +131,10 @@ def inputs_map(study: Study, provenance: Provenance, offline_assets: str | None 
 
 def build_pages(study: Study, signal: SignalGrids | None, assessment: Assessment,
                 readiness: Readiness,
-                provenance: Provenance, plan: gpd.GeoDataFrame | None = None,
+                provenance: Provenance, *, plan: gpd.GeoDataFrame | None = None,
                 backhaul: gpd.GeoDataFrame | None = None, offline_assets: str | None = None,
                 basemap: Basemap | None = None, links: Mapping[str, str] | None = None,
-                *, measurements: gpd.GeoDataFrame | None = None,
+                measurements: gpd.GeoDataFrame | None = None,
                 after_signal: SignalGrids | CoverageResult | None = None,
                 ) -> dict[str, str | bytes]:
     """Every map page of a run, as file name → content (nothing is written here).
@@ -154,12 +154,13 @@ def build_pages(study: Study, signal: SignalGrids | None, assessment: Assessment
 
     pages: dict[str, str | bytes] = {
         "inputs.html": render(inputs_map(study, provenance, offline_assets, basemap)),
-        "mobile.html": render(mobile_map(study, signal, assessment, provenance, plan, backhaul,
-                                         offline_assets, basemap, measurements=measurements,
+        "mobile.html": render(mobile_map(study, signal, assessment, provenance, plan=plan,
+                                         backhaul=backhaul, offline_assets=offline_assets,
+                                         basemap=basemap, measurements=measurements,
                                          after_signal=after_signal)),
         "grid.html": render(grid_map(study, provenance, offline_assets, basemap)),
-        "readiness.html": render(readiness_map(study, readiness, provenance, offline_assets,
-                                               basemap)),
+        "readiness.html": render(readiness_map(study, readiness, provenance,
+                                               offline_assets=offline_assets, basemap=basemap)),
     }
     png = overview_png(study, signal, assessment, readiness)
     pages["overview.png"] = png

@@ -65,7 +65,7 @@ def _any_rsrp(signal: SignalGrids | None, max_cells: int) -> tuple[np.ndarray | 
 
 
 def overview_png(study: Study, signal: SignalGrids | None, assessment: Assessment,
-                 readiness: Readiness,
+                 readiness: Readiness, *,
                  dpi: int = 100, max_cells: int = 1200) -> bytes:
     """The overview picture as PNG bytes (same inputs → same bytes).
 

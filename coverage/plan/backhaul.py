@@ -159,7 +159,7 @@ def earth_bulge_m(d1_m: np.ndarray, d2_m: np.ndarray, k: float = K_FACTOR) -> np
 
 def los_clearance(grid: WorkingGrid, xa: np.ndarray, ya: np.ndarray, ha: np.ndarray,
                   xb: np.ndarray, yb: np.ndarray, hb: np.ndarray,
-                  f_ghz: float = MICROWAVE_GHZ, k: float = K_FACTOR,
+                  *, f_ghz: float = MICROWAVE_GHZ, k: float = K_FACTOR,
                   step_m: float | None = None) -> np.ndarray:
     """Smallest Fresnel clearance ratio along each of many hops (vectorised).
 
@@ -335,7 +335,7 @@ def los_graph(grid: WorkingGrid, nodes: pd.DataFrame, f_ghz: float = MICROWAVE_G
     for s in range(0, len(a), chunk):
         sa, sb = a[s:s + chunk], b[s:s + chunk]
         ratio = los_clearance(grid, xy[sa, 0], xy[sa, 1], top[sa], xy[sb, 0], xy[sb, 1],
-                              top[sb], f_ghz)
+                              top[sb], f_ghz=f_ghz)
         for i, j, r, d in zip(sa, sb, ratio, length[s:s + chunk], strict=True):
             if r >= FRESNEL_CLEARANCE:
                 g.add_edge(ids[i], ids[j], weight=HOP_WEIGHT + round(float(d)),

@@ -117,7 +117,7 @@ def _responsibility(selection: Selection, matrix: CoverageMatrix) -> dict[str, l
 
 
 def claim_sites(selection: Selection, matrix: CoverageMatrix, candidates: pd.DataFrame,
-                study: Study, config: Config | None = None) -> Claims:
+                study: Study, *, config: Config | None = None) -> Claims:
     """Assign an operator to every slot of the selection by a min-cost flow.
 
     Parameters

@@ -88,8 +88,8 @@ def loss_cache_key(grid: WorkingGrid, x: float, y: float, height_m: float, f_mhz
     })
 
 
-def site_loss(grid: WorkingGrid, x: float, y: float, height_m: float, f_mhz: float,
-              model: ModelSettings, rx_height_m: float, cache_dir: Path | None = None, *,
+def site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz: float,
+              model: ModelSettings, rx_height_m: float, cache_dir: Path | None = None,
               key: str | None = None) -> tuple[engine.LossWindow, bool]:
     """Path loss window of one site, from the cache when a valid entry exists.
 
@@ -141,7 +141,7 @@ def site_loss(grid: WorkingGrid, x: float, y: float, height_m: float, f_mhz: flo
     return window, False
 
 
-def window_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float,
+def window_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float, *,
                 height_m: float, azimuths: tuple[float, ...], radio: SiteRadio,
                 pattern: PatternParams, rx_height_m: float, body_loss_db: float,
                 delta_n: float) -> tuple[np.ndarray, np.ndarray]:
@@ -266,11 +266,13 @@ def predict_site(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | Non
         When the site cannot be predicted (outside the DEM, over nodata, out of range).
     """
     rx_height = cfg.rule.receiver_height_m
-    window, from_cache = site_loss(grid, job.x, job.y, job.height_m, job.f_mhz, cfg.model,
-                                   rx_height, cache, key=loss_key)
-    rsrp, sector = window_rsrp(grid, window, job.x, job.y, job.height_m, job.azimuths,
-                               job.radio, job.pattern, rx_height, cfg.rule.body_loss_db,
-                               cfg.model.delta_n)
+    window, from_cache = site_loss(grid, job.x, job.y, height_m=job.height_m, f_mhz=job.f_mhz,
+                                   model=cfg.model, rx_height_m=rx_height, cache_dir=cache,
+                                   key=loss_key)
+    rsrp, sector = window_rsrp(grid, window, job.x, job.y, height_m=job.height_m,
+                               azimuths=job.azimuths, radio=job.radio, pattern=job.pattern,
+                               rx_height_m=rx_height, body_loss_db=cfg.rule.body_loss_db,
+                               delta_n=cfg.model.delta_n)
     return SiteCoverage(job.index, job.site_id, job.operator, window.row0, window.col0, rsrp,
                         sector, job.radio, from_cache)
 
