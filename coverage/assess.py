@@ -16,7 +16,7 @@ from rasterio.features import rasterize
 
 from coverage.config import Config
 from coverage.evidence.measured import MeasuredEvidence, measured_evidence
-from coverage.signal import ANY, NO_SIGNAL_DBM, SignalGrids, sample_cells, values_at
+from coverage.signal import ANY, NO_SIGNAL_DBM, Signal, sample_cells, values_at
 from coverage.study import Study
 
 
@@ -167,7 +167,7 @@ def _status(share: np.ndarray, need: float) -> np.ndarray:
     return np.where(share >= need - 1e-9, "covered", np.where(share > 0, "partial", "uncovered"))
 
 
-def assess(study: Study, signal: SignalGrids,
+def assess(study: Study, signal: Signal,
            measurements: MeasuredEvidence | bool = True) -> Assessment:
     """Judge every test point and group against the coverage rule.
 
@@ -278,7 +278,7 @@ def assess(study: Study, signal: SignalGrids,
                       threshold_dbm=threshold, operators=all_ops, evidence=evidence)
 
 
-def _evidence(study: Study, signal: SignalGrids, measurements: MeasuredEvidence | bool
+def _evidence(study: Study, signal: Signal, measurements: MeasuredEvidence | bool
               ) -> MeasuredEvidence | None:
     if measurements is False:
         return None

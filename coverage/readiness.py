@@ -202,9 +202,10 @@ def _pending_sites(ctx: RuleContext) -> pd.DataFrame:
 
 
 def _work_remedies(works: pd.DataFrame, kind: str) -> tuple[Remedy, ...]:
-    return tuple(Remedy(kind, str(r.work_id), r.due_date, bool(r.overdue))
-                 for r in works.sort_values(["due_date", "work_id"]).itertuples()
-                 if r.due_date is not None)
+    w = works.sort_values(["due_date", "work_id"])
+    return tuple(Remedy(kind, str(wid), due, bool(late)) for wid, due, late in zip(
+        w["work_id"].tolist(), [as_date(d) for d in w["due_date"]], w["overdue"].tolist(),
+        strict=True) if due is not None)
 
 
 # ------------------------------------------------------------------ coverage
@@ -247,18 +248,20 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
             detail = [ctx.msg(
                 "point_detail", name=display_name(r.name, r.point_id, r.kind, lang),
                 kind=label(lang, str(r.kind)),
-                best=(ctx.msg("no_signal") if pd.isna(r.rsrp_ANY)
-                      else ctx.msg("dbm", v=f"{r.rsrp_ANY:.1f}")),
+                best=(ctx.msg("no_signal") if np.isnan(best)
+                      else ctx.msg("dbm", v=f"{best:.1f}")),
                 meas=(("；" if lang == "zh" else "; ") + _measured_text(r))
                 if _measured_text(r) else "")
-                for r in bad.itertuples()]
+                for r, best in zip(bad.itertuples(), bad["rsrp_ANY"].to_numpy(float).tolist(),
+                                   strict=True)]
         else:
             detail = [ctx.msg(
                 "group_detail", name=display_name(r.name, r.group_id, None, lang),
-                hh=int(r.households), share=f"{r.share_ANY:.0%}",
+                hh=int(hh), share=f"{share:.0%}",
                 meas=(("；" if lang == "zh" else "; ") + _measured_text(r))
                 if _measured_text(r) else "")
-                for r in bad.itertuples()]
+                for r, hh, share in zip(bad.itertuples(), bad["households"].tolist(),
+                                        bad["share_ANY"].tolist(), strict=True)]
         ops = ctx.msg("ops_any") if need == 1 else ctx.msg("ops_n", n=need)
         msg = ctx.msg("cov_fail", what=what, total=total, bad=len(bad), ops=ops,
                       thr=f"{a.threshold_dbm:g}", detail=_listed(detail))
@@ -302,7 +305,7 @@ def _serving_sites(ctx: RuleContext, view: AfterPlan, level: str, failing: list[
             for op in ctx.assessment.operators:
                 sid = row.get(f"site_{op}") if op != ANY else None
                 if isinstance(sid, str) and sid in coming.index:
-                    refs[sid] = coming.at[sid, "due_date"]
+                    refs[sid] = as_date(coming.at[sid, "due_date"])
         return refs
     mapped = view.group_sites
     if len(mapped):
@@ -325,7 +328,7 @@ def _serving_sites(ctx: RuleContext, view: AfterPlan, level: str, failing: list[
             if mine.empty:
                 continue
             sid = mine.geometry.distance(centre).idxmin()
-            refs[str(sid)] = coming.at[sid, "due_date"]
+            refs[str(sid)] = as_date(coming.at[sid, "due_date"])
     return refs
 
 
@@ -343,9 +346,10 @@ def _network_remedies(ctx: RuleContext, level: str, failing: list[str]
         still = _still(ctx, ctx.committed, level, failing)
         if not still:
             refs = _serving_sites(ctx, ctx.committed, level, failing, pending)
-            if refs and all(d is not None for d in refs.values()):
+            dated = {ref: due for ref, due in refs.items() if due is not None}
+            if refs and len(dated) == len(refs):
                 return tuple(Remedy("planned_site", ref, due, bool(pending.at[ref, "overdue"]))
-                             for ref, due in sorted(refs.items())), note
+                             for ref, due in sorted(dated.items())), note
         elif ctx.after is None:
             note = ctx.msg("still_after_committed", n=len(still),
                            items=", ".join(still[:_MAX_LISTED]))
@@ -498,7 +502,7 @@ def rule_transformer_capacity(ctx: RuleContext) -> list[Finding]:
         open_ = vworks[~vworks["is_done"]] if len(vworks) else vworks
         used, after = capacity.remedy_works(reg, open_, need, rule_kind, ctx.inspection)
         remedies: tuple[Remedy, ...] = ()
-        if used:
+        if used and after is not None:
             sel = open_[open_["work_id"].astype(str).isin(used)]
             remedies = _work_remedies(sel, "grid_work")
             msg += ctx.msg("cap_after", avg=_fmt_kva(capacity.average(after)))
@@ -532,10 +536,10 @@ def _works_rule(ctx: RuleContext, frame: pd.DataFrame | None, rule: str, kind: s
                                {"open": sub["work_id"].tolist()},
                                _work_remedies(sub, kind)))
         else:
-            detail = [ctx.msg("work_due", wid=r.work_id,
-                              due=r.due_date.isoformat() if r.due_date
-                              else ctx.msg("unscheduled"))
-                      for r in late.itertuples()]
+            detail = [ctx.msg("work_due", wid=wid,
+                              due=due.isoformat() if due else ctx.msg("unscheduled"))
+                      for wid, due in zip(late["work_id"].tolist(),
+                                          [as_date(d) for d in late["due_date"]], strict=True)]
             out.append(Finding(vid, rule, FAIL,
                                ctx.msg("works_late", n=len(late),
                                        date=ctx.inspection.isoformat(),
@@ -627,10 +631,17 @@ def overdue_items(study: Study, config: Config) -> pd.DataFrame:
     for kind, frame, who in (("grid_work", study.grid_works, "owner"),
                              ("mobile_work", study.mobile_works, "operator")):
         w = works_state(frame, as_of, inspection)
-        for r in w[w["overdue"]].itertuples() if len(w) else ():
-            rows.append({"kind": kind, "ref": str(r.work_id), "village_id": str(r.village_id),
-                         "who": str(getattr(r, who, "") or ""), "due": r.due_date,
-                         "days_late": int(r.days_late), "on_time": bool(r.on_time)})
+        if not len(w):
+            continue
+        late = w[w["overdue"]]
+        owners = late[who].tolist() if who in late else [""] * len(late)
+        for wid, vid, by, due, days, on_time in zip(
+                late["work_id"].tolist(), late["village_id"].tolist(), owners,
+                late["due_date"].tolist(), late["days_late"].tolist(), late["on_time"].tolist(),
+                strict=True):
+            rows.append({"kind": kind, "ref": str(wid), "village_id": str(vid),
+                         "who": str(by or ""), "due": due,
+                         "days_late": int(days), "on_time": bool(on_time)})
     pending = pending_sites_state(study.sites, as_of, inspection)
     pending = pending[pending["overdue"]]
     if len(pending):
@@ -639,11 +650,14 @@ def overdue_items(study: Study, config: Config) -> pd.DataFrame:
 
             villages = study.villages[["village_id", "geometry"]]
             pending = gpd.sjoin(pending, villages, how="left", predicate="within")
-        for r in pending.itertuples():
-            rows.append({"kind": "planned_site", "ref": str(r.site_id),
-                         "village_id": "" if _blank(r.village_id) else str(r.village_id),
-                         "who": str(r.operator), "due": r.due_date,
-                         "days_late": int(r.days_late), "on_time": bool(r.on_time)})
+        for sid, vid, op, due, days, on_time in zip(
+                pending["site_id"].tolist(), pending["village_id"].tolist(),
+                pending["operator"].tolist(), pending["due_date"].tolist(),
+                pending["days_late"].tolist(), pending["on_time"].tolist(), strict=True):
+            rows.append({"kind": "planned_site", "ref": str(sid),
+                         "village_id": "" if _blank(vid) else str(vid),
+                         "who": str(op), "due": due,
+                         "days_late": int(days), "on_time": bool(on_time)})
     cols = ["kind", "ref", "village_id", "who", "due", "days_late", "on_time"]
     frame = pd.DataFrame(rows, columns=cols)
     return frame.sort_values(["village_id", "due", "ref"]).reset_index(drop=True)
@@ -659,8 +673,10 @@ def rule_overdue(ctx: RuleContext) -> list[Finding]:
         if sub.empty:
             out.append(Finding(vid, "overdue", PASS, ctx.msg("overdue_none", asof=asof)))
             continue
-        text = [ctx.msg("overdue_item", ref=r.ref, who=r.who, due=r.due.isoformat(),
-                        days=r.days_late) for r in sub.itertuples()]
+        text = [ctx.msg("overdue_item", ref=ref, who=who, due=due.isoformat(), days=days)
+                for ref, who, due, days in zip(sub["ref"].tolist(), sub["who"].tolist(),
+                                               sub["due"].tolist(), sub["days_late"].tolist(),
+                                               strict=True)]
         out.append(Finding(vid, "overdue", WARNING,
                            ctx.msg("overdue_list", asof=asof, n=len(sub), items=_listed(text)),
                            {"overdue": sub["ref"].tolist()}))
@@ -691,34 +707,34 @@ def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
     issues: dict[str, list[str]] = {}
     where: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
-    for r in a.points.itertuples():
+    for r, vid in zip(a.points.itertuples(), a.points["village_id"].tolist(), strict=True):
         for op in ops:
             m = getattr(r, f"measured_{op}", np.nan)
             if pd.isna(m):
                 continue
-            counts[r.village_id] = counts.get(r.village_id, 0) + 1
+            counts[vid] = counts.get(vid, 0) + 1
             p = getattr(r, f"predicted_{op}")
             if pd.isna(p) or abs(m - p) > margin:
                 pred = ctx.msg("no_signal") if pd.isna(p) else f"{format_dbm(p)} dBm"
                 diff = "" if pd.isna(p) else f", {m - p:+.1f} dB"
-                issues.setdefault(r.village_id, []).append(ctx.msg(
+                issues.setdefault(vid, []).append(ctx.msg(
                     "meas_point", name=display_name(r.name, r.point_id, r.kind, ctx.lang),
                     op=op, m=format_dbm(m), p=pred, diff=diff))
-                where.setdefault(r.village_id, []).append(str(r.point_id))
-    for r in a.groups.itertuples():
+                where.setdefault(vid, []).append(str(r.point_id))
+    for r, vid in zip(a.groups.itertuples(), a.groups["village_id"].tolist(), strict=True):
         for op in ops:
             share = getattr(r, f"measured_share_{op}", 0.0)
             if not share:
                 continue
-            counts[r.village_id] = counts.get(r.village_id, 0) + 1
+            counts[vid] = counts.get(vid, 0) + 1
             d = getattr(r, f"measured_delta_{op}", np.nan)
             places = int(getattr(r, f"measured_places_{op}", 0))
             if places >= MIN_GROUP_PLACES and pd.notna(d) and abs(d) > margin:
-                issues.setdefault(r.village_id, []).append(ctx.msg(
+                issues.setdefault(vid, []).append(ctx.msg(
                     "meas_group", name=display_name(r.name, r.group_id, None, ctx.lang), op=op,
                     d=f"{abs(d):.1f}", dir=ctx.msg("above" if d > 0 else "below"),
                     places=places))
-                where.setdefault(r.village_id, []).append(str(r.group_id))
+                where.setdefault(vid, []).append(str(r.group_id))
     out = []
     for vid in ctx.village_ids:
         if vid in issues:

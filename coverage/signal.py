@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from affine import Affine
@@ -32,6 +33,21 @@ ANY = "ANY"
 
 NO_SIGNAL_DBM = -200.0
 """RSRP used for places no site reaches (outside every radius), in dBm."""
+
+
+class Signal(Protocol):
+    """What a reader of predicted signal needs: :class:`SignalGrids` and
+    :class:`CoverageResult` both provide it."""
+
+    @property
+    def rsrp(self) -> Mapping[str, np.ndarray]:
+        """Operator code to best-server RSRP (dBm), NaN where no site reaches."""
+        ...
+
+    @property
+    def best_site(self) -> Mapping[str, np.ndarray]:
+        """Operator code to the row index in ``Study.sites`` of the serving site (−1: none)."""
+        ...
 
 
 @dataclass(frozen=True)

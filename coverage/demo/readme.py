@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from coverage.demo.figures import county_figures
 from coverage.demo.names import COUNTY_NAME
 from coverage.demo.plane import GRID
@@ -42,7 +45,7 @@ def _schema_table(layer: Layer) -> str:
     return "\n".join(lines)
 
 
-def _fmt(d: dict) -> str:
+def _fmt(d: Mapping[Any, object]) -> str:
     """``key: value, key: value`` of a small dict."""
     return ", ".join(f"{k}: {v}" for k, v in d.items())
 

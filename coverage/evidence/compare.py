@@ -21,7 +21,7 @@ from pyproj import CRS
 from coverage.errors import Problem, ProblemLog
 from coverage.io.validate import log_rows
 from coverage.schema import MEASUREMENTS
-from coverage.signal import CoverageResult, SignalGrids, sample_cells
+from coverage.signal import Signal, sample_cells
 from coverage.study import Study
 
 __all__ = ["Comparison", "compare", "error_stats", "measurement_cells"]
@@ -93,7 +93,7 @@ def _text(series: pd.Series | None, n: int) -> np.ndarray:
                      else str(v) for v in series], dtype=object)
 
 
-def compare(study: Study, coverage: CoverageResult | SignalGrids,
+def compare(study: Study, coverage: Signal,
             measurements: gpd.GeoDataFrame | None = None) -> Comparison:
     """Pair each measurement with the predicted RSRP of its operator at its place.
 
@@ -137,8 +137,9 @@ def compare(study: Study, coverage: CoverageResult | SignalGrids,
     sites = _sites_frame(study)
     has_site = site_idx >= 0
     safe = np.maximum(site_idx, 0)
-    band = np.where(has_site, sites["band"].to_numpy()[safe], None).astype(object)
-    site_id = np.where(has_site, sites["site_id"].to_numpy()[safe], None).astype(object)
+    none = np.array(None, dtype=object)
+    band = np.where(has_site, sites["band"].to_numpy()[safe], none).astype(object)
+    site_id = np.where(has_site, sites["site_id"].to_numpy()[safe], none).astype(object)
     dist_km = np.where(has_site, np.hypot(x - sites["x"].to_numpy()[safe],
                                           y - sites["y"].to_numpy()[safe]) / 1000.0, np.nan)
     date = pd.to_datetime(meas["date"], errors="coerce").to_numpy()
@@ -168,7 +169,8 @@ def compare(study: Study, coverage: CoverageResult | SignalGrids,
 
 
 def _empty_table() -> pd.DataFrame:
-    cols = {"row": "int64", "point_id": object, "operator": object, "date": "M8[ns]",
+    cols: dict[str, str | type[object]] = {
+            "row": "int64", "point_id": object, "operator": object, "date": "M8[ns]",
             "tester": object, "lon": float, "lat": float, "x": float, "y": float,
             "measured_dbm": float, "predicted_dbm": float, "error_db": float,
             "band": object, "site_id": object, "distance_km": float, "sinr_db": float,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ from scipy.spatial import cKDTree
 
 from coverage.evidence.compare import OUTSIDE_DEM, SUPERSEDED, compare
 from coverage.grid import WorkingGrid
-from coverage.signal import ANY, NO_SIGNAL_DBM, SignalGrids
+from coverage.signal import ANY, NO_SIGNAL_DBM, Signal
 from coverage.study import Study
 
 __all__ = ["MeasuredEvidence", "format_dbm", "measured_evidence"]
@@ -41,7 +42,7 @@ def format_dbm(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _day(value: object) -> str:
+def _day(value: pd.Timestamp | dt.date | str) -> str:
     return pd.Timestamp(value).date().isoformat()
 
 
@@ -219,13 +220,15 @@ class MeasuredEvidence:
                 pairs = pairs.assign(rsrp=m["rsrp_dbm"].to_numpy(float),
                                      diff=(m["rsrp_dbm"] - m["predicted_dbm"]).to_numpy(float),
                                      date=m["date"].to_numpy(), tester=m["tester"].to_numpy())
-                for g, sub in pairs.groupby("g", sort=True):
+                for key, sub in pairs.groupby("g", sort=True):
+                    g = cast(int, key)          # group labels are ints
                     d = sub["diff"].to_numpy(float)
                     d = d[np.isfinite(d)]
                     delta[g] = round(float(np.median(d)), 1) if len(d) else np.nan
                     places[g] = len(sub)
                     share = out[f"measured_share_{op}"].iloc[g]
-                    first, last = _day(sub["date"].min()), _day(sub["date"].max())
+                    dates = pd.to_datetime(sub["date"])
+                    first, last = _day(dates.min()), _day(dates.max())
                     span = first if first == last else f"{first}..{last}"
                     testers = [str(t) for t in sub["tester"] if isinstance(t, str)]
                     w = _w(self.language)
@@ -255,7 +258,7 @@ def _sentence(parts: list[tuple[str, str, str]], sep: str = " ", lang: str = "en
                          for when, values in by_when.items())
 
 
-def measured_evidence(study: Study, signal: SignalGrids, *,
+def measured_evidence(study: Study, signal: Signal, *,
                       reference_date: dt.date | None = None, max_age_days: int | None = None,
                       radius_m: float | None = None) -> MeasuredEvidence | None:
     """The measurements that decide coverage (None when the study has none).
@@ -313,9 +316,10 @@ def _point_evidence(used: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     latest = at.groupby(["point_id", "operator"])["day"].transform("max")
     at = at[at["day"] == latest]
     rows = []
-    for (pid, op), sub in at.groupby(["point_id", "operator"], sort=True):
+    for key, sub in at.groupby(["point_id", "operator"], sort=True):
+        pid, op = cast(tuple[str, str], key)
         value = float(np.median(sub["rsrp_dbm"].to_numpy(float)))
-        day = _day(sub["day"].iloc[0])
+        day = _day(pd.Timestamp(sub["day"].iloc[0]))
         testers = [str(t) for t in sub["tester"] if isinstance(t, str)]
         w = _w(lang)
         many = w["readings"].format(n=len(sub)) if len(sub) > 1 else ""

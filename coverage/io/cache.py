@@ -57,7 +57,7 @@ def array_digest(array: np.ndarray) -> str:
     h = hashlib.sha256()
     h.update(f"{arr.dtype.str}{arr.shape}".encode("ascii"))
     if arr.size:  # memoryview.cast fails on an empty array; it has no bytes to hash anyway
-        h.update(memoryview(arr).cast("B"))
+        h.update(arr.data.cast("B"))
     return h.hexdigest()
 
 
@@ -101,7 +101,8 @@ def write_entry(cache_dir: str | Path, key: str,
         raise ValueError(f"array names {_KEY!r} and {_SUM!r} are reserved")
     total = checksum(payload)
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
-        np.savez(fh, **payload, **{_KEY: np.array(key), _SUM: np.array(total)})
+        stored: dict[str, Any] = {**payload, _KEY: np.array(key), _SUM: np.array(total)}
+        np.savez(fh, **stored)
     return path
 
 

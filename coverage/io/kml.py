@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
 
 from coverage.io.atomic import write_text_atomic
 
@@ -106,14 +107,14 @@ def _coords(seq: np.ndarray) -> str:
     return " ".join(f"{x:.7f},{y:.7f}" for x, y in np.asarray(seq)[:, :2])
 
 
-def _geometry(geom: shapely.Geometry) -> str:
+def _geometry(geom: BaseGeometry) -> str:
     kind = geom.geom_type
-    if kind == "Point":
+    if isinstance(geom, shapely.Point):
         return f"<Point><coordinates>{geom.x:.7f},{geom.y:.7f}</coordinates></Point>"
-    if kind in ("LineString", "LinearRing"):
+    if isinstance(geom, shapely.LineString):        # LinearRing included
         return (f"<LineString><tessellate>1</tessellate><coordinates>"
                 f"{_coords(np.asarray(geom.coords))}</coordinates></LineString>")
-    if kind == "Polygon":
+    if isinstance(geom, shapely.Polygon):
         outer = (f"<outerBoundaryIs><LinearRing><coordinates>"
                  f"{_coords(np.asarray(geom.exterior.coords))}</coordinates></LinearRing>"
                  "</outerBoundaryIs>")
@@ -121,7 +122,7 @@ def _geometry(geom: shapely.Geometry) -> str:
                         f"{_coords(np.asarray(r.coords))}</coordinates></LinearRing>"
                         "</innerBoundaryIs>" for r in geom.interiors)
         return f"<Polygon><tessellate>1</tessellate>{outer}{inner}</Polygon>"
-    if kind.startswith("Multi") or kind == "GeometryCollection":
+    if isinstance(geom, BaseMultipartGeometry):     # Multi* and GeometryCollection
         parts = "".join(_geometry(g) for g in geom.geoms if not g.is_empty)
         return f"<MultiGeometry>{parts}</MultiGeometry>"
     raise ValueError(f"unsupported geometry type {kind}")

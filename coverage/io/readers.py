@@ -123,6 +123,8 @@ class DemSource:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(xmin, ymin, xmax, ymax) in the DEM's CRS."""
+        if self.shape is None:
+            raise ValueError("DemSource without elevation needs its shape")
         rows, cols = self.shape
         xs = [self.transform.c, self.transform.c + self.transform.a * cols]
         ys = [self.transform.f, self.transform.f + self.transform.e * rows]
@@ -356,7 +358,8 @@ def _read_ogr(src: LayerSource, spec: Layer, log: ProblemLog, fmt_name: str,
             log.add(src.label, "the layer has no coordinate reference system (CRS)", fix)
             return None
         if not _degrees_plausible(frame):
-            return _bad_degrees(frame, src, log)
+            _bad_degrees(frame, src, log)
+            return None
         return frame
     if spec.geometry is not None:
         log.add(src.label, f"the layer has no geometry (expected {spec.geometry.lower()}s)",
@@ -429,7 +432,7 @@ def _csv_geometry(frame: pd.DataFrame, src: LayerSource, spec: Layer, log: Probl
     if wkt_col is not None:
         raw = frame[wkt_col].to_numpy(dtype=object)
         given = np.array([isinstance(t, str) and t != "" for t in raw], dtype=bool)
-        text = pd.Series(np.where(given, raw, None), dtype=object)
+        text = pd.Series(np.where(given, raw, np.array(None, dtype=object)), dtype=object)
         geoms = shapely.from_wkt(text.to_numpy(), on_invalid="ignore")
         bad = np.flatnonzero(given & shapely.is_missing(geoms))
         for i in bad[:20]:
@@ -558,6 +561,7 @@ def read_dem(path: Path, data_dir: Path, log: ProblemLog) -> DemSource | None:
     if opened is None:
         return None
     label, band, transform, crs, _ = opened
+    assert band is not None                         # read=True: the band was read
     elevation = np.ma.filled(band.astype(np.float32), np.nan)
     voids = elevation <= -1000.0
     if voids.any():
@@ -783,7 +787,7 @@ def _read_table(src: LayerSource, spec: Layer, log: ProblemLog, config: Config |
         frame = _vocabulary(frame, spec, label, log, config)
     tabular.check_excel_damage(tabular.Table(frame, label, table.rows), spec, log)
     cols = [str(c) for c in frame.columns]
-    datum = settings.coords if settings is not None else "wgs84"
+    datum: str = settings.coords if settings is not None else "wgs84"
     if "lon" not in cols or "lat" not in cols:
         glon, glat, named = vocab.coordinate_headers(cols)
         if named is not None and glon is not None and glat is not None:

@@ -38,6 +38,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 import numpy as np
 import rasterio
@@ -148,7 +149,7 @@ def write_dem_file(grid: WorkingGrid, folder: str | Path) -> DemFile:
     return _dem_file(target, grid.shape, grid.transform, grid.crs, grid.resolution_m)
 
 
-def open_dem(dem: DemFile, mode: str = "c") -> np.ndarray:
+def open_dem(dem: DemFile, mode: Literal["c", "r"] = "c") -> np.ndarray:
     """The working DEM mapped into memory (pages are read when touched).
 
     ``mode`` is numpy's ``mmap_mode``: ``"c"`` copy-on-write (default), ``"r"`` read-only.

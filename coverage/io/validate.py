@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
 
 from coverage.config import Config
 from coverage.errors import ProblemLog
@@ -109,7 +110,7 @@ def as_text(series: pd.Series) -> pd.Series:
         stamps = pd.to_datetime(s)
         fmt = np.where((stamps.dt.normalize() == stamps).fillna(True), "%Y-%m-%d",
                        "%Y-%m-%d %H:%M:%S")
-        values = [None if pd.isna(t) else t.strftime(f)
+        values: list[str | None] = [None if pd.isna(t) else t.strftime(f)
                   for t, f in zip(stamps, fmt, strict=True)]
     elif pd.api.types.is_float_dtype(s.dtype):
         values = [_float_text(v) for v in s.to_numpy(dtype=float, na_value=np.nan)]
@@ -596,16 +597,16 @@ def check_bands(sites: pd.DataFrame, label: str, log: ProblemLog, config: Config
                 "无需处理（按频率对应到配置中的频段）", column="band", severity="note")
     raw = sites["band"]
     for (op, why), rows in bad.items():
-        known = ", ".join(f"{b} ({p.frequency_mhz:g} MHz)"
-                          for b, p in config.operators[op].bands.items())
+        listed = ", ".join(f"{b} ({p.frequency_mhz:g} MHz)"
+                           for b, p in config.operators[op].bands.items())
         if why == "ambiguous":
             log_rows(log, label, np.array(rows), "band", raw,
-                     f"{op} 的频段写法对应多个已配置频段（已配置：{known}）",
+                     f"{op} 的频段写法对应多个已配置频段（已配置：{listed}）",
                      f"写明频段名称，如 {next(iter(config.operators[op].bands))}")
         else:
             log_rows(log, label, np.array(rows), "band", raw,
-                     f"unknown band for operator {op} (configured: {known}); 该运营商没有这个频段",
-                     f"写成已配置的频段之一（名称、MHz 或 3GPP 编号，如 {known}）；若该站确实用"
+                     f"unknown band for operator {op} (configured: {listed}); 该运营商没有这个频段",
+                     f"写成已配置的频段之一（名称、MHz 或 3GPP 编号，如 {listed}）；若该站确实用"
                      f"此频段，在配置 [operators.{op}.bands] 中按运营商提供的参数添加")
 
 
@@ -675,7 +676,7 @@ def _lost_zeros(value: object, known: set) -> bool:
 # Geometry
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
+def _polygonal(geom: BaseGeometry | None) -> BaseGeometry | None:
     """The polygonal part of a geometry (None when it has none)."""
     if geom is None or geom.is_empty:
         return None
@@ -704,7 +705,7 @@ def check_geometries(gdf: gpd.GeoDataFrame, spec: Layer, label: str, log: Proble
     idx = np.flatnonzero(missing) if report else np.array([], dtype=int)
     if len(idx):
         log_rows(log, label, idx, "geometry", None, "empty or missing geometry",
-                 f"draw the {spec.geometry.lower()} of this row, or delete the row")
+                 f"draw the {str(spec.geometry).lower()} of this row, or delete the row")
     types = shapely.get_type_id(geoms)
     if spec.geometry == "Point":
         single_mp = (types == 4) & (shapely.get_num_geometries(geoms) == 1)
@@ -862,7 +863,7 @@ def check_shared_towers(sites: gpd.GeoDataFrame, label: str, log: ProblemLog) ->
     xs[ok], ys[ok] = shapely.get_x(g[ok]), shapely.get_y(g[ok])
     frame = pd.DataFrame({"t": sites["tower_id"].astype(object).to_numpy(), "x": xs, "y": ys})
     first = frame.groupby("t", sort=False)[["x", "y"]].transform("first")
-    spread = np.hypot(frame["x"] - first["x"], frame["y"] - first["y"]).to_numpy()
+    spread = np.hypot((frame["x"] - first["x"]).to_numpy(), (frame["y"] - first["y"]).to_numpy())
     idx = np.flatnonzero(spread > TOWER_SPREAD_M)
     if len(idx):
         vals = pd.Series([f"tower {t}: {d:.0f} m from its first site" for t, d in
@@ -878,8 +879,9 @@ def check_shared_towers(sites: gpd.GeoDataFrame, label: str, log: ProblemLog) ->
 
 
 def dem_footprint(bounds: tuple[float, float, float, float], dem_crs: CRS, crs: CRS
-                  ) -> shapely.Polygon:
-    """The DEM's rectangle (in ``dem_crs``) as a densified polygon in ``crs``."""
+                  ) -> BaseGeometry:
+    """The DEM's rectangle (in ``dem_crs``) as a densified polygon in ``crs`` (made valid:
+    a polygon, or a multipolygon where the reprojection folds it)."""
     xmin, ymin, xmax, ymax = bounds
     ring = shapely.segmentize(shapely.box(xmin, ymin, xmax, ymax),
                               max(xmax - xmin, ymax - ymin) / 100)

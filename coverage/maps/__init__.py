@@ -30,7 +30,7 @@ from coverage.maps.specs import grid_spec, inputs_spec, mobile_spec, readiness_s
 
 if TYPE_CHECKING:
     from coverage.assess import Assessment
-    from coverage.signal import SignalGrids
+    from coverage.signal import Signal, SignalGrids
     from coverage.signal import CoverageResult
     from coverage.readiness import Readiness
     from coverage.study import Study
@@ -51,7 +51,7 @@ def _finish(spec: MapSpec, provenance: Provenance, basemap: Basemap | None,
     return build_map(spec, provenance, basemap, asset_links(offline_assets, spec.language))
 
 
-def mobile_map(study: Study, signal: SignalGrids | None, assessment: Assessment,
+def mobile_map(study: Study, signal: Signal | None, assessment: Assessment,
                provenance: Provenance, *,
                plan: gpd.GeoDataFrame | None = None, backhaul: gpd.GeoDataFrame | None = None,
                offline_assets: str | None = None, basemap: Basemap | None = None,
@@ -129,7 +129,7 @@ def inputs_map(study: Study, provenance: Provenance, offline_assets: str | None 
         return _finish(inputs_spec(study, frame), provenance, basemap, offline_assets)
 
 
-def build_pages(study: Study, signal: SignalGrids | None, assessment: Assessment,
+def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
                 readiness: Readiness,
                 provenance: Provenance, *, plan: gpd.GeoDataFrame | None = None,
                 backhaul: gpd.GeoDataFrame | None = None, offline_assets: str | None = None,

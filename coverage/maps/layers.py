@@ -38,7 +38,7 @@ from coverage.maps.raster import RSRP_COLORS, rsrp_class_labels, rsrp_overlay
 
 if TYPE_CHECKING:
     from coverage.assess import Assessment
-    from coverage.signal import SignalGrids
+    from coverage.signal import Signal, SignalGrids
     from coverage.config import Config
     from coverage.readiness import Readiness
     from coverage.study import Study
@@ -711,9 +711,9 @@ def _any_operator(rsrp: Mapping[str, np.ndarray], ops: Sequence[str]) -> np.ndar
     return stack
 
 
-def rsrp_layers(study: Study, signal: SignalGrids | None, frame: MapFrame, lab: Lab, config: Config,
+def rsrp_layers(study: Study, signal: Signal | None, frame: MapFrame, lab: Lab, config: Config,
                 max_px: int = 1500, operators: Sequence[str] | None = None,
-                after: SignalGrids | None = None
+                after: Signal | None = None
                 ) -> tuple[list[ImageLayer], list[LegendSection]]:
     """Predicted RSRP per operator and for any operator, as classified image overlays.
 

@@ -24,7 +24,7 @@ from coverage.maps.raster import RSRP_COLORS, classify_rsrp, rsrp_class_labels
 
 if TYPE_CHECKING:
     from coverage.assess import Assessment
-    from coverage.signal import SignalGrids
+    from coverage.signal import Signal, SignalGrids
     from coverage.readiness import Readiness
     from coverage.study import Study
 
@@ -51,7 +51,7 @@ def cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in names), None)
 
 
-def _any_rsrp(signal: SignalGrids | None, max_cells: int) -> tuple[np.ndarray | None, int]:
+def _any_rsrp(signal: Signal | None, max_cells: int) -> tuple[np.ndarray | None, int]:
     """The any-operator RSRP (dBm) subsampled to ≤ ``max_cells`` per side, and the stride."""
     if signal is None or not signal.rsrp:
         return None, 1
@@ -64,7 +64,7 @@ def _any_rsrp(signal: SignalGrids | None, max_cells: int) -> tuple[np.ndarray | 
     return stack[::stride, ::stride], stride
 
 
-def overview_png(study: Study, signal: SignalGrids | None, assessment: Assessment,
+def overview_png(study: Study, signal: Signal | None, assessment: Assessment,
                  readiness: Readiness, *,
                  dpi: int = 100, max_cells: int = 1200) -> bytes:
     """The overview picture as PNG bytes (same inputs → same bytes).

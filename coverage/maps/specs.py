@@ -22,7 +22,7 @@ from coverage.maps.measurements import error_layers
 
 if TYPE_CHECKING:
     from coverage.assess import Assessment
-    from coverage.signal import SignalGrids
+    from coverage.signal import Signal, SignalGrids
     from coverage.signal import CoverageResult
     from coverage.readiness import Readiness
     from coverage.study import Study
@@ -51,7 +51,7 @@ def _add(spec: MapSpec, layer: object, legend: object) -> None:
         spec.legend.append(legend)
 
 
-def mobile_spec(study: Study, signal: SignalGrids | None, assessment: Assessment, frame: MapFrame,
+def mobile_spec(study: Study, signal: Signal | None, assessment: Assessment, frame: MapFrame,
                 plan: gpd.GeoDataFrame | None = None,
                 backhaul: gpd.GeoDataFrame | None = None, max_px: int = 1500, *,
                 measurements: gpd.GeoDataFrame | None = None,

@@ -28,7 +28,7 @@ from coverage.plan.candidates import Targets, generate_candidates, planning_targ
 from coverage.plan.claim import Claims, claim_sites
 from coverage.plan.coverage_matrix import CoverageMatrix, RsrpAtFunction, coverage_matrix
 from coverage.plan.select import Selection, select_sites
-from coverage.signal import SignalGrids
+from coverage.signal import Signal
 from coverage.study import Study
 
 __all__ = [
@@ -68,7 +68,7 @@ class Plan:
     timings: dict
 
 
-def make_plan(study: Study, signal: SignalGrids, assessment: Assessment,
+def make_plan(study: Study, signal: Signal, assessment: Assessment,
               rsrp_at: RsrpAtFunction | None = None, *, cache_dir: str | Path | None = None,
               progress: Callable[[int, int], None] | None = None) -> Plan:
     """Plan new and shared sites that close the coverage gaps.

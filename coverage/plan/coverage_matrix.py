@@ -48,7 +48,7 @@ from coverage.predict.candidates import (
     RsrpAtFunction,
     candidate_sites,
 )
-from coverage.signal import NO_SIGNAL_DBM, SignalGrids
+from coverage.signal import NO_SIGNAL_DBM, Signal
 from coverage.study import Study
 
 SHARE_TOLERANCE = 1e-9
@@ -147,7 +147,7 @@ class _Pool:
     sample: np.ndarray     # index into the sample arrays
 
 
-def _existing_at(signal: SignalGrids, op: str, rows: np.ndarray, cols: np.ndarray
+def _existing_at(signal: Signal, op: str, rows: np.ndarray, cols: np.ndarray
                  ) -> np.ndarray:
     out = np.full(rows.shape, NO_SIGNAL_DBM)
     raster = signal.rsrp.get(op)
@@ -159,7 +159,7 @@ def _existing_at(signal: SignalGrids, op: str, rows: np.ndarray, cols: np.ndarra
     return out
 
 
-def coverage_matrix(study: Study, signal: SignalGrids, targets: Targets,
+def coverage_matrix(study: Study, signal: Signal, targets: Targets,
                     candidates: gpd.GeoDataFrame, rsrp_at: RsrpAtFunction | None = None, *,
                     cache_dir: str | Path | None = None, prune_dominated: bool = True,
                     evidence: MeasuredEvidence | None = None,

@@ -238,12 +238,13 @@ def _reachability(matrix: CoverageMatrix, keep: np.ndarray, n_req: int, threshol
         g["need_model"] = np.where(g["target"], np.minimum(g["need"], reach), 0)
         g["reachable"] = ~g["target"] | (reach >= g["need"])
     reasons = []
-    for row in g.itertuples(index=False):
+    best_dbm = g["best_rsrp_dbm"].to_numpy(float).tolist()
+    for row, best_rsrp_dbm in zip(g.itertuples(index=False), best_dbm, strict=True):
         if not row.target or row.reachable:
             reasons.append("")
             continue
-        best = ("no signal" if pd.isna(row.best_rsrp_dbm)
-                else f"{row.best_rsrp_dbm:.1f} dBm")
+        best = ("no signal" if np.isnan(best_rsrp_dbm)
+                else f"{best_rsrp_dbm:.1f} dBm")
         text = (f"no single candidate brings {share:.0%} of households to {threshold:g} dBm: "
                 f"best single candidate {row.best_share:.0%}; best predicted signal (existing "
                 f"or any candidate) at the {share:.0%} household {best}")
@@ -253,6 +254,17 @@ def _reachability(matrix: CoverageMatrix, keep: np.ndarray, n_req: int, threshol
         reasons.append(text)
     g["reason"] = reasons
     return g
+
+
+def _tower_prices(cands: pd.DataFrame
+                  ) -> tuple[dict[object, float], dict[object, tuple[str, ...]]]:
+    """Price (万元) and existing tenants of every candidate tower (``cands`` is indexed by
+    tower_id)."""
+    ids = cands.index.tolist()
+    price = {t: float(p) for t, p in zip(ids, cands["price_wan"].tolist(), strict=True)}
+    tenants = {t: tuple(ops) for t, ops in zip(ids, cands["existing_operators"].tolist(),
+                                               strict=True)}
+    return price, tenants
 
 
 def select_sites(matrix: CoverageMatrix, candidates: pd.DataFrame, config: Config
@@ -350,11 +362,12 @@ def _build_model(opts: pd.DataFrame, cover: sp.csr_matrix, groups: pd.DataFrame,
     budget_mode = mode == "budget"
     count_sites = budget_mode and planning.max_new_sites is not None
     # y: options
-    y = [m.var(("y", i), planning.tenant_cost_wan) for i in range(len(opts))]
-    y = np.asarray(y, np.int64)
+    y = np.asarray([m.var(("y", i), planning.tenant_cost_wan) for i in range(len(opts))],
+                   np.int64)
     cost_terms: list[tuple[int, float]] = [(int(v), planning.tenant_cost_wan) for v in y]
     site_vars: list[int] = []
     by_tower = opts.groupby("tower_id", sort=True).indices
+    price_of, tenants_of = _tower_prices(cands)
     for tower, idx in by_tower.items():
         idx = np.asarray(idx)
         ops_here = opts["operator"].to_numpy()[idx]
@@ -362,8 +375,8 @@ def _build_model(opts: pd.DataFrame, cover: sp.csr_matrix, groups: pd.DataFrame,
             same = idx[ops_here == op]
             if len(same) > 1:
                 m.row(y[same], 1.0, -np.inf, 1.0)
-        price = float(cands.at[tower, "price_wan"]) if tower in cands.index else 0.0
-        k0 = len(cands.at[tower, "existing_operators"]) if tower in cands.index else 0
+        price = price_of.get(tower, 0.0)
+        k0 = len(tenants_of.get(tower, ()))
         m_t = len(set(ops_here))
         if price > 0:
             ks = list(range(k0 + 1, min(k0 + m_t, n_ops_total) + 1))
@@ -387,9 +400,10 @@ def _build_model(opts: pd.DataFrame, cover: sp.csr_matrix, groups: pd.DataFrame,
     hh = groups["households"].to_numpy(float)
     c_vars = {}
     ops_arr = opts["operator"].to_numpy()
+    need_model = groups["need_model"].to_numpy()
     for g in targets:
         js = csc.indices[csc.indptr[g]:csc.indptr[g + 1]]
-        need = int(groups["need_model"].iat[g])
+        need = int(need_model[g])
         if budget_mode:
             c_vars[g] = m.var(("c", int(g)))
         if n_req == 1:
@@ -427,7 +441,7 @@ def _build_model(opts: pd.DataFrame, cover: sp.csr_matrix, groups: pd.DataFrame,
     if budget_mode:
         if planning.budget_wan is not None:
             m.row(cost_idx, cost_val, -np.inf, float(planning.budget_wan) + 1e-6)
-        if count_sites:
+        if count_sites and planning.max_new_sites is not None:
             m.row(site_vars, 1.0, -np.inf, float(planning.max_new_sites))
         # most households first; the cost only breaks ties: all plans cost less than
         # cost_ub, so eps * cost < 0.5 household
@@ -550,16 +564,19 @@ def tower_table(chosen: pd.DataFrame, candidates: pd.DataFrame, planning: Planni
     chosen = chosen.sort_values(["tower_id", "_r"]).drop(columns="_r").reset_index(drop=True)
     rows = []
     total = 0.0
+    price_of, tenants_of = _tower_prices(cands)
+    source_of = dict(zip(cands.index.tolist(), cands["source"].tolist(), strict=True))
+    kind_of = dict(zip(cands.index.tolist(), cands["kind"].tolist(), strict=True))
     for tower, sub in chosen.groupby("tower_id", sort=True):
-        price = float(cands.at[tower, "price_wan"]) if tower in cands.index else 0.0
-        before = tuple(cands.at[tower, "existing_operators"]) if tower in cands.index else ()
+        price = price_of.get(tower, 0.0)
+        before = tenants_of.get(tower, ())
         new = len(sub)
         part_tower, part_eq = tower_cost(planning, price, len(before), new)
         total += part_tower + part_eq
         rows.append({
             "tower_id": tower,
-            "source": cands.at[tower, "source"] if tower in cands.index else "",
-            "kind": cands.at[tower, "kind"] if tower in cands.index else "",
+            "source": source_of.get(tower, ""),
+            "kind": kind_of.get(tower, ""),
             "price_wan": price, "tenants_before": len(before), "new_tenants": new,
             "tenants_after": len(before) + new,
             "discount": tenancy_discount(planning, len(before) + new) if price > 0 else 0.0,
@@ -600,17 +617,18 @@ def group_coverage(groups: pd.DataFrame, cover: sp.csr_matrix, opts: pd.DataFram
     ids = opts["option_id"].to_numpy()[chosen]
     ops = opts["operator"].to_numpy()[chosen]
     covered_by, new_ops, covered_after = [], [], []
+    need = g["need"].to_numpy()
     for j in range(len(g)):
         rows_j = sub.indices[sub.indptr[j]:sub.indptr[j + 1]]
         covered_by.append(";".join(sorted(ids[rows_j])))
-        distinct = sorted(set(ops[rows_j]), key=op_rank.get)
+        distinct = sorted(set(ops[rows_j]), key=lambda o: op_rank.get(o, len(op_rank)))
         new_ops.append(";".join(distinct))
         if not g["target"].iat[j]:
             covered_after.append(True)
         elif n_req == 1:
             covered_after.append(len(rows_j) > 0)
         else:
-            covered_after.append(len(distinct) >= int(g["need"].iat[j]))
+            covered_after.append(len(distinct) >= int(need[j]))
     g["covered_by"] = covered_by
     g["new_operators"] = new_ops
     g["covered_after"] = covered_after

@@ -169,11 +169,12 @@ def best_sector_db(bearing_deg: np.ndarray, theta_deg: np.ndarray,
     sector = None
     for index, azimuth in enumerate(azimuths_deg):
         pattern = sector_pattern_db(bearing, theta, float(azimuth), tilt_deg, params)
-        if best is None:
+        if best is None or sector is None:
             best = pattern
             sector = np.zeros(pattern.shape, dtype=np.int8)
         else:
             better = pattern > best
             best = np.where(better, pattern, best)
             sector[better] = index
+    assert best is not None and sector is not None      # azimuths_deg is not empty here
     return best, sector

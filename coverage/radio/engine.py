@@ -77,7 +77,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from affine import Affine
@@ -90,6 +90,9 @@ from coverage.radio.diffraction import (
     spherical_earth_diffraction,
     wavelength_m,
 )
+
+if TYPE_CHECKING:
+    from coverage.radio.models import Environment
 
 EARTH_RADIUS_KM = 6371.0
 """Mean earth radius (km), P.1812."""
@@ -611,7 +614,7 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
                    tx_height_agl_m: float, f_mhz: float, *, rx_height_agl_m: float = 1.5,
                    radius_m: float = 15000.0, delta_n: float = 45.0,
                    model: ModelName = "p1812", pol: int = POL_VERTICAL,
-                   hata_environment: str = "open") -> LossWindow:
+                   hata_environment: Environment = "open") -> LossWindow:
     """Basic transmission loss from one site to every cell within ``radius_m``.
 
     Parameters
@@ -696,7 +699,7 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
 
 def _closed_form_loss(lay: _Layout, res: float, win_elev: np.ndarray, h0: float,
                       htg: float, hrg: float, f_mhz: float, model: str,
-                      environment: str) -> np.ndarray:
+                      environment: Environment) -> np.ndarray:
     """Free space or Hata on the site-cell distance (no terrain).
 
     Free space uses the slant distance when the site's ground height is known. Hata is
@@ -782,7 +785,8 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
                        cols: np.ndarray, *, rx_height_agl_m: float = 1.5,
                        radius_m: float = 15000.0, delta_n: float = 45.0,
                        model: ModelName = "p1812", pol: int = POL_VERTICAL,
-                       hata_environment: str = "open", layout: CellLayout | None = None
+                       hata_environment: Environment = "open",
+                       layout: CellLayout | None = None
                        ) -> tuple[np.ndarray, float, CellLayout | None]:
     """Basic transmission loss from one site at chosen grid cells only.
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 from scipy.stats import norm
@@ -165,7 +166,7 @@ def site_radio(band: BandProfile, *, omni: bool, power_dbm: float | None = None,
         ``band.electrical_tilt_deg`` (no mechanical tilt).
     """
 
-    def given(value: float | None) -> bool:
+    def given(value: float | None) -> TypeGuard[float]:
         return value is not None and not (isinstance(value, float) and math.isnan(value))
 
     power = float(power_dbm) if given(power_dbm) else band.port_power_dbm

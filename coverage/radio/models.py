@@ -91,7 +91,7 @@ def free_space_loss(f_mhz: npt.ArrayLike, d_km: npt.ArrayLike, *,
     """
     f = np.asarray(f_mhz, dtype=np.float64)
     if np.any(~(f > 0)):
-        raise ModelRangeError(f"free space: frequency f_mhz must be > 0 MHz (got {f_mhz}); "
+        raise ModelRangeError(f"free space: frequency f_mhz must be > 0 MHz (got {f_mhz!s}); "
                               "check the band settings")
     d = _enforce("free space", "d_km", d_km, 1e-3, math.inf, strict,
                  "the distance must be positive; give the receiver a minimum distance "

@@ -82,7 +82,9 @@ class ClusterCandidateRadio(CandidateRadio):
         if self._source is None:
             if self.cache_dir is None:
                 self._temp = tempfile.mkdtemp(prefix="coverage-candidates-")
-            folder = Path(self.cache_dir if self.cache_dir is not None else self._temp)
+                folder = Path(self._temp)
+            else:
+                folder = Path(self.cache_dir)
             check_shared_folder(self.client, folder)
             self._source = self.client.scatter(write_dem_file(self.grid, folder / DEM_DIR),
                                                broadcast=True, hash=False)
@@ -90,13 +92,15 @@ class ClusterCandidateRadio(CandidateRadio):
         cells = self.client.scatter((rows, cols), broadcast=True, hash=False)
         cache = None if self.cache_dir is None else str(self.cache_dir)
         groups: dict[str, list[CandidateOption]] = {}
-        for site in sites.itertuples(index=False):
-            oid = str(site.option_id)
+        for option_id, tower_id, operator, band, height_m, x, y in zip(
+                sites["option_id"].tolist(), sites["tower_id"].tolist(),
+                sites["operator"].tolist(), sites["band"].tolist(), sites["height_m"].tolist(),
+                sites.geometry.x.tolist(), sites.geometry.y.tolist(), strict=True):
+            oid = str(option_id)
             if oid in self._futures:
                 continue
-            groups.setdefault(str(site.tower_id), []).append(CandidateOption(
-                oid, str(site.operator), str(site.band), float(site.height_m),
-                float(site.geometry.x), float(site.geometry.y)))
+            groups.setdefault(str(tower_id), []).append(CandidateOption(
+                oid, str(operator), str(band), float(height_m), float(x), float(y)))
         for n, (tower, options) in enumerate(groups.items()):
             fut = self._runner.submit(candidate_task, self._source, self.config, cache, cells,
                                       options, True, name=f"candidate-{n}-{tower}")
