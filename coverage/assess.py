@@ -334,8 +334,8 @@ def _county_rollup(points: pd.DataFrame, groups: pd.DataFrame, villages: pd.Data
             "groups_partial": int((req[f"status_{op}"] == "partial").sum()),
             "groups_uncovered": int((req[f"status_{op}"] != "covered").sum()),
             "households": int(groups["households"].sum()),
-            "households_covered": float((groups["households"] * groups[f"share_{op}"]).sum()
-                                        .round(1)),
+            "households_covered": float(np.round(
+                (groups["households"] * groups[f"share_{op}"]).sum(), 1)),
             "points_required": int(points["required"].sum()),
             "points_covered": int((points["required"] & points[f"covered_{op}"]).sum()),
         })

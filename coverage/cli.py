@@ -21,6 +21,7 @@ from coverage.errors import CoverageError
 
 if TYPE_CHECKING:
     from coverage.config import Config
+    from coverage.pipeline import MapOptions
 
 app = typer.Typer(
     add_completion=False,
@@ -155,7 +156,7 @@ def _with_as_of(cfg: Config, as_of: str | None) -> Config:
         update={"as_of": day})})
 
 
-def _map_options(offline: bool, basemap: str, key: str | None) -> object:
+def _map_options(offline: bool, basemap: str, key: str | None) -> MapOptions:
     from coverage.errors import ConfigError
     from coverage.maps import Basemap
     from coverage.pipeline import MapOptions
@@ -280,13 +281,15 @@ def readiness(
     except Exception as exc:
         _fail(exc, debug)
         return
-    villages = results.readiness.villages
+    readiness = results.readiness
+    assert readiness is not None                # run_with_results always judges readiness
+    villages = readiness.villages
     table = villages.pivot_table(index="town", columns="verdict", values="village_id",
                                  aggfunc="count", fill_value=0)
-    counts = results.readiness.counts
+    counts = readiness.counts
     if not quiet:
         out_console.print(table.to_string(), markup=False)
-        out_console.print(f"verdicts as of {results.readiness.as_of.isoformat()}: "
+        out_console.print(f"verdicts as of {readiness.as_of.isoformat()}: "
                           + ", ".join(f"{k} {v}" for k, v in counts.items()), markup=False)
     if strict and counts.get("NOT_READY", 0) > 0:
         raise typer.Exit(3)

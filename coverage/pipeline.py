@@ -263,7 +263,8 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             results.committed_assessment = committed.assessment
     with steps.step("readiness"):
         after = None
-        if results.after_assessment is not None and results.plan is not None:
+        if (results.after_assessment is not None and results.plan is not None
+                and results.after_study is not None):
             due = cfg.planning.due_date or cfg.readiness.inspection_date
             after = AfterPlan(results.after_study, results.after_assessment,
                               plan_village_remedies(results.plan, due))

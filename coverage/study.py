@@ -114,8 +114,8 @@ def validate_data_dir(data_dir: str | Path, config: Config, *, today: dt.date | 
 # ----------------------------------------------------------------------------------------
 
 
-def choose_working_crs(config: Config, lonlat_bounds: tuple[float, float, float, float]
-                       ) -> CRS:
+def choose_working_crs(config: Config,
+                       lonlat_bounds: tuple[float, float, float, float] | None) -> CRS:
     """The working CRS: ``config.model.crs`` or the UTM zone of the given WGS84 extent.
 
     Parameters
@@ -123,7 +123,7 @@ def choose_working_crs(config: Config, lonlat_bounds: tuple[float, float, float,
     config : Config
         ``model.crs`` is ``"auto"`` or anything pyproj understands (must be projected).
     lonlat_bounds : tuple
-        (west, south, east, north) in degrees, of the villages.
+        (west, south, east, north) in degrees, of the villages; needed with ``"auto"``.
 
     Raises
     ------
@@ -142,6 +142,8 @@ def choose_working_crs(config: Config, lonlat_bounds: tuple[float, float, float,
                               "metres. Fix: use 'auto' (local UTM) or a projected CRS such as "
                               "'EPSG:32650' or 'EPSG:4547'.")
         return crs
+    if lonlat_bounds is None:
+        raise ValueError("model.crs = 'auto' needs the extent of the villages")
     return _utm_crs(*lonlat_bounds)
 
 
@@ -373,7 +375,7 @@ def _load(data_dir: Path, config: Config, today: dt.date,
     loaded = _read_all(data_dir, config, log, today)
     large = described is not None and _is_large(loaded, described, config)
     dem_log = ProblemLog()
-    if large:
+    if large and described is not None:
         dem_log.extend(probe_log.problems)
         dem = readers.scan_dem(described, dem_log)
     else:
@@ -396,9 +398,9 @@ def _load(data_dir: Path, config: Config, today: dt.date,
     _cross_checks(loaded, log)
     if grid is not None and dem is not None:
         _dem_checks(loaded, dem, grid, log)
-        item = loaded.get("households") or loaded.get("groups")
-        if item is not None:
-            terrain.check_household_voids(item.frame, item.label, grid, log,
+        people = loaded.get("households") or loaded.get("groups")
+        if people is not None:
+            terrain.check_household_voids(people.frame, people.label, grid, log,
                                           config.model.fill_voids)
     problems = _dedupe(readers.user_rows(log.problems, loaded))
     if grid is None or any(p.is_error for p in problems):
@@ -429,6 +431,8 @@ def _mapped_grid(dem: readers.DemSource, crs: CRS, resolution_m: float,
     """The working grid resampled strip-wise into ``folder``, mapped read-only."""
     from coverage.io import tiles
 
+    if dem.path is None:
+        raise ValueError("a DEM mapped strip-wise needs its file")
     dem_file = tiles.resample_dem_tiled(dem.path, crs, resolution_m, folder)
     return WorkingGrid(tiles.open_dem(dem_file, mode="r"), dem_file.affine, crs, resolution_m)
 

@@ -151,7 +151,7 @@ class CalibrationFit:
         parts = []
         op_rows = self.table[self.table["band"] == "*"]
         for r in op_rows.itertuples():
-            t = self.term(r.operator)
+            t = self.term(str(r.operator))
             if t is None:
                 parts.append(f"{r.operator}：未校准（可用实测点 {r.n} 个，不足）" if zh else
                              f"{r.operator}: not calibrated ({r.note})")
@@ -525,8 +525,11 @@ def calibration_statement(fit: CalibrationFit | None, applied: bool,
                 "calibration (") + fit.describe(language) + ("）。" if zh else ").")
     ops = fit.table[fit.table["band"] == "*"]
     check = ("；" if zh else "; ").join(
-        f"{r.operator} {r.holdout_rmse_before_db:.1f} → {r.holdout_rmse_after_db:.1f} dB"
-        for r in ops.itertuples() if np.isfinite(r.holdout_rmse_after_db))
+        f"{op} {before:.1f} → {after:.1f} dB"
+        for op, before, after in zip(ops["operator"].tolist(),
+                                     ops["holdout_rmse_before_db"].tolist(),
+                                     ops["holdout_rmse_after_db"].to_numpy(float).tolist(),
+                                     strict=True) if np.isfinite(after))
     if applied:
         head = ("预测已用实测数据校准：" if zh
                 else "Predictions are calibrated with field measurements: ")

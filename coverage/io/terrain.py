@@ -226,7 +226,8 @@ def report_household_voids(group_ids: np.ndarray, on_void: np.ndarray, label: st
 class _Grid(Protocol):
     """What :func:`check_household_voids` needs of the working grid."""
 
-    elevation: np.ndarray
+    @property
+    def elevation(self) -> np.ndarray: ...
 
     def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray: ...
 

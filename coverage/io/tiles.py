@@ -44,6 +44,7 @@ import numpy as np
 import rasterio
 import rasterio.shutil
 from affine import Affine
+from numpy.typing import DTypeLike
 from pyproj import CRS
 from rasterio.enums import Resampling
 from rasterio.warp import reproject, transform_bounds
@@ -370,7 +371,7 @@ class TiledRasterWriter:
         DEFLATE predictor (2 integers, 3 floats; from the dtype when None).
     """
 
-    def __init__(self, target: str | Path, shape: tuple[int, int], dtype: np.dtype | str,
+    def __init__(self, target: str | Path, shape: tuple[int, int], dtype: DTypeLike,
                  transform: Affine, crs: CRS | str, nodata: float | int | None,
                  tags: Mapping[str, str] | None = None, predictor: int | None = None):
         self.target = Path(target)

@@ -29,10 +29,10 @@ def result_lines(study: Study, *, assessment: Assessment | None, calibration_tex
     if plan is not None:
         lines += plan_summary(plan)
     if after_assessment is not None:
-        row = after_assessment.county.set_index("operator").loc["ANY"]
-        lines.append(f"after the plan: groups covered {row['groups_covered']:.0f}/"
-                     f"{row['groups_required']:.0f}, households covered "
-                     f"{row['households_covered']:.0f}/{row['households']:.0f}")
+        after = after_assessment.county.set_index("operator").to_dict("index")["ANY"]
+        lines.append(f"after the plan: groups covered {after['groups_covered']:.0f}/"
+                     f"{after['groups_required']:.0f}, households covered "
+                     f"{after['households_covered']:.0f}/{after['households']:.0f}")
     if readiness is not None:
         assert assessment is not None
         head = headline(study, assessment, readiness)

@@ -121,7 +121,7 @@ def headline(study: Study, assessment: Assessment, readiness: Readiness) -> Head
     definition: uncovered = required and not covered, partial included), so the
     headline, county table, report, workbook and index page agree.
     """
-    row = assessment.county.set_index("operator").loc[ANY]
+    row = assessment.county.set_index("operator").to_dict("index")[ANY]
     sites = study.sites
     tenants = sites.groupby("tower_id")["operator"].nunique()
     grid = study.grid_works
@@ -172,8 +172,8 @@ def render_html(study: Study, assessment: Assessment, readiness: Readiness,
     op_names = {op: (p.name_zh if lang == "zh" else p.name_en) for op, p in ops.items()}
     county_rows = assessment.county.to_dict("records")
     names = readiness.villages.set_index("village_id")["name"].to_dict()
-    overdue = [dict(r, village=names.get(r["village_id"], r["village_id"]),
-                    kind=label(lang, "kind_" + r["kind"]), due=r["due"].isoformat())
+    overdue = [{**r, "village": names.get(r["village_id"], r["village_id"]),
+                "kind": label(lang, "kind_" + r["kind"]), "due": r["due"].isoformat()}
                for r in readiness.overdue.to_dict("records")]
     by_who = []
     if len(readiness.overdue):
@@ -181,7 +181,7 @@ def render_html(study: Study, assessment: Assessment, readiness: Readiness,
             by_who.append({"who": op_names.get(str(who), str(who)), "n": len(sub),
                            "max_days": int(sub["days_late"].max()),
                            "refs": ", ".join(sub["ref"].astype(str))})
-    gaps = [dict(g, village=names.get(g["village_id"], g["village_id"]))
+    gaps = [{**g, "village": names.get(g["village_id"], g["village_id"])}
             for g in assessment.gaps.to_dict("records")]
     return env.get_template("report.html.j2").render(
         t=t, meta=meta, head=head, towns=towns, county=county_rows, op_names=op_names,

@@ -18,13 +18,14 @@ The second pass reads every site's loss from the cache the first pass filled.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from numpy.typing import DTypeLike
 
 from coverage.evidence.calibration import (
     CalibrationFit,
@@ -67,7 +68,7 @@ class CellSamples:
     """
 
     def __init__(self, shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray,
-                 dtype: np.dtype | str, fill: float | int):
+                 dtype: DTypeLike, fill: float | int):
         self.shape = (int(shape[0]), int(shape[1]))
         flat = np.ravel_multi_index((np.asarray(rows, np.int64), np.asarray(cols, np.int64)),
                                     self.shape)
@@ -108,7 +109,10 @@ class _Sampler:
             self.best[result.operator].fill(t.row0, t.col0, result.best)
 
     def signal(self) -> SignalGrids:
-        return SignalGrids(rsrp=self.rsrp, best_site=self.best)
+        # CellSamples stand in for the rasters at the measured cells, the only cells the
+        # comparison indexes ([rows, cols]); they are not full arrays.
+        return SignalGrids(rsrp=cast(Mapping[str, np.ndarray], self.rsrp),
+                           best_site=cast(Mapping[str, np.ndarray], self.best))
 
 
 class _CalibratingSink:
