@@ -20,7 +20,8 @@ def as_date(value: object) -> dt.date | None:
     """A date from a date, timestamp or ISO string (None for missing or unreadable)."""
     if value is None or value is pd.NaT:
         return None
-    if np.isscalar(value) and pd.isna(value):
+    if isinstance(value, (float, complex, np.floating, np.complexfloating, np.datetime64,
+                          np.timedelta64)) and pd.isna(value):     # NaN, NaT
         return None
     if isinstance(value, pd.Timestamp):
         return value.date()

@@ -78,13 +78,18 @@ def apply_works(register: pd.DataFrame, works: pd.DataFrame
     reg = register[["transformer_id", "kva", "households"]].copy().reset_index(drop=True)
     reg["kva"] = reg["kva"].astype(float)
     changes = []
-    for w in works.itertuples(index=False):
-        after = float(w.kva_after)
-        if str(getattr(w, "category", "")) in NEW_TRANSFORMER_CATEGORIES:
-            reg.loc[len(reg)] = [str(w.work_id), after, 0]
-            changes.append(Change(str(w.work_id), str(w.work_id), 0.0, after, True, True))
+    n = len(works)
+    categories = works["category"].tolist() if "category" in works else [""] * n
+    targets = works["transformer_id"].tolist() if "transformer_id" in works else [None] * n
+    for work_id, kva_after, category, named in zip(
+            works["work_id"].tolist(), works["kva_after"].tolist(), categories, targets,
+            strict=True):
+        after = float(kva_after)
+        if str(category) in NEW_TRANSFORMER_CATEGORIES:
+            # pandas-stubs types a row assignment's value as one scalar; a list is valid
+            reg.loc[len(reg)] = [str(work_id), after, 0]  # type: ignore[assignment]
+            changes.append(Change(str(work_id), str(work_id), 0.0, after, True, True))
             continue
-        named = getattr(w, "transformer_id", None)
         named = None if named is None or (isinstance(named, float) and np.isnan(named)) \
             else str(named)
         if named is not None and named in set(reg["transformer_id"]):
@@ -95,12 +100,12 @@ def apply_works(register: pd.DataFrame, works: pd.DataFrame
             i = int(np.argmin(ratio))
             named = None
         else:
-            reg.loc[len(reg)] = [str(w.work_id), after, 0]
-            changes.append(Change(str(w.work_id), str(w.work_id), 0.0, after, True, True))
+            reg.loc[len(reg)] = [str(work_id), after, 0]  # type: ignore[assignment]
+            changes.append(Change(str(work_id), str(work_id), 0.0, after, True, True))
             continue
-        before = float(reg.at[i, "kva"])
+        before = float(reg["kva"].to_numpy()[i])
         reg.at[i, "kva"] = max(before, after)
-        changes.append(Change(str(w.work_id), str(reg.at[i, "transformer_id"]), before,
+        changes.append(Change(str(work_id), str(reg.at[i, "transformer_id"]), before,
                               max(before, after), False, named is not None))
     return reg, changes
 

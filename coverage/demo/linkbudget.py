@@ -74,7 +74,7 @@ def paths(z: np.ndarray, tx_xy: np.ndarray, tx_abs: float, rx_xy: np.ndarray,
     """
     dxy = rx_xy - tx_xy
     d_all = np.hypot(dxy[:, 0], dxy[:, 1])
-    out = {k: [] for k in ("idx", "d", "c", "los")}
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("idx", "d", "c", "los")}
     edges = (1.0, 1500.0, 3000.0, 6000.0, 9000.0, 12000.0, radius)
     for lo, hi in itertools.pairwise(edges):
         sel = np.flatnonzero((d_all > lo) & (d_all <= hi))

@@ -127,8 +127,8 @@ def _route(rng: np.random.Generator, study: Study, start_xy: np.ndarray, end_xy:
     path = [end]
     while path[-1] != start and pred[path[-1]] >= 0:
         path.append(int(pred[path[-1]]))
-    path = np.array(path[::-1])
-    pr, pc = path // cols, path % cols
+    cells = np.array(path[::-1])
+    pr, pc = cells // cols, cells % cols
     x, y = grid.xy(pr * k + (k - 1) / 2, pc * k + (k - 1) / 2)
     line = np.column_stack([x, y])
     seg = np.hypot(*np.diff(line, axis=0).T)

@@ -225,12 +225,12 @@ def grow(rng: np.random.Generator, net: Network, spots: np.ndarray, spot_ground:
         dmin = np.min(np.hypot(spots[:, None, 0] - tw_xy[None, :, 0],
                                spots[:, None, 1] - tw_xy[None, :, 1]), axis=1)
         score[dmin < 1300.0] = 0.0
-        g = int(np.argmax(score))
-        if score[g] <= 0.0:
+        best = int(np.argmax(score))
+        if score[best] <= 0.0:
             break
         if done:
             # A few more are being built or planned to fill gaps; they do not count today.
-            tw = make(g, "gap", None)
+            tw = make(best, "gap", None)
             tw.status = "building" if late < 2 else "planned"
             net.add(tw, count=False)
             late += 1
@@ -239,7 +239,7 @@ def grow(rng: np.random.Generator, net: Network, spots: np.ndarray, spot_ground:
             # Pretend they cover, so that the next one goes elsewhere.
             net.hit[net.coverage(tw)] = True
             continue
-        tw = make(g, "side", None)
+        tw = make(best, "side", None)
         net.add(tw)
         side_dates.append(tw)
     # Undo the pretend coverage of the gap towers.

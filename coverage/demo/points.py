@@ -57,7 +57,7 @@ def place_test_points(rng: np.random.Generator, s: Settlement) -> tuple[dict, np
         if rng.random() < 0.88:
             items.append(("clinic", int(big[0]), near(int(big[0]), committee, 400.0),
                           f"{vname}卫生室"))
-        for g in gs:
+        for g in gs.tolist():
             if s.group_hh[g] >= 20:
                 items.append(("settlement", int(g), s.group_main[g], s.group_names[g]))
         for k, (kind, g, xy, name) in enumerate(items):

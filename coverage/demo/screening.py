@@ -71,18 +71,21 @@ def screen(z: np.ndarray, sites: pd.DataFrame, hh_xy: np.ndarray, hh_group: np.n
                        float(r["power_dbm"]), gain)
             hit[r["operator"]][p.idx[val >= THRESHOLD_DBM]] = True
     hit["any"] = hit["CMCC"] | hit["CT"] | hit["CU"]
-    groups_unc, villages_unc, hh_unc = {}, {}, {}
+    groups_unc: dict[str, int] = {}
+    villages_unc: dict[str, int] = {}
+    hh_unc: dict[str, int] = {}
     unc_any = None
-    for key in ("any", *OPERATORS):
-        hit_hh = np.bincount(hh_group, weights=hh_count * hit[key], minlength=len(group_hh))
+    for who in ("any", *OPERATORS):
+        hit_hh = np.bincount(hh_group, weights=hh_count * hit[who], minlength=len(group_hh))
         unc = ~group_covered(hit_hh, group_hh)
-        groups_unc[key] = int(unc.sum())
-        villages_unc[key] = int(np.unique(group_village[unc]).size)
-        hh_unc[key] = int(group_hh[unc].sum())
-        if key == "any":
+        groups_unc[who] = int(unc.sum())
+        villages_unc[who] = int(np.unique(group_village[unc]).size)
+        hh_unc[who] = int(group_hh[unc].sum())
+        if who == "any":
             unc_any = unc
     hit_hh = np.bincount(hh_group, weights=hh_count * simple, minlength=len(group_hh))
     unc_s = ~group_covered(hit_hh, group_hh)
+    assert unc_any is not None                      # "any" is the first key above
     return Screening(
         groups_uncovered=groups_unc, villages_uncovered=villages_unc,
         households_uncovered=hh_unc, simple_groups_uncovered=int(unc_s.sum()),

@@ -101,10 +101,12 @@ def operator_masts(rng: np.random.Generator, locations: list[Tower], z: np.ndarr
             if j > 0:
                 xy, ground = _nearby_spot(rng, loc.xy, z, mask)
                 rot = int(rng.integers(0, 24)) * 5
+                height = float(rng.choice([30.0, 35.0, 40.0]))
+                assert loc.built is not None        # every located tower has its build date
+                built = loc.built + dt.timedelta(days=int(rng.integers(60, 700)))
                 tw = replace(tw, xy=xy, ground=ground, azimuths=(rot, rot + 120, rot + 240),
-                             height=float(rng.choice([30.0, 35.0, 40.0])),
-                             built=loc.built + dt.timedelta(days=int(rng.integers(60, 700))))
-                tw.built = min(tw.built, SHARING_REFORM - dt.timedelta(days=1))
+                             height=height,
+                             built=min(built, SHARING_REFORM - dt.timedelta(days=1)))
             if len(tenants) >= 2 and tw.height < 40.0:
                 tw.height = 40.0 if len(tenants) == 2 else 45.0
             out.append(tw)

@@ -326,7 +326,7 @@ def _channels(rng: np.random.Generator, tree: _Drainage,
     heads = heads[np.argsort(-tree.bed_m[heads], kind="stable")]
     seen = np.zeros(tree.x.size, dtype=bool)
     chains: list[tuple[int, list[int]]] = []
-    for h in heads:
+    for h in heads.tolist():
         cur, chain, o = h, [h], ordr[h]
         seen[h] = True
         while True:

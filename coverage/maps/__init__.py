@@ -30,9 +30,8 @@ from coverage.maps.specs import grid_spec, inputs_spec, mobile_spec, readiness_s
 
 if TYPE_CHECKING:
     from coverage.assess import Assessment
-    from coverage.signal import Signal, SignalGrids
-    from coverage.signal import CoverageResult
     from coverage.readiness import Readiness
+    from coverage.signal import CoverageResult, Signal, SignalGrids
     from coverage.study import Study
 
 MAX_RASTER_PX = 1500

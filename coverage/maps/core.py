@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from coverage.maps.gcj02 import shift_coords
 
@@ -132,7 +133,8 @@ class MapFrame:
         if self.datum not in DATUMS:
             raise ValueError(f"datum must be one of {DATUMS}, not {self.datum!r}")
 
-    def lonlat(self, geoms: gpd.GeoSeries, simplify: bool = True) -> list[object]:
+    def lonlat(self, geoms: gpd.GeoSeries, simplify: bool = True
+               ) -> list[BaseGeometry | None]:
         """Geometries (any CRS) as shapely geometries in map longitude/latitude."""
         series = geoms
         if simplify and self.simplify_m > 0 and series.crs is not None and \
@@ -162,7 +164,7 @@ class VectorLayer:
     features: list[dict] = field(default_factory=list)
     show: bool = True
 
-    def add(self, geometry: object, fid: object, style: Mapping[str, object],
+    def add(self, geometry: BaseGeometry | None, fid: object, style: Mapping[str, object],
             popup: str = "", tooltip: str = "", marker: str | None = None,
             **extra: object) -> None:
         """Append one feature (geometry in map lon/lat)."""

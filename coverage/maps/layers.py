@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point, Polygon
 
+from coverage.asof import resolve_as_of, works_state
 from coverage.maps.core import (
     ImageLayer,
     LegendItem,
@@ -32,15 +33,16 @@ from coverage.maps.core import (
     pct,
     popup_table,
 )
-from coverage.asof import resolve_as_of, works_state
 from coverage.maps.labels import operator_name
 from coverage.maps.raster import RSRP_COLORS, rsrp_class_labels, rsrp_overlay
 
 if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
     from coverage.assess import Assessment
-    from coverage.signal import Signal, SignalGrids
     from coverage.config import Config
     from coverage.readiness import Readiness
+    from coverage.signal import Signal
     from coverage.study import Study
 
 STATUS_COLORS = {"covered": "#1a9850", "partial": "#fdae61", "uncovered": "#d73027"}
@@ -82,11 +84,9 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, (list, tuple)):
         return "; ".join(_text(v) for v in value)
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
+    if value is pd.NA or (isinstance(value, (np.floating, np.complexfloating, np.datetime64,
+                                              np.timedelta64)) and pd.isna(value)):
+        return ""
     return str(value)
 
 
@@ -158,7 +158,7 @@ def _records(table: pd.DataFrame) -> list[dict]:
     return [dict(zip(cols, row, strict=True)) for row in table[cols].itertuples(index=False)]
 
 
-def _lonlat_points(frame: MapFrame, geoms: gpd.GeoSeries) -> list[object]:
+def _lonlat_points(frame: MapFrame, geoms: gpd.GeoSeries) -> list[BaseGeometry | None]:
     return frame.lonlat(geoms, simplify=False)
 
 
@@ -293,7 +293,7 @@ def shared_towers(sites: pd.DataFrame) -> dict[str, list[str]]:
         return {}
     ops = sites.groupby(sites["tower_id"].astype(str))["operator"].agg(
         lambda s: sorted(set(map(str, s))))
-    return {t: o for t, o in ops.items() if len(o) > 1}
+    return {str(t): o for t, o in ops.items() if len(o) > 1}
 
 
 def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: bool = True
@@ -343,10 +343,10 @@ def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: 
             tenants = shared.get(tower)
             status = _text(rec.get("status")) or "on_air"
             pending = status in ("planned", "building")
-            az = _azimuths(rec)
+            azimuths = _azimuths(rec)
             rows = {lab["operator"]: name, lab["band"]: _text(rec.get("band")),
                     lab["height"]: fmt(rec.get("height_m"), 0),
-                    lab["azimuths"]: "; ".join(f"{float(a):g}" for a in az) or lab["omni"],
+                    lab["azimuths"]: "; ".join(f"{float(a):g}" for a in azimuths) or lab["omni"],
                     lab["tower"]: tower, lab["status"]: _status_label(lab, status),
                     lab["backhaul_kind"]: _status_label(lab, rec.get("backhaul"))}
             if tenants:
@@ -414,7 +414,7 @@ def _backhaul_words(rec: Mapping[str, object], lab: Lab) -> str:
     hops = rec.get("hops")
     if hops is None or not _text(hops):
         return _text(rec.get("finding"))
-    hops = int(float(hops))
+    hops = int(float(str(hops)))
     if hops == 0:
         return lab["bh_fiber"]
     if hops > 0:

@@ -24,8 +24,8 @@ from coverage.maps.raster import RSRP_COLORS, classify_rsrp, rsrp_class_labels
 
 if TYPE_CHECKING:
     from coverage.assess import Assessment
-    from coverage.signal import Signal, SignalGrids
     from coverage.readiness import Readiness
+    from coverage.signal import Signal
     from coverage.study import Study
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
@@ -89,11 +89,10 @@ def overview_png(study: Study, signal: Signal | None, assessment: Assessment,
     font = cjk_font()
     language = cfg.language if (cfg.language != "zh" or font) else "en"
     lab = labels(language)
-    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
-          "axes.unicode_minus": False, "svg.hashsalt": "coverage"}
     import matplotlib
 
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
+                                "axes.unicode_minus": False, "svg.hashsalt": "coverage"}):
         fig = Figure(figsize=(12, 6), dpi=dpi)
         FigureCanvasAgg(fig)
         ax1, ax2 = fig.subplots(1, 2, sharex=True, sharey=True)

@@ -24,7 +24,8 @@ from coverage.maps.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
 MERCATOR = CRS.from_epsg(3857)
 
 
-def _xy(tf: Affine, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _xy(tf: Affine, cols: np.ndarray | float, rows: np.ndarray | float
+        ) -> tuple[np.ndarray, np.ndarray]:
     """Map coordinates of (fractional) pixel positions under affine ``tf``."""
     cols = np.asarray(cols, float)
     rows = np.asarray(rows, float)

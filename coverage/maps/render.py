@@ -471,7 +471,7 @@ def deterministic_ids(prefix: str = "") -> Iterator[None]:
     """Give branca/folium elements sequential ids (``prefix`` + hex) while in the block."""
     counter = itertools.count()
     original = branca.element.Element.__dict__["_generate_id"]
-    branca.element.Element._generate_id = classmethod(  # type: ignore[method-assign]
+    branca.element.Element._generate_id = classmethod(  # type: ignore[assignment]
         lambda cls: f"{prefix}{next(counter):08x}")
     try:
         yield

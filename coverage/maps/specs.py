@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -22,10 +23,12 @@ from coverage.maps.measurements import error_layers
 
 if TYPE_CHECKING:
     from coverage.assess import Assessment
-    from coverage.signal import Signal, SignalGrids
-    from coverage.signal import CoverageResult
+    from coverage.maps.core import ImageLayer, TableLayer, VectorLayer
     from coverage.readiness import Readiness
+    from coverage.signal import CoverageResult, Signal, SignalGrids
     from coverage.study import Study
+
+    Layer = VectorLayer | ImageLayer | TableLayer
 
 
 def map_bounds(study: Study, frame: MapFrame
@@ -34,14 +37,16 @@ def map_bounds(study: Study, frame: MapFrame
     vill = study.villages
     geoms = frame.lonlat(gpd.GeoSeries([vill.geometry.union_all().envelope], crs=vill.crs),
                          simplify=False)
-    xmin, ymin, xmax, ymax = geoms[0].bounds
+    box = geoms[0]
+    assert box is not None                  # the envelope of the villages
+    xmin, ymin, xmax, ymax = box.bounds
     return ((ymin, xmin), (ymax, xmax))
 
 
-def _add(spec: MapSpec, layer: object, legend: object) -> None:
+def _add(spec: MapSpec, layer: Layer | Sequence[Layer] | None, legend: object) -> None:
     if layer is None:
         return
-    if isinstance(layer, list):
+    if isinstance(layer, Sequence):
         spec.layers.extend(layer)
     else:
         spec.layers.append(layer)
