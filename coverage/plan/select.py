@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -256,15 +257,12 @@ def _reachability(matrix: CoverageMatrix, keep: np.ndarray, n_req: int, threshol
     return g
 
 
-def _tower_prices(cands: pd.DataFrame
-                  ) -> tuple[dict[object, float], dict[object, tuple[str, ...]]]:
-    """Price (万元) and existing tenants of every candidate tower (``cands`` is indexed by
-    tower_id)."""
+def _tower_columns(cands: pd.DataFrame) -> tuple[dict[object, Any], dict[object, Any]]:
+    """price_wan and existing_operators of every candidate tower, by tower_id (``cands`` is
+    indexed by tower_id), as stored."""
     ids = cands.index.tolist()
-    price = {t: float(p) for t, p in zip(ids, cands["price_wan"].tolist(), strict=True)}
-    tenants = {t: tuple(ops) for t, ops in zip(ids, cands["existing_operators"].tolist(),
-                                               strict=True)}
-    return price, tenants
+    return (dict(zip(ids, cands["price_wan"].tolist(), strict=True)),
+            dict(zip(ids, cands["existing_operators"].tolist(), strict=True)))
 
 
 def select_sites(matrix: CoverageMatrix, candidates: pd.DataFrame, config: Config
@@ -367,7 +365,7 @@ def _build_model(opts: pd.DataFrame, cover: sp.csr_matrix, groups: pd.DataFrame,
     cost_terms: list[tuple[int, float]] = [(int(v), planning.tenant_cost_wan) for v in y]
     site_vars: list[int] = []
     by_tower = opts.groupby("tower_id", sort=True).indices
-    price_of, tenants_of = _tower_prices(cands)
+    price_of, tenants_of = _tower_columns(cands)
     for tower, idx in by_tower.items():
         idx = np.asarray(idx)
         ops_here = opts["operator"].to_numpy()[idx]
@@ -375,8 +373,8 @@ def _build_model(opts: pd.DataFrame, cover: sp.csr_matrix, groups: pd.DataFrame,
             same = idx[ops_here == op]
             if len(same) > 1:
                 m.row(y[same], 1.0, -np.inf, 1.0)
-        price = price_of.get(tower, 0.0)
-        k0 = len(tenants_of.get(tower, ()))
+        price = float(price_of[tower]) if tower in price_of else 0.0
+        k0 = len(tenants_of[tower]) if tower in tenants_of else 0
         m_t = len(set(ops_here))
         if price > 0:
             ks = list(range(k0 + 1, min(k0 + m_t, n_ops_total) + 1))
@@ -564,12 +562,12 @@ def tower_table(chosen: pd.DataFrame, candidates: pd.DataFrame, planning: Planni
     chosen = chosen.sort_values(["tower_id", "_r"]).drop(columns="_r").reset_index(drop=True)
     rows = []
     total = 0.0
-    price_of, tenants_of = _tower_prices(cands)
+    price_of, tenants_of = _tower_columns(cands)
     source_of = dict(zip(cands.index.tolist(), cands["source"].tolist(), strict=True))
     kind_of = dict(zip(cands.index.tolist(), cands["kind"].tolist(), strict=True))
     for tower, sub in chosen.groupby("tower_id", sort=True):
-        price = price_of.get(tower, 0.0)
-        before = tenants_of.get(tower, ())
+        price = float(price_of[tower]) if tower in price_of else 0.0
+        before: tuple[str, ...] = tuple(tenants_of[tower]) if tower in tenants_of else ()
         new = len(sub)
         part_tower, part_eq = tower_cost(planning, price, len(before), new)
         total += part_tower + part_eq
