@@ -105,7 +105,8 @@ def write_entry(cache_dir: str | Path, key: str,
     total = checksum(payload)
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         save = np.savez_compressed if compress else np.savez
-        save(fh, **payload, **{_KEY: np.array(key), _SUM: np.array(total)})
+        entries: dict[str, Any] = {**payload, _KEY: np.array(key), _SUM: np.array(total)}
+        save(fh, **entries)
     return path
 
 
