@@ -5,7 +5,8 @@ Run: ``.venv/bin/python benchmarks/bench_cli.py [--runs 5] [--run-runs 5] [--ski
 Each figure is the median (and range) of ``--runs`` separate processes of the installed
 ``coverage-planner`` command (interpreter start, imports, numba loading its compiled
 kernels, reading and writing files all included), and the peak RSS of the command's process
-(``resource.getrusage(RUSAGE_CHILDREN)`` of a small parent that runs only that command).
+(``resource.getrusage(RUSAGE_CHILDREN)`` of a small parent that runs only that command),
+with its CPU time (user + system, all threads), steadier than wall time on a busy machine.
 Cases (targets of issue 18 on the 2-core machine):
 
 * ``site`` on the SRTM tile N44W072 (``../shared/data/terrain/srtm3``; skipped when absent),
@@ -42,39 +43,41 @@ import json, resource, subprocess, sys, time
 t0 = time.perf_counter()
 proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 wall = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall": wall, "peak_kb": peak, "code": proc.returncode,
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": use.ru_utime + use.ru_stime, "peak_kb": use.ru_maxrss,
+                  "code": proc.returncode,
                   "err": proc.stderr.decode(errors="replace")[-2000:]}))
 """
 
 
-def one_run(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one process of ``argv``."""
+def one_run(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (all threads) and peak RSS (MB) of one process of ``argv``."""
     out = subprocess.run([sys.executable, "-c", _PARENT, *argv], capture_output=True,
                          text=True, check=True, cwd=ROOT)
     rec = json.loads(out.stdout)
     if rec["code"] != 0:
         raise SystemExit(f"{' '.join(argv)} failed (exit {rec['code']}):\n{rec['err']}")
-    return rec["wall"], rec["peak_kb"] / 1024.0
+    return rec["wall"], rec["cpu"], rec["peak_kb"] / 1024.0
 
 
 def measure(label: str, argv: list[str], runs: int, target: float | None,
             before: Callable[[], None] | None = None) -> None:
     """Print the median, range and peak RSS of ``runs`` processes of ``argv``."""
-    walls, peaks, loads = [], [], []
+    walls, cpus, peaks, loads = [], [], [], []
     for _ in range(runs):
         if before is not None:
             before()
         loads.append(os.getloadavg()[0])
-        wall, peak = one_run(argv)
+        wall, cpu, peak = one_run(argv)
         walls.append(wall)
+        cpus.append(cpu)
         peaks.append(peak)
     med = statistics.median(walls)
     verdict = "" if target is None else (
         f", target <= {target} s {'OK' if med <= target else 'MISSED'}")
     print(f"{label:<26} median {med:7.2f} s (range {min(walls):.2f}-{max(walls):.2f}, "
-          f"{runs} runs), peak RSS {max(peaks):5.0f} MB, load {statistics.median(loads):.2f}"
-          f"{verdict}", flush=True)
+          f"{runs} runs), CPU {statistics.median(cpus):.2f} s, peak RSS {max(peaks):5.0f} MB, "
+          f"load {statistics.median(loads):.2f}{verdict}", flush=True)
 
 
 def main() -> int:
