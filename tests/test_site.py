@@ -110,3 +110,31 @@ def test_srtm_tile_10_km_at_90_m(tmp_path: Path) -> None:
     with rasterio.open(tmp_path / "out" / "rsrp.tif") as src:
         assert src.crs.to_epsg() == 32619
         assert np.isfinite(src.read(1)).sum() > 0.7 * np.pi * (10_000 / 90) ** 2
+
+
+def test_site_rsrp_and_threshold_are_the_county_run_s() -> None:
+    from test_predict import SITES, make_study
+
+    from coverage.assess import effective_threshold
+    from coverage.predict import site_loss, window_rsrp
+    from coverage.radio.antenna import PatternParams
+    from coverage.radio.linkbudget import site_radio
+    from coverage.sitejob.job import site_rsrp, threshold_dbm
+
+    study = make_study(SITES[:1])
+    cfg = study.config
+    band = cfg.band("CMCC", "FDD900")
+    x, y = (float(v) for v in study.grid.xy(40, 40))
+    window, _ = site_loss(study.grid, x, y, 30.0, band.frequency_mhz, cfg.model, 1.5)
+    radio = site_radio(band, omni=False, tilt_deg=4.0)
+    pattern = PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg, band.front_to_back_db,
+                            band.side_lobe_v_db)
+    county, _ = window_rsrp(study.grid, window, x, y, 30.0, (30.0, 150.0), radio, pattern,
+                            cfg.rule.receiver_height_m, cfg.rule.body_loss_db,
+                            cfg.model.delta_n)
+    one = site_rsrp(study.grid, window, x, y, 30.0, (30.0, 150.0), radio, pattern, cfg)
+    assert np.array_equal(county, one, equal_nan=True)
+    for reliability in (None, 0.9, 0.75):
+        c = cfg.model_copy(update={"rule": cfg.rule.model_copy(
+            update={"location_reliability": reliability})})
+        assert threshold_dbm(c) == pytest.approx(effective_threshold(c), abs=1e-9)

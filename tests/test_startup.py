@@ -70,3 +70,13 @@ def test_numba_cache_folder_choice(tmp_path):
     assert jitcache.choose_cache_dir(pkg, {}, is_writable=lambda p: False) == (
         jitcache.fallback_dir())
     assert jitcache.writable(tmp_path / "new" / "folder")
+
+
+def test_site_loads_no_county_stack(tiny_data, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(heavy=(*HEAVY, "geopandas", "pandas")), "site",
+         "--dem", str(tiny_data / "terrain" / "dem.tif"), "--lon", "116.15", "--lat", "30.85",
+         "--frequency", "900", "--radius", "1", "--resolution", "50",
+         "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.stderr.strip().splitlines()[-1] == "EXIT 0 HEAVY llvmlite,numba", proc.stderr

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 from coverage.config import BandProfile
 
@@ -84,6 +83,8 @@ def reliability_margin_db(reliability: float | None, sigma_db: float) -> float:
     """
     if reliability is None:
         return 0.0
+    from scipy.stats import norm  # imported when needed: scipy.stats takes a while to load
+
     return float(norm.ppf(reliability)) * sigma_db
 
 

@@ -12,24 +12,23 @@ from __future__ import annotations
 
 import io
 import math
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import geopandas as gpd
 import numpy as np
 from affine import Affine
 from pyproj import CRS, Transformer
 
-from coverage.assess import effective_threshold
 from coverage.config import Config
 from coverage.grid import WorkingGrid
 from coverage.io.site_files import read_dem_square, write_site_outputs
-from coverage.predict.sites import window_rsrp
 from coverage.radio import engine
 from coverage.radio.antenna import PatternParams
 from coverage.radio.diffraction import POL_VERTICAL
-from coverage.radio.linkbudget import site_radio
+from coverage.radio.linkbudget import SiteRadio, rsrp_dbm, site_radio
+from coverage.radio.window import rsrp_window
 from coverage.sitejob.request import SiteRequest
 
 STEPS_DBM: tuple[float, ...] = (-85.0, -95.0, -105.0, -115.0)
@@ -67,6 +66,41 @@ def utm_crs(lon: float, lat: float) -> CRS:
     """The WGS84 UTM zone CRS of a point."""
     zone = min(int((lon + 180.0) // 6.0) + 1, 60)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def threshold_dbm(cfg: Config) -> float:
+    """The RSRP a place needs (dBm): as :func:`coverage.assess.effective_threshold` (a test
+    checks it), without importing the county's assessment stack."""
+    threshold = cfg.rule.threshold_dbm
+    if cfg.rule.location_reliability is not None:
+        z = statistics.NormalDist().inv_cdf(cfg.rule.location_reliability)
+        threshold += z * cfg.rule.shadowing_sigma_db
+    return threshold
+
+
+def site_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float,
+              height_m: float, azimuths: tuple[float, ...], radio: SiteRadio,
+              pattern: PatternParams, cfg: Config) -> np.ndarray:
+    """RSRP (dBm, float32) on the loss window: the fused link budget and antenna pattern of
+    :func:`coverage.predict.sites.window_rsrp` (a test checks they agree to the bit), called
+    here directly so that the one-site job does not load the county's prediction package."""
+    rows, cols = window.slices
+    cx = grid.transform.c + (np.arange(cols.start, cols.stop, dtype=np.float64) + 0.5) * (
+        grid.resolution_m)
+    cy = grid.transform.f - (np.arange(rows.start, rows.stop, dtype=np.float64) + 0.5) * (
+        grid.resolution_m)
+    ground = window.site_ground_m if math.isfinite(window.site_ground_m) else 0.0
+    ae_m = engine.effective_earth_radius_km(cfg.model.delta_n) * 1000.0
+    eirp_ref = rsrp_dbm(radio.rs_epre_dbm, radio.gain_dbi, 0.0, radio.feeder_loss_db, 0.0,
+                        cfg.rule.body_loss_db)
+    rsrp, _sector = rsrp_window(
+        np.ascontiguousarray(window.loss_db, dtype=np.float64),
+        np.ascontiguousarray(grid.elevation[rows, cols], dtype=np.float64), cx, cy,
+        float(x), float(y), ground + height_m, float(cfg.rule.receiver_height_m), ae_m,
+        np.asarray(azimuths, dtype=np.float64), float(radio.tilt_deg),
+        float(pattern.h_beamwidth_deg), float(pattern.v_beamwidth_deg),
+        float(pattern.front_to_back_db), float(pattern.side_lobe_v_db), float(eirp_ref))
+    return rsrp
 
 
 def _classes(rsrp: np.ndarray) -> np.ndarray:
@@ -127,6 +161,8 @@ def kml_overlay(name: str, image: str, box: tuple[float, float, float, float]) -
 
 def _households(data: Path, cfg: Config, grid: WorkingGrid, ok: np.ndarray) -> int:
     """Households (of the data folder) on cells where ``ok``."""
+    import geopandas as gpd
+
     from coverage.errors import ProblemLog
     from coverage.io.readers import locate_layer, read_layer
     from coverage.schema import LAYERS_BY_KEY
@@ -174,11 +210,9 @@ def run_site_job(req: SiteRequest, cfg: Config, out: Path, data: Path | None = N
     radio = site_radio(band, omni=not req.azimuths, tilt_deg=req.tilt_deg)
     pattern = PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg, band.front_to_back_db,
                             band.side_lobe_v_db)
-    rsrp, _sector = window_rsrp(grid, window, x, y, req.height_m, req.azimuths, radio, pattern,
-                                cfg.rule.receiver_height_m, cfg.rule.body_loss_db,
-                                model.delta_n)
+    rsrp = site_rsrp(grid, window, x, y, req.height_m, req.azimuths, radio, pattern, cfg)
     tf = grid.transform @ Affine.translation(window.col0, window.row0)
-    threshold = effective_threshold(cfg)
+    threshold = threshold_dbm(cfg)
     ok = np.isfinite(rsrp) & (rsrp >= threshold)
     area_km2 = float(ok.sum()) * req.resolution_m ** 2 / 1e6
     households = None
