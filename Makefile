@@ -65,6 +65,7 @@ data: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_county.py
 	$(BIN)/python benchmarks/bench_plan.py --data data
 

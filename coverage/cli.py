@@ -345,6 +345,48 @@ def template(
 
 
 @app.command()
+def site(
+    dem: Annotated[Path, typer.Option("--dem", help="DEM file, or folder of tiles (any CRS).")],
+    lon: Annotated[str, typer.Option("--lon", help="Longitude (degrees or DMS).")],
+    lat: Annotated[str, typer.Option("--lat", help="Latitude (degrees or DMS).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for rsrp.tif, loss.tif, rsrp.png, "
+                                      "rsrp.kml.")],
+    height: Annotated[float, typer.Option("--height", help="Antenna height above ground (m).")
+                      ] = 30.0,
+    datum: Annotated[str, typer.Option("--datum", help="Coordinate system of --lon/--lat: "
+                                       "wgs84, cgcs2000, gcj02 or bd09.")] = "wgs84",
+    band: Annotated[str | None, typer.Option("--band", help="OPERATOR/BAND of the "
+                                             "configuration, e.g. CMCC/FDD900.")] = None,
+    frequency: Annotated[float | None, typer.Option("--frequency", help="Frequency (MHz); "
+                                                    "overrides the band's.")] = None,
+    radius: Annotated[float, typer.Option("--radius", help="Radius (km).")] = 10.0,
+    resolution: Annotated[float, typer.Option("--resolution", help="Cell size (m).")] = 30.0,
+    azimuths: Annotated[str, typer.Option("--azimuths", help="Sector azimuths, e.g. "
+                                          "0,120,240, or omni.")] = "omni",
+    tilt: Annotated[float | None, typer.Option("--tilt", help="Total downtilt (degrees).")
+                    ] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Data folder: also count its "
+                                              "households at or above the threshold.")] = None,
+    config: ConfigOpt = Path("coverage.toml"),
+    debug: DebugOpt = False,
+) -> None:
+    """Predict one site from a DEM: RSRP and loss COGs, PNG/KML overlay, one-line summary."""
+    try:
+        from coverage.config import load_config
+        from coverage.sitejob import make_request, run_site_job
+
+        cfg = load_config(_config_path(config))
+        req = make_request(cfg, dem=dem, lon=lon, lat=lat, datum=datum, height_m=height,
+                           band=band, frequency_mhz=frequency, radius_km=radius,
+                           resolution_m=resolution, azimuths=azimuths, tilt_deg=tilt)
+        result = run_site_job(req, cfg, out, data)
+    except Exception as exc:
+        _fail(exc, debug)
+        return
+    out_console.print(result.summary, markup=False)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     out_console.print(f"coverage-planner {__version__}", markup=False)

@@ -78,7 +78,8 @@ def entry_path(cache_dir: str | Path, key: str) -> Path:
 
 
 def write_entry(cache_dir: str | Path, key: str,
-                arrays: Mapping[str, np.ndarray | np.generic]) -> Path:
+                arrays: Mapping[str, np.ndarray | np.generic], *,
+                compress: bool = False) -> Path:
     """Store ``arrays`` under ``key`` atomically (replacing any previous file).
 
     Parameters
@@ -89,6 +90,8 @@ def write_entry(cache_dir: str | Path, key: str,
         SHA-256 hex digest naming the entry, see :func:`make_key`.
     arrays : mapping of str to ndarray
         Numeric arrays to store (no object arrays).
+    compress : bool
+        Deflate the arrays in the file (``numpy.savez_compressed``); reading needs no flag.
 
     Returns
     -------
@@ -101,8 +104,9 @@ def write_entry(cache_dir: str | Path, key: str,
         raise ValueError(f"array names {_KEY!r} and {_SUM!r} are reserved")
     total = checksum(payload)
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
-        stored: dict[str, Any] = {**payload, _KEY: np.array(key), _SUM: np.array(total)}
-        np.savez(fh, **stored)
+        save = np.savez_compressed if compress else np.savez
+        entries: dict[str, Any] = {**payload, _KEY: np.array(key), _SUM: np.array(total)}
+        save(fh, **entries)
     return path
 
 

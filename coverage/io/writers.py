@@ -9,16 +9,19 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import rasterio
 import rasterio.shutil
 from affine import Affine
 from rasterio.crs import CRS
 
 from coverage.io.atomic import atomic_path, write_text_atomic
+
+if TYPE_CHECKING:  # geopandas and pandas load when a table is written (not for a raster)
+    import geopandas as gpd
+    import pandas as pd
 
 PINNED_TIMESTAMP = "2020-01-01T00:00:00Z"
 """Timestamp written into GeoPackage metadata so that files are reproducible."""
@@ -37,6 +40,9 @@ def write_gpkg(target: str | Path, layers: Mapping[str, gpd.GeoDataFrame | pd.Da
     metadata : mapping of str to str, optional
         Key/value pairs (version, config hash, CRS, ...) stored in a ``metadata`` table.
     """
+    import geopandas as gpd
+    import pandas as pd
+
     old = os.environ.get("OGR_CURRENT_DATE")
     os.environ["OGR_CURRENT_DATE"] = PINNED_TIMESTAMP
     try:

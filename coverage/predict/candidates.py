@@ -32,6 +32,7 @@ import pandas as pd
 
 from coverage.config import BandProfile, Config
 from coverage.io.cache import array_digest, make_key, read_entry, write_entry
+from coverage.predict import loss_codec
 from coverage.predict.sites import loss_cache_key
 from coverage.radio import engine
 from coverage.radio.antenna import PatternParams, best_sector_db
@@ -94,8 +95,10 @@ class CandidateRadio:
     the requested cells, and each ray is walked only up to the farthest requested cell it
     owns (the profile of a cell is its owning ray's samples up to that cell), so each
     requested cell gets exactly the value of :func:`coverage.radio.engine.site_path_loss`
-    (a test checks it). The ray layout and cell owners are reused between bands of the same
-    tower (:func:`coverage.radio.engine.path_loss_at_cells`).
+    (a test checks it), quantised like the sites' losses (:mod:`~coverage.predict.loss_codec`),
+    so a chosen candidate predicts as a site exactly as it was scored. The ray layout and
+    cell owners are reused between bands of the same tower
+    (:func:`coverage.radio.engine.path_loss_at_cells`).
     """
 
     def __init__(self, study: Study, cache_dir: str | Path | None = None):
@@ -120,16 +123,19 @@ class CandidateRadio:
             found = read_entry(self.cache_dir, key)
             if found.status == "hit" and found.arrays is not None:
                 self.cached += 1
-                return found.arrays["loss_db"], float(found.arrays["ground_m"])
+                return (loss_codec.from_steps(found.arrays["loss_steps"]),
+                        float(found.arrays["ground_m"]))
         loss, ground, self._layout = engine.path_loss_at_cells(
             self.elevation, self.grid.transform, x, y, height_m, f_mhz, rows, cols,
             rx_height_agl_m=rx, radius_m=model.radius_km * 1000.0, delta_n=model.delta_n,
             model=model.name, pol=POL_VERTICAL, hata_environment=model.hata_environment,
             layout=self._layout)
         self.computed += 1
+        steps = loss_codec.to_steps(loss)  # the sites' precision (loss_codec), cached or not
+        loss = loss_codec.from_steps(steps)
         if key is not None and self.cache_dir is not None:
-            write_entry(self.cache_dir, key, {"loss_db": loss,
-                                              "ground_m": np.float64(ground)})
+            write_entry(self.cache_dir, key, {"loss_steps": steps,
+                                              "ground_m": np.float64(ground)}, compress=True)
         return loss, ground
 
     def __call__(self, site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -21,13 +21,18 @@ Caching
 The loss window of a site depends only on its position, antenna height, frequency, the model
 settings, the receiver height, the grid geometry and the DEM around it; its cache key is the
 SHA-256 of exactly these (the DEM as the SHA-256 of the elevation window that can affect the
-result) plus the engine version. Power, gain, tilt and azimuths do not enter the loss, so
+result) plus the engine version and the stored format of the loss
+(:data:`coverage.predict.loss_codec.FORMAT`: entries of an older format are never found, so
+never misread). Entries hold the loss quantised to 0.05 dB and compressed
+(:mod:`coverage.predict.loss_codec`); a computed loss is quantised the same way, so a cold
+and a warm run agree to the byte. Power, gain, tilt and azimuths do not enter the loss, so
 editing them recomputes nothing; moving a site, changing its height or band recomputes that
 site only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +45,7 @@ from coverage.config import Config, ModelSettings
 from coverage.errors import Problem
 from coverage.grid import WorkingGrid
 from coverage.io.cache import array_digest, make_key, read_entry, write_entry
+from coverage.predict import loss_codec
 from coverage.radio import engine
 from coverage.radio.antenna import PatternParams
 from coverage.radio.diffraction import POL_VERTICAL
@@ -78,6 +84,7 @@ def loss_cache_key(grid: WorkingGrid, x: float, y: float, height_m: float, f_mhz
     rows, cols = engine.influence_window(grid.shape, grid.transform, x, y, radius_m)
     return make_key({
         "engine": engine.ENGINE_VERSION,
+        "format": loss_codec.FORMAT,
         "site": [round(x, 3), round(y, 3), round(height_m, 4), round(f_mhz, 6)],
         "model": [model.name, model.radius_km, model.delta_n, model.hata_environment,
                   POL_VERTICAL],
@@ -116,7 +123,8 @@ def site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz: 
     Returns
     -------
     (LossWindow, bool)
-        The window and whether it came from the cache.
+        The window (loss quantised to :data:`coverage.predict.loss_codec.STEP_DB`, whether
+        computed or cached) and whether it came from the cache.
     """
     if cache_dir is not None:
         if key is None:
@@ -125,19 +133,22 @@ def site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz: 
         if found.status == "hit" and found.arrays is not None:
             a = found.arrays
             window = engine.LossWindow(
-                int(a["row0"]), int(a["col0"]), a["loss_db"], float(a["site_row"]),
+                int(a["row0"]), int(a["col0"]), loss_codec.unpack(a["loss_steps"]),
+                float(a["site_row"]),
                 float(a["site_col"]), float(a["site_ground_m"]), str(model.name))
             return window, True
     window = engine.site_path_loss(
         grid.elevation, grid.transform, x, y, height_m, f_mhz, rx_height_agl_m=rx_height_m,
         radius_m=model.radius_km * 1000.0, delta_n=model.delta_n, model=model.name,
         pol=POL_VERTICAL, hata_environment=model.hata_environment)
+    packed = loss_codec.pack(window.loss_db)
+    window = dataclasses.replace(window, loss_db=loss_codec.unpack(packed))
     if cache_dir is not None and key is not None:
         write_entry(cache_dir, key, {
-            "loss_db": window.loss_db, "row0": np.int64(window.row0),
+            "loss_steps": packed, "row0": np.int64(window.row0),
             "col0": np.int64(window.col0), "site_row": np.float64(window.site_row),
             "site_col": np.float64(window.site_col),
-            "site_ground_m": np.float64(window.site_ground_m)})
+            "site_ground_m": np.float64(window.site_ground_m)}, compress=True)
     return window, False
 
 

@@ -10,8 +10,15 @@ p1812
 models
     Closed-form models: free space (P.525), Okumura-Hata, COST-231 Hata.
 
-numba is first imported by ``coverage/__init__.py`` (see the note there on the name clash
-with coverage.py).
+jitcache
+    Where numba keeps the compiled kernels (configured here, before numba is imported).
+
+numba is imported only by the kernel modules here, never by the light commands (see the note
+in ``coverage/__init__.py`` on the name clash with coverage.py).
 """
+
+from coverage.radio import jitcache
+
+jitcache.configure()
 
 __all__: list[str] = []

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 import numpy as np
-from scipy.stats import norm
 
 from coverage.config import BandProfile
 
@@ -85,6 +84,8 @@ def reliability_margin_db(reliability: float | None, sigma_db: float) -> float:
     """
     if reliability is None:
         return 0.0
+    from scipy.stats import norm  # imported when needed: scipy.stats takes a while to load
+
     return float(norm.ppf(reliability)) * sigma_db
 
 

@@ -1,0 +1,129 @@
+"""Benchmark of whole commands, as a user waits for them: one process per run.
+
+Run: ``.venv/bin/python benchmarks/bench_cli.py [--runs 5] [--run-runs 5] [--skip-run]``
+
+Each figure is the median (and range) of ``--runs`` separate processes of the installed
+``coverage-planner`` command (interpreter start, imports, numba loading its compiled
+kernels, reading and writing files all included), and the peak RSS of the command's process
+(``resource.getrusage(RUSAGE_CHILDREN)`` of a small parent that runs only that command),
+with its CPU time (user + system, all threads), steadier than wall time on a busy machine.
+Cases (targets of issue 18 on the 2-core machine):
+
+* ``site`` on the SRTM tile N44W072 (``../shared/data/terrain/srtm3``; skipped when absent),
+  900 MHz, 30 m mast, omni: 30 km at 30 m (<= 2.5 s), 10 km at 30 m (<= 1.0 s), 10 km at
+  90 m (<= 0.6 s);
+* ``--help`` (<= 0.5 s) and ``validate`` on the demo data;
+* ``run`` on the demo data: cold (empty prediction cache, compiled kernels ready; <= 60 s)
+  and warm (the same output folder again; <= 5 s). ``--run-runs`` sets its repeat count
+  (a cold run takes minutes on a busy machine), ``--skip-run`` leaves it out.
+
+The one-minute load average is printed with every figure: the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HGT = ROOT.parent / "shared" / "data" / "terrain" / "srtm3" / "N44W072.hgt"
+CLI = Path(sys.executable).with_name("coverage-planner")
+
+# The parent of one command: times it and reports the child's peak RSS (kB on Linux).
+_PARENT = """
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - t0
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": use.ru_utime + use.ru_stime, "peak_kb": use.ru_maxrss,
+                  "code": proc.returncode,
+                  "err": proc.stderr.decode(errors="replace")[-2000:]}))
+"""
+
+
+def one_run(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (all threads) and peak RSS (MB) of one process of ``argv``."""
+    out = subprocess.run([sys.executable, "-c", _PARENT, *argv], capture_output=True,
+                         text=True, check=True, cwd=ROOT)
+    rec = json.loads(out.stdout)
+    if rec["code"] != 0:
+        raise SystemExit(f"{' '.join(argv)} failed (exit {rec['code']}):\n{rec['err']}")
+    return rec["wall"], rec["cpu"], rec["peak_kb"] / 1024.0
+
+
+def measure(label: str, argv: list[str], runs: int, target: float | None,
+            before: Callable[[], None] | None = None) -> None:
+    """Print the median, range and peak RSS of ``runs`` processes of ``argv``."""
+    walls, cpus, peaks, loads = [], [], [], []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        loads.append(os.getloadavg()[0])
+        wall, cpu, peak = one_run(argv)
+        walls.append(wall)
+        cpus.append(cpu)
+        peaks.append(peak)
+    med = statistics.median(walls)
+    verdict = "" if target is None else (
+        f", target <= {target} s {'OK' if med <= target else 'MISSED'}")
+    print(f"{label:<26} median {med:7.2f} s (range {min(walls):.2f}-{max(walls):.2f}, "
+          f"{runs} runs), CPU {statistics.median(cpus):.2f} s, peak RSS {max(peaks):5.0f} MB, "
+          f"load {statistics.median(loads):.2f}{verdict}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="processes per case (>= 5)")
+    parser.add_argument("--run-runs", type=int, default=5, help="processes of `run` cold/warm")
+    parser.add_argument("--skip-run", action="store_true", help="leave out `run` on the demo")
+    parser.add_argument("--data", type=Path, default=ROOT / "data")
+    parser.add_argument("--config", type=Path, default=ROOT / "coverage.toml")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()}; command {CLI.name}",
+          flush=True)
+    cli = [str(CLI)]
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+        scratch = Path(tmp)
+        # compiled kernels ready (the first process after an install compiles them once)
+        if HGT.is_file():
+            one_run([*cli, "site", "--dem", str(HGT), "--lon", "-71.5", "--lat", "44.5",
+                     "--frequency", "900", "--radius", "2", "--out", str(scratch / "warm")])
+            for radius, res, target in ((30, 30, 2.5), (10, 30, 1.0), (10, 90, 0.6)):
+                measure(f"site {radius} km at {res} m", [
+                    *cli, "site", "--dem", str(HGT), "--lon", "-71.5", "--lat", "44.5",
+                    "--height", "30", "--frequency", "900", "--radius", str(radius),
+                    "--resolution", str(res), "--config", str(args.config),
+                    "--out", str(scratch / f"site-{radius}-{res}")], args.runs, target)
+        else:
+            print(f"site: skipped ({HGT} not found)")
+        measure("--help", [*cli, "--help"], args.runs, 0.5)
+        measure("validate (demo data)", [*cli, "validate", str(args.data), "--config",
+                                         str(args.config)], args.runs, None)
+        if not args.skip_run:
+            out = scratch / "maps"
+            run = [*cli, "run", "--data", str(args.data), "--config", str(args.config),
+                   "--out", str(out), "--quiet"]
+
+            def empty_cache() -> None:
+                shutil.rmtree(out, ignore_errors=True)
+
+            measure("run (demo), cold cache", run, args.run_runs, 60.0, before=empty_cache)
+            measure("run (demo), warm cache", run, args.run_runs, 5.0)
+            cache = out / ".cache" / "sites"
+            size = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file())
+            print(f"prediction cache: {size / 1e6:.0f} MB in {len(list(cache.glob('*')))} "
+                  "entries (target <= 300 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Files of the one-site job (``coverage-planner site``): its DEM window in, its rasters out.
+
+The DEM is one raster file or a folder of tiles, each in any CRS (SRTM ``.hgt``, GeoTIFF ...):
+only the square around the site is resampled (bilinear) onto the job's working grid. Tiles of
+one CRS are first mosaicked (:func:`coverage.io.terrain.mosaic_vrt`), so there is no seam
+between them; tiles of different CRSs are resampled one by one, the first with data winning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rasterio.warp
+from affine import Affine
+from pyproj import CRS
+
+from coverage.errors import InputDataError, Problem, ProblemLog
+from coverage.grid import WorkingGrid
+from coverage.io.atomic import atomic_path
+from coverage.io.terrain import mosaic_vrt, terrain_files
+from coverage.io.writers import write_geotiff
+
+
+def _dem_sources(dem: Path) -> list[Path]:
+    if dem.is_dir():
+        tiles = terrain_files(dem)
+        if not tiles:
+            raise InputDataError([Problem(
+                file=str(dem), message="the DEM folder holds no raster file",
+                fix="give a DEM file, or a folder of tiles (.tif, .hgt, ...)")])
+        if len(tiles) > 1:
+            log = ProblemLog()
+            with contextlib.suppress(rasterio.errors.RasterioError):
+                crss = set()
+                for tile in tiles:
+                    with rasterio.open(tile) as src:
+                        crss.add(src.crs)
+                if len(crss) == 1 and None not in crss:
+                    vrt = mosaic_vrt(tiles, str(dem), log)
+                    if vrt is not None:
+                        return [vrt]
+        return tiles
+    if not dem.is_file():
+        raise InputDataError([Problem(file=str(dem), message="the DEM file does not exist",
+                                      fix="give the path of a DEM file or folder of tiles")])
+    return [dem]
+
+
+def read_dem_square(dem: Path, crs: CRS, x: float, y: float, half_m: float,
+                    resolution_m: float) -> WorkingGrid:
+    """The DEM on a square working grid centred on (x, y).
+
+    Parameters
+    ----------
+    dem : Path
+        A DEM file or a folder of tiles (any CRS; elevation in metres).
+    crs : pyproj.CRS
+        Working CRS (projected, metres).
+    x, y : float
+        Centre (m, working CRS).
+    half_m : float
+        Half the side of the square (m).
+    resolution_m : float
+        Cell size (m).
+
+    Returns
+    -------
+    WorkingGrid
+        Elevation (float32, NaN where no tile has data).
+
+    Raises
+    ------
+    InputDataError
+        The DEM is missing, unreadable or does not cover the site.
+    """
+    n = 2 * math.ceil(half_m / resolution_m) + 1
+    x0 = (math.floor(x / resolution_m) - n // 2) * resolution_m
+    y1 = (math.floor(y / resolution_m) + n // 2 + 1) * resolution_m
+    transform = Affine(resolution_m, 0.0, x0, 0.0, -resolution_m, y1)
+    elevation = np.full((n, n), np.nan, np.float32)
+    dst_crs = rasterio.crs.CRS.from_wkt(crs.to_wkt())
+    bounds = (x0, y1 - n * resolution_m, x0 + n * resolution_m, y1)
+    for path in _dem_sources(dem):
+        try:
+            with rasterio.open(path) as src:
+                if src.crs is None:
+                    raise InputDataError([Problem(
+                        file=str(path), message="the DEM has no coordinate reference system",
+                        fix="add the CRS (e.g. gdal_edit.py -a_srs EPSG:4326) or use a GeoTIFF")])
+                left, bottom, right, top = rasterio.warp.transform_bounds(dst_crs, src.crs,
+                                                                          *bounds)
+                sb = src.bounds
+                if right < sb.left or left > sb.right or top < sb.bottom or bottom > sb.top:
+                    continue
+                part = np.full((n, n), np.nan, np.float32)
+                rasterio.warp.reproject(
+                    rasterio.band(src, 1), part, src_nodata=src.nodata, dst_transform=transform,
+                    dst_crs=dst_crs, dst_nodata=np.nan,
+                    resampling=rasterio.warp.Resampling.bilinear)
+        except rasterio.errors.RasterioIOError as exc:
+            raise InputDataError([Problem(file=str(path), message=f"unreadable DEM: {exc}",
+                                          fix="give a GeoTIFF or SRTM .hgt file")]) from None
+        fill = np.isnan(elevation) & np.isfinite(part)
+        elevation[fill] = part[fill]
+    centre = elevation[n // 2, n // 2]
+    if not np.isfinite(centre):
+        raise InputDataError([Problem(
+            file=str(dem), message="the DEM does not cover the site (no elevation there)",
+            fix="give the DEM tile(s) around the site, or check --lon/--lat and --datum")])
+    return WorkingGrid(elevation, transform, crs, resolution_m)
+
+
+def write_site_outputs(out: Path, grid: WorkingGrid, rsrp: np.ndarray, loss: np.ndarray,
+                       png: bytes, kml: str, tags: dict[str, str]) -> list[Path]:
+    """Write ``rsrp.tif`` and ``loss.tif`` (float32 COG, NaN nodata), ``rsrp.png`` and
+    ``rsrp.kml`` into ``out`` (created), each atomically; returns the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "rsrp.tif", out / "loss.tif", out / "rsrp.png", out / "rsrp.kml"]
+    write_geotiff(paths[0], rsrp.astype(np.float32), grid.transform, grid.crs.to_wkt(),
+                  nodata=float("nan"), tags=tags)
+    write_geotiff(paths[1], loss.astype(np.float32), grid.transform, grid.crs.to_wkt(),
+                  nodata=float("nan"), tags=tags)
+    with atomic_path(paths[2]) as tmp:
+        tmp.write_bytes(png)
+    with atomic_path(paths[3]) as tmp:
+        tmp.write_text(kml, encoding="utf-8")
+    return paths

@@ -1,0 +1,88 @@
+"""The stored precision of path loss (0.05 dB) and the compact cache entries."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_predict import SITES, make_study
+
+from coverage import predict
+from coverage.io import cache
+from coverage.predict import loss_codec
+from coverage.radio import engine
+
+
+def smooth_window(seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    r, c = np.mgrid[0:120, 0:140]
+    loss = 60.0 + 25.0 * np.log10(1.0 + np.hypot(r - 60, c - 70)) + rng.normal(0, 3, r.shape)
+    loss = loss.astype(np.float32)
+    loss[np.hypot(r - 60, c - 70) > 60] = np.nan  # outside the radius
+    return loss
+
+
+def test_quantise_is_within_half_a_step_and_keeps_nodata() -> None:
+    loss = smooth_window()
+    q = loss_codec.quantise(loss)
+    assert q.dtype == np.float32
+    assert np.array_equal(np.isnan(q), np.isnan(loss))
+    assert np.nanmax(np.abs(q - loss)) <= loss_codec.STEP_DB / 2 + 1e-4
+    # idempotent: a quantised loss is stored and read back unchanged
+    assert np.array_equal(loss_codec.quantise(q), q, equal_nan=True)
+
+
+def test_pack_round_trip_is_exact_including_wrapping_differences() -> None:
+    loss = smooth_window()
+    loss[5, 10] = 3000.0  # a jump larger than int16 between neighbours
+    loss[5, 11] = 0.05
+    packed = loss_codec.pack(loss)
+    assert packed.dtype == np.int16 and packed.shape == loss.shape
+    assert np.array_equal(loss_codec.unpack(packed), loss_codec.quantise(loss), equal_nan=True)
+
+
+def test_compressed_entry_is_several_times_smaller_and_verified(tmp_path: Path) -> None:
+    loss = smooth_window()
+    key_raw, key_small = cache.make_key({"w": "raw"}), cache.make_key({"w": "small"})
+    raw = cache.write_entry(tmp_path, key_raw, {"loss_db": loss})
+    small = cache.write_entry(tmp_path, key_small, {"loss_steps": loss_codec.pack(loss)},
+                              compress=True)
+    assert raw.stat().st_size > 2.5 * small.stat().st_size
+    with zipfile.ZipFile(small) as zf:
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in zf.infolist())
+    hit = cache.read_entry(tmp_path, key_small)
+    assert hit.status == "hit" and hit.arrays is not None
+    assert np.array_equal(loss_codec.unpack(hit.arrays["loss_steps"]),
+                          loss_codec.quantise(loss), equal_nan=True)
+
+
+def test_cold_and_warm_site_loss_are_identical_and_quantised(tmp_path: Path) -> None:
+    study = make_study(SITES[:1])
+    band = study.config.band("CMCC", "FDD900")
+    args = (study.grid, *study.grid.xy(40, 40), 30.0, band.frequency_mhz, study.config.model,
+            1.5)
+    cold, from_cache = predict.site_loss(*args, tmp_path)
+    warm, from_cache_2 = predict.site_loss(*args, tmp_path)
+    assert (from_cache, from_cache_2) == (False, True)
+    assert np.array_equal(cold.loss_db, warm.loss_db, equal_nan=True)
+    exact = engine.site_path_loss(study.grid.elevation, study.grid.transform,
+                                  *study.grid.xy(40, 40), 30.0, band.frequency_mhz,
+                                  rx_height_agl_m=1.5,
+                                  radius_m=study.config.model.radius_km * 1000.0,
+                                  delta_n=study.config.model.delta_n)
+    assert np.array_equal(cold.loss_db, loss_codec.quantise(exact.loss_db), equal_nan=True)
+
+
+def test_an_entry_of_the_old_format_is_never_read(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    study = make_study(SITES[:1])
+    band = study.config.band("CMCC", "FDD900")
+    xy = study.grid.xy(40, 40)
+    key = predict.loss_cache_key(study.grid, *xy, 30.0, band.frequency_mhz,
+                                 study.config.model, 1.5)
+    monkeypatch.setattr(loss_codec, "FORMAT", "float32-v0")
+    old_key = predict.loss_cache_key(study.grid, *xy, 30.0, band.frequency_mhz,
+                                     study.config.model, 1.5)
+    assert old_key != key  # the format is part of the key: old entries are simply not found

@@ -1,0 +1,82 @@
+"""Start-up: the light commands never import the heavy libraries; numba's probe of
+coverage.py never sees this package (same import name)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("numba", "llvmlite", "dask", "distributed", "folium", "matplotlib")
+
+_PROBE = """
+import sys
+sys.argv = ["coverage-planner"] + sys.argv[1:]
+from coverage.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+heavy = sorted(m for m in {heavy!r} if m in sys.modules)
+print("EXIT", code, "HEAVY", ",".join(heavy) or "-", file=sys.stderr)
+"""
+
+
+def _run(*args: str, cwd: Path) -> str:
+    proc = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args],
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("EXIT"), proc.stderr
+    return last
+
+
+def test_help_imports_no_heavy_library(tmp_path):
+    assert _run("--help", cwd=tmp_path) == "EXIT 0 HEAVY -"
+
+
+def test_validate_imports_no_heavy_library(tiny_data, tmp_path):
+    assert _run("validate", str(tiny_data), cwd=tmp_path) == "EXIT 0 HEAVY -"
+
+
+def test_numba_imported_first_or_later_does_not_see_this_package(tmp_path):
+    code = ("import coverage, numba.misc.coverage_support as s, coverage.radio.engine, sys; "
+            "print(s.coverage_available, sys.modules['coverage'] is coverage)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300, check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
+@pytest.mark.parametrize("command", ["version"])
+def test_version_is_light(command, tmp_path):
+    assert _run(command, cwd=tmp_path) == "EXIT 0 HEAVY -"
+
+
+def test_numba_cache_folder_choice(tmp_path):
+    from coverage.radio import jitcache
+
+    pkg = tmp_path / "pkg"
+    # an explicit NUMBA_CACHE_DIR always wins
+    assert jitcache.choose_cache_dir(pkg, {"NUMBA_CACHE_DIR": "x"},
+                                     is_writable=lambda p: False) is None
+    # a writable __pycache__ (editable or user install) or user cache: numba's own choice
+    assert jitcache.choose_cache_dir(pkg, {}, is_writable=lambda p: True) is None
+    assert jitcache.choose_cache_dir(
+        pkg, {}, is_writable=lambda p: p != pkg / "__pycache__") is None
+    # read-only install and no writable home: a per-user folder in the temporary directory
+    assert jitcache.choose_cache_dir(pkg, {}, is_writable=lambda p: False) == (
+        jitcache.fallback_dir())
+    assert jitcache.writable(tmp_path / "new" / "folder")
+
+
+def test_site_loads_no_county_stack(tiny_data, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(heavy=(*HEAVY, "geopandas", "pandas")), "site",
+         "--dem", str(tiny_data / "terrain" / "dem.tif"), "--lon", "116.15", "--lat", "30.85",
+         "--frequency", "900", "--radius", "1", "--resolution", "50",
+         "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.stderr.strip().splitlines()[-1] == "EXIT 0 HEAVY llvmlite,numba", proc.stderr
