@@ -88,6 +88,14 @@ except assets.AssetError as exc:
     _unavailable(f"offline map assets not installed: {exc}")
 
 
+SITE_ROOTS: dict[str, Path] = {}
+"""Served URL → folder of the ``site`` fixture (tests write extra pages into it)."""
+
+
+def _site_root(url: str) -> Path:
+    return SITE_ROOTS[url]
+
+
 def artifacts_dir() -> Path:
     """Where screenshots and timings go (not committed)."""
     path = Path(os.environ.get("COVERAGE_ARTIFACTS", REPO / "artifacts")) / "browser"
@@ -138,8 +146,10 @@ def site(tmp_path_factory):
         ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    SITE_ROOTS[url] = root
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield url
     finally:
         server.shutdown()
         server.server_close()
@@ -423,3 +433,75 @@ def test_measure_tool_measures_a_distance(open_map):
     text = p.page.locator(".leaflet-popup-content").inner_text()
     assert "公里" in text or "km" in text
     assert p.errors == []
+
+
+# --------------------------------------------------------------- when the network fails
+
+
+def _bare_page(browser, url: str, tiles: bool = True):
+    """A page with every request outside 127.0.0.1 failing (tiles too unless ``tiles``)."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    tile = _blank_tile()
+
+    def route(r):
+        url_ = r.request.url
+        if url_.startswith("http://127.0.0.1"):
+            r.continue_()
+        elif tiles and any(host in url_ for host in TILE_HOSTS):
+            r.fulfill(status=200, content_type="image/png", body=tile)
+        else:
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(url)
+    page.wait_for_load_state("load")
+    return page, errors
+
+
+@pytest.mark.parametrize("case", ["assets_missing", "cdn_blocked"])
+def test_a_page_whose_scripts_fail_says_what_to_run_instead_of_staying_white(
+        browser, site, case):
+    # the page is written next to the working ones but without assets/ beside it, or
+    # with --cdn-maps while the internet is cut off: Leaflet never arrives
+    name = f"blank_{case}.html"
+    folder = _site_root(site)
+    study = rich_study()
+    readiness = evaluate(study, assess(study, rich_signal()))
+    off = "no-such-assets" if case == "assets_missing" else None
+    (folder / name).write_text(render(readiness_map(study, readiness, PROV, offline_assets=off)),
+                               encoding="utf-8")
+    page, _ = _bare_page(browser, f"{site}/{name}")
+    try:
+        box = page.locator("#coverage-load-error")
+        box.wait_for(timeout=10_000)
+        text = box.inner_text()
+        assert "地图脚本未能加载" in text
+        assert ("make assets" in text) if case == "assets_missing" else ("--cdn-maps" in text)
+        assert box.is_visible()
+        page.screenshot(path=str(artifacts_dir() / f"{name[:-5]}.png"))
+    finally:
+        page.close()
+
+
+def test_a_working_page_shows_no_load_error(open_map):
+    p = open_map("readiness")
+    p.page.wait_for_timeout(50)
+    assert p.page.locator("#coverage-load-error").count() == 0
+
+
+def test_no_tile_server_switches_to_no_basemap(browser, site):
+    page, errors = _bare_page(browser, f"{site}/mobile.html", tiles=False)
+    try:
+        page.wait_for_function("window.coverage && window.coverage.basemapFallback === true",
+                               timeout=15_000)
+        assert page.evaluate("coverage.map.hasLayer(coverage.bases.basemap_none)")
+        assert page.evaluate("Object.keys(coverage.bases).filter(k => "
+                             "coverage.map.hasLayer(coverage.bases[k]))") == ["basemap_none"]
+        checked = page.locator(".leaflet-control-layers-base input:checked").locator("..")
+        assert "无底图" in checked.inner_text()
+        assert "无底图" in page.locator("#coverage-tiles-note").inner_text()
+        assert errors == []
+    finally:
+        page.close()

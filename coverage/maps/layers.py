@@ -191,12 +191,38 @@ def villages_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = True,
     return layer
 
 
+def planned_cover(plan: gpd.GeoDataFrame | None, config: Config) -> dict[str, str]:
+    """group_id → the planned sites that will cover it (``C002（中国联通）``), from the
+    plan's ``groups`` column (:func:`coverage.output.plan_tables.plan_layers`)."""
+    if plan is None or len(plan) == 0 or "groups" not in plan:
+        return {}
+    out: dict[str, list[str]] = {}
+    for rec in _records(plan):
+        sid = _text(_get(rec, "site_id", "tower_id", "candidate_id", "id"))
+        ops = "+".join(operator_name(config, o) for o in _operators_of(rec))
+        words = f"{sid}（{ops}）" if config.language == "zh" else f"{sid} ({ops})"
+        for gid in _text(rec.get("groups")).split(";"):
+            if gid:
+                out.setdefault(gid, []).append(words)
+    return {g: ("、" if config.language == "zh" else ", ").join(v) for g, v in out.items()}
+
+
 def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab,
-                 config: Config, show: bool = True) -> tuple[VectorLayer, LegendSection]:
-    """Village groups coloured covered / partial / uncovered (any operator), with shares."""
+                 config: Config, show: bool = True, *, serving: pd.DataFrame | None = None,
+                 planned: Mapping[str, str] | None = None
+                 ) -> tuple[VectorLayer, LegendSection]:
+    """Village groups coloured covered / partial / uncovered (any operator), with shares.
+
+    The popup gives the village, households, and per operator the share, median and 10th
+    percentile RSRP, status and (``serving``: :func:`coverage.assess.group_serving_sites`)
+    the sites that cover it; ``planned`` (:func:`planned_cover`) adds the planned site
+    that will cover the group.
+    """
     groups = study.groups
     table = assessment.groups.set_index("group_id")
     ops = [op for op in assessment.operators]
+    serve = serving.set_index("group_id") if serving is not None else None
+    planned = planned or {}
     names = village_names(study)
     layer = VectorLayer("groups", lab["groups"], show=show)
     geoms = frame.lonlat(groups.geometry)
@@ -212,12 +238,21 @@ def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab
             lab["status"]: _status_label(lab, status),
             lab["required"]: lab["yes"] if bool(row.get("required", True)) else lab["no"],
         }
-        per_op = grid_table(
-            [lab["operator"], lab["share"], lab["median"], lab["p10"], lab["status"]],
-            [[operator_name(config, op), pct(row.get(f"share_{op}")),
-              fmt(row.get(f"median_{op}"), 1) or lab["no_signal"],
-              fmt(row.get(f"p10_{op}"), 1) or lab["no_signal"],
-              _status_label(lab, row.get(f"status_{op}"))] for op in ops])
+        if gid in planned:
+            rows[lab["will_cover"]] = planned[gid]
+        head = [lab["operator"], lab["share"], lab["median"], lab["p10"], lab["status"]]
+        cells = [[operator_name(config, op), pct(row.get(f"share_{op}")),
+                  fmt(row.get(f"median_{op}"), 1) or lab["no_signal"],
+                  fmt(row.get(f"p10_{op}"), 1) or lab["no_signal"],
+                  _status_label(lab, row.get(f"status_{op}"))] for op in ops]
+        if serve is not None:
+            head.append(lab["serving_sites"])
+            for op, line in zip(ops, cells, strict=True):
+                col = f"sites_{op}"
+                sites = _text(serve.at[gid, col]) if (gid in serve.index and
+                                                      col in serve.columns) else ""
+                line.append(sites.replace(";", ", "))
+        per_op = grid_table(head, cells)
         popup = popup_table(rows, title=_text(row["name"])) + per_op
         tooltip = (f"{esc(_text(row['name']))} · {esc(rows[lab['village']])}: "
                    f"{esc(_status_label(lab, status))} ({esc(pct(row.get('share_ANY')))})")
@@ -296,6 +331,33 @@ def shared_towers(sites: pd.DataFrame) -> dict[str, list[str]]:
     return {t: o for t, o in ops.items() if len(o) > 1}
 
 
+def shared_tower_popups(sites: pd.DataFrame, shared: Mapping[str, list[str]], lab: Lab,
+                        config: Config) -> dict[str, str]:
+    """tower_id → one popup listing every tenant of a shared tower (operator, site, band,
+    height, azimuths, status, on-air date), the same whichever tenant's marker is clicked."""
+    if not shared:
+        return {}
+    order = {op: i for i, op in enumerate(config.operators)}
+    recs = [r for r in _records(sites)
+            if (_text(r.get("tower_id")) or _text(r["site_id"])) in shared]
+    recs.sort(key=lambda r: (order.get(_text(r.get("operator")), 99), _text(r["site_id"])))
+    out: dict[str, str] = {}
+    for tower, tenants in shared.items():
+        rows = [[operator_name(config, _text(r.get("operator"))), _text(r["site_id"]),
+                 _text(r.get("band")), fmt(r.get("height_m"), 0),
+                 "; ".join(f"{float(a):g}" for a in _azimuths(r)) or lab["omni"],
+                 _status_label(lab, _text(r.get("status")) or "on_air"),
+                 _text(r.get("on_air_date"))]
+                for r in recs if (_text(r.get("tower_id")) or _text(r["site_id"])) == tower]
+        head = popup_table({lab["tenants"]: ", ".join(operator_name(config, t)
+                                                       for t in tenants)},
+                           title=f"{lab['shared']} {tower}")
+        out[tower] = head + grid_table(
+            [lab["operator"], lab["site"], lab["band"], lab["height"], lab["azimuths"],
+             lab["status"], lab["on_air"]], rows)
+    return out
+
+
 def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: bool = True
                  ) -> tuple[list[VectorLayer], list[LegendSection]]:
     """Existing sites per operator (operator colour) with sector wedges; shared towers ringed.
@@ -304,6 +366,7 @@ def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: 
     """
     sites = study.sites
     shared = shared_towers(sites)
+    tower_popups = shared_tower_popups(sites, shared, lab, config)
     layers: list[VectorLayer] = []
     items: list[LegendItem] = []
     keys: list[str] = []
@@ -359,11 +422,13 @@ def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: 
                      "fillOpacity": 0.4 if pending else 0.95,
                      **({"dashArray": "3 2"} if pending else {})}
             tip = f"{esc(name)} {esc(_text(rec['site_id']))}"
+            popup = popup_table(rows, title=_text(rec["site_id"]))
             if tenants:
-                tip += f" ({esc(lab['shared'])})"
+                tip = f"{esc(lab['shared'])} {esc(tower)}: " + esc(", ".join(
+                    operator_name(config, t) for t in tenants))
+                popup = tower_popups[tower]
             layer.add(geom, rec["site_id"], style, marker="circle",
-                      popup=popup_table(rows, title=_text(rec["site_id"])), tooltip=tip,
-                      shared=bool(tenants), pending=pending)
+                      popup=popup, tooltip=tip, shared=bool(tenants), pending=pending)
         layers.append(layer)
     legend = [LegendSection(lab["sites"], (
         *items,
@@ -435,6 +500,9 @@ def plan_layer(plan: gpd.GeoDataFrame | None, study: Study, frame: MapFrame, lab
         plan = plan.set_crs(study.villages.crs)
     layer = VectorLayer("plan", lab["plan_sites"], show=show)
     profiles = config.operators
+    names = village_names(study)
+    village_of = dict(zip(study.groups["group_id"].astype(str),
+                          study.groups["village_id"].astype(str), strict=True))
     for rec, geom in zip(_records(plan), _lonlat_points(frame, plan.geometry), strict=True):
         ops = _operators_of(rec)
         claim = ops[0] if ops else ""
@@ -451,6 +519,16 @@ def plan_layer(plan: gpd.GeoDataFrame | None, study: Study, frame: MapFrame, lab
         hh = _get(rec, "households_new", "households_gained", "new_households", "households")
         if hh is not None:
             rows[lab["households"]] = fmt(hh, 0)
+        lon, lat = rec.get("lon"), rec.get("lat")  # WGS84, as in plan.csv
+        if not (_text(lon) and _text(lat)):
+            lon, lat = getattr(geom, "x", None), getattr(geom, "y", None)
+        rows[lab["coords"]] = f"{fmt(lon, 5)}, {fmt(lat, 5)}"
+        served = [g for g in _text(rec.get("groups")).split(";") if g]
+        if served:
+            vids = list(dict.fromkeys(village_of.get(g, "") for g in served))
+            rows[lab["villages_served"]] = "、".join(names.get(v, v) for v in vids if v) \
+                if config.language == "zh" else ", ".join(names.get(v, v) for v in vids if v)
+            rows[lab["groups_served"]] = str(len(served))
         link = _get(rec, "backhaul")
         if link is None and _text(rec.get("status")) in ("fiber", "microwave", "none"):
             link = rec.get("status")  # the backhaul planner's status of the tower
@@ -758,7 +836,7 @@ def rsrp_layers(study: Study, signal: SignalGrids | None, frame: MapFrame, lab: 
 
 
 __all__ = ["STATUS_COLORS", "VERDICT_COLORS", "WORK_COLORS", "backhaul_layer",
-           "candidates_layer", "groups_layer", "hazards_layers", "kva_class", "locate",
+           "candidates_layer", "groups_layer", "planned_cover", "hazards_layers", "kva_class", "locate",
            "plan_layer", "points_layer", "rsrp_layers", "shared_towers", "sites_layers",
            "transformers_layer", "verdict_layers", "village_anchors", "village_names",
            "villages_layer", "villages_legend", "works_layers"]

@@ -25,6 +25,7 @@ from folium.template import Template
 
 from coverage.io.assets import AssetLinks, asset_links
 from coverage.maps.basemaps import BaseLayer, Basemap, base_layers
+from coverage.maps.fallback import BasemapFallback, LoadGuard
 from coverage.maps.core import (
     ImageLayer,
     LegendSection,
@@ -121,6 +122,12 @@ HELPERS_JS = """
     if (p.popup) layer.bindPopup(p.popup, {maxWidth: 460, minWidth: 180, maxHeight: 380,
                                            className: 'cov-popup'});
     if (p.tooltip) layer.bindTooltip(p.tooltip, {sticky: !!layer.getBounds && !layer.getRadius});
+    // an outline (village boundaries) answers clicks on its line only, never inside, so
+    // the groups and sites beneath it keep their popups
+    if (layer.options && layer.options.fill === false && layer.getBounds && !layer.getRadius)
+      layer._containsPoint = function (pt) {
+        return L.Polyline.prototype._containsPoint.call(this, pt, true);
+      };
   };
   cov.rank = cov.rank || {};
   cov.reorder = function () {
@@ -550,6 +557,8 @@ def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = N
     if spec.search is not None:
         fmap.add_child(SearchBox(spec.search, lab["search"], lab["no_match"]))
     fmap.add_child(folium.LayerControl(position="topright", collapsed=False))
+    fmap.add_child(LoadGuard(spec.language, links.offline))
+    fmap.add_child(BasemapFallback(spec.language, lab["basemap_none"]))
     fmap.add_child(ReadyFlag())
     return fmap
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
+from coverage.assess import group_serving_sites
 from coverage.maps import layers as lay
 from coverage.maps.core import LegendSection, MapFrame, MapSpec
 from coverage.maps.labels import labels
@@ -69,7 +70,9 @@ def mobile_spec(study: Study, signal: SignalGrids | None, assessment: Assessment
     if signal is not None or after_signal is not None:
         _add(spec, *lay.rsrp_layers(study, signal, frame, lab, cfg, max_px,
                                     after=after_signal))
-    _add(spec, *lay.groups_layer(study, assessment, frame, lab, cfg, show=True))
+    serving = group_serving_sites(study, signal) if signal is not None else None
+    _add(spec, *lay.groups_layer(study, assessment, frame, lab, cfg, show=True,
+                                 serving=serving, planned=lay.planned_cover(plan, cfg)))
     _add(spec, lay.villages_layer(study, frame, lab, show=True), lay.villages_legend(lab))
     _add(spec, *lay.sites_layers(study, frame, lab, cfg, show=True))
     _add(spec, *lay.candidates_layer(study, frame, lab, show=False))
