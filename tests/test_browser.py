@@ -88,6 +88,9 @@ except assets.AssetError as exc:
     _unavailable(f"offline map assets not installed: {exc}")
 
 
+PLAYWRIGHT: dict[str, object] = {}
+"""The running Playwright of the ``browser`` fixture (for a second, touch-enabled context)."""
+
 SITE_ROOTS: dict[str, Path] = {}
 """Served URL → folder of the ``site`` fixture (tests write extra pages into it)."""
 
@@ -160,6 +163,7 @@ def site(tmp_path_factory):
 def browser(tmp_path_factory):
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as pw:
+        PLAYWRIGHT["pw"] = pw
         context = pw.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, args=ARGS, headless=True,
             viewport={"width": 1280, "height": 800})
@@ -505,3 +509,127 @@ def test_no_tile_server_switches_to_no_basemap(browser, site):
         assert errors == []
     finally:
         page.close()
+
+
+# ------------------------------------------------------------------ one popup per place
+
+
+def test_group_click_with_the_default_layers_opens_the_group_popup(open_map):
+    # the village boundaries stay on (as on opening): their inside never takes the click
+    p = open_map("mobile")
+    assert p.js("coverage.map.hasLayer(coverage.layers.villages)")
+    _click_feature(p, "groups", "G4")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "第4组" in text and "户数" in text and "行政村" in text
+    for op in ("中国移动", "中国电信", "中国联通"):
+        assert op in text
+    assert "主服务站" in text and "规划覆盖站点" in text and "N1" in text
+    assert "行政村编号" not in text  # not the village popup
+    assert p.errors == []
+
+
+def test_group_popup_names_the_sites_that_serve_it(open_map):
+    p = open_map("mobile")
+    p.js("coverage.open('groups', 'G1')")
+    text = p.page.locator(".leaflet-popup-content").inner_text()
+    served = p.js("""() => {
+        const rows = [...document.querySelectorAll('.leaflet-popup-content .cov-grid tr')];
+        return rows.slice(1).map(r => [...r.cells].map(c => c.innerText));
+    }""")
+    assert "主服务站" in text
+    # a covered operator names at least one site; an operator without signal names none
+    named = 0
+    for row in served:
+        if row[0] != "任一运营商" and row[-2] in ("覆盖", "已覆盖"):
+            assert row[-1].strip() != "", row
+            named += 1
+    assert named >= 1, served
+
+
+def test_a_click_on_a_shared_tower_lists_every_tenant(open_map):
+    p = open_map("mobile")
+    p.js("coverage.map.removeLayer(coverage.layers.plan)")
+    _click_feature(p, "sites_CMCC", "S1")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "T1" in text and "S1" in text and "S2" in text
+    assert "中国移动" in text and "中国联通" in text
+    # the same popup whichever tenant's marker answers
+    p.page.keyboard.press("Escape")
+    p.js("coverage.open('sites_CU', 'S2')")
+    text2 = p.page.locator(".leaflet-popup-content").inner_text()
+    assert "S1" in text2 and "S2" in text2
+    assert p.errors == []
+
+
+def test_plan_popup_gives_coordinates_and_villages_served(open_map):
+    p = open_map("mobile")
+    p.js("coverage.open('plan', 'N1')")
+    text = p.page.locator(".leaflet-popup-content").inner_text()
+    assert "经纬度" in text and "服务行政村" in text
+    lonlat = text.split("经纬度")[1].split("\n")[0]
+    assert "." in lonlat and "," in lonlat
+
+
+def _search(p: Page, text: str):
+    box = p.page.locator("#coverage-search")
+    box.fill("")
+    box.focus()
+    p.page.keyboard.insert_text(text)
+    return p.page.locator(".cov-search-results li")
+
+
+def _popup_says(p: Page, text: str) -> None:
+    p.page.wait_for_function(
+        "t => { const el = document.querySelector('.leaflet-popup-content');"
+        " return el !== null && el.innerText.includes(t); }", arg=text, timeout=15000)
+
+
+def test_search_result_opens_its_popup_by_click(open_map):
+    p = open_map("readiness")
+    results = _search(p, "石关村")
+    assert results.count() == 1
+    results.first.click()
+    _popup_says(p, "石关村")
+    p.page.wait_for_timeout(300)  # the popup stays open (no map click closes it)
+    assert "石关村" in p.page.locator(".leaflet-popup-content").inner_text()
+
+
+def test_search_result_opens_its_popup_by_enter(open_map):
+    p = open_map("readiness")
+    results = _search(p, "石关村")
+    assert results.count() == 1
+    p.page.keyboard.press("Enter")
+    _popup_says(p, "石关村")
+    p.page.keyboard.press("Escape")
+    results = _search(p, "石关村")
+    results.first.focus()
+    p.page.keyboard.press("Enter")
+    _popup_says(p, "石关村")
+
+
+def test_search_result_opens_its_popup_by_touch(browser, site, tmp_path):
+    # a phone or tablet: a tap, not a click (a second browser context with touch input)
+    pw = PLAYWRIGHT["pw"]
+    context = pw.chromium.launch_persistent_context(  # type: ignore[attr-defined]
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=ARGS, headless=True,
+        viewport={"width": 412, "height": 800}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(site)
+                   else r.abort())
+        page.goto(f"{site}/readiness.html")
+        page.wait_for_function("window.coverage && window.coverage.ready === true",
+                               timeout=15_000)
+        page.locator("#coverage-search").tap()
+        page.keyboard.insert_text("石关村")
+        page.locator(".cov-search-results li").first.tap()
+        page.wait_for_function(
+            "() => { const el = document.querySelector('.leaflet-popup-content');"
+            " return el !== null && el.innerText.includes('石关村'); }", timeout=15000)
+        page.screenshot(path=str(artifacts_dir() / "search_touch.png"))
+    finally:
+        context.close()

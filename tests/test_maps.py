@@ -128,7 +128,8 @@ def rich_plan() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     plan = gpd.GeoDataFrame(
         {"candidate_id": ["C1", "C2"], "site_id": ["N1", "N2"],
          "operators": [("CU", "CT"), ("CMCC",)], "cost_wan": [85.0, 60.0],
-         "kind": ["new", "existing_tower"], "height_m": [40.0, 35.0]},
+         "kind": ["new", "existing_tower"], "height_m": [40.0, 35.0],
+         "groups": ["G4", ""], "lon": [None, None], "lat": [None, None]},
         geometry=[cell_point(8, 7), cell_point(8, 8)], crs=UTM50)
     links = gpd.GeoDataFrame(
         {"from": ["S1", "S3"], "to": ["N1", "N2"], "kind": ["microwave", "fiber"]},
