@@ -70,6 +70,9 @@ LABELS: dict[str, dict[str, str]] = {
         "需延伸光纤或加中继杆",
         "coords": "经纬度", "villages_served": "服务行政村", "groups_served": "覆盖村民组",
         "will_cover": "规划覆盖站点", "serving_sites": "主服务站",
+        "kva_village": "户均配变容量", "open_works": "未完工电网工程",
+        "open_hazards": "未整改隐患/隐患数", "late_inspection": "验收后完工",
+        "transformers_ok": "配变·户均容量达标",
     },
     "en": {
         "villages": "Village boundaries", "groups": "Group coverage",
@@ -134,6 +137,9 @@ LABELS: dict[str, dict[str, str]] = {
         "coords": "Lon, lat", "villages_served": "Villages served", "groups_served":
         "Groups covered", "will_cover": "Planned site to cover it",
         "serving_sites": "Serving sites",
+        "kva_village": "kVA per household (village)", "open_works": "Open grid works",
+        "open_hazards": "Open hazards / found", "late_inspection": "due after the inspection",
+        "transformers_ok": "Transformers meeting the target",
     },
 }
 

@@ -48,8 +48,10 @@ POINT_COLORS = {True: "#1a9850", False: "#d73027"}
 POINT_KIND_COLORS = {"committee": "#6a1b9a", "school": "#f9a825", "clinic": "#00897b",
                      "settlement": "#5d4037"}
 WORK_COLORS = {"planned": "#9e9e9e", "in_progress": "#ff9800", "done": "#2e7d32",
-               "overdue": "#6a1b9a"}
+               "overdue": "#6a1b9a", "late_inspection": "#ffffff"}
 OVERDUE_OUTLINE = "#d50000"
+LATE_OUTLINE = "#e65100"
+"""Open works due after the inspection: white with a dashed orange outline."""
 WORK_STATUSES = ("planned", "in_progress", "done")
 VERDICT_COLORS = {"READY": "#2e7d32", "READY_AFTER_WORKS": "#f9a825",
                   "READY_IF_PLAN_BUILT": "#7b61ff", "NOT_READY": "#c62828"}
@@ -175,8 +177,10 @@ def villages_legend(lab: Lab, key: str = "villages") -> LegendSection:
 
 
 def villages_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = True,
-                   key: str = "villages") -> VectorLayer:
-    """Administrative village boundaries (outline only) with name and town."""
+                   key: str = "villages", *,
+                   facts: Mapping[str, Mapping[str, str]] | None = None) -> VectorLayer:
+    """Administrative village boundaries (outline only) with name and town, and
+    ``facts`` (village_id → popup rows, e.g. :func:`coverage.maps.gridfacts.grid_facts`)."""
     vill = study.villages
     layer = VectorLayer(key, lab["villages"], show=show)
     style = {"color": VILLAGE_LINE, "weight": 1.2, "fill": False, "opacity": 0.9}
@@ -186,6 +190,8 @@ def villages_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = True,
         rows = {lab["town"]: _text(town), lab["village_id"]: _text(vid)}
         if _text(hh):
             rows[lab["households"]] = _text(hh)
+        if facts:
+            rows.update(facts.get(_text(vid), {}))
         layer.add(geom, vid, style, popup=popup_table(rows, title=_text(name)),
                   tooltip=f"{esc(_text(name))} · {esc(_text(town))}")
     return layer
@@ -604,13 +610,16 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
     names = village_names(study)
     geoms = _lonlat_points(frame, locate(study, table, ring=1 if which == "mobile" else 2))
     title = lab[f"{which}_works"]
-    kinds = (*WORK_STATUSES, "overdue")
+    kinds = (*WORK_STATUSES, "late_inspection", "overdue")
     layers = {s: VectorLayer(f"{which}_works_{s}", f"{title} · {lab[s]}", show=show)
               for s in kinds}
     marker = "square" if which == "mobile" else "diamond"
     state = works_state(table, resolve_as_of(config.readiness.as_of),
                         config.readiness.inspection_date)
     late = dict(zip(state["work_id"].astype(str), state["days_late"], strict=True))
+    after = {str(w) for w, done, ok, due in zip(
+        state["work_id"], state["is_done"], state["on_time"], state["due_date"], strict=True)
+        if not done and not ok and due is not None}
     for rec, geom in zip(_records(table), geoms, strict=True):
         status = _text(rec.get("status"))
         if status not in layers:
@@ -631,9 +640,14 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
             rows[lab["overdue"]] = lab["days_late"].format(days=days)
         rows = {k: v for k, v in rows.items() if v != ""}
         who = rows.get(lab["operator"] if which == "mobile" else lab["owner"], "")
-        shown = "overdue" if days else status
+        is_after = not days and _text(rec.get("work_id")) in after
+        if is_after:
+            rows[lab["late_inspection"]] = f"{_text(rec.get('due'))} > " \
+                f"{config.readiness.inspection_date}"
+        shown = "overdue" if days else "late_inspection" if is_after else status
         style = ({"radius": 8, "color": OVERDUE_OUTLINE, "weight": 3} if days else
-                 {"radius": 6, "color": "#212121", "weight": 1})
+                 {"radius": 8, "color": LATE_OUTLINE, "weight": 3, "dashArray": "3 2"}
+                 if is_after else {"radius": 6, "color": "#212121", "weight": 1})
         layers[shown].add(
             geom, rec["work_id"], {**style, "fillColor": WORK_COLORS[shown],
                                    "fillOpacity": 0.95},
@@ -642,7 +656,9 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
             status=status)
     legend = LegendSection(title, tuple(
         LegendItem(lab[s], WORK_COLORS[s], marker,
-                   outline=OVERDUE_OUTLINE if s == "overdue" else "#212121") for s in kinds),
+                   outline=OVERDUE_OUTLINE if s == "overdue" else LATE_OUTLINE
+                   if s == "late_inspection" else "#212121", dash=s == "late_inspection")
+        for s in kinds),
         tuple(layers[s].key for s in kinds))
     return [layers[s] for s in kinds], [legend]
 
@@ -655,14 +671,20 @@ def kva_class(ratio: float, target: float) -> int:
 
 
 def transformers_layer(study: Study, frame: MapFrame, lab: Lab, config: Config,
-                       show: bool = True) -> tuple[VectorLayer | None, LegendSection | None]:
-    """Transformers coloured by kVA per household against the readiness target."""
+                       show: bool = True
+                       ) -> tuple[list[VectorLayer], list[LegendSection]]:
+    """Transformers coloured by kVA per household against the readiness target.
+
+    Those below the target are one layer (shown); those meeting it another, off on
+    opening (a toggle), so that the few that matter are not buried under the many.
+    """
     table = study.transformers
     if table is None or len(table) == 0:
-        return None, None
+        return [], []
     target = float(config.readiness.kva_per_household_min)
     names = village_names(study)
-    layer = VectorLayer("transformers", lab["transformers"], show=show)
+    low_layer = VectorLayer("transformers", lab["transformers"], show=show)
+    ok_layer = VectorLayer("transformers_ok", lab["transformers_ok"], show=False)
     geoms = _lonlat_points(frame, locate(study, table, ring=3))
     for rec, geom in zip(_records(table), geoms, strict=True):
         kva = float(rec.get("kva") or 0.0)
@@ -673,18 +695,21 @@ def transformers_layer(study: Study, frame: MapFrame, lab: Lab, config: Config,
                 lab["kva"]: fmt(kva, 0), lab["households"]: fmt(hh, 0),
                 lab["kva_per_hh"]: fmt(ratio, 2),
                 lab["target"]: f"≥ {target:g}"}
-        layer.add(geom, rec["transformer_id"], {"radius": 6, "color": "#212121", "weight": 1,
+        layer = ok_layer if cls == 2 else low_layer
+        layer.add(geom, rec["transformer_id"], {"radius": 6 if cls == 2 else 7,
+                                                "color": "#212121", "weight": 1,
                                                 "fillColor": KVA_COLORS[cls],
                                                 "fillOpacity": 0.95},
                   marker="circle", popup=popup_table(rows, title=_text(rec["transformer_id"])),
                   tooltip=f"{esc(_text(rec['transformer_id']))}: {ratio:.2f} {lab['kva_hh_unit']}",
                   ratio=round(ratio, 3), kva_class=cls)
     lo = 0.75 * target
-    legend = LegendSection(f"{lab['transformers']} · {lab['kva_per_hh']}", (
+    legend = [LegendSection(f"{lab['transformers']} · {lab['kva_per_hh']}", (
         LegendItem(f"< {lo:g}", KVA_COLORS[0], "circle"),
-        LegendItem(f"{lo:g} … {target:g}", KVA_COLORS[1], "circle"),
-        LegendItem(f"≥ {target:g}", KVA_COLORS[2], "circle")), ("transformers",))
-    return layer, legend
+        LegendItem(f"{lo:g} … {target:g}", KVA_COLORS[1], "circle")), ("transformers",)),
+        LegendSection(lab["transformers_ok"], (
+            LegendItem(f"≥ {target:g}", KVA_COLORS[2], "circle"),), ("transformers_ok",))]
+    return [low_layer, ok_layer], legend
 
 
 def hazards_layers(study: Study, frame: MapFrame, lab: Lab, show: bool = True

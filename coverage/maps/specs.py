@@ -17,6 +17,7 @@ import geopandas as gpd
 
 from coverage.assess import group_serving_sites
 from coverage.maps import layers as lay
+from coverage.maps.gridfacts import grid_facts
 from coverage.maps.core import LegendSection, MapFrame, MapSpec
 from coverage.maps.labels import labels
 from coverage.maps.measurements import error_layers
@@ -90,7 +91,8 @@ def grid_spec(study: Study, frame: MapFrame) -> MapSpec:
     cfg = study.config
     lab = labels(cfg.language)
     spec = MapSpec(lab["title_grid"], cfg.language, map_bounds(study, frame), datum=frame.datum)
-    _add(spec, lay.villages_layer(study, frame, lab, show=True), lay.villages_legend(lab))
+    _add(spec, lay.villages_layer(study, frame, lab, show=True,
+                                  facts=grid_facts(study, lab)), lay.villages_legend(lab))
     _add(spec, *lay.works_layers(study, study.grid_works, "grid", frame, lab, cfg,
                                show=True))
     _add(spec, *lay.transformers_layer(study, frame, lab, cfg, show=True))
