@@ -633,3 +633,23 @@ def test_search_result_opens_its_popup_by_touch(browser, site, tmp_path):
         page.screenshot(path=str(artifacts_dir() / "search_touch.png"))
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("name", ["mobile_meas", "grid"])
+def test_legend_and_layer_list_fit_a_768_px_screen_and_fold(open_map, name):
+    p = open_map(name)
+    p.page.set_viewport_size({"width": 1366, "height": 768})
+    p.page.wait_for_timeout(100)
+    for sel in ("#coverage-legend", ".leaflet-control-layers"):
+        box = p.page.locator(sel).bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, sel
+    legend = p.page.locator("#coverage-legend")
+    title = legend.locator(".cov-legend-title")
+    sections = "[...document.querySelectorAll('#coverage-legend .cov-legend-section')]" \
+               ".filter(e => e.offsetParent !== null).length"
+    assert p.js(sections) >= 1
+    title.click()
+    assert p.js(sections) == 0 and title.get_attribute("aria-expanded") == "false"
+    title.click()
+    assert p.js(sections) >= 1
+    assert p.errors == []

@@ -348,7 +348,7 @@ def test_plan_backhaul_and_points(mobile):
     points = mobile.layer("points").by_id()
     assert {p: v["covered"] for p, v in points.items()} == {
         "P1": True, "P2": True, "P3": False, "P4": True}
-    assert points["P3"]["style"]["fillColor"] == "#d73027"
+    assert points["P3"]["style"]["fillColor"] == STATUS_COLORS["uncovered"]
 
 
 def _as_of(study, day):
@@ -401,6 +401,20 @@ def test_transformers_coloured_against_the_kva_target(rich):
     tr.update(ok)
     assert [tr[t]["style"]["fillColor"] for t in ("TR3", "TR2", "TR1")] == list(KVA_COLORS)
     assert kva_class(2.0, 2.0) == 2 and kva_class(1.5, 2.0) == 1 and kva_class(1.49, 2.0) == 0
+
+
+def test_raster_and_vector_classes_never_share_a_colour():
+    from coverage.maps.layers import HAZARD_COLORS as HZ
+    from coverage.maps.layers import KVA_COLORS as KVA
+    from coverage.maps.layers import POINT_COLORS
+    from coverage.maps.raster import RSRP_COLORS
+
+    vector = {*STATUS_COLORS.values(), *POINT_COLORS.values(), *WORK_COLORS.values(),
+              *VERDICT_COLORS.values(), *HZ.values(), *KVA}
+    raster = set(RSRP_COLORS)
+    assert len(raster) == 5 and not raster & vector
+    # the uncovered group is no longer the colour of the weakest raster class
+    assert STATUS_COLORS["uncovered"] != RSRP_COLORS[-1]
 
 
 def test_grid_map_village_popup_gives_the_grid_facts(rich):
@@ -548,7 +562,7 @@ def test_overview_png_is_deterministic(rich):
     a = overview_png(study, signal, assessment, readiness, dpi=40)
     b = overview_png(study, signal, assessment, readiness, dpi=40)
     assert a == b and a.startswith(b"\x89PNG")
-    assert Image.open(io.BytesIO(a)).size == (480, 240)
+    assert Image.open(io.BytesIO(a)).size == (480, 280)  # 12 × 7 inches: legends below the maps
 
 
 def test_build_pages_gives_every_output(rich):

@@ -43,8 +43,9 @@ if TYPE_CHECKING:
     from coverage.readiness import Readiness
     from coverage.study import Study
 
-STATUS_COLORS = {"covered": "#1a9850", "partial": "#fdae61", "uncovered": "#d73027"}
-POINT_COLORS = {True: "#1a9850", False: "#d73027"}
+STATUS_COLORS = {"covered": "#009e73", "partial": "#e69f00", "uncovered": "#d55e00"}
+"""Group status in Okabe–Ito colours (colour-blind safe; none used by the RSRP raster)."""
+POINT_COLORS = {True: STATUS_COLORS["covered"], False: STATUS_COLORS["uncovered"]}
 POINT_KIND_COLORS = {"committee": "#6a1b9a", "school": "#f9a825", "clinic": "#00897b",
                      "settlement": "#5d4037"}
 WORK_COLORS = {"planned": "#9e9e9e", "in_progress": "#ff9800", "done": "#2e7d32",

@@ -58,7 +58,10 @@ CSS = """
 .cov-legend{background:#fff;padding:6px 8px;font-size:12px;line-height:16px;max-height:40vh;
  overflow-y:auto;min-width:150px}
 .leaflet-control-layers-expanded{max-height:calc(100vh - 30px);overflow-y:auto}
-.cov-legend-title{font-weight:700;margin-bottom:2px}
+.cov-legend-title{font-weight:700;margin-bottom:2px;cursor:pointer;user-select:none}
+.cov-legend-title::after{content:" \25BE";font-weight:400}
+.cov-legend.cov-folded .cov-legend-title::after{content:" \25B8"}
+.cov-legend.cov-folded .cov-legend-section{display:none!important}
 .cov-legend-head{font-weight:600;margin-top:4px}
 .cov-legend-item{display:flex;align-items:center;gap:6px}
 .cov-swatch{display:inline-flex;width:18px;height:14px;align-items:center;justify-content:center}
@@ -320,6 +323,20 @@ class Legend(MacroElement):
             div.id = "coverage-legend";
             L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
             var h = L.DomUtil.create("div", "cov-legend-title", div); h.textContent = title;
+            // a click on the title folds the legend (folded on opening on a low screen)
+            h.setAttribute("role", "button"); h.tabIndex = 0;
+            h.setAttribute("aria-expanded", "true");
+            function fold(on) {
+              div.classList.toggle("cov-folded", on);
+              h.setAttribute("aria-expanded", on ? "false" : "true");
+            }
+            L.DomEvent.on(h, "click", function () {
+              fold(!div.classList.contains("cov-folded")); });
+            L.DomEvent.on(h, "keydown", function (ev) {
+              if (ev.key === "Enter" || ev.key === " ") {
+                L.DomEvent.preventDefault(ev); fold(!div.classList.contains("cov-folded")); }
+            });
+            if (window.innerHeight < 600) fold(true);
             sections.forEach(function (sec) {
               var el = L.DomUtil.create("div", "cov-legend-section", div);
               el.setAttribute("data-layers", sec.layers.join(" "));
