@@ -132,6 +132,15 @@ HELPERS_JS = """
         return L.Polyline.prototype._containsPoint.call(this, pt, true);
       };
   };
+  cov.feed = function (layer, id, now) {
+    function load() {
+      var el = document.getElementById(id);
+      if (!el) return;
+      layer.addData(JSON.parse(el.textContent));
+      el.parentNode.removeChild(el);
+    }
+    if (now) load(); else { layer.once("add", load); layer.load = load; }
+  };
   cov.rank = cov.rank || {};
   cov.reorder = function () {
     Object.keys(cov.rank).filter(function (k) { return cov.rank[k] > 0; })
@@ -141,6 +150,7 @@ HELPERS_JS = """
   map.on("overlayadd", cov.reorder);
   cov.find = function (key, id) {
     var lyr = cov.layers[key], hit = null;
+    if (lyr && lyr.load) lyr.load();  // a layer not yet shown: build it first
     if (lyr && lyr.eachLayer) lyr.eachLayer(function (l) {
       if (!hit && l.feature && l.feature.properties.id === id && !l.feature.properties.wedge)
         hit = l;
@@ -183,10 +193,13 @@ class FeatureLayer(Layer):
     """One :class:`VectorLayer` as an ``L.geoJSON`` overlay, registered in ``coverage``."""
 
     _template = Template("""
+        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.data }}</script>
+        {% endmacro %}
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
+        var {{ this.get_name() }} = L.geoJSON(null, {
             style: coverage.style, pointToLayer: coverage.point,
             onEachFeature: coverage.bind});
+        coverage.feed({{ this.get_name() }}, "{{ this.get_name() }}-data", {{ this.eager }});
         coverage.layers[{{ this.key }}] = {{ this.get_name() }};
         coverage.rank[{{ this.key }}] = {{ this.rank }};
         {% endmacro %}
@@ -195,6 +208,9 @@ class FeatureLayer(Layer):
     def __init__(self, layer: VectorLayer):
         super().__init__(name=layer.name, overlay=True, control=True, show=layer.show)
         self._name = "CoverageLayer"
+        # the features travel as JSON beside the script (parsed faster than a script
+        # literal); a layer off on opening is parsed and built only when first shown
+        self.eager = "true" if layer.show else "false"
         self.key = js_json(layer.key)
         kinds = {f["geometry"]["type"].replace("Multi", "") for f in layer.features}
         self.rank = 2 if "Point" in kinds else (1 if "LineString" in kinds else 0)
