@@ -59,8 +59,8 @@ CSS = """
  overflow-y:auto;min-width:150px}
 .leaflet-control-layers-expanded{max-height:calc(100vh - 30px);overflow-y:auto}
 .cov-legend-title{font-weight:700;margin-bottom:2px;cursor:pointer;user-select:none}
-.cov-legend-title::after{content:" \25BE";font-weight:400}
-.cov-legend.cov-folded .cov-legend-title::after{content:" \25B8"}
+.cov-legend-title::after{content:" ▾";font-weight:400}
+.cov-legend.cov-folded .cov-legend-title::after{content:" ▸"}
 .cov-legend.cov-folded .cov-legend-section{display:none!important}
 .cov-legend-head{font-weight:600;margin-top:4px}
 .cov-legend-item{display:flex;align-items:center;gap:6px}

@@ -177,7 +177,7 @@ TEMPLATE = """<section class="plan" id="plan">
 <tr>{% if loop.first %}<th rowspan="{{ o.sites|length + 1 }}">{{ o.name }}</th>{% endif %}
 <td>{{ x.tower_id }}</td><td>{{ x.kind }}</td>
 <td class="num">{{ "%.5f"|format(x.lon) }}, {{ "%.5f"|format(x.lat) }}</td>
-<td>{{ x.band }}</td><td>{{ x.villages }}</td><td class="num">{{ x.groups }}</td>
+<td>{{ x.band }}</td><td class="villages">{{ x.villages }}</td><td class="num">{{ x.groups }}</td>
 <td class="num">{{ "{:,.0f}".format(x.households_new) }}</td>
 <td class="num">{{ "{:,.1f}".format(x.cost_wan) }}</td><td>{{ x.backhaul }}</td></tr>
 {% endfor %}
@@ -203,7 +203,9 @@ CSS = """
 .plan-table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
 .plan-table th,.plan-table td{border:1px solid #bbb;padding:3px 8px;text-align:left;
  vertical-align:top}
-.plan-table td.num{text-align:right;white-space:nowrap}
+.plan-table td{white-space:nowrap}
+.plan-table td.villages{white-space:normal;min-width:14em}
+.plan-table td.num{text-align:right}
 .plan-table tr.plan-subtotal td{background:#f3f3f3}
 .plan-table tr.plan-total th,.plan-table tr.plan-total td{background:#e3f2fd;font-weight:700}
 .plan-files a{margin:0 4px}
