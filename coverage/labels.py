@@ -72,7 +72,7 @@ LABELS: dict[str, dict[str, str]] = {
         "will_cover": "规划覆盖站点", "serving_sites": "主服务站",
         "kva_village": "户均配变容量", "open_works": "未完工电网工程",
         "open_hazards": "未整改隐患/隐患数", "late_inspection": "验收后完工",
-        "transformers_ok": "配变·户均容量达标",
+        "transformers_ok": "配变·户均容量达标", "inspection_day": "验收日",
     },
     "en": {
         "villages": "Village boundaries", "groups": "Group coverage",
@@ -139,7 +139,7 @@ LABELS: dict[str, dict[str, str]] = {
         "serving_sites": "Serving sites",
         "kva_village": "kVA per household (village)", "open_works": "Open grid works",
         "open_hazards": "Open hazards / found", "late_inspection": "due after the inspection",
-        "transformers_ok": "Transformers meeting the target",
+        "transformers_ok": "Transformers meeting the target", "inspection_day": "inspection",
     },
 }
 

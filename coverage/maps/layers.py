@@ -643,8 +643,10 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
         who = rows.get(lab["operator"] if which == "mobile" else lab["owner"], "")
         is_after = not days and _text(rec.get("work_id")) in after
         if is_after:
-            rows[lab["late_inspection"]] = f"{_text(rec.get('due'))} > " \
-                f"{config.readiness.inspection_date}"
+            rows[lab["late_inspection"]] = f"{_text(rec.get('due'))}（{lab['inspection_day']} " \
+                f"{config.readiness.inspection_date}）" if config.language == "zh" else \
+                f"{_text(rec.get('due'))} ({lab['inspection_day']} " \
+                f"{config.readiness.inspection_date})"
         shown = "overdue" if days else "late_inspection" if is_after else status
         style = ({"radius": 8, "color": OVERDUE_OUTLINE, "weight": 3} if days else
                  {"radius": 8, "color": LATE_OUTLINE, "weight": 3, "dashArray": "3 2"}

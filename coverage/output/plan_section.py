@@ -30,7 +30,8 @@ TEXT = {
            "backhaul": "回传", "sites": "站点", "towers": "铁塔", "total": "合计",
            "summary": "{towers} 座铁塔、{claims} 个运营商站点，新覆盖 {households} 户，"
                       "总造价 {cost} 万元：{per_op}。",
-           "files": "方案文件", "tables": "数据表(tables/)",
+           "files": "方案文件", "plan.csv": "方案明细表", "plan.kml": "方案地标(奥维/谷歌地球)",
+           "plan.gpkg": "方案图层(地理信息系统)", "tables/": "数据表目录",
            "none": "本次运行没有规划方案（未启用规划或没有需要覆盖的村民组）。",
            "proposal": "以上为优化模型提出的方案，运营商认领后方计入工程。",
            "sep": "、", "groups_n": "{n} 个"},
@@ -41,7 +42,8 @@ TEXT = {
            "backhaul": "Backhaul", "sites": "sites", "towers": "towers", "total": "Total",
            "summary": "{towers} towers, {claims} operator sites, {households} households "
                       "newly covered, cost {cost} (10k CNY): {per_op}.",
-           "files": "Plan files", "tables": "Tables (tables/)",
+           "files": "Plan files", "plan.csv": "plan.csv", "plan.kml": "plan.kml",
+           "plan.gpkg": "plan.gpkg", "tables/": "Tables (tables/)",
            "none": "This run has no plan (planning off, or no group needs covering).",
            "proposal": "This is the optimiser's proposal; it counts as works once operators "
                        "claim it.",
@@ -238,7 +240,7 @@ def plan_section_html(section: PlanSection | None, language: str,
         summary = t["summary"].format(towers=section.towers, claims=section.claims,
                                       households=f"{section.households_new:,.0f}",
                                       cost=f"{section.cost_wan:,.1f}", per_op=per_op)
-    links = [(prefix + f, t["tables"] if f == "tables/" else f) for f in files]
+    links = [(prefix + f, t.get(f, f)) for f in files]
     env = jinja2.Environment(autoescape=True)
     return env.from_string(TEMPLATE).render(s=section, t=t, summary=summary, files=links)
 
