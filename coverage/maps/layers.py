@@ -49,10 +49,10 @@ POINT_COLORS = {True: STATUS_COLORS["covered"], False: STATUS_COLORS["uncovered"
 POINT_KIND_COLORS = {"committee": "#6a1b9a", "school": "#f9a825", "clinic": "#00897b",
                      "settlement": "#5d4037"}
 WORK_COLORS = {"planned": "#9e9e9e", "in_progress": "#ff9800", "done": "#2e7d32",
-               "overdue": "#6a1b9a", "late_inspection": "#ffffff"}
+               "overdue": "#6a1b9a", "late_inspection": "#ffd180"}
 OVERDUE_OUTLINE = "#d50000"
 LATE_OUTLINE = "#e65100"
-"""Open works due after the inspection: white with a dashed orange outline."""
+"""Open works due after the inspection: light orange with a dashed dark-orange outline."""
 WORK_STATUSES = ("planned", "in_progress", "done")
 VERDICT_COLORS = {"READY": "#2e7d32", "READY_AFTER_WORKS": "#f9a825",
                   "READY_IF_PLAN_BUILT": "#7b61ff", "NOT_READY": "#c62828"}
