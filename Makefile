@@ -31,7 +31,8 @@ lock:
 		--universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make lock" -o $(LOCK)
 
-demo: $(STAMP)
+# The maps are offline by default: their scripts come from the asset cache (`assets`).
+demo: $(STAMP) assets
 	$(BIN)/coverage-planner run --data data --config coverage.toml --out maps
 
 test: $(STAMP)
@@ -56,7 +57,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy coverage
 
-# JavaScript/CSS for --offline-maps, from the npm registry (checked against pinned SHA-256).
+# JavaScript/CSS the maps copy into maps/assets/ (offline by default), from the npm registry (checked against pinned SHA-256).
 assets: $(STAMP)
 	$(BIN)/python -m coverage.io.assets install
 

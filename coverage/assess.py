@@ -373,6 +373,49 @@ def _gap_list(groups: pd.DataFrame, points: pd.DataFrame, threshold: float,
     return gaps[keep].reset_index(drop=True)
 
 
+def group_serving_sites(study: Study, signal: SignalGrids, top: int = 3) -> pd.DataFrame:
+    """The sites that cover each group, per operator, most households first.
+
+    For each group and operator, the serving sites (best server) of the group's household
+    samples (as :func:`assess` samples them) where the RSRP reaches the coverage threshold,
+    ranked by the households they cover.
+
+    Parameters
+    ----------
+    study : Study
+        Loaded inputs.
+    signal : SignalGrids
+        Best-server RSRP (dBm) and serving site per operator.
+    top : int
+        At most this many sites per group and operator.
+
+    Returns
+    -------
+    DataFrame
+        ``group_id`` and, per operator, ``sites_<OP>``: the site ids joined with ``";"``
+        (empty where no site covers the group).
+    """
+    threshold = effective_threshold(study.config)
+    labels, rc, weights = _group_samples(study)
+    site_ids = study.sites["site_id"].astype(str).to_numpy()
+    out = pd.DataFrame({"group_id": study.groups["group_id"].astype(str).to_numpy()})
+    for op in (op for op in study.config.operators if op in signal.rsrp):
+        value = values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), rc[0], rc[1],
+                          NO_SIGNAL_DBM)
+        site = values_at(signal.best_site[op], rc[0], rc[1], -1).astype(np.int64)
+        keep = (value >= threshold) & (site >= 0)
+        frame = pd.DataFrame({"g": labels[keep], "s": site[keep], "w": weights[keep]})
+        joined = [""] * len(out)
+        if len(frame):
+            sums = frame.groupby(["g", "s"], sort=True)["w"].sum().reset_index()
+            sums = sums.sort_values(["g", "w", "s"], ascending=[True, False, True])
+            for _, part in sums.groupby("g", sort=False):
+                first = int(part["g"].to_numpy()[0])
+                joined[first] = ";".join(site_ids[part["s"].to_numpy()[:top]])
+        out[f"sites_{op}"] = joined
+    return out
+
+
 def frame_to_geo(frame: pd.DataFrame, geo: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
     """Attach the geometry of ``geo`` (joined on ``key``) to an assessment table."""
     geom = geo.set_index(key).geometry

@@ -127,9 +127,11 @@ def validate(
 
 
 OfflineOpt = Annotated[bool, typer.Option(
-    "--offline-maps", help="Serve map scripts from <out>/assets (run `make assets` once).")]
+    "--offline-maps/--cdn-maps", help="Offline (default): the map scripts are copied into "
+    "<out>/assets (installed once with `make assets`); --cdn-maps loads them from the internet.")]
 BasemapOpt = Annotated[str, typer.Option(
-    "--basemap", help="Basemap: osm, tianditu (needs a key) or gaode (GCJ-02 shift applied).")]
+    "--basemap", help="Basemap: osm, tianditu (needs a key), gaode (GCJ-02 shift applied) or "
+    "none (无底图 first).")]
 TiandituOpt = Annotated[str | None, typer.Option(
     "--tianditu-key", envvar="TIANDITU_KEY", help="Tianditu API key for --basemap tianditu.")]
 
@@ -161,8 +163,9 @@ def _map_options(offline: bool, basemap: str, key: str | None) -> MapOptions:
     from coverage.maps import Basemap
     from coverage.pipeline import MapOptions
 
-    if basemap not in ("osm", "tianditu", "gaode"):
-        raise ConfigError(f"--basemap {basemap!r} is not known. Fix: use osm, tianditu or gaode.")
+    if basemap not in ("osm", "tianditu", "gaode", "none"):
+        raise ConfigError(f"--basemap {basemap!r} is not known. Fix: use osm, tianditu, gaode "
+                          "or none.")
     return MapOptions(offline=offline, basemap=Basemap(kind=basemap, key=key))
 
 
@@ -171,7 +174,7 @@ def run(
     data: DataOpt = Path("data"),
     config: ConfigOpt = Path("coverage.toml"),
     out: OutOpt = Path("maps"),
-    offline_maps: OfflineOpt = False,
+    offline_maps: OfflineOpt = True,
     basemap: BasemapOpt = "osm",
     tianditu_key: TiandituOpt = None,
     scheduler: SchedulerOpt = None,

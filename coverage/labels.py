@@ -68,6 +68,11 @@ LABELS: dict[str, dict[str, str]] = {
         "bh_fiber": "铁塔已通光纤", "bh_hops": "微波{hops}跳，{km} km，接入{node}",
         "bh_none": "无满足第一菲涅尔区60%余隙的微波路径；最近光纤点{node}距{km} km，"
         "需延伸光纤或加中继杆",
+        "coords": "经纬度", "villages_served": "服务行政村", "groups_served": "覆盖村民组",
+        "will_cover": "规划覆盖站点", "serving_sites": "主服务站",
+        "kva_village": "户均配变容量", "open_works": "未完工电网工程",
+        "open_hazards": "未整改隐患/隐患数", "late_inspection": "验收后完工",
+        "transformers_ok": "配变·户均容量达标", "inspection_day": "验收日",
     },
     "en": {
         "villages": "Village boundaries", "groups": "Group coverage",
@@ -129,6 +134,12 @@ LABELS: dict[str, dict[str, str]] = {
         "to {node}", "bh_none": "no microwave path to fiber clears 60 % of the first Fresnel "
         "zone within the hop range; nearest fiber point {node} at {km} km. Fix: extend fiber "
         "to the site or add a relay mast",
+        "coords": "Lon, lat", "villages_served": "Villages served", "groups_served":
+        "Groups covered", "will_cover": "Planned site to cover it",
+        "serving_sites": "Serving sites",
+        "kva_village": "kVA per household (village)", "open_works": "Open grid works",
+        "open_hazards": "Open hazards / found", "late_inspection": "due after the inspection",
+        "transformers_ok": "Transformers meeting the target", "inspection_day": "inspection",
     },
 }
 

@@ -36,8 +36,10 @@ from coverage.io.kml import write_kml
 from coverage.io.outputs import OutputFolder
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
 from coverage.maps import Basemap, Provenance, build_pages, inputs_map, render
+from coverage.output.cells import safe_table
 from coverage.output.console import closing_lines, result_lines
 from coverage.output.figures import scatter_png
+from coverage.output.plan_section import plan_html
 from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers
 from coverage.output.report import build_workbook, csv_tables, render_html
 from coverage.plan import Plan, make_plan, plan_village_remedies, study_with_plan
@@ -300,13 +302,15 @@ def write_reports(staged: OutputFolder, results: RunResults, prov: Provenance) -
     meta = dict(prov.as_dict(), calibration=results.calibration_text)
     write_workbook(staged.path("readiness.xlsx"), build_workbook(study, a, r, meta),
                    timestamp=f"{prov.generated}T00:00:00Z")
-    staged.write_text("report.html", render_html(study, a, r, meta))
+    staged.write_text("report.html", render_html(study, a, r, meta,
+                                                 plan_html=plan_html(results.plan, study)))
     if results.comparison is not None:
         cmp, fit = results.comparison, results.calibration
-        write_csv(staged.path("tables/measurements.csv"), cmp.table, bom=True)
-        write_csv(staged.path("tables/calibration_stats.csv"), cmp.stats, bom=True)
+        write_csv(staged.path("tables/measurements.csv"), safe_table(cmp.table), bom=True)
+        write_csv(staged.path("tables/calibration_stats.csv"), safe_table(cmp.stats),
+                  bom=True)
         if fit is not None:
-            write_csv(staged.path("tables/calibration.csv"), fit.table, bom=True)
+            write_csv(staged.path("tables/calibration.csv"), safe_table(fit.table), bom=True)
         colors = {op: p.color for op, p in study.config.operators.items()}
         with open(staged.path("calibration.png"), "wb") as handle:
             handle.write(scatter_png(cmp, fit, colors=colors))
@@ -336,7 +340,7 @@ def write_plan(staged: OutputFolder, results: RunResults, prov: Provenance, *,
     if layers is None:
         layers = plan_layers(plan, study)
     write_gpkg(staged.path("plan.gpkg"), {k: _gpkg_safe(v) for k, v in layers.items()}, meta)
-    write_csv(staged.path("plan.csv"), plan_csv(plan), bom=True)
+    write_csv(staged.path("plan.csv"), safe_table(plan_csv(plan)), bom=True)
     note = " · ".join(f"{k} {v}" for k, v in meta.items())
     write_kml(staged.path("plan.kml"), f"{study.config.county_name} plan",
               plan_kml_folders(plan, study, layers=layers), note)
@@ -358,13 +362,14 @@ class MapOptions:
     Parameters
     ----------
     offline : bool
-        Serve every script and style sheet from ``<out>/assets/`` (installed with
-        ``make assets``) instead of a CDN.
+        Serve every script and style sheet from ``<out>/assets/`` (copied from the
+        folder ``make assets`` installs), the default; False loads them from a CDN
+        (``--cdn-maps``).
     basemap : Basemap or None
         Basemap choice (OpenStreetMap when None).
     """
 
-    offline: bool = False
+    offline: bool = True
     basemap: Basemap | None = None
 
 
@@ -385,7 +390,8 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
                         basemap=options.basemap,
                         measurements=(results.comparison.error_layer()
                                       if results.comparison is not None else None),
-                        after_signal=results.after_coverage)
+                        after_signal=results.after_coverage,
+                        plan_html=plan_html(results.plan, results.study))
     for name, content in pages.items():
         if isinstance(content, bytes):
             with open(staged.path(name), "wb") as handle:

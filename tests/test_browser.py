@@ -88,6 +88,17 @@ except assets.AssetError as exc:
     _unavailable(f"offline map assets not installed: {exc}")
 
 
+PLAYWRIGHT: dict[str, object] = {}
+"""The running Playwright of the ``browser`` fixture (for a second, touch-enabled context)."""
+
+SITE_ROOTS: dict[str, Path] = {}
+"""Served URL → folder of the ``site`` fixture (tests write extra pages into it)."""
+
+
+def _site_root(url: str) -> Path:
+    return SITE_ROOTS[url]
+
+
 def artifacts_dir() -> Path:
     """Where screenshots and timings go (not committed)."""
     path = Path(os.environ.get("COVERAGE_ARTIFACTS", REPO / "artifacts")) / "browser"
@@ -139,8 +150,10 @@ def site(tmp_path_factory):
         ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    SITE_ROOTS[url] = root
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield url
     finally:
         server.shutdown()
         server.server_close()
@@ -151,6 +164,7 @@ def site(tmp_path_factory):
 def browser(tmp_path_factory):
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as pw:
+        PLAYWRIGHT["pw"] = pw
         context = pw.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, args=ARGS, headless=True,
             viewport={"width": 1280, "height": 800})
@@ -423,4 +437,220 @@ def test_measure_tool_measures_a_distance(open_map):
     p.page.locator(".leaflet-control-measure .js-finish").click()
     text = p.page.locator(".leaflet-popup-content").inner_text()
     assert "公里" in text or "km" in text
+    assert p.errors == []
+
+
+# --------------------------------------------------------------- when the network fails
+
+
+def _bare_page(browser, url: str, tiles: bool = True):
+    """A page with every request outside 127.0.0.1 failing (tiles too unless ``tiles``)."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    tile = _blank_tile()
+
+    def route(r):
+        url_ = r.request.url
+        if url_.startswith("http://127.0.0.1"):
+            r.continue_()
+        elif tiles and any(host in url_ for host in TILE_HOSTS):
+            r.fulfill(status=200, content_type="image/png", body=tile)
+        else:
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(url)
+    page.wait_for_load_state("load")
+    return page, errors
+
+
+@pytest.mark.parametrize("case", ["assets_missing", "cdn_blocked"])
+def test_a_page_whose_scripts_fail_says_what_to_run_instead_of_staying_white(
+        browser, site, case):
+    # the page is written next to the working ones but without assets/ beside it, or
+    # with --cdn-maps while the internet is cut off: Leaflet never arrives
+    name = f"blank_{case}.html"
+    folder = _site_root(site)
+    study = rich_study()
+    readiness = evaluate(study, assess(study, rich_signal()))
+    off = "no-such-assets" if case == "assets_missing" else None
+    (folder / name).write_text(render(readiness_map(study, readiness, PROV, offline_assets=off)),
+                               encoding="utf-8")
+    page, _ = _bare_page(browser, f"{site}/{name}")
+    try:
+        box = page.locator("#coverage-load-error")
+        box.wait_for(timeout=10_000)
+        text = box.inner_text()
+        assert "地图脚本未能加载" in text
+        assert ("make assets" in text) if case == "assets_missing" else ("--cdn-maps" in text)
+        assert box.is_visible()
+        page.screenshot(path=str(artifacts_dir() / f"{name[:-5]}.png"))
+    finally:
+        page.close()
+
+
+def test_a_working_page_shows_no_load_error(open_map):
+    p = open_map("readiness")
+    p.page.wait_for_timeout(50)
+    assert p.page.locator("#coverage-load-error").count() == 0
+
+
+def test_no_tile_server_switches_to_no_basemap(browser, site):
+    page, errors = _bare_page(browser, f"{site}/mobile.html", tiles=False)
+    try:
+        page.wait_for_function("window.coverage && window.coverage.basemapFallback === true",
+                               timeout=15_000)
+        assert page.evaluate("coverage.map.hasLayer(coverage.bases.basemap_none)")
+        assert page.evaluate("Object.keys(coverage.bases).filter(k => "
+                             "coverage.map.hasLayer(coverage.bases[k]))") == ["basemap_none"]
+        checked = page.locator(".leaflet-control-layers-base input:checked").locator("..")
+        assert "无底图" in checked.inner_text()
+        assert "无底图" in page.locator("#coverage-tiles-note").inner_text()
+        assert errors == []
+    finally:
+        page.close()
+
+
+# ------------------------------------------------------------------ one popup per place
+
+
+def test_group_click_with_the_default_layers_opens_the_group_popup(open_map):
+    # the village boundaries stay on (as on opening): their inside never takes the click
+    p = open_map("mobile")
+    assert p.js("coverage.map.hasLayer(coverage.layers.villages)")
+    _click_feature(p, "groups", "G4")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "第4组" in text and "户数" in text and "行政村" in text
+    for op in ("中国移动", "中国电信", "中国联通"):
+        assert op in text
+    assert "主服务站" in text and "规划覆盖站点" in text and "N1" in text
+    assert "行政村编号" not in text  # not the village popup
+    assert p.errors == []
+
+
+def test_group_popup_names_the_sites_that_serve_it(open_map):
+    p = open_map("mobile")
+    p.js("coverage.open('groups', 'G1')")
+    text = p.page.locator(".leaflet-popup-content").inner_text()
+    served = p.js("""() => {
+        const rows = [...document.querySelectorAll('.leaflet-popup-content .cov-grid tr')];
+        return rows.slice(1).map(r => [...r.cells].map(c => c.innerText));
+    }""")
+    assert "主服务站" in text
+    # a covered operator names at least one site; an operator without signal names none
+    named = 0
+    for row in served:
+        if row[0] != "任一运营商" and row[-2] in ("覆盖", "已覆盖"):
+            assert row[-1].strip() != "", row
+            named += 1
+    assert named >= 1, served
+
+
+def test_a_click_on_a_shared_tower_lists_every_tenant(open_map):
+    p = open_map("mobile")
+    p.js("coverage.map.removeLayer(coverage.layers.plan)")
+    _click_feature(p, "sites_CMCC", "S1")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "T1" in text and "S1" in text and "S2" in text
+    assert "中国移动" in text and "中国联通" in text
+    # the same popup whichever tenant's marker answers
+    p.page.keyboard.press("Escape")
+    p.js("coverage.open('sites_CU', 'S2')")
+    text2 = p.page.locator(".leaflet-popup-content").inner_text()
+    assert "S1" in text2 and "S2" in text2
+    assert p.errors == []
+
+
+def test_plan_popup_gives_coordinates_and_villages_served(open_map):
+    p = open_map("mobile")
+    p.js("coverage.open('plan', 'N1')")
+    text = p.page.locator(".leaflet-popup-content").inner_text()
+    assert "经纬度" in text and "服务行政村" in text
+    lonlat = text.split("经纬度")[1].split("\n")[0]
+    assert "." in lonlat and "," in lonlat
+
+
+def _search(p: Page, text: str):
+    box = p.page.locator("#coverage-search")
+    box.fill("")
+    box.focus()
+    p.page.keyboard.insert_text(text)
+    return p.page.locator(".cov-search-results li")
+
+
+def _popup_says(p: Page, text: str) -> None:
+    p.page.wait_for_function(
+        "t => { const el = document.querySelector('.leaflet-popup-content');"
+        " return el !== null && el.innerText.includes(t); }", arg=text, timeout=15000)
+
+
+def test_search_result_opens_its_popup_by_click(open_map):
+    p = open_map("readiness")
+    results = _search(p, "石关村")
+    assert results.count() == 1
+    results.first.click()
+    _popup_says(p, "石关村")
+    p.page.wait_for_timeout(300)  # the popup stays open (no map click closes it)
+    assert "石关村" in p.page.locator(".leaflet-popup-content").inner_text()
+
+
+def test_search_result_opens_its_popup_by_enter(open_map):
+    p = open_map("readiness")
+    results = _search(p, "石关村")
+    assert results.count() == 1
+    p.page.keyboard.press("Enter")
+    _popup_says(p, "石关村")
+    p.page.keyboard.press("Escape")
+    results = _search(p, "石关村")
+    results.first.focus()
+    p.page.keyboard.press("Enter")
+    _popup_says(p, "石关村")
+
+
+def test_search_result_opens_its_popup_by_touch(browser, site, tmp_path):
+    # a phone or tablet: a tap, not a click (a second browser context with touch input)
+    pw = PLAYWRIGHT["pw"]
+    context = pw.chromium.launch_persistent_context(  # type: ignore[attr-defined]
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=ARGS, headless=True,
+        viewport={"width": 412, "height": 800}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(site)
+                   else r.abort())
+        page.goto(f"{site}/readiness.html")
+        page.wait_for_function("window.coverage && window.coverage.ready === true",
+                               timeout=15_000)
+        page.locator("#coverage-search").tap()
+        page.keyboard.insert_text("石关村")
+        page.locator(".cov-search-results li").first.tap()
+        page.wait_for_function(
+            "() => { const el = document.querySelector('.leaflet-popup-content');"
+            " return el !== null && el.innerText.includes('石关村'); }", timeout=15000)
+        page.screenshot(path=str(artifacts_dir() / "search_touch.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("name", ["mobile_meas", "grid"])
+def test_legend_and_layer_list_fit_a_768_px_screen_and_fold(open_map, name):
+    p = open_map(name)
+    p.page.set_viewport_size({"width": 1366, "height": 768})
+    p.page.wait_for_timeout(100)
+    for sel in ("#coverage-legend", ".leaflet-control-layers"):
+        box = p.page.locator(sel).bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, sel
+    legend = p.page.locator("#coverage-legend")
+    title = legend.locator(".cov-legend-title")
+    sections = "[...document.querySelectorAll('#coverage-legend .cov-legend-section')]" \
+               ".filter(e => e.offsetParent !== null).length"
+    assert p.js(sections) >= 1
+    title.click()
+    assert p.js(sections) == 0 and title.get_attribute("aria-expanded") == "false"
+    title.click()
+    assert p.js(sections) >= 1
     assert p.errors == []

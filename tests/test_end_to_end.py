@@ -175,3 +175,33 @@ def test_headline_county_table_report_workbook_and_index_agree(demo_runs):
     for verdict, n in villages["verdict"].value_counts().items():
         assert re.search(rf'class="{verdict}"><td>[^<]*</td><td class="num">{n}<', report), \
             verdict
+
+
+def test_index_and_report_show_the_plan_with_the_totals_of_plan_csv(demo_runs):
+    out, first, *_ = demo_runs
+    assert first.exit_code == 0, first.output
+    plan = pd.read_csv(out / "plan.csv", encoding="utf-8-sig")
+    for page in ("index.html", "report.html"):
+        html = (out / page).read_text(encoding="utf-8")
+        assert "建设方案" in html and 'href="plan.kml"' in html, page
+        total = re.search(r'class="plan-total" data-towers="(\d+)" data-sites="(\d+)">.*?'
+                          r'data-households="([0-9.]+)".*?data-cost="([0-9.]+)"', html, re.S)
+        assert total is not None, page
+        towers, sites, households, cost = total.groups()
+        assert int(towers) == plan["tower_id"].nunique() and int(sites) == len(plan)
+        assert float(households) == pytest.approx(plan["households_new"].sum())
+        assert float(cost) == pytest.approx(plan["cost_wan"].sum())
+        for op in plan["operator"].unique():
+            row = re.search(rf'data-operator="{op}">.*?data-cost="([0-9.]+)"', html, re.S)
+            assert row is not None
+            assert float(row.group(1)) == pytest.approx(
+                plan.loc[plan["operator"] == op, "cost_wan"].sum())
+
+
+def test_maps_are_offline_by_default(demo_runs):
+    out, *_ = demo_runs
+    for page in ("mobile.html", "grid.html", "readiness.html", "inputs.html"):
+        html = (out / page).read_text(encoding="utf-8")
+        assert "cdn.jsdelivr.net" not in html and 'src="assets/leaflet@' in html, page
+        assert "coverage-load-error" in html
+    assert (out / "assets" / "leaflet@1.9.4" / "dist" / "leaflet.js").is_file()

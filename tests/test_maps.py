@@ -43,6 +43,7 @@ from coverage.maps.labels import LABELS
 from coverage.maps.layers import (
     HAZARD_COLORS,
     KVA_COLORS,
+    LATE_OUTLINE,
     STATUS_COLORS,
     VERDICT_COLORS,
     WORK_COLORS,
@@ -128,7 +129,8 @@ def rich_plan() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     plan = gpd.GeoDataFrame(
         {"candidate_id": ["C1", "C2"], "site_id": ["N1", "N2"],
          "operators": [("CU", "CT"), ("CMCC",)], "cost_wan": [85.0, 60.0],
-         "kind": ["new", "existing_tower"], "height_m": [40.0, 35.0]},
+         "kind": ["new", "existing_tower"], "height_m": [40.0, 35.0],
+         "groups": ["G4", ""], "lon": [None, None], "lat": [None, None]},
         geometry=[cell_point(8, 7), cell_point(8, 8)], crs=UTM50)
     links = gpd.GeoDataFrame(
         {"from": ["S1", "S3"], "to": ["N1", "N2"], "kind": ["microwave", "fiber"]},
@@ -346,7 +348,7 @@ def test_plan_backhaul_and_points(mobile):
     points = mobile.layer("points").by_id()
     assert {p: v["covered"] for p, v in points.items()} == {
         "P1": True, "P2": True, "P3": False, "P4": True}
-    assert points["P3"]["style"]["fillColor"] == "#d73027"
+    assert points["P3"]["style"]["fillColor"] == STATUS_COLORS["uncovered"]
 
 
 def _as_of(study, day):
@@ -361,17 +363,23 @@ def test_works_by_status_placed_in_their_village(rich):
     study = _as_of(rich[0], dt.date(2020, 1, 1))
     spec = grid_spec(study, MapFrame())
     layers = {k: spec.layer(k) for k in spec.layer_keys() if k.startswith("grid_works_")}
+    # GW3 (due 2020-12-01) finishes after the inspection (2020-10-31): its own layer
     assert {k: list(v.by_id()) for k, v in layers.items()} == {
-        "grid_works_planned": ["GW3"], "grid_works_in_progress": ["GW2"],
-        "grid_works_done": ["GW1"], "grid_works_overdue": []}
+        "grid_works_planned": [], "grid_works_in_progress": ["GW2"],
+        "grid_works_done": ["GW1"], "grid_works_late_inspection": ["GW3"],
+        "grid_works_overdue": []}
+    gw3 = layers["grid_works_late_inspection"].by_id()["GW3"]
+    assert gw3["style"]["color"] == LATE_OUTLINE and gw3["style"]["dashArray"]
+    assert "验收后完工" in gw3["popup"] and "2020-10-31" in gw3["popup"]
+    entries = [i.label for sec in spec.legend for i in sec.items]
+    assert "验收后完工" in entries and "逾期" in entries
     # on a later day the open works are overdue: their own layer, style and legend entry
     late = grid_spec(_as_of(rich[0], dt.date(2030, 1, 1)), MapFrame())
     overdue = late.layer("grid_works_overdue").by_id()
     assert sorted(overdue) == ["GW2", "GW3"]
     assert overdue["GW2"]["style"]["color"] == "#d50000"
     assert "逾期" in overdue["GW2"]["popup"]
-    gw3 = layers["grid_works_planned"].by_id()["GW3"]
-    assert gw3["style"]["fillColor"] == WORK_COLORS["planned"]
+    assert gw3["style"]["fillColor"] == WORK_COLORS["late_inspection"]
     assert "&lt;b&gt;bold&lt;/b&gt;" in gw3["popup"] and "Tom &amp; Jerry" in gw3["popup"]
     assert "2020-12-01" in gw3["popup"] and "8.0" in gw3["popup"]
     # works without geometry sit inside their own village
@@ -384,10 +392,40 @@ def test_works_by_status_placed_in_their_village(rich):
 
 def test_transformers_coloured_against_the_kva_target(rich):
     spec = grid_spec(rich[0], MapFrame())
+    # below the target: shown; meeting it: a layer of its own, off on opening
     tr = spec.layer("transformers").by_id()
-    assert {t: p["kva_class"] for t, p in tr.items()} == {"TR1": 2, "TR2": 1, "TR3": 0}
+    ok = spec.layer("transformers_ok").by_id()
+    assert spec.layer("transformers").show and not spec.layer("transformers_ok").show
+    assert {t: p["kva_class"] for t, p in tr.items()} == {"TR2": 1, "TR3": 0}
+    assert {t: p["kva_class"] for t, p in ok.items()} == {"TR1": 2}
+    tr.update(ok)
     assert [tr[t]["style"]["fillColor"] for t in ("TR3", "TR2", "TR1")] == list(KVA_COLORS)
     assert kva_class(2.0, 2.0) == 2 and kva_class(1.5, 2.0) == 1 and kva_class(1.49, 2.0) == 0
+
+
+def test_raster_and_vector_classes_never_share_a_colour():
+    from coverage.maps.layers import HAZARD_COLORS as HZ
+    from coverage.maps.layers import KVA_COLORS as KVA
+    from coverage.maps.layers import POINT_COLORS
+    from coverage.maps.raster import RSRP_COLORS
+
+    vector = {*STATUS_COLORS.values(), *POINT_COLORS.values(), *WORK_COLORS.values(),
+              *VERDICT_COLORS.values(), *HZ.values(), *KVA}
+    raster = set(RSRP_COLORS)
+    assert len(raster) == 5 and not raster & vector
+    # the uncovered group is no longer the colour of the weakest raster class
+    assert STATUS_COLORS["uncovered"] != RSRP_COLORS[-1]
+
+
+def test_grid_map_village_popup_gives_the_grid_facts(rich):
+    study = _as_of(rich[0], dt.date(2020, 10, 1))
+    spec = grid_spec(study, MapFrame())
+    villages = spec.layer("villages").by_id()
+    v2 = villages["V2"]["popup"]
+    assert "户均配变容量" in v2 and "kVA/户" in v2
+    # GW2 due 2020-09-30 and open on 2020-10-01: overdue; GW3 due after the inspection
+    assert "未完工电网工程" in v2 and "逾期 1" in v2 and "验收后完工 1" in v2
+    assert "未整改隐患/隐患数" in v2
 
 
 def test_hazards_open_and_fixed(rich):
@@ -524,7 +562,7 @@ def test_overview_png_is_deterministic(rich):
     a = overview_png(study, signal, assessment, readiness, dpi=40)
     b = overview_png(study, signal, assessment, readiness, dpi=40)
     assert a == b and a.startswith(b"\x89PNG")
-    assert Image.open(io.BytesIO(a)).size == (480, 240)
+    assert Image.open(io.BytesIO(a)).size == (480, 280)  # 12 × 7 inches: legends below the maps
 
 
 def test_build_pages_gives_every_output(rich):

@@ -4,6 +4,7 @@ import datetime as dt
 import io
 import re
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from toy import toy_signal, toy_study
@@ -138,3 +139,53 @@ def test_headline_county_table_and_workbook_agree(parts):
     html = render_html(*parts, META)
     assert f"{h.groups_covered} / {h.groups_required}" in html
     assert f"{h.hazards_fixed} / {h.hazards_found}" in html
+
+
+# ------------------------------------------------------------ spreadsheet formula injection
+
+FORMULA_VALUES = ("=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1")
+
+
+def test_every_formula_start_is_shown_as_text_and_numbers_stay_numbers():
+    from coverage.output.cells import FORMULA_STARTS, safe_cell, safe_table
+
+    assert set(FORMULA_STARTS) == {"=", "+", "-", "@", "\t", "\r"}
+    table = pd.DataFrame({"tester": list(FORMULA_VALUES), "rsrp_dbm": [-101.5] * 6,
+                          "note": pd.array(["张三", "=x", None, "a", "-", "@"],
+                                           dtype="string")})
+    safe = safe_table(table)
+    assert list(safe["tester"]) == ["'" + v for v in FORMULA_VALUES]
+    assert list(safe["note"][:2]) == ["张三", "'=x"] and safe["note"][5] == "'@"
+    assert safe["rsrp_dbm"].tolist() == [-101.5] * 6  # numbers untouched
+    assert table["tester"][0] == "=1+1"  # the input is not changed
+    assert safe_cell(["=a", "b"]) == "'=a; b" and safe_cell(-3) == -3
+
+
+def test_every_csv_the_run_writes_passes_through_the_escaping():
+    # one function for every table output: each write_csv of the pipeline gets a frame
+    # that went through safe_table (csv_tables applies it itself)
+    import ast
+    import inspect
+
+    from coverage import pipeline
+
+    tree = ast.parse(inspect.getsource(pipeline))
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and getattr(n.func, "id", None) == "write_csv"]
+    assert len(calls) >= 5
+    for call in calls:
+        frame = call.args[1]
+        ok = (isinstance(frame, ast.Call) and getattr(frame.func, "id", None) == "safe_table") \
+            or ast.unparse(frame) == "table"  # the loop over csv_tables(...)
+        assert ok, ast.unparse(call)
+
+
+def test_csv_tables_escape_every_text_cell():
+    study = toy_study()
+    a = assess(study, toy_signal())
+    r = evaluate(study, a)
+    for name, frame in csv_tables(a, r).items():
+        for col in frame.columns:
+            for v in frame[col]:
+                assert not (isinstance(v, str) and v.startswith(
+                    ("=", "+", "-", "@", "\t", "\r"))), (name, col, v)

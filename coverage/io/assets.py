@@ -1,10 +1,11 @@
 """The JavaScript and CSS the interactive maps need, for offline use.
 
-Many county office networks block foreign CDNs. With ``--offline-maps`` the maps load
-every script and style sheet from ``maps/assets/`` instead. The files come from the npm
-registry (``npm pack``, installed once at set-up into a cache folder, never committed)
-and are checked against the SHA-256 digests pinned here. Both the CDN and the local copy
-use the same layout, ``<package>@<version>/<path>``, so a map differs only in its base.
+Many county office networks block foreign CDNs, so by default the maps load every
+script and style sheet from ``maps/assets/`` (``--cdn-maps`` opts into the CDN). The
+files come from the npm registry (``npm pack``, installed once at set-up into a cache
+folder, never committed) and are checked against the SHA-256 digests pinned here.
+Both the CDN and the local copy use the same layout, ``<package>@<version>/<path>``, so
+a map differs only in its base.
 
 Set-up (once per machine; needs ``npm`` and the npm registry)::
 
@@ -290,8 +291,9 @@ def locate_assets(folder: Path | None = None) -> Path:
     if bad:
         raise AssetError(
             f"offline map assets missing or altered in {folder} ({len(bad)} file(s), e.g. "
-            f"{bad[0]}). Fix: run `python -m coverage.io.assets install` once (needs npm and "
-            f"the npm registry), or set {ENV_VAR} to a folder holding them.")
+            f"{bad[0]}). Fix: run `make assets` (or `python -m coverage.io.assets install`) "
+            f"once (needs npm and the npm registry), or set {ENV_VAR} to a folder holding "
+            f"them; maps that load their scripts from the internet: `run --cdn-maps`.")
     return folder
 
 

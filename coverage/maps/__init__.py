@@ -135,10 +135,12 @@ def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
                 basemap: Basemap | None = None, links: Mapping[str, str] | None = None,
                 measurements: gpd.GeoDataFrame | None = None,
                 after_signal: SignalGrids | CoverageResult | None = None,
+                plan_html: str | None = None,
                 ) -> dict[str, str | bytes]:
     """Every map page of a run, as file name → content (nothing is written here).
 
-    ``measurements`` and ``after_signal`` go to :func:`mobile_map` (see there).
+    ``measurements`` and ``after_signal`` go to :func:`mobile_map` (see there);
+    ``plan_html`` (the 建设方案 section) to :func:`index_page`.
 
     Returns
     -------
@@ -165,7 +167,7 @@ def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
     pages["overview.png"] = png
     pages["index.html"] = index_page(study.config,
                                      headline(study, assessment, readiness),
-                                     provenance, links, png)
+                                     provenance, links, png, plan_html=plan_html)
     return pages
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from coverage.errors import ConfigError
 
-BASEMAP_KINDS = ("osm", "tianditu", "gaode")
+BASEMAP_KINDS = ("osm", "tianditu", "gaode", "none")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
 OSM_ATTR = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
@@ -33,7 +33,8 @@ class Basemap:
     ----------
     kind : str
         ``osm`` (OpenStreetMap and OpenTopoMap), ``tianditu`` (needs ``key``; OSM offered
-        too) or ``gaode`` (AutoNavi road and satellite; data shifted to GCJ-02).
+        too), ``gaode`` (AutoNavi road and satellite; data shifted to GCJ-02) or
+        ``none`` (无底图 first, for networks without any tile server; OSM offered too).
     key : str, optional
         The user's Tianditu key (``tk``). It is written into the HTML, as any browser
         map needs it; use a key restricted to your domain.
@@ -85,7 +86,7 @@ def _tianditu(layer: str, key: str) -> TileSpec:
 
 
 def base_layers(basemap: Basemap, language: str) -> list[BaseLayer]:
-    """The basemap entries of a map, the default first; the last is "no basemap"."""
+    """The basemap entries of a map, the default first ("no basemap" last, or first for ``none``)."""
     osm = BaseLayer("basemap_osm", (TileSpec("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                                              {"maxZoom": 19, "attribution": OSM_ATTR}),))
     topo = BaseLayer("basemap_topo", (TileSpec(
@@ -111,6 +112,8 @@ def base_layers(basemap: Basemap, language: str) -> list[BaseLayer]:
         img = BaseLayer("basemap_tianditu_img", (_tianditu("img", basemap.key),
                                                  _tianditu(img_note, basemap.key)))
         return [vec, img, osm, topo, blank]
+    if basemap.kind == "none":
+        return [blank, osm, topo]
     return [osm, topo, blank]
 
 

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import jinja2
+import markupsafe
 
 from coverage.maps.core import Provenance
 from coverage.maps.labels import labels, operator_name
+from coverage.output.plan_section import CSS as PLAN_CSS
 
 if TYPE_CHECKING:
     from coverage.config import Config
@@ -69,7 +71,7 @@ img.overview{max-width:100%;border:1px solid #ccc}
 .note{color:#666;font-size:12px;margin-top:12px}
 .READY{color:#2e7d32}.READY_AFTER_WORKS{color:#b28704}.READY_IF_PLAN_BUILT{color:#5b3fd9}
 .NOT_READY{color:#c62828}
-</style>
+{{ plan_css }}</style>
 </head>
 <body>
 <h1>{{ county }} · {{ lab.title_index }}</h1>
@@ -82,6 +84,7 @@ img.overview{max-width:100%;border:1px solid #ccc}
 {% endfor %}{% for code, label, n in verdicts %}<tr><th class="{{ code }}">{{ t.verdicts }} ·
 {{ label }}</th><td>{{ n }}</td></tr>
 {% endfor %}</table>
+{% if plan %}{{ plan }}{% endif %}
 {% if overview %}<h2>{{ lab.overview }}</h2>
 <img class="overview" alt="{{ t.overview_alt }}" src="data:image/png;base64,{{ overview }}">
 {% endif %}
@@ -94,6 +97,7 @@ img.overview{max-width:100%;border:1px solid #ccc}
 
 DEFAULT_LINKS = ("mobile.html", "grid.html", "readiness.html", "inputs.html", "report.html",
                  "readiness.xlsx")
+"""The page's buttons; the plan's files are linked from its 建设方案 section."""
 
 
 def _num(value: float, digits: int = 0) -> str:
@@ -101,8 +105,8 @@ def _num(value: float, digits: int = 0) -> str:
 
 
 def index_page(config: Config, headline: Headline, provenance: Provenance,
-               links: Mapping[str, str] | None = None, overview_png: bytes | None = None
-               ) -> str:
+               links: Mapping[str, str] | None = None, overview_png: bytes | None = None,
+               *, plan_html: str | None = None) -> str:
     """The landing page's HTML.
 
     Parameters
@@ -117,6 +121,9 @@ def index_page(config: Config, headline: Headline, provenance: Provenance,
         workbook with labels in the config's language.
     overview_png : bytes, optional
         The overview picture (:func:`coverage.maps.overview.overview_png`), inlined.
+    plan_html : str, optional
+        The 建设方案 section (:func:`coverage.output.plan_section.plan_html`, already
+        escaped), shown after the headline figures.
 
     Returns
     -------
@@ -162,7 +169,8 @@ def index_page(config: Config, headline: Headline, provenance: Provenance,
         lang=lang, county=config.county_name, lab=lab, t=t,
         links=list(links.items()), figures=figures, verdicts=verdicts,
         overview=base64.b64encode(overview_png).decode("ascii") if overview_png else None,
-        prov=provenance)
+        prov=provenance, plan=markupsafe.Markup(plan_html) if plan_html else None,
+        plan_css=markupsafe.Markup(PLAN_CSS) if plan_html else "")
 
 
 __all__ = ["DEFAULT_LINKS", "index_page"]

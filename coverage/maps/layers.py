@@ -45,13 +45,16 @@ if TYPE_CHECKING:
     from coverage.signal import Signal
     from coverage.study import Study
 
-STATUS_COLORS = {"covered": "#1a9850", "partial": "#fdae61", "uncovered": "#d73027"}
-POINT_COLORS = {True: "#1a9850", False: "#d73027"}
+STATUS_COLORS = {"covered": "#009e73", "partial": "#e69f00", "uncovered": "#d55e00"}
+"""Group status in Okabe–Ito colours (colour-blind safe; none used by the RSRP raster)."""
+POINT_COLORS = {True: STATUS_COLORS["covered"], False: STATUS_COLORS["uncovered"]}
 POINT_KIND_COLORS = {"committee": "#6a1b9a", "school": "#f9a825", "clinic": "#00897b",
                      "settlement": "#5d4037"}
 WORK_COLORS = {"planned": "#9e9e9e", "in_progress": "#ff9800", "done": "#2e7d32",
-               "overdue": "#6a1b9a"}
+               "overdue": "#6a1b9a", "late_inspection": "#ffd180"}
 OVERDUE_OUTLINE = "#d50000"
+LATE_OUTLINE = "#e65100"
+"""Open works due after the inspection: light orange with a dashed dark-orange outline."""
 WORK_STATUSES = ("planned", "in_progress", "done")
 VERDICT_COLORS = {"READY": "#2e7d32", "READY_AFTER_WORKS": "#f9a825",
                   "READY_IF_PLAN_BUILT": "#7b61ff", "NOT_READY": "#c62828"}
@@ -175,8 +178,10 @@ def villages_legend(lab: Lab, key: str = "villages") -> LegendSection:
 
 
 def villages_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = True,
-                   key: str = "villages") -> VectorLayer:
-    """Administrative village boundaries (outline only) with name and town."""
+                   key: str = "villages", *,
+                   facts: Mapping[str, Mapping[str, str]] | None = None) -> VectorLayer:
+    """Administrative village boundaries (outline only) with name and town, and
+    ``facts`` (village_id → popup rows, e.g. :func:`coverage.maps.gridfacts.grid_facts`)."""
     vill = study.villages
     layer = VectorLayer(key, lab["villages"], show=show)
     style = {"color": VILLAGE_LINE, "weight": 1.2, "fill": False, "opacity": 0.9}
@@ -186,17 +191,45 @@ def villages_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = True,
         rows = {lab["town"]: _text(town), lab["village_id"]: _text(vid)}
         if _text(hh):
             rows[lab["households"]] = _text(hh)
+        if facts:
+            rows.update(facts.get(_text(vid), {}))
         layer.add(geom, vid, style, popup=popup_table(rows, title=_text(name)),
                   tooltip=f"{esc(_text(name))} · {esc(_text(town))}")
     return layer
 
 
+def planned_cover(plan: gpd.GeoDataFrame | None, config: Config) -> dict[str, str]:
+    """group_id → the planned sites that will cover it (``C002（中国联通）``), from the
+    plan's ``groups`` column (:func:`coverage.output.plan_tables.plan_layers`)."""
+    if plan is None or len(plan) == 0 or "groups" not in plan:
+        return {}
+    out: dict[str, list[str]] = {}
+    for rec in _records(plan):
+        sid = _text(_get(rec, "site_id", "tower_id", "candidate_id", "id"))
+        ops = "+".join(operator_name(config, o) for o in _operators_of(rec))
+        words = f"{sid}（{ops}）" if config.language == "zh" else f"{sid} ({ops})"
+        for gid in _text(rec.get("groups")).split(";"):
+            if gid:
+                out.setdefault(gid, []).append(words)
+    return {g: ("、" if config.language == "zh" else ", ").join(v) for g, v in out.items()}
+
+
 def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab,
-                 config: Config, show: bool = True) -> tuple[VectorLayer, LegendSection]:
-    """Village groups coloured covered / partial / uncovered (any operator), with shares."""
+                 config: Config, show: bool = True, *, serving: pd.DataFrame | None = None,
+                 planned: Mapping[str, str] | None = None
+                 ) -> tuple[VectorLayer, LegendSection]:
+    """Village groups coloured covered / partial / uncovered (any operator), with shares.
+
+    The popup gives the village, households, and per operator the share, median and 10th
+    percentile RSRP, status and (``serving``: :func:`coverage.assess.group_serving_sites`)
+    the sites that cover it; ``planned`` (:func:`planned_cover`) adds the planned site
+    that will cover the group.
+    """
     groups = study.groups
     table = assessment.groups.set_index("group_id")
     ops = [op for op in assessment.operators]
+    serve = serving.set_index("group_id") if serving is not None else None
+    planned = planned or {}
     names = village_names(study)
     layer = VectorLayer("groups", lab["groups"], show=show)
     geoms = frame.lonlat(groups.geometry)
@@ -212,12 +245,21 @@ def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab
             lab["status"]: _status_label(lab, status),
             lab["required"]: lab["yes"] if bool(row.get("required", True)) else lab["no"],
         }
-        per_op = grid_table(
-            [lab["operator"], lab["share"], lab["median"], lab["p10"], lab["status"]],
-            [[operator_name(config, op), pct(row.get(f"share_{op}")),
-              fmt(row.get(f"median_{op}"), 1) or lab["no_signal"],
-              fmt(row.get(f"p10_{op}"), 1) or lab["no_signal"],
-              _status_label(lab, row.get(f"status_{op}"))] for op in ops])
+        if gid in planned:
+            rows[lab["will_cover"]] = planned[gid]
+        head = [lab["operator"], lab["share"], lab["median"], lab["p10"], lab["status"]]
+        cells = [[operator_name(config, op), pct(row.get(f"share_{op}")),
+                  fmt(row.get(f"median_{op}"), 1) or lab["no_signal"],
+                  fmt(row.get(f"p10_{op}"), 1) or lab["no_signal"],
+                  _status_label(lab, row.get(f"status_{op}"))] for op in ops]
+        if serve is not None:
+            head.append(lab["serving_sites"])
+            for op, line in zip(ops, cells, strict=True):
+                col = f"sites_{op}"
+                sites = _text(serve.at[gid, col]) if (gid in serve.index and
+                                                      col in serve.columns) else ""
+                line.append(sites.replace(";", ", "))
+        per_op = grid_table(head, cells)
         popup = popup_table(rows, title=_text(row["name"])) + per_op
         tooltip = (f"{esc(_text(row['name']))} · {esc(rows[lab['village']])}: "
                    f"{esc(_status_label(lab, status))} ({esc(pct(row.get('share_ANY')))})")
@@ -296,6 +338,33 @@ def shared_towers(sites: pd.DataFrame) -> dict[str, list[str]]:
     return {str(t): o for t, o in ops.items() if len(o) > 1}
 
 
+def shared_tower_popups(sites: pd.DataFrame, shared: Mapping[str, list[str]], lab: Lab,
+                        config: Config) -> dict[str, str]:
+    """tower_id → one popup listing every tenant of a shared tower (operator, site, band,
+    height, azimuths, status, on-air date), the same whichever tenant's marker is clicked."""
+    if not shared:
+        return {}
+    order = {op: i for i, op in enumerate(config.operators)}
+    recs = [r for r in _records(sites)
+            if (_text(r.get("tower_id")) or _text(r["site_id"])) in shared]
+    recs.sort(key=lambda r: (order.get(_text(r.get("operator")), 99), _text(r["site_id"])))
+    out: dict[str, str] = {}
+    for tower, tenants in shared.items():
+        rows = [[operator_name(config, _text(r.get("operator"))), _text(r["site_id"]),
+                 _text(r.get("band")), fmt(r.get("height_m"), 0),
+                 "; ".join(f"{float(a):g}" for a in _azimuths(r)) or lab["omni"],
+                 _status_label(lab, _text(r.get("status")) or "on_air"),
+                 _text(r.get("on_air_date"))]
+                for r in recs if (_text(r.get("tower_id")) or _text(r["site_id"])) == tower]
+        head = popup_table({lab["tenants"]: ", ".join(operator_name(config, t)
+                                                       for t in tenants)},
+                           title=f"{lab['shared']} {tower}")
+        out[tower] = head + grid_table(
+            [lab["operator"], lab["site"], lab["band"], lab["height"], lab["azimuths"],
+             lab["status"], lab["on_air"]], rows)
+    return out
+
+
 def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: bool = True
                  ) -> tuple[list[VectorLayer], list[LegendSection]]:
     """Existing sites per operator (operator colour) with sector wedges; shared towers ringed.
@@ -304,6 +373,7 @@ def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: 
     """
     sites = study.sites
     shared = shared_towers(sites)
+    tower_popups = shared_tower_popups(sites, shared, lab, config)
     layers: list[VectorLayer] = []
     items: list[LegendItem] = []
     keys: list[str] = []
@@ -359,11 +429,13 @@ def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: 
                      "fillOpacity": 0.4 if pending else 0.95,
                      **({"dashArray": "3 2"} if pending else {})}
             tip = f"{esc(name)} {esc(_text(rec['site_id']))}"
+            popup = popup_table(rows, title=_text(rec["site_id"]))
             if tenants:
-                tip += f" ({esc(lab['shared'])})"
+                tip = f"{esc(lab['shared'])} {esc(tower)}: " + esc(", ".join(
+                    operator_name(config, t) for t in tenants))
+                popup = tower_popups[tower]
             layer.add(geom, rec["site_id"], style, marker="circle",
-                      popup=popup_table(rows, title=_text(rec["site_id"])), tooltip=tip,
-                      shared=bool(tenants), pending=pending)
+                      popup=popup, tooltip=tip, shared=bool(tenants), pending=pending)
         layers.append(layer)
     legend = [LegendSection(lab["sites"], (
         *items,
@@ -435,6 +507,9 @@ def plan_layer(plan: gpd.GeoDataFrame | None, study: Study, frame: MapFrame, lab
         plan = plan.set_crs(study.villages.crs)
     layer = VectorLayer("plan", lab["plan_sites"], show=show)
     profiles = config.operators
+    names = village_names(study)
+    village_of = dict(zip(study.groups["group_id"].astype(str),
+                          study.groups["village_id"].astype(str), strict=True))
     for rec, geom in zip(_records(plan), _lonlat_points(frame, plan.geometry), strict=True):
         ops = _operators_of(rec)
         claim = ops[0] if ops else ""
@@ -451,6 +526,16 @@ def plan_layer(plan: gpd.GeoDataFrame | None, study: Study, frame: MapFrame, lab
         hh = _get(rec, "households_new", "households_gained", "new_households", "households")
         if hh is not None:
             rows[lab["households"]] = fmt(hh, 0)
+        lon, lat = rec.get("lon"), rec.get("lat")  # WGS84, as in plan.csv
+        if not (_text(lon) and _text(lat)):
+            lon, lat = getattr(geom, "x", None), getattr(geom, "y", None)
+        rows[lab["coords"]] = f"{fmt(lon, 5)}, {fmt(lat, 5)}"
+        served = [g for g in _text(rec.get("groups")).split(";") if g]
+        if served:
+            vids = list(dict.fromkeys(village_of.get(g, "") for g in served))
+            rows[lab["villages_served"]] = "、".join(names.get(v, v) for v in vids if v) \
+                if config.language == "zh" else ", ".join(names.get(v, v) for v in vids if v)
+            rows[lab["groups_served"]] = str(len(served))
         link = _get(rec, "backhaul")
         if link is None and _text(rec.get("status")) in ("fiber", "microwave", "none"):
             link = rec.get("status")  # the backhaul planner's status of the tower
@@ -526,13 +611,16 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
     names = village_names(study)
     geoms = _lonlat_points(frame, locate(study, table, ring=1 if which == "mobile" else 2))
     title = lab[f"{which}_works"]
-    kinds = (*WORK_STATUSES, "overdue")
+    kinds = (*WORK_STATUSES, "late_inspection", "overdue")
     layers = {s: VectorLayer(f"{which}_works_{s}", f"{title} · {lab[s]}", show=show)
               for s in kinds}
     marker = "square" if which == "mobile" else "diamond"
     state = works_state(table, resolve_as_of(config.readiness.as_of),
                         config.readiness.inspection_date)
     late = dict(zip(state["work_id"].astype(str), state["days_late"], strict=True))
+    after = {str(w) for w, done, ok, due in zip(
+        state["work_id"], state["is_done"], state["on_time"], state["due_date"], strict=True)
+        if not done and not ok and due is not None}
     for rec, geom in zip(_records(table), geoms, strict=True):
         status = _text(rec.get("status"))
         if status not in layers:
@@ -553,9 +641,16 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
             rows[lab["overdue"]] = lab["days_late"].format(days=days)
         rows = {k: v for k, v in rows.items() if v != ""}
         who = rows.get(lab["operator"] if which == "mobile" else lab["owner"], "")
-        shown = "overdue" if days else status
+        is_after = not days and _text(rec.get("work_id")) in after
+        if is_after:
+            rows[lab["late_inspection"]] = f"{_text(rec.get('due'))}（{lab['inspection_day']} " \
+                f"{config.readiness.inspection_date}）" if config.language == "zh" else \
+                f"{_text(rec.get('due'))} ({lab['inspection_day']} " \
+                f"{config.readiness.inspection_date})"
+        shown = "overdue" if days else "late_inspection" if is_after else status
         style = ({"radius": 8, "color": OVERDUE_OUTLINE, "weight": 3} if days else
-                 {"radius": 6, "color": "#212121", "weight": 1})
+                 {"radius": 8, "color": LATE_OUTLINE, "weight": 3, "dashArray": "3 2"}
+                 if is_after else {"radius": 6, "color": "#212121", "weight": 1})
         layers[shown].add(
             geom, rec["work_id"], {**style, "fillColor": WORK_COLORS[shown],
                                    "fillOpacity": 0.95},
@@ -564,7 +659,9 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
             status=status)
     legend = LegendSection(title, tuple(
         LegendItem(lab[s], WORK_COLORS[s], marker,
-                   outline=OVERDUE_OUTLINE if s == "overdue" else "#212121") for s in kinds),
+                   outline=OVERDUE_OUTLINE if s == "overdue" else LATE_OUTLINE
+                   if s == "late_inspection" else "#212121", dash=s == "late_inspection")
+        for s in kinds),
         tuple(layers[s].key for s in kinds))
     return [layers[s] for s in kinds], [legend]
 
@@ -577,14 +674,20 @@ def kva_class(ratio: float, target: float) -> int:
 
 
 def transformers_layer(study: Study, frame: MapFrame, lab: Lab, config: Config,
-                       show: bool = True) -> tuple[VectorLayer | None, LegendSection | None]:
-    """Transformers coloured by kVA per household against the readiness target."""
+                       show: bool = True
+                       ) -> tuple[list[VectorLayer], list[LegendSection]]:
+    """Transformers coloured by kVA per household against the readiness target.
+
+    Those below the target are one layer (shown); those meeting it another, off on
+    opening (a toggle), so that the few that matter are not buried under the many.
+    """
     table = study.transformers
     if table is None or len(table) == 0:
-        return None, None
+        return [], []
     target = float(config.readiness.kva_per_household_min)
     names = village_names(study)
-    layer = VectorLayer("transformers", lab["transformers"], show=show)
+    low_layer = VectorLayer("transformers", lab["transformers"], show=show)
+    ok_layer = VectorLayer("transformers_ok", lab["transformers_ok"], show=False)
     geoms = _lonlat_points(frame, locate(study, table, ring=3))
     for rec, geom in zip(_records(table), geoms, strict=True):
         kva = float(rec.get("kva") or 0.0)
@@ -595,18 +698,21 @@ def transformers_layer(study: Study, frame: MapFrame, lab: Lab, config: Config,
                 lab["kva"]: fmt(kva, 0), lab["households"]: fmt(hh, 0),
                 lab["kva_per_hh"]: fmt(ratio, 2),
                 lab["target"]: f"≥ {target:g}"}
-        layer.add(geom, rec["transformer_id"], {"radius": 6, "color": "#212121", "weight": 1,
+        layer = ok_layer if cls == 2 else low_layer
+        layer.add(geom, rec["transformer_id"], {"radius": 6 if cls == 2 else 7,
+                                                "color": "#212121", "weight": 1,
                                                 "fillColor": KVA_COLORS[cls],
                                                 "fillOpacity": 0.95},
                   marker="circle", popup=popup_table(rows, title=_text(rec["transformer_id"])),
                   tooltip=f"{esc(_text(rec['transformer_id']))}: {ratio:.2f} {lab['kva_hh_unit']}",
                   ratio=round(ratio, 3), kva_class=cls)
     lo = 0.75 * target
-    legend = LegendSection(f"{lab['transformers']} · {lab['kva_per_hh']}", (
+    legend = [LegendSection(f"{lab['transformers']} · {lab['kva_per_hh']}", (
         LegendItem(f"< {lo:g}", KVA_COLORS[0], "circle"),
-        LegendItem(f"{lo:g} … {target:g}", KVA_COLORS[1], "circle"),
-        LegendItem(f"≥ {target:g}", KVA_COLORS[2], "circle")), ("transformers",))
-    return layer, legend
+        LegendItem(f"{lo:g} … {target:g}", KVA_COLORS[1], "circle")), ("transformers",)),
+        LegendSection(lab["transformers_ok"], (
+            LegendItem(f"≥ {target:g}", KVA_COLORS[2], "circle"),), ("transformers_ok",))]
+    return [low_layer, ok_layer], legend
 
 
 def hazards_layers(study: Study, frame: MapFrame, lab: Lab, show: bool = True
@@ -758,7 +864,7 @@ def rsrp_layers(study: Study, signal: Signal | None, frame: MapFrame, lab: Lab, 
 
 
 __all__ = ["STATUS_COLORS", "VERDICT_COLORS", "WORK_COLORS", "backhaul_layer",
-           "candidates_layer", "groups_layer", "hazards_layers", "kva_class", "locate",
+           "candidates_layer", "groups_layer", "planned_cover", "hazards_layers", "kva_class", "locate",
            "plan_layer", "points_layer", "rsrp_layers", "shared_towers", "sites_layers",
            "transformers_layer", "verdict_layers", "village_anchors", "village_names",
            "villages_layer", "villages_legend", "works_layers"]

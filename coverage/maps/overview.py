@@ -77,7 +77,7 @@ def overview_png(study: Study, signal: Signal | None, assessment: Assessment,
     assessment : Assessment
     readiness : Readiness
     dpi : int
-        Resolution; the figure is 12 × 6 inches.
+        Resolution; the figure is 12 × 7 inches (legends below the maps).
     max_cells : int
         The raster is subsampled to at most this many cells on its long side.
 
@@ -93,7 +93,7 @@ def overview_png(study: Study, signal: Signal | None, assessment: Assessment,
 
     with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
                                 "axes.unicode_minus": False, "svg.hashsalt": "coverage"}):
-        fig = Figure(figsize=(12, 6), dpi=dpi)
+        fig = Figure(figsize=(12, 7), dpi=dpi)
         FigureCanvasAgg(fig)
         ax1, ax2 = fig.subplots(1, 2, sharex=True, sharey=True)
         grid = study.grid
@@ -126,13 +126,19 @@ def overview_png(study: Study, signal: Signal | None, assessment: Assessment,
                     zip(rsrp_class_labels(), RSRP_COLORS, strict=True)]
         handles1 += [Patch(facecolor="none", edgecolor=STATUS_COLORS[s],
                            label=f"{lab['groups']}: {lab[s]}") for s in ("partial", "uncovered")]
-        ax1.legend(handles=handles1, loc="lower left", fontsize=7, framealpha=0.9)
+        # legends below the maps, never over a village
+        ax1.legend(handles=handles1, loc="upper center", bbox_to_anchor=(0.5, -0.01),
+                   ncol=4, fontsize=7, frameon=False)
         counts = readiness.counts
         ax2.legend(handles=[Patch(color=VERDICT_COLORS[v], label=f"{lab[v]} ({counts.get(v, 0)})")
-                            for v in VERDICTS], loc="lower left", fontsize=8, framealpha=0.9)
+                            for v in VERDICTS], loc="upper center", bbox_to_anchor=(0.5, -0.01),
+                   ncol=2, fontsize=8, frameon=False)
+        # framed on the whole county (its villages), whatever part the grid covers
+        vx0, vy0, vx1, vy1 = villages.total_bounds
+        pad = 0.02 * max(vx1 - vx0, vy1 - vy0)
         for ax in (ax1, ax2):
-            ax.set_xlim(xmin, xmax)
-            ax.set_ylim(ymin, ymax)
+            ax.set_xlim(vx0 - pad, vx1 + pad)
+            ax.set_ylim(vy0 - pad, vy1 + pad)
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])

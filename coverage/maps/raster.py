@@ -32,8 +32,12 @@ def _xy(tf: Affine, cols: np.ndarray | float, rows: np.ndarray | float
     return tf.a * cols + tf.b * rows + tf.c, tf.d * cols + tf.e * rows + tf.f
 RSRP_STEPS_DBM: tuple[float, ...] = (-85.0, -95.0, -105.0, -115.0)
 """Class boundaries of the RSRP overlays (dBm), strongest first."""
-RSRP_COLORS: tuple[str, ...] = ("#1a9850", "#91cf60", "#d9ef8b", "#fc8d59", "#d73027")
-"""Colour of each class: ≥ −85, −95…−85, −105…−95, −115…−105, < −115 dBm."""
+RSRP_COLORS: tuple[str, ...] = ("#08306b", "#2171b5", "#6baed6", "#c6dbef", "#f2f2f2")
+"""Colour of each class: ≥ −85, −95…−85, −105…−95, −115…−105, < −115 dBm.
+
+One hue from dark (strong) to pale (weak): readable with any colour vision, and no class
+shares a colour with the vector classes drawn over it (group and point status, works,
+verdicts), which use the Okabe–Ito colours."""
 
 
 def rsrp_class_labels() -> list[str]:

@@ -25,6 +25,7 @@ from folium.template import Template
 
 from coverage.io.assets import AssetLinks, asset_links
 from coverage.maps.basemaps import BaseLayer, Basemap, base_layers
+from coverage.maps.fallback import BasemapFallback, LoadGuard
 from coverage.maps.core import (
     ImageLayer,
     LegendSection,
@@ -57,7 +58,10 @@ CSS = """
 .cov-legend{background:#fff;padding:6px 8px;font-size:12px;line-height:16px;max-height:40vh;
  overflow-y:auto;min-width:150px}
 .leaflet-control-layers-expanded{max-height:calc(100vh - 30px);overflow-y:auto}
-.cov-legend-title{font-weight:700;margin-bottom:2px}
+.cov-legend-title{font-weight:700;margin-bottom:2px;cursor:pointer;user-select:none}
+.cov-legend-title::after{content:" ▾";font-weight:400}
+.cov-legend.cov-folded .cov-legend-title::after{content:" ▸"}
+.cov-legend.cov-folded .cov-legend-section{display:none!important}
 .cov-legend-head{font-weight:600;margin-top:4px}
 .cov-legend-item{display:flex;align-items:center;gap:6px}
 .cov-swatch{display:inline-flex;width:18px;height:14px;align-items:center;justify-content:center}
@@ -121,6 +125,21 @@ HELPERS_JS = """
     if (p.popup) layer.bindPopup(p.popup, {maxWidth: 460, minWidth: 180, maxHeight: 380,
                                            className: 'cov-popup'});
     if (p.tooltip) layer.bindTooltip(p.tooltip, {sticky: !!layer.getBounds && !layer.getRadius});
+    // an outline (village boundaries) answers clicks on its line only, never inside, so
+    // the groups and sites beneath it keep their popups
+    if (layer.options && layer.options.fill === false && layer.getBounds && !layer.getRadius)
+      layer._containsPoint = function (pt) {
+        return L.Polyline.prototype._containsPoint.call(this, pt, true);
+      };
+  };
+  cov.feed = function (layer, id, now) {
+    function load() {
+      var el = document.getElementById(id);
+      if (!el) return;
+      layer.addData(JSON.parse(el.textContent));
+      el.parentNode.removeChild(el);
+    }
+    if (now) load(); else { layer.once("add", load); layer.load = load; }
   };
   cov.rank = cov.rank || {};
   cov.reorder = function () {
@@ -131,6 +150,7 @@ HELPERS_JS = """
   map.on("overlayadd", cov.reorder);
   cov.find = function (key, id) {
     var lyr = cov.layers[key], hit = null;
+    if (lyr && lyr.load) lyr.load();  // a layer not yet shown: build it first
     if (lyr && lyr.eachLayer) lyr.eachLayer(function (l) {
       if (!hit && l.feature && l.feature.properties.id === id && !l.feature.properties.wedge)
         hit = l;
@@ -173,10 +193,13 @@ class FeatureLayer(Layer):
     """One :class:`VectorLayer` as an ``L.geoJSON`` overlay, registered in ``coverage``."""
 
     _template = Template("""
+        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.data }}</script>
+        {% endmacro %}
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON({{ this.data }}, {
+        var {{ this.get_name() }} = L.geoJSON(null, {
             style: coverage.style, pointToLayer: coverage.point,
             onEachFeature: coverage.bind});
+        coverage.feed({{ this.get_name() }}, "{{ this.get_name() }}-data", {{ this.eager }});
         coverage.layers[{{ this.key }}] = {{ this.get_name() }};
         coverage.rank[{{ this.key }}] = {{ this.rank }};
         {% endmacro %}
@@ -185,6 +208,9 @@ class FeatureLayer(Layer):
     def __init__(self, layer: VectorLayer):
         super().__init__(name=layer.name, overlay=True, control=True, show=layer.show)
         self._name = "CoverageLayer"
+        # the features travel as JSON beside the script (parsed faster than a script
+        # literal); a layer off on opening is parsed and built only when first shown
+        self.eager = "true" if layer.show else "false"
         self.key = js_json(layer.key)
         kinds = {f["geometry"]["type"].replace("Multi", "") for f in layer.features}
         self.rank = 2 if "Point" in kinds else (1 if "LineString" in kinds else 0)
@@ -313,6 +339,20 @@ class Legend(MacroElement):
             div.id = "coverage-legend";
             L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
             var h = L.DomUtil.create("div", "cov-legend-title", div); h.textContent = title;
+            // a click on the title folds the legend (folded on opening on a low screen)
+            h.setAttribute("role", "button"); h.tabIndex = 0;
+            h.setAttribute("aria-expanded", "true");
+            function fold(on) {
+              div.classList.toggle("cov-folded", on);
+              h.setAttribute("aria-expanded", on ? "false" : "true");
+            }
+            L.DomEvent.on(h, "click", function () {
+              fold(!div.classList.contains("cov-folded")); });
+            L.DomEvent.on(h, "keydown", function (ev) {
+              if (ev.key === "Enter" || ev.key === " ") {
+                L.DomEvent.preventDefault(ev); fold(!div.classList.contains("cov-folded")); }
+            });
+            if (window.innerHeight < 600) fold(true);
             sections.forEach(function (sec) {
               var el = L.DomUtil.create("div", "cov-legend-section", div);
               el.setAttribute("data-layers", sec.layers.join(" "));
@@ -550,6 +590,8 @@ def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = N
     if spec.search is not None:
         fmap.add_child(SearchBox(spec.search, lab["search"], lab["no_match"]))
     fmap.add_child(folium.LayerControl(position="topright", collapsed=False))
+    fmap.add_child(LoadGuard(spec.language, links.offline))
+    fmap.add_child(BasemapFallback(spec.language, lab["basemap_none"]))
     fmap.add_child(ReadyFlag())
     return fmap
 

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
+from coverage.assess import group_serving_sites
 from coverage.maps import layers as lay
+from coverage.maps.gridfacts import grid_facts
 from coverage.maps.core import LegendSection, MapFrame, MapSpec
 from coverage.maps.labels import labels
 from coverage.maps.measurements import error_layers
@@ -74,7 +76,9 @@ def mobile_spec(study: Study, signal: Signal | None, assessment: Assessment, fra
     if signal is not None or after_signal is not None:
         _add(spec, *lay.rsrp_layers(study, signal, frame, lab, cfg, max_px,
                                     after=after_signal))
-    _add(spec, *lay.groups_layer(study, assessment, frame, lab, cfg, show=True))
+    serving = group_serving_sites(study, signal) if signal is not None else None
+    _add(spec, *lay.groups_layer(study, assessment, frame, lab, cfg, show=True,
+                                 serving=serving, planned=lay.planned_cover(plan, cfg)))
     _add(spec, lay.villages_layer(study, frame, lab, show=True), lay.villages_legend(lab))
     _add(spec, *lay.sites_layers(study, frame, lab, cfg, show=True))
     _add(spec, *lay.candidates_layer(study, frame, lab, show=False))
@@ -92,7 +96,8 @@ def grid_spec(study: Study, frame: MapFrame) -> MapSpec:
     cfg = study.config
     lab = labels(cfg.language)
     spec = MapSpec(lab["title_grid"], cfg.language, map_bounds(study, frame), datum=frame.datum)
-    _add(spec, lay.villages_layer(study, frame, lab, show=True), lay.villages_legend(lab))
+    _add(spec, lay.villages_layer(study, frame, lab, show=True,
+                                  facts=grid_facts(study, lab)), lay.villages_legend(lab))
     _add(spec, *lay.works_layers(study, study.grid_works, "grid", frame, lab, cfg,
                                show=True))
     _add(spec, *lay.transformers_layer(study, frame, lab, cfg, show=True))

@@ -28,9 +28,9 @@ def plan_layers(plan: Plan, study: Study) -> dict[str, gpd.GeoDataFrame]:
 
     ``candidates`` (every candidate: source, price, options, gap groups it could cover,
     chosen), ``chosen_sites`` (one row per tower used: operators, bands, tenants, cost,
-    backhaul), ``claims`` (one point per operator claim), ``groups_newly_covered``,
-    ``unreachable_groups`` (with the reason and best predicted RSRP), ``unfunded_groups``
-    (budget mode) and ``backhaul_links``.
+    backhaul, the gap groups it covers), ``claims`` (one point per operator claim),
+    ``groups_newly_covered``, ``unreachable_groups`` (with the reason and best predicted
+    RSRP), ``unfunded_groups`` (budget mode) and ``backhaul_links``.
     """
     crs = plan.candidates.crs
     cands = plan.candidates.copy()
@@ -56,6 +56,9 @@ def plan_layers(plan: Plan, study: Study) -> dict[str, gpd.GeoDataFrame]:
     towers["bands"] = towers["tower_id"].map(bands)
     hh = claims.groupby("tower_id")["households_new"].sum()
     towers["households_new"] = towers["tower_id"].map(hh).fillna(0.0)
+    served = claims.groupby("tower_id")["groups"].agg(
+        lambda s: ";".join(dict.fromkeys(g for v in s for g in str(v).split(";") if g)))
+    towers["groups"] = towers["tower_id"].map(served).fillna("")
     geo = plan.candidates.set_index("tower_id").geometry
     chosen = gpd.GeoDataFrame(towers, geometry=towers["tower_id"].map(geo).to_numpy(), crs=crs)
     chosen["lon"], chosen["lat"] = _lonlat(chosen)

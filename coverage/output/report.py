@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import jinja2
+import markupsafe
 import pandas as pd
 
 from coverage.assess import Assessment
 from coverage.io.chinacoords import converted_layers
 from coverage.labels import label
-from coverage.output.workbook import FORMULA_STARTS, safe_cell
+from coverage.output.cells import FORMULA_STARTS, safe_cell, safe_table
+from coverage.output.plan_section import CSS as PLAN_CSS
 from coverage.output.workbook import build_workbook as build_workbook
 from coverage.readiness import (
     NOT_READY,
@@ -150,8 +152,10 @@ def headline(study: Study, assessment: Assessment, readiness: Readiness) -> Head
 
 
 def render_html(study: Study, assessment: Assessment, readiness: Readiness,
-                meta: Mapping[str, str]) -> str:
-    """The HTML report (jinja2, autoescape on): headline figures, then towns and villages."""
+                meta: Mapping[str, str], *, plan_html: str | None = None) -> str:
+    """The HTML report (jinja2, autoescape on): headline figures, the 建设方案 section
+    (``plan_html``, already escaped: :func:`coverage.output.plan_section.plan_html`), then
+    towns and villages."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("coverage", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     t = TEXT[study.config.language]
@@ -189,6 +193,8 @@ def render_html(study: Study, assessment: Assessment, readiness: Readiness,
         threshold=assessment.threshold_dbm, county_name=study.config.county_name,
         lang=lang, verdicts=VERDICTS,
         converted=converted_layers(study.warnings),
+        plan=markupsafe.Markup(plan_html) if plan_html else None,
+        plan_css=markupsafe.Markup(PLAN_CSS),
     )
 
 
@@ -203,4 +209,4 @@ def csv_tables(assessment: Assessment, readiness: Readiness) -> dict[str, pd.Dat
         "findings.csv": readiness.findings.assign(
             evidence=readiness.findings["evidence"].map(safe_cell)),
     }
-    return {name: frame.map(safe_cell) for name, frame in tables.items()}
+    return {name: safe_table(frame) for name, frame in tables.items()}

@@ -19,11 +19,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from coverage.assess import Assessment
 from coverage.config import Config
 from coverage.labels import label, operator_name
+from coverage.output.cells import safe_cell
 from coverage.readiness import Readiness
 from coverage.signal import ANY
 from coverage.study import Study
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 HEADERS: dict[str, dict[str, str]] = {
     "zh": {
@@ -86,17 +85,6 @@ META = {
 PERCENT = ("share", "measured_share")
 DBM = ("median", "p10", "rsrp", "predicted", "measured", "measured_delta")
 WIDE = ("reasons", "message", "remedies", "measured", "reason")
-
-
-def safe_cell(value: object) -> object:
-    """A value that a spreadsheet shows as text and never evaluates."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    if isinstance(value, (list, tuple)):
-        return safe_cell("; ".join(str(v) for v in value))
-    if isinstance(value, dict):
-        return safe_cell(", ".join(f"{k}={v}" for k, v in value.items()))
-    return value
 
 
 def split_column(col: str, operators: tuple[str, ...]) -> tuple[str, str | None]:
