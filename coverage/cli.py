@@ -341,6 +341,45 @@ def template(
         out_console.print(str(path), markup=False)
 
 
+@app.command()
+def progress(
+    data: DataOpt = Path("data"),
+    config: ConfigOpt = Path("coverage.toml"),
+    out: OutOpt = Path("maps"),
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="Start of the period (YYYY-MM-DD; default the last month-end before "
+        "--to).")] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="End of the period (YYYY-MM-DD; default today).")] = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The monthly dispatch meeting (调度会): write progress.html and progress.xlsx."""
+    try:
+        import datetime as dt
+
+        from coverage.config import load_config
+        from coverage.errors import ConfigError
+        from coverage.progress import default_period, run_progress
+
+        cfg = load_config(_config_path(config))
+        days = {}
+        for name, text in (("--from", from_), ("--to", to)):
+            try:
+                days[name] = dt.date.fromisoformat(text) if text else None
+            except ValueError:
+                raise ConfigError(f"{name} {text!r} is not a date. Fix: give it as "
+                                  "YYYY-MM-DD.") from None
+        end = days["--to"] or dt.date.today()
+        start = days["--from"] or default_period(end)[0]
+        _show_library_log()
+        lines = run_progress(data, cfg, out, start, end, quiet=quiet)
+    except Exception as exc:
+        _fail(exc, debug)
+        return
+    _print(lines, quiet)
+
+
 claims_app = typer.Typer(no_args_is_help=True, help="The operators' claims file (认领台账).")
 app.add_typer(claims_app, name="claims")
 
