@@ -33,6 +33,8 @@ lock:
 
 demo: $(STAMP)
 	$(BIN)/coverage-planner run --data data --config coverage.toml --out maps
+	$(BIN)/coverage-planner progress --data data --config coverage.toml --out maps \
+		--from 2020-08-31 --to 2020-09-30
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -75,9 +75,10 @@ def first_dated_record(study: Study) -> dt.date | None:
     return min(days) if days else None
 
 
-def trend_days(study: Study, start: dt.date, end: dt.date) -> list[dt.date]:
-    """Month-ends from the first dated record's month to ``end`` (the last
-    :data:`MAX_TREND_MONTHS`), with ``end`` itself; at least ``start`` and ``end``."""
+def trend_days(study: Study, start: dt.date, end: dt.date,
+               max_months: int = MAX_TREND_MONTHS) -> list[dt.date]:
+    """Month-ends from the first dated record's month to ``end`` (the last ``max_months``),
+    with ``end`` itself; at least ``start`` and ``end``."""
     first = first_dated_record(study) or start
     first = min(first, start)
     days = []
@@ -85,7 +86,7 @@ def trend_days(study: Study, start: dt.date, end: dt.date) -> list[dt.date]:
     while day < end:
         days.append(day)
         day = month_end(day + dt.timedelta(days=1))
-    days = days[-MAX_TREND_MONTHS:]
+    days = days[-max_months:] if max_months > 0 else []
     return sorted(set(days) | {end})
 
 
@@ -156,7 +157,8 @@ def _subset(study: Study, rows: np.ndarray) -> Study:
 
 
 def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path,
-                     progress: Callable[[str], None] | None = None
+                     progress: Callable[[str], None] | None = None, *,
+                     max_months: int = MAX_TREND_MONTHS
                      ) -> tuple[list[Snapshot], dict[str, dt.date]]:
     """Snapshots of the county on every day of the trend and of the period.
 
@@ -170,6 +172,8 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
         The per-site prediction cache (``<out>/.cache/sites``).
     progress : callable, optional
         Called with a short note per day.
+    max_months : int
+        At most this many month-ends in the trend.
 
     Returns
     -------
@@ -180,7 +184,7 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
         the period, the last day of the previous year and the first day of the trend.
     """
     year_start = dt.date(end.year - 1, 12, 31)
-    trend = trend_days(study, start, end)
+    trend = trend_days(study, start, end, max_months)
     days = sorted(set(trend) | {start, year_start})
     states = [_on_day(study, d) for d in days]
     shared = _shared_sites(states)
