@@ -8,7 +8,9 @@ trend, the period's start and end, and the last day of the previous year for the
 Predictions reuse the per-site cache of the run (``<out>/.cache/sites``) and are never
 repeated for a site: the days are taken in order, and the best-server rasters of a day are
 those of the day before merged with the sites that came on air in between (best server is
-a max over sites, :func:`coverage.signal.merge_coverage`). All days share one sites table
+a max over sites, :func:`coverage.signal.merge_coverage`); the committed network (on air,
+being built or planned) likewise. When a set shrinks (a work done, its work site gone),
+that day's rasters are folded afresh from the cache. All days share one sites table
 (the union of the sites of every day; a site absent on a day has status ``absent``), so
 that a site keeps its row, and its prediction, from day to day. Predictions are the raw
 ones (the calibration of ``calibrate = true`` is not applied to past days).
@@ -191,7 +193,9 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
     backend = Backend()
     snaps: list[Snapshot] = []
     on_prev: set[int] = set()
+    all_prev: set[int] = set()
     cov: CoverageResult | None = None
+    both: CoverageResult | None = None
     for day, state in zip(days, states, strict=True):
         if progress is not None:
             progress(day.isoformat())
@@ -208,13 +212,23 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
         on_prev = on_now
         a = assess(st, cast(SignalGrids, cov))
         pending = np.flatnonzero(np.isin(status, ["planned", "building"]))
+        all_now = on_now | {int(i) for i in pending}
         committed = None
         if len(pending):
-            both = merge_coverage(cov, backend.predict(_subset(st, pending),
-                                                       cache_dir=cache_dir,
-                                                       statuses=("on_air",)))
+            # the committed network grows too (a site is pending before it is on air)
+            if both is None or not all_prev <= all_now:
+                both = merge_coverage(cov, backend.predict(_subset(st, pending),
+                                                           cache_dir=cache_dir,
+                                                           statuses=("on_air",)))
+            elif all_now - all_prev:
+                both = merge_coverage(both, backend.predict(
+                    _subset(st, np.array(sorted(all_now - all_prev), dtype=int)),
+                    cache_dir=cache_dir, statuses=("on_air",)))
             committed = AfterPlan(st, assess(st, cast(SignalGrids, both)),
                                   pd.DataFrame(columns=["group_id", "site_id", "due"]))
+        else:
+            both = cov
+        all_prev = all_now
         snaps.append(Snapshot(day, st, a, evaluate(st, a, committed=committed)))
     return snaps, {"start": start, "end": end, "year_start": year_start,
                    "trend_first": trend[0]}

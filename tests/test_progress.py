@@ -166,3 +166,48 @@ def test_chinese_progress_has_no_english_words(language):
 def test_english_paragraph():
     text = paragraph(_tables("en"), Config(language="en"))
     assert text.startswith("Since the start of 2020") and "1 sites shared" in text
+
+
+# ----------------------------------------------------------------------------------------
+# The command on the tiny data folder: a run, then the progress page (twice)
+
+
+def test_progress_command_on_a_data_folder(tiny_data, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from coverage.cli import app
+    from coverage.io.writers import write_csv
+
+    write_csv(tiny_data / "sites" / "claims.csv", pd.DataFrame({
+        "claim_id": ["RL01", "RL02"], "operator": ["CT", "CMCC"], "site_id": ["", "S4"],
+        "tower_id": ["T1", ""], "claimed_on": ["2020-03-01", "2020-03-05"],
+        "due": ["2020-08-31", "2020-09-15"], "status": ["开通", "开工"],
+        "started_on": ["2020-05-01", "2020-06-01"], "on_air_date": ["2020-09-10", ""]}))
+    config = tmp_path / "c.toml"
+    config.write_text('[readiness]\nas_of = 2020-09-30\n[planning]\nenabled = false\n'
+                      '[model]\nresolution_m = 100.0\nradius_km = 5.0\n', encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1601424000")
+    out = tmp_path / "maps"
+    runner = CliRunner()
+    args = ["--data", str(tiny_data), "--config", str(config), "--out", str(out), "--quiet"]
+    assert runner.invoke(app, ["run", *args]).exit_code == 0
+    period = ["--from", "2020-08-31", "--to", "2020-09-30"]
+    first = runner.invoke(app, ["progress", *args, *period])
+    assert first.exit_code == 0, first.output
+    html = (out / "progress.html").read_bytes()
+    book = (out / "progress.xlsx").read_bytes()
+    again = runner.invoke(app, ["progress", *args, *period])
+    assert again.exit_code == 0
+    assert (out / "progress.html").read_bytes() == html
+    assert (out / "progress.xlsx").read_bytes() == book
+    wb = load_workbook(out / "progress.xlsx")
+    summary = {k: v for k, v in list(wb["汇总"].iter_rows(values_only=True))[1:]}
+    assert summary["认领基站(个)"] == 2  # both claims were made this year
+    ops = {r[0]: r for r in list(wb["运营商进展"].iter_rows(values_only=True))[1:]}
+    assert ops["中国电信"][3] == 1  # the claim on tower T1 came on air on 2020-09-10
+    overdue = list(wb["逾期站点"].iter_rows(values_only=True))[1:]
+    assert [(r[0], r[2], r[6]) for r in overdue] == [("中国移动", "S4", 15),
+                                                     ("中国联通", "WM2", 29)]
+    bad = runner.invoke(app, ["progress", *args, "--from", "2020-09-30", "--to", "2020-08-31"])
+    assert bad.exit_code == 2
