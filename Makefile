@@ -34,6 +34,8 @@ lock:
 # The maps are offline by default: their scripts come from the asset cache (`assets`).
 demo: $(STAMP) assets
 	$(BIN)/coverage-planner run --data data --config coverage.toml --out maps
+	$(BIN)/coverage-planner progress --data data --config coverage.toml --out maps \
+		--from 2020-08-31 --to 2020-09-30
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -390,6 +390,113 @@ def site(
 
 
 @app.command()
+def progress(
+    data: DataOpt = Path("data"),
+    config: ConfigOpt = Path("coverage.toml"),
+    out: OutOpt = Path("maps"),
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="Start of the period (YYYY-MM-DD; default the last month-end before "
+        "--to).")] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="End of the period (YYYY-MM-DD; default today).")] = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The monthly dispatch meeting (调度会): write progress.html and progress.xlsx."""
+    try:
+        import datetime as dt
+
+        from coverage.config import load_config
+        from coverage.errors import ConfigError
+        from coverage.progress import default_period, run_progress
+
+        cfg = load_config(_config_path(config))
+        days = {}
+        for name, text in (("--from", from_), ("--to", to)):
+            try:
+                days[name] = dt.date.fromisoformat(text) if text else None
+            except ValueError:
+                raise ConfigError(f"{name} {text!r} is not a date. Fix: give it as "
+                                  "YYYY-MM-DD.") from None
+        end = days["--to"] or dt.date.today()
+        start = days["--from"] or default_period(end)[0]
+        _show_library_log()
+        lines = run_progress(data, cfg, out, start, end, quiet=quiet)
+    except Exception as exc:
+        _fail(exc, debug)
+        return
+    _print(lines, quiet)
+
+
+claims_app = typer.Typer(no_args_is_help=True, help="The operators' claims file (认领台账).")
+app.add_typer(claims_app, name="claims")
+
+
+@claims_app.command("adopt")
+def claims_adopt(
+    plan_csv: Annotated[Path, typer.Argument(help="plan.csv of a run (the proposal).")] = (
+        Path("maps/plan.csv")),
+    claims: Annotated[Path, typer.Option(
+        "--claims", help="The office's claims file: proposals it already claims are "
+        "left out.")] = Path("data/sites/claims.csv"),
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="File to write (default: claims.proposed.csv next to plan.csv).")] = None,
+    append: Annotated[bool, typer.Option(
+        "--append-to-claims", help="Append the rows to the --claims file itself (only when "
+        "asked: the office's file is never changed otherwise).")] = False,
+    claimed_on: Annotated[str | None, typer.Option(
+        "--claimed-on", help="Claim date written into the rows (YYYY-MM-DD; default today).")
+    ] = None,
+    due: Annotated[str | None, typer.Option(
+        "--due", help="Promised on-air date (default planning.due_date, else the inspection "
+        "date).")] = None,
+    config: ConfigOpt = Path("coverage.toml"),
+    debug: DebugOpt = False,
+) -> None:
+    """Turn the plan's proposed sites into claim rows (status 认领) for the office to confirm."""
+    try:
+        import datetime as dt
+
+        from coverage.claims import adopt_plan
+        from coverage.config import load_config
+        from coverage.errors import ConfigError
+        from coverage.io.claims import read_claims_table, read_plan_table, write_claims_table
+
+        cfg = load_config(_config_path(config))
+        days = {}
+        for name, text in (("--claimed-on", claimed_on), ("--due", due)):
+            try:
+                days[name] = dt.date.fromisoformat(text) if text else None
+            except ValueError:
+                raise ConfigError(f"{name} {text!r} is not a date. Fix: give it as "
+                                  "YYYY-MM-DD.") from None
+        target = claims if append else (out or plan_csv.parent / "claims.proposed.csv")
+        if not append and target.resolve() == claims.resolve():
+            raise ConfigError(f"--out {target} is the office's claims file. Fix: write the "
+                              "proposal elsewhere, or pass --append-to-claims to add it there.")
+        plan_rows = read_plan_table(plan_csv)
+        existing = read_claims_table(claims, cfg)
+        rows, skipped = adopt_plan(
+            plan_rows, existing, claimed_on=days["--claimed-on"] or dt.date.today(),
+            due=days["--due"] or cfg.planning.due_date or cfg.readiness.inspection_date,
+            language=cfg.language)
+        write_claims_table(target, rows, claims if append else None)
+    except Exception as exc:
+        _fail(exc, debug)
+        return
+    zh = cfg.language == "zh"
+    out_console.print((f"已写出 {target}：{len(rows)} 条待确认的认领（状态 认领）" if zh else
+                       f"wrote {target}: {len(rows)} claim(s) to confirm (status claimed)")
+                      + ((f"；{skipped} 个规划站点已在 {claims} 中认领" if zh else
+                          f"; {skipped} proposed site(s) already claimed in {claims}")
+                         if skipped else ""), markup=False)
+    if not append and len(rows):
+        out_console.print(f"请核对、修改后并入 {claims}（或用 --append-to-claims 直接追加）" if zh
+                          else f"check and edit them, then copy them into {claims} (or use "
+                          "--append-to-claims)", markup=False)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     out_console.print(f"coverage-planner {__version__}", markup=False)

@@ -180,7 +180,7 @@ class LayerInputs(StrictModel):
 
 INPUT_LAYERS: tuple[str, ...] = (
     "villages", "groups", "points", "households", "sites", "candidates", "grid", "mobile",
-    "transformers", "hazards", "measurements")
+    "transformers", "hazards", "measurements", "claims")
 """Layer keys allowed under ``[inputs]`` (those of :mod:`coverage.schema`)."""
 
 

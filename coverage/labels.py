@@ -324,3 +324,99 @@ def message(language: str, key: str, **fields: object) -> str:
 def label(language: str, key: str) -> str:
     """A label from :data:`LABELS` or :data:`MESSAGES` (the key itself when unknown)."""
     return labels(language).get(key) or MESSAGES.get(language, MESSAGES["en"]).get(key, key)
+
+
+# ---------------------------------------------------------------- dispatch meeting (调度会)
+PROGRESS_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "{county}调度会进展（{start} 至 {end}）", "summary": "工作报告段落",
+        "sheet_summary": "汇总", "sheet_operators": "运营商进展", "sheet_overdue": "逾期站点",
+        "sheet_owners": "电网业主进展", "sheet_hazards": "涉电安全隐患",
+        "sheet_changes": "结论变化的行政村", "sheet_trend": "逐月趋势",
+        "key": "指标", "value": "数值", "operator": "运营商", "claimed": "本期认领",
+        "started": "本期开工", "on_air": "本期开通", "active_claims": "在办认领",
+        "overdue": "逾期", "groups_new": "本期新覆盖村民组", "households_new": "本期新覆盖户数",
+        "kind": "类型", "ref": "编号", "village_id": "行政村编码", "village": "行政村",
+        "town": "乡镇", "due": "计划日期", "days_late": "逾期天数", "owner": "业主单位",
+        "projects": "项目数", "planned": "未开工", "in_progress": "在建", "done": "已完成",
+        "investment_wan": "计划投资(万元)", "investment_done_wan": "完成投资(万元)",
+        "period": "范围", "found": "排查发现", "fixed": "已整改", "open": "未整改",
+        "period_period": "本期", "period_total": "累计",
+        "verdict_before": "期初结论", "verdict_after": "期末结论",
+        "rules_resolved": "已解决的规则", "rules_new": "新出现的问题", "reasons": "期末原因",
+        "day": "日期", "groups_uncovered": "未覆盖村民组", "households_uncovered": "未覆盖户数",
+        "villages_READY": "具备验收条件(村)", "villages_READY_AFTER_WORKS": "工程完工后具备(村)",
+        "villages_READY_IF_PLAN_BUILT": "规划实施后具备(村)", "villages_NOT_READY": "不具备(村)",
+        "planned_site": "在建/规划站点", "mobile_work": "移动网工程",
+        "owners": "电网建设单位", "grid_projects": "农网改造项目(个)",
+        "grid_investment_wan": "农网改造投资(万元)", "mobile_projects": "通信工程项目(个)",
+        "mobile_investment_wan": "通信工程投资(万元)", "sites_claimed": "认领基站(个)",
+        "sites_new_on_air": "新开通基站(个)", "villages_newly_covered": "解决覆盖的行政村(个)",
+        "groups_newly_covered": "解决覆盖的村民组(个)", "hazards_found": "排查涉电安全隐患(处)",
+        "hazards_fixed": "已整改隐患(处)",
+        "chart_groups": "未覆盖村民组", "chart_households": "未覆盖户数",
+        "chart_verdicts": "各结论行政村数", "chart_investment": "累计完成投资(万元)",
+        "none": "无", "period_line": "本期：{start} 至 {end}；逐月趋势自 {first} 起；每个数字都"
+        "是同名工作簿中对应工作表的一行。",
+        "paragraph": "{year}年以来，共统筹{owners}建设农网改造项目{grid_projects}个，总计投入资金"
+        "{grid_investment_wan}万元。县内各通信运营商农村信息化工程建设项目{mobile_projects}个，"
+        "落实建设资金{mobile_investment_wan}万元。根据摸排后实行{operators}认领的方式，共认领基站"
+        "{sites_claimed}个，实现共享和新开通基站{sites_new_on_air}个，逐步解决了全县涉及"
+        "{villages_newly_covered}个行政村{groups_newly_covered}个村民组移动网络信号覆盖问题。"
+        "共排查涉电安全隐患{hazards_found}处，已整改完成{hazards_fixed}处。",
+        "ops_join": "、", "ops_tail": "{n}家公司",
+    },
+    "en": {
+        "title": "{county} dispatch meeting: progress {start} to {end}",
+        "summary": "Work-report paragraph",
+        "sheet_summary": "Summary", "sheet_operators": "Operators", "sheet_overdue": "Overdue",
+        "sheet_owners": "Grid owners", "sheet_hazards": "Hazards",
+        "sheet_changes": "Verdict changes", "sheet_trend": "Trend",
+        "key": "Figure", "value": "Value", "operator": "Operator", "claimed": "Claimed",
+        "started": "Started", "on_air": "On air", "active_claims": "Open claims",
+        "overdue": "Overdue", "groups_new": "Groups newly covered",
+        "households_new": "Households newly covered", "kind": "Kind", "ref": "Id",
+        "village_id": "Village id", "village": "Village", "town": "Town", "due": "Due",
+        "days_late": "Days late", "owner": "Owner", "projects": "Projects",
+        "planned": "Planned", "in_progress": "In progress", "done": "Done",
+        "investment_wan": "Investment planned (10k CNY)",
+        "investment_done_wan": "Investment completed (10k CNY)", "period": "Scope",
+        "found": "Found", "fixed": "Fixed", "open": "Open", "period_period": "This period",
+        "period_total": "To date", "verdict_before": "Verdict before",
+        "verdict_after": "Verdict after", "rules_resolved": "Rules now passing",
+        "rules_new": "Rules now failing", "reasons": "Reasons now", "day": "Day",
+        "groups_uncovered": "Uncovered groups", "households_uncovered": "Uncovered households",
+        "villages_READY": "Villages ready", "villages_READY_AFTER_WORKS":
+        "Villages ready after works", "villages_READY_IF_PLAN_BUILT":
+        "Villages ready if plan built", "villages_NOT_READY": "Villages not ready",
+        "planned_site": "Site to come", "mobile_work": "Mobile work",
+        "owners": "Grid owners", "grid_projects": "Rural grid projects",
+        "grid_investment_wan": "Rural grid investment (10k CNY)",
+        "mobile_projects": "Telecom projects", "mobile_investment_wan":
+        "Telecom investment (10k CNY)", "sites_claimed": "Sites claimed",
+        "sites_new_on_air": "Sites newly on air", "villages_newly_covered":
+        "Villages newly covered", "groups_newly_covered": "Groups newly covered",
+        "hazards_found": "Hazards found", "hazards_fixed": "Hazards fixed",
+        "chart_groups": "Uncovered groups", "chart_households": "Uncovered households",
+        "chart_verdicts": "Villages per verdict",
+        "chart_investment": "Investment completed (10k CNY)", "none": "none",
+        "period_line": "Period: {start} to {end}; monthly trend since {first}; every figure is "
+        "a row of progress.xlsx.",
+        "paragraph": "Since the start of {year}, {owners} have built {grid_projects} rural grid "
+        "projects with a total investment of {grid_investment_wan} (10k CNY). The operators "
+        "have {mobile_projects} rural telecom projects with {mobile_investment_wan} (10k CNY) "
+        "committed. Through claims by {operators}, {sites_claimed} sites were claimed and "
+        "{sites_new_on_air} sites shared or newly put on air, solving mobile coverage for "
+        "{groups_newly_covered} village groups in {villages_newly_covered} villages. "
+        "{hazards_found} power safety hazards were found, {hazards_fixed} of them fixed.",
+        "ops_join": ", ", "ops_tail": "{n} operators",
+    },
+}
+"""Words of progress.html / progress.xlsx (the dispatch meeting report)."""
+
+
+def progress_label(language: str, key: str, **fields: object) -> str:
+    """A word or sentence of the progress report in ``language``, fields filled in."""
+    table = PROGRESS_LABELS.get(language, PROGRESS_LABELS["en"])
+    text = table.get(key, key)
+    return text.format(**fields) if fields else text

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from coverage import __version__
+from coverage.asof import resolve_as_of
 from coverage.assess import Assessment, assess, frame_to_geo
+from coverage.claims import with_claim_sites
 from coverage.config import Config
 from coverage.evidence.calibration import (
     CalibrationFit,
@@ -31,6 +33,7 @@ from coverage.evidence.calibration import (
     fit_calibration,
 )
 from coverage.evidence.compare import Comparison, compare
+from coverage.history import study_as_of
 from coverage.io.assets import asset_files, locate_assets
 from coverage.io.kml import write_kml
 from coverage.io.outputs import OutputFolder
@@ -213,8 +216,10 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
         raise ValueError(f"unknown step {until!r}")
     stop = STEPS.index(until)
     cfg = study.config
-    # sites that the mobile works build are committed sites: dated and predicted
-    study = with_work_sites(study)
+    # the records as they stood on the as-of date; claims and the sites that the mobile
+    # works build are committed sites: dated and predicted
+    day = resolve_as_of(cfg.readiness.as_of)
+    study = with_work_sites(with_claim_sites(study_as_of(study, day), day))
     results = RunResults(study)
     with steps.step("predict coverage (sites on air)"):
         raw = _predict(study, out_dir, steps, ("on_air",))

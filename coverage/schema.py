@@ -16,6 +16,8 @@ SITE_STATUSES: tuple[str, ...] = ("on_air", "planned", "building")
 BACKHAUL_KINDS: tuple[str, ...] = ("fiber", "microwave", "none")
 WORK_STATUSES: tuple[str, ...] = ("planned", "in_progress", "done")
 CANDIDATE_KINDS: tuple[str, ...] = ("new", "existing_tower")
+CLAIM_STATUSES: tuple[str, ...] = ("claimed", "started", "on_air", "withdrawn")
+"""An operator's claim (认领) of a site: 认领, 开工, 开通, 撤回."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,28 @@ HAZARDS = Layer(
         Column("found", "date"),
         Column("fixed", "bool"),
         Column("category", required=False),
+        Column("fixed_on", "date", required=False),
+    ),
+    optional=True,
+)
+CLAIMS = Layer(
+    "claims", "sites/claims.csv", None, None, "claim_id",
+    (
+        Column("claim_id"),
+        Column("operator", choices=OPERATORS),
+        Column("site_id", required=False),
+        Column("tower_id", required=False),
+        Column("candidate_id", required=False),
+        Column("lon", "float", required=False, min=-180, max=180, unit="degrees"),
+        Column("lat", "float", required=False, min=-90, max=90, unit="degrees"),
+        Column("band", required=False),
+        Column("claimed_on", "date"),
+        Column("due", "date"),
+        Column("status", choices=CLAIM_STATUSES),
+        Column("started_on", "date", required=False),
+        Column("on_air_date", "date", required=False),
+        Column("village_id", required=False),
+        Column("note", required=False),
     ),
     optional=True,
 )
@@ -217,6 +241,6 @@ DEM_PATH = "terrain/dem.tif"
 
 LAYERS: tuple[Layer, ...] = (
     VILLAGES, GROUPS, POINTS, HOUSEHOLDS, SITES, CANDIDATES,
-    GRID_WORKS, MOBILE_WORKS, TRANSFORMERS, HAZARDS, MEASUREMENTS,
+    GRID_WORKS, MOBILE_WORKS, TRANSFORMERS, HAZARDS, MEASUREMENTS, CLAIMS,
 )
 LAYERS_BY_KEY: dict[str, Layer] = {layer.key: layer for layer in LAYERS}

@@ -36,6 +36,7 @@ from coverage.errors import ConfigError, InputDataError, Problem, ProblemLog
 from coverage.grid import WorkingGrid
 from coverage.io import readers, terrain
 from coverage.io import validate as v
+from coverage.io.claims import check_claim_positions, check_claims
 from coverage.schema import LAYERS, Layer
 
 __all__ = ["Study", "WorkingGrid", "choose_working_crs", "load_study", "validate_data_dir"]
@@ -60,6 +61,7 @@ class Study:
     hazards: pd.DataFrame | None
     measurements: gpd.GeoDataFrame | None
     warnings: list[Problem] = field(default_factory=list)
+    claims: pd.DataFrame | None = None
 
 
 def load_study(data_dir: str | Path, config: Config, *, today: dt.date | None = None,
@@ -360,6 +362,18 @@ def _cross_checks(loaded: dict[str, _Loaded], log: ProblemLog) -> None:
         v.check_shared_towers(sites.frame, sites.label, log)
 
 
+def _claims_checks(loaded: dict[str, _Loaded], config: Config, log: ProblemLog) -> None:
+    """The claims file against the operators, sites and candidates (when it was read)."""
+    claims = loaded.get("claims")
+    if claims is None:
+        return
+    sites, cands = loaded.get("sites"), loaded.get("candidates")
+    check_claims(claims.frame, claims.label, None if sites is None else sites.frame,
+                 "sites/sites.csv" if sites is None else sites.label,
+                 None if cands is None else cands.frame,
+                 "sites/candidates.csv" if cands is None else cands.label, config, log)
+
+
 def _load(data_dir: Path, config: Config, today: dt.date,
           dem_folder: str | Path | None = None) -> tuple[Study | None, list[Problem]]:
     log = ProblemLog()
@@ -396,8 +410,14 @@ def _load(data_dir: Path, config: Config, today: dt.date,
             grid = WorkingGrid(elevation, transform, crs, float(config.model.resolution_m))
     _references(loaded, log)
     _cross_checks(loaded, log)
+    _claims_checks(loaded, config, log)
     if grid is not None and dem is not None:
         _dem_checks(loaded, dem, grid, log)
+        claims = loaded.get("claims")
+        if claims is not None:
+            check_claim_positions(claims.frame, claims.label,
+                                  v.dem_footprint(dem.bounds, dem.crs, grid.crs), grid.crs,
+                                  dem.label, log)
         people = loaded.get("households") or loaded.get("groups")
         if people is not None:
             terrain.check_household_voids(people.frame, people.label, grid, log,
@@ -515,4 +535,5 @@ def _assemble(data_dir: Path, config: Config, grid: WorkingGrid,
         grid_works=get("grid"), mobile_works=get("mobile"), transformers=get("transformers"),
         hazards=get("hazards"),
         measurements=None if meas is None else _with_lonlat(meas),
+        claims=get("claims"),
     )

@@ -61,8 +61,9 @@ def _sha(path: Path) -> str:
 
 def test_regenerating_gives_identical_files(written, tmp_path):
     out, hashes = written
-    assert sorted(hashes) == ["README.md", "sites/candidates.csv", "sites/sites.csv",
-                              "terrain/dem.tif", "villages/villages.gpkg", "works/works.gpkg"]
+    assert sorted(hashes) == ["README.md", "sites/candidates.csv", "sites/claims.csv",
+                              "sites/sites.csv", "terrain/dem.tif", "villages/villages.gpkg",
+                              "works/works.gpkg"]
     for rel, digest in hashes.items():
         assert _sha(out / rel) == digest
     again = demo.write_demo_county(demo.build_demo_county(demo.DEFAULT_SEED), tmp_path)

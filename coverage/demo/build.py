@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from coverage.config import Config
 from coverage.demo.candidates import pick_candidates
+from coverage.demo.claims import claim_rows, hazard_fix_dates
 from coverage.demo.layers import settlement_layers
 from coverage.demo.mobile_works import mobile_work_rows
 from coverage.demo.network import Network, grow, tower_spots
@@ -129,6 +131,7 @@ def build_demo_county(seed: int = DEFAULT_SEED) -> DemoCounty:
     unc_villages = sorted(set(s.group_village[unc].tolist()))
     mw_rows, mw_xy = mobile_work_rows(rng, sites, site_village, unc_villages, committee_xy)
     hz_rows, hz_xy = hazard_rows(rng, s)
+    hz_rows["fixed_on"] = hazard_fix_dates(seed, pd.DataFrame(hz_rows))
 
     layers = settlement_layers(rng, seed, s, county, village_hh, gids, fiber, poor,
                                pt_rows, pt_xy)
@@ -137,5 +140,5 @@ def build_demo_county(seed: int = DEFAULT_SEED) -> DemoCounty:
         sites=sites, candidates=candidates,
         grid_works=points_gdf(gw_rows, gw_xy), mobile_works=points_gdf(mw_rows, mw_xy),
         transformers=points_gdf(tr_rows, tr_xy), hazards=points_gdf(hz_rows, hz_xy),
-        screening=screening,
+        screening=screening, claims=claim_rows(seed, sites),
     )

@@ -10,7 +10,8 @@ from coverage.demo.results import DemoCounty
 from coverage.io.atomic import write_text_atomic
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg
 
-FILES = ("README.md", "sites/candidates.csv", "sites/sites.csv", "terrain/dem.tif",
+FILES = ("README.md", "sites/candidates.csv", "sites/claims.csv", "sites/sites.csv",
+         "terrain/dem.tif",
          "villages/villages.gpkg", "works/works.gpkg")
 """The files written, relative to the data folder (``/`` separated)."""
 
@@ -41,6 +42,8 @@ def write_demo_county(county: DemoCounty, out_dir: Path) -> dict[str, str]:
     }, metadata=meta)
     write_csv(out_dir / "sites" / "sites.csv", county.sites)
     write_csv(out_dir / "sites" / "candidates.csv", county.candidates)
+    if county.claims is not None:
+        write_csv(out_dir / "sites" / "claims.csv", county.claims)
     write_gpkg(out_dir / "works" / "works.gpkg", {
         "grid": county.grid_works, "mobile": county.mobile_works,
         "transformers": county.transformers, "hazards": county.hazards,

@@ -11,6 +11,7 @@ from coverage.demo.plane import GRID
 from coverage.demo.results import DemoCounty
 from coverage.schema import (
     CANDIDATES,
+    CLAIMS,
     GRID_WORKS,
     GROUPS,
     HAZARDS,
@@ -138,8 +139,13 @@ def readme_text(county: DemoCounty) -> str:
         "`tower_id` and coordinates.",
         "- `sites/candidates.csv` — user-listed candidate tower locations (hilltops near "
         "uncovered groups; `existing_tower` = power or broadcast towers), cost in 万元.",
+        "- `sites/claims.csv` — the operators' claims (认领台账) of 2020: sites claimed in "
+        "spring, started and put on air month by month (some after the promised day), sites "
+        "being built (some overdue on 2020-09-30), planned sites claimed for the autumn and "
+        "one withdrawn claim; drawn by `coverage/demo/claims.py`.",
         "- `works/works.gpkg` — layers `grid`, `mobile`, `transformers`, `hazards` "
-        "(points in their village), and a `metadata` table.",
+        "(points in their village; fixed hazards with their `fixed_on` day), and a `metadata` "
+        "table.",
         "- `measurements/measurements.csv` — field measurements (test-point checks and drive "
         "routes) made by `coverage/demo_measurements.py` from the engine's predictions plus a "
         "known per-operator bias (measured − predicted: CMCC −4 dB, CT +3 dB, CU −2 dB) and "
@@ -148,7 +154,7 @@ def readme_text(county: DemoCounty) -> str:
         "",
     ]
     for layer in (VILLAGES, GROUPS, POINTS, HOUSEHOLDS, SITES, CANDIDATES, GRID_WORKS,
-                  MOBILE_WORKS, TRANSFORMERS, HAZARDS):
+                  MOBILE_WORKS, TRANSFORMERS, HAZARDS, CLAIMS):
         parts.append(f"### `{layer.label}`\n")
         parts.append(_schema_table(layer))
         if layer.key in _EXTRA_COLUMNS:

@@ -80,3 +80,4 @@ class DemoCounty:
     transformers: gpd.GeoDataFrame
     hazards: gpd.GeoDataFrame
     screening: Screening
+    claims: pd.DataFrame | None = None

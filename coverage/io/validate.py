@@ -34,7 +34,8 @@ EARLIEST_DATE = dt.date(1990, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
 """Dates after this are typos."""
 
-NOT_IN_FUTURE: frozenset[str] = frozenset({"on_air_date", "done", "found", "date"})
+NOT_IN_FUTURE: frozenset[str] = frozenset({"on_air_date", "done", "found", "date",
+                                           "fixed_on", "claimed_on", "started_on"})
 """Date columns that record something that already happened."""
 
 OUTSIDE_SHARE_MAX = 0.01

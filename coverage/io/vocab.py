@@ -122,6 +122,21 @@ LAYER_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "found": ("发现日期", "发现时间"),
         "fixed": ("是否整改", "已整改", "整改完成", "是否消除"),
         "category": ("隐患类别", "类别", "隐患类型"),
+        "fixed_on": ("整改日期", "整改完成日期", "整改时间", "消除日期"),
+    },
+    "claims": {
+        "claim_id": ("认领编号", "认领编码", "编号"),
+        "operator": ("运营商", "认领运营商", "认领单位"),
+        "site_id": ("站点编号", "基站编号"),
+        "tower_id": ("铁塔编号", "铁塔站址编码", "站址编码", "塔号"),
+        "candidate_id": ("候选站编号", "候选点编号", "规划站点编号"),
+        "band": ("频段", "工作频段"),
+        "claimed_on": ("认领日期", "认领时间"),
+        "due": ("计划开通日期", "承诺开通日期", "计划完成日期", "完成时限"),
+        "status": ("状态", "进度", "认领状态"),
+        "started_on": ("开工日期", "开工时间"),
+        "on_air_date": ("开通日期", "开通时间", "实际开通日期"),
+        "note": ("备注", "说明"),
     },
 }
 """Per-layer header aliases: schema column → spellings used by offices."""
@@ -160,6 +175,12 @@ CHOICE_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
         "new": ("新建", "新址", "新建铁塔"),
         "existing_tower": ("存量铁塔", "已有铁塔", "共享", "存量", "利旧"),
     },
+    "status@claims": {
+        "claimed": ("认领", "已认领"),
+        "started": ("开工", "已开工", "在建", "施工中"),
+        "on_air": ("开通", "已开通", "在网", "onair", "on air"),
+        "withdrawn": ("撤回", "已撤回", "放弃", "取消"),
+    },
     "backhaul@sites": {
         "fiber": ("光纤", "光缆", "光纤传输"),
         "microwave": ("微波", "微波传输"),
@@ -169,7 +190,7 @@ CHOICE_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
 """Spellings of categorical values, keyed ``column@layer-group``."""
 
 _CHOICE_GROUPS = {"sites": "sites", "grid": "works", "mobile": "works", "points": "points",
-                  "candidates": "candidates"}
+                  "candidates": "candidates", "claims": "claims"}
 
 NO_SERVICE_VALUES: tuple[str, ...] = ("无服务", "脱网", "无信号", "no service", "noservice",
                                       "out of service", "outofservice", "no signal", "nosignal",

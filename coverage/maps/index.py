@@ -33,6 +33,7 @@ TEXT = {
            "verdicts": "验收准备", "mobile.html": "移动网络覆盖与建设地图",
            "grid.html": "农网改造与线路隐患地图", "readiness.html": "行政村验收准备地图",
            "report.html": "核查报告", "readiness.xlsx": "验收准备表(Excel)",
+           "progress.html": "调度会进展",
            "inputs.html": "输入数据总览地图", "figures": "主要指标", "overview_alt":
            "覆盖与验收准备总览图"},
     "en": {"villages": "Villages", "villages_covered": "Villages covered", "groups": "Groups",
@@ -47,6 +48,7 @@ TEXT = {
            "mobile.html": "Mobile coverage and works map", "grid.html": "Grid works map",
            "readiness.html": "Village readiness map", "report.html": "Report",
            "readiness.xlsx": "Readiness workbook (Excel)", "inputs.html": "Input overview map",
+           "progress.html": "Dispatch meeting progress",
            "figures": "Headline figures", "overview_alt": "Overview of coverage and readiness"},
 }
 
@@ -96,7 +98,7 @@ img.overview{max-width:100%;border:1px solid #ccc}
 """
 
 DEFAULT_LINKS = ("mobile.html", "grid.html", "readiness.html", "inputs.html", "report.html",
-                 "readiness.xlsx")
+                 "readiness.xlsx", "progress.html")
 """The page's buttons; the plan's files are linked from its 建设方案 section."""
 
 
