@@ -373,7 +373,7 @@ def _gap_list(groups: pd.DataFrame, points: pd.DataFrame, threshold: float,
     return gaps[keep].reset_index(drop=True)
 
 
-def group_serving_sites(study: Study, signal: SignalGrids, top: int = 3) -> pd.DataFrame:
+def group_serving_sites(study: Study, signal: Signal, top: int = 3) -> pd.DataFrame:
     """The sites that cover each group, per operator, most households first.
 
     For each group and operator, the serving sites (best server) of the group's household
