@@ -37,7 +37,8 @@ demo: $(STAMP) assets
 	$(BIN)/coverage-planner progress --data data --config coverage.toml --out maps \
 		--from 2020-08-31 --to 2020-09-30
 
-test: $(STAMP)
+# The end-to-end tests write offline maps too, so they need the same assets.
+test: $(STAMP) assets
 	$(BIN)/python -m pytest -q
 
 # The canary: the newest releases in a separate environment, so the next incompatible
