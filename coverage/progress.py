@@ -13,7 +13,10 @@ being built or planned) likewise. When a set shrinks (a work done, its work site
 that day's rasters are folded afresh from the cache. All days share one sites table
 (the union of the sites of every day; a site absent on a day has status ``absent``), so
 that a site keeps its row, and its prediction, from day to day. Predictions are the raw
-ones (the calibration of ``calibrate = true`` is not applied to past days).
+ones (the calibration of ``calibrate = true`` is not applied to past days). Past days are
+judged without the optimiser's proposal (it is a proposal of today): their verdicts are
+READY, READY_AFTER_WORKS or NOT_READY, so a village the plan would fix counts as NOT_READY
+in the trend.
 """
 
 from __future__ import annotations

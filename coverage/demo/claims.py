@@ -33,7 +33,7 @@ def _rng(seed: int) -> np.random.Generator:
 def claim_rows(seed: int, sites: pd.DataFrame) -> pd.DataFrame:
     """The claims file of the demo county (statuses written as the office writes them)."""
     rng = _rng(seed)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     on = sites[(sites["status"] == "on_air") & (sites["on_air_date"].astype(str)
                                                  >= CLAIMS_FROM.isoformat())]
     for s in on.sort_values(["on_air_date", "site_id"]).itertuples():
