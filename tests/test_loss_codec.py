@@ -61,10 +61,11 @@ def test_compressed_entry_is_several_times_smaller_and_verified(tmp_path: Path) 
 def test_cold_and_warm_site_loss_are_identical_and_quantised(tmp_path: Path) -> None:
     study = make_study(SITES[:1])
     band = study.config.band("CMCC", "FDD900")
-    args = (study.grid, *study.grid.xy(40, 40), 30.0, band.frequency_mhz, study.config.model,
-            1.5)
-    cold, from_cache = predict.site_loss(*args, tmp_path)
-    warm, from_cache_2 = predict.site_loss(*args, tmp_path)
+    x, y = study.grid.xy(40, 40)
+    params = {"height_m": 30.0, "f_mhz": band.frequency_mhz, "model": study.config.model,
+              "rx_height_m": 1.5, "cache_dir": tmp_path}
+    cold, from_cache = predict.site_loss(study.grid, x, y, **params)
+    warm, from_cache_2 = predict.site_loss(study.grid, x, y, **params)
     assert (from_cache, from_cache_2) == (False, True)
     assert np.array_equal(cold.loss_db, warm.loss_db, equal_nan=True)
     exact = engine.site_path_loss(study.grid.elevation, study.grid.transform,

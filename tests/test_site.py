@@ -125,13 +125,15 @@ def test_site_rsrp_and_threshold_are_the_county_run_s() -> None:
     cfg = study.config
     band = cfg.band("CMCC", "FDD900")
     x, y = (float(v) for v in study.grid.xy(40, 40))
-    window, _ = site_loss(study.grid, x, y, 30.0, band.frequency_mhz, cfg.model, 1.5)
+    window, _ = site_loss(study.grid, x, y, height_m=30.0, f_mhz=band.frequency_mhz,
+                          model=cfg.model, rx_height_m=1.5)
     radio = site_radio(band, omni=False, tilt_deg=4.0)
     pattern = PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg, band.front_to_back_db,
                             band.side_lobe_v_db)
-    county, _ = window_rsrp(study.grid, window, x, y, 30.0, (30.0, 150.0), radio, pattern,
-                            cfg.rule.receiver_height_m, cfg.rule.body_loss_db,
-                            cfg.model.delta_n)
+    county, _ = window_rsrp(study.grid, window, x, y, height_m=30.0, azimuths=(30.0, 150.0),
+                            radio=radio, pattern=pattern,
+                            rx_height_m=cfg.rule.receiver_height_m,
+                            body_loss_db=cfg.rule.body_loss_db, delta_n=cfg.model.delta_n)
     one = site_rsrp(study.grid, window, x, y, 30.0, (30.0, 150.0), radio, pattern, cfg)
     assert np.array_equal(county, one, equal_nan=True)
     for reliability in (None, 0.9, 0.75):

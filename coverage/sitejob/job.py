@@ -33,7 +33,7 @@ from coverage.sitejob.request import SiteRequest
 
 STEPS_DBM: tuple[float, ...] = (-85.0, -95.0, -105.0, -115.0)
 """Class boundaries of the overlay (dBm); the same as the maps' (a test checks it)."""
-COLORS: tuple[str, ...] = ("#1a9850", "#91cf60", "#d9ef8b", "#fc8d59", "#d73027")
+COLORS: tuple[str, ...] = ("#08306b", "#2171b5", "#6baed6", "#c6dbef", "#f2f2f2")
 """Colour of each class, strongest first; the same as the maps'."""
 
 
