@@ -360,6 +360,10 @@ def _cross_checks(loaded: dict[str, _Loaded], log: ProblemLog) -> None:
     sites = loaded.get("sites")
     if sites is not None and isinstance(sites.frame, gpd.GeoDataFrame):
         v.check_shared_towers(sites.frame, sites.label, log)
+    grid_works, transformers = loaded.get("grid"), loaded.get("transformers")
+    if grid_works is not None and transformers is not None:
+        v.check_work_transformers(grid_works.frame, transformers.frame, grid_works.label,
+                                  transformers.label, log)
 
 
 def _claims_checks(loaded: dict[str, _Loaded], config: Config, log: ProblemLog) -> None:

@@ -845,6 +845,40 @@ def check_households_in_groups(households: gpd.GeoDataFrame, groups: gpd.GeoData
                  "check the point's coordinates and group_id", severity="warning")
 
 
+def check_work_transformers(works: pd.DataFrame, transformers: pd.DataFrame, label: str,
+                            transformers_label: str, log: ProblemLog) -> None:
+    """A grid work's ``transformer_id`` must name a transformer of the same village.
+
+    A capacity upgrade applied to a transformer that is not in the register, or that stands
+    in another village, would change the wrong village's 户均配变容量 (kVA per household).
+    """
+    if "transformer_id" not in works or "transformer_id" not in transformers:
+        return
+    named = works["transformer_id"].astype(object).to_numpy()
+    has = pd.notna(named) & (pd.Series(named).astype(str).str.strip() != "").to_numpy()
+    if not has.any():
+        return
+    owner = dict(zip(transformers["transformer_id"].astype(str).tolist(),
+                     transformers["village_id"].astype(str).tolist(), strict=True)) \
+        if "village_id" in transformers else {}
+    unknown = [i for i in np.flatnonzero(has) if str(named[i]) not in owner]
+    if unknown:
+        log_rows(log, label, np.asarray(unknown), "transformer_id", pd.Series(named),
+                 f"the work names a transformer that is not in {transformers_label}",
+                 f"correct the transformer_id, or add the transformer to {transformers_label}")
+    if "village_id" not in works:
+        return
+    village = works["village_id"].astype(str).to_numpy()
+    elsewhere = [i for i in np.flatnonzero(has) if str(named[i]) in owner
+                 and owner[str(named[i])] != village[i]]
+    if elsewhere:
+        vals = pd.Series([f"{named[i]} (village {owner.get(str(named[i]), '')})"
+                          if i in elsewhere else "" for i in range(len(works))])
+        log_rows(log, label, np.asarray(elsewhere), "transformer_id", vals,
+                 "the work's transformer stands in another village",
+                 "correct the transformer_id or the work's village_id")
+
+
 def _geom_by_id(frame: gpd.GeoDataFrame, id_col: str) -> pd.Series:
     keep = usable(frame) & frame[id_col].notna().to_numpy()
     sub = frame.loc[keep, [id_col, frame.geometry.name]]
