@@ -22,7 +22,12 @@ from coverage.demo.mobile_works import mobile_work_rows
 from coverage.demo.network import Network, grow, tower_spots
 from coverage.demo.plane import CRS, GRID, NODATA, VOID, points_gdf, rasterize, to_lonlat
 from coverage.demo.points import place_test_points
-from coverage.demo.power_works import grid_work_rows, hazard_rows, transformer_rows
+from coverage.demo.power_works import (
+    grid_work_rows,
+    hazard_rows,
+    transformer_rows,
+    underpowered_villages,
+)
 from coverage.demo.results import DemoCounty
 from coverage.demo.screening import screen
 from coverage.demo.settlements import (
@@ -127,6 +132,7 @@ def build_demo_county(seed: int = DEFAULT_SEED) -> DemoCounty:
     # Works.
     rng = rngs[8]
     tr_rows, tr_xy, weak = transformer_rows(rng, s, village_hh)
+    underpowered_villages(seed, tr_rows, weak)
     gw_rows, gw_xy = grid_work_rows(rng, n_v, weak, tr_rows, tr_xy)
     unc_villages = sorted(set(s.group_village[unc].tolist()))
     mw_rows, mw_xy = mobile_work_rows(rng, sites, site_village, unc_villages, committee_xy)

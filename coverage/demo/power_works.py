@@ -74,6 +74,42 @@ def transformer_rows(rng: np.random.Generator, s: Settlement, village_hh: np.nda
     return rows, np.array(xy_all), weak_villages
 
 
+def underpowered_villages(seed: int, tr: dict[str, list], weak: set[int],
+                          count: int = 5) -> list[str]:
+    """Make a few weak villages short on average too (户均配变容量 below 2.0 kVA).
+
+    A single weak transformer seldom pulls a village's average below the threshold, so
+    the acceptance rule (total kVA / households) would never fail in the demo. Here every
+    transformer of ``count`` of the weak villages gets the largest standard size not above
+    1.6 kVA per household. A generator of its own keeps every other demo file unchanged.
+
+    Parameters
+    ----------
+    seed : int
+        The demo's seed.
+    tr : dict of str to list
+        The transformer table (changed in place).
+    weak : set of int
+        Villages with a weak transformer (0-based).
+    count : int
+        How many of them become short on average.
+
+    Returns
+    -------
+    list of str
+        The ids of the villages changed.
+    """
+    rng = np.random.default_rng([seed, 15])
+    pool = sorted(weak)
+    chosen = sorted(rng.choice(pool, size=min(count, len(pool)), replace=False).tolist())
+    ids = [f"V{v + 1:03d}" for v in chosen]
+    for i, vid in enumerate(tr["village_id"]):
+        if vid in ids:
+            sizes = _KVA[1.6 * tr["households"][i] >= _KVA]
+            tr["kva"][i] = float(sizes[-1]) if sizes.size else float(_KVA[0])
+    return ids
+
+
 def grid_work_rows(rng: np.random.Generator, n_villages: int, weak: set[int],
                    tr: dict[str, list], tr_xy: np.ndarray) -> tuple[dict, np.ndarray]:
     """40 rural grid works: the weak 台区 being fixed, the rest mostly done.
