@@ -44,6 +44,7 @@ from coverage.maps.layers import (
     HAZARD_COLORS,
     KVA_COLORS,
     LATE_OUTLINE,
+    OVERDUE_OUTLINE,
     STATUS_COLORS,
     VERDICT_COLORS,
     WORK_COLORS,
@@ -357,6 +358,23 @@ def _as_of(study, day):
     cfg = study.config
     return dataclasses.replace(study, config=cfg.model_copy(update={
         "readiness": cfg.readiness.model_copy(update={"as_of": day})}))
+
+
+def test_pending_site_past_its_on_air_date_is_overdue_on_the_map(rich):
+    # S4 is planned, on air due 2020-09-01: not late in August, 29 days late on 30 September
+    study, assessment = rich[0], rich[2]
+    early = mobile_spec(_as_of(study, dt.date(2020, 8, 15)), None, assessment, MapFrame())
+    s4 = early.layer("sites_CMCC").by_id()["S4"]
+    assert s4["style"]["color"] != OVERDUE_OUTLINE and "逾期" not in s4["popup"]
+    late = mobile_spec(_as_of(study, dt.date(2020, 9, 30)), None, assessment, MapFrame())
+    s4 = late.layer("sites_CMCC").by_id()["S4"]
+    assert s4["style"]["color"] == OVERDUE_OUTLINE and "逾期29天" in s4["popup"]
+    def site_legend(spec):
+        return [item.label for section in spec.legend for item in section.items
+                if item.label.startswith("计划 / 在建")]
+
+    assert site_legend(late) == ["计划 / 在建", "计划 / 在建 · 逾期"]
+    assert site_legend(early) == ["计划 / 在建"]
 
 
 def test_works_by_status_placed_in_their_village(rich):

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point, Polygon
 
-from coverage.asof import resolve_as_of, works_state
+from coverage.asof import pending_sites_state, resolve_as_of, works_state
 from coverage.maps.core import (
     ImageLayer,
     LegendItem,
@@ -369,9 +369,16 @@ def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: 
                  ) -> tuple[list[VectorLayer], list[LegendSection]]:
     """Existing sites per operator (operator colour) with sector wedges; shared towers ringed.
 
-    Planned or building sites are drawn with a dashed outline and a lighter fill.
+    Planned or building sites are drawn with a dashed outline and a lighter fill; those
+    whose on-air date has passed on the as-of date (逾期) get the overdue outline and the
+    days late in their popup.
     """
     sites = study.sites
+    late = pending_sites_state(sites, resolve_as_of(config.readiness.as_of),
+                               config.readiness.inspection_date)
+    days_late = {str(i): int(d) for i, d, o in zip(late["site_id"].tolist(),
+                                                   late["days_late"].tolist(),
+                                                   late["overdue"].tolist(), strict=True) if o}
     shared = shared_towers(sites)
     tower_popups = shared_tower_popups(sites, shared, lab, config)
     layers: list[VectorLayer] = []
@@ -423,9 +430,13 @@ def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: 
                 rows[lab["tenants"]] = ", ".join(operator_name(config, t) for t in tenants)
             if _text(rec.get("on_air_date")):
                 rows[lab["due"] if pending else lab["on_air"]] = _text(rec.get("on_air_date"))
+            late_days = days_late.get(_text(rec["site_id"])) if pending else None
+            if late_days:
+                rows[lab["overdue"]] = lab["days_late"].format(days=late_days)
             style = {"radius": 6 if tenants else 5,
-                     "color": SHARED_TOWER_COLOR if tenants else col,
-                     "weight": 2 if tenants else 1, "fillColor": col,
+                     "color": OVERDUE_OUTLINE if late_days else
+                     SHARED_TOWER_COLOR if tenants else col,
+                     "weight": 3 if late_days else 2 if tenants else 1, "fillColor": col,
                      "fillOpacity": 0.4 if pending else 0.95,
                      **({"dashArray": "3 2"} if pending else {})}
             tip = f"{esc(name)} {esc(_text(rec['site_id']))}"
@@ -441,7 +452,10 @@ def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: 
         *items,
         LegendItem(lab["shared"], "#ffffff", "ring", outline=SHARED_TOWER_COLOR),
         LegendItem(f"{lab['planned']} / {lab['building']}", "#ffffff", "ring",
-                   outline="#555555", dash=True)), tuple(keys))]
+                   outline="#555555", dash=True),
+        *((LegendItem(f"{lab['planned']} / {lab['building']} · {lab['overdue']}", "#ffffff",
+                      "ring", outline=OVERDUE_OUTLINE, dash=True),) if days_late else ())),
+        tuple(keys))]
     return layers, legend
 
 
