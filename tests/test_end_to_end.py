@@ -6,6 +6,7 @@ and byte-identical between the two runs.
 """
 
 import hashlib
+import html as html_lib
 import json
 import re
 from pathlib import Path
@@ -120,7 +121,7 @@ def _html_text(path: Path) -> list[str]:
 
 def _popups(path: Path) -> list[str]:
     html = path.read_text(encoding="utf-8")
-    return [re.sub(r"<[^>]+>", " ", json.loads('"' + m.group(2) + '"'))
+    return [html_lib.unescape(re.sub(r"<[^>]+>", " ", json.loads('"' + m.group(2) + '"')))
             for m in re.finditer(r'"(popup|tooltip|title|label)":\s*"((?:[^"\\]|\\.)*)"',
                                  html)]
 

@@ -59,7 +59,7 @@ def grid_facts(study: Study, lab: Mapping[str, str]) -> dict[str, dict[str, str]
             reg, _ = capacity.apply_works(sub, done)
             avg = capacity.average(reg)
             text = "—" if math.isinf(avg) else f"{avg:.2f} {lab['kva_hh_unit']}"
-            mark = "" if avg >= need - 1e-9 else f"（< {need:g}）" if zh else f" (< {need:g})"
+            mark = "" if avg >= need - 1e-9 else f"（低于{need:g}）" if zh else f" (< {need:g})"
             rows[lab["kva_village"]] = text + mark
         if len(works):
             open_ = vworks[~vworks["is_done"].astype(bool)]
