@@ -36,6 +36,7 @@ import pandas as pd
 
 from coverage.asof import as_date, resolve_as_of
 from coverage.study import Study
+from coverage.work_sites import ground_under
 
 CLAIM_STATES = ("absent", "withdrawn", "claimed", "started", "on_air")
 """The state of a claim on a day (see the module docstring)."""
@@ -120,17 +121,6 @@ def _first_band(study: Study, operator: str, band: object) -> str:
     return next(iter(bands))
 
 
-def _ground(study: Study, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Elevation of the working-grid cell under each point (m; NaN off the grid)."""
-    elev = study.grid.elevation
-    rows, cols = study.grid.rowcol(x, y)
-    r, c = np.rint(rows).astype(int), np.rint(cols).astype(int)
-    ok = (r >= 0) & (r < elev.shape[0]) & (c >= 0) & (c < elev.shape[1])
-    out = np.full(len(x), np.nan)
-    out[ok] = elev[r[ok], c[ok]]
-    return out
-
-
 def _new_site_rows(study: Study, state: pd.DataFrame) -> gpd.GeoDataFrame:
     """Sites of active claims on a tower, a candidate or a position (working CRS)."""
     sites = study.sites
@@ -180,7 +170,7 @@ def _new_site_rows(study: Study, state: pd.DataFrame) -> gpd.GeoDataFrame:
     ll = gpd.GeoSeries(gpd.points_from_xy(xa, ya), crs=sites.crs).to_crs("EPSG:4326")
     frame["lon"] = np.round(ll.x.to_numpy(), 7)
     frame["lat"] = np.round(ll.y.to_numpy(), 7)
-    frame["ground_m"] = _ground(study, xa, ya)
+    frame["ground_m"] = ground_under(study, xa, ya)
     for col in sites.columns:
         if col not in frame and col != sites.geometry.name:
             frame[col] = None

@@ -38,7 +38,7 @@ def _building_works(study: Study) -> pd.DataFrame:
                  & state["due_date"].notna()]
 
 
-def _ground(study: Study, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def ground_under(study: Study, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Elevation of the working-grid cell under each point (m; NaN off the grid)."""
     elev = study.grid.elevation
     rows, cols = study.grid.rowcol(x, y)
@@ -84,7 +84,7 @@ def work_sites(study: Study) -> gpd.GeoDataFrame:
             "lon": round(float(ll.x.iloc[i]), 7), "lat": round(float(ll.y.iloc[i]), 7),
         })
     frame = pd.DataFrame(rows)
-    frame["ground_m"] = _ground(study, x, y)
+    frame["ground_m"] = ground_under(study, x, y)
     for col in sites.columns:
         if col not in frame and col != sites.geometry.name:
             frame[col] = None
