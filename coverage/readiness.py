@@ -20,9 +20,12 @@ documented with their sources in ``docs/rules.md``.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -45,6 +48,8 @@ VERDICTS = (READY, READY_AFTER_WORKS, READY_IF_PLAN_BUILT, NOT_READY)
 PASS, FAIL, WARNING = "pass", "fail", "warning"
 
 _MAX_LISTED = 8
+
+T = TypeVar("T")
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -138,6 +143,13 @@ class RuleContext:
     config: Config
     after: AfterPlan | None = None
     committed: AfterPlan | None = None
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def cached(self, key: object, make: Callable[[], T]) -> T:
+        """``make()``, computed once per context and ``key`` (tables every rule reads)."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return cast(T, self.memo[key])
 
     @property
     def inspection(self) -> dt.date:
@@ -194,11 +206,44 @@ def _listed(items: list[str], sep: str = "；") -> str:
 
 
 def _works(ctx: RuleContext, frame: pd.DataFrame | None) -> pd.DataFrame:
-    return works_state(frame, ctx.as_of, ctx.inspection)
+    """The works of ``frame`` with their state on the as-of day (once per context; the
+    rules only read it)."""
+    return ctx.cached(("works", id(frame)), lambda: works_state(frame, ctx.as_of,
+                                                                ctx.inspection))
 
 
 def _pending_sites(ctx: RuleContext) -> pd.DataFrame:
     return pending_sites_state(ctx.study.sites, ctx.as_of, ctx.inspection)
+
+
+def _by_village(frame: pd.DataFrame) -> dict[object, pd.DataFrame]:
+    """The rows of ``frame`` per ``village_id`` (each in the table's order), split once
+    instead of one boolean selection per village."""
+    if frame is None or not len(frame) or "village_id" not in frame:
+        return {}
+    return dict(tuple(pd.DataFrame(frame).groupby("village_id", sort=False)))
+
+
+def _village_rows(ctx: RuleContext, name: str, frame: pd.DataFrame
+                  ) -> Callable[[object], pd.DataFrame]:
+    """A lookup village_id → its rows of ``frame`` (no rows: an empty copy of the table)."""
+    split = ctx.cached(("by_village", name, id(frame)), lambda: _by_village(frame))
+    empty = pd.DataFrame(frame).iloc[:0]
+    return lambda vid: split.get(vid, empty)
+
+
+@functools.cache
+def _row_type(columns: tuple[str, ...]) -> type:
+    return collections.namedtuple("Row", columns)
+
+
+def _rows_of(table: pd.DataFrame, columns: tuple[str, ...]) -> list:
+    """The rows of ``table`` as records of the named columns it has (what the rules read
+    by name; ``itertuples`` over a wide table is slow)."""
+    present = tuple(c for c in columns if c in table.columns)
+    make = _row_type(present)
+    return [make(*values) for values in zip(*(table[c].tolist() for c in present),
+                                            strict=True)]
 
 
 def _work_remedies(works: pd.DataFrame, kind: str) -> tuple[Remedy, ...]:
@@ -225,16 +270,15 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
         ok = (table["n_operators"] >= need) if need > 1 else (
             table[f"status_{ANY}"] == "covered")
         key, what = "group_id", ctx.msg("what_group")
-    bad_by_village = table[~ok].groupby("village_id")
+    bad_by_village = _by_village(table[~ok])
     total_by_village = table.groupby("village_id").size()
     measured = table[table["measured"] != ""] if "measured" in table else table.iloc[:0]
-    measured_by_village = measured.groupby("village_id")
+    measured_by_village = _by_village(measured)
     findings = []
     for vid in ctx.village_ids:
         total = int(total_by_village.get(vid, 0))
-        cited = (measured_by_village.get_group(vid) if vid in measured_by_village.groups
-                 else measured.iloc[:0])
-        if vid not in bad_by_village.groups:
+        cited = measured_by_village.get(vid, measured.iloc[:0])
+        if vid not in bad_by_village:
             msg = (ctx.msg("cov_all", what=what, total=total) if total else
                    ctx.msg("cov_none", what=what))
             evidence: dict = {"required": total}
@@ -243,7 +287,7 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
                 evidence["measured"] = cited[key].tolist()
             findings.append(Finding(vid, rule, PASS if total else WARNING, msg, evidence))
             continue
-        bad = bad_by_village.get_group(vid)
+        bad = bad_by_village[vid]
         if level == "points":
             detail = [ctx.msg(
                 "point_detail", name=display_name(r.name, r.point_id, r.kind, lang),
@@ -252,15 +296,16 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
                       else ctx.msg("dbm", v=f"{best:.1f}")),
                 meas=(("；" if lang == "zh" else "; ") + _measured_text(r))
                 if _measured_text(r) else "")
-                for r, best in zip(bad.itertuples(), bad["rsrp_ANY"].to_numpy(float).tolist(),
-                                   strict=True)]
+                for r, best in zip(_rows_of(bad, ("name", "point_id", "kind", "measured")),
+                                   bad["rsrp_ANY"].to_numpy(float).tolist(), strict=True)]
         else:
             detail = [ctx.msg(
                 "group_detail", name=display_name(r.name, r.group_id, None, lang),
                 hh=int(hh), share=f"{share:.0%}",
                 meas=(("；" if lang == "zh" else "; ") + _measured_text(r))
                 if _measured_text(r) else "")
-                for r, hh, share in zip(bad.itertuples(), bad["households"].tolist(),
+                for r, hh, share in zip(_rows_of(bad, ("name", "group_id", "measured")),
+                                        bad["households"].tolist(),
                                         bad["share_ANY"].tolist(), strict=True)]
         ops = ctx.msg("ops_any") if need == 1 else ctx.msg("ops_n", n=need)
         msg = ctx.msg("cov_fail", what=what, total=total, bad=len(bad), ops=ops,
@@ -279,15 +324,24 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
 
 def _still(ctx: RuleContext, view: AfterPlan, level: str, failing: list[str]) -> list[str]:
     """The failing items that ``view``'s network still leaves uncovered."""
+    ok = ctx.cached(("covered", id(view), level), lambda: _covered_in(ctx, view, level))
+    return [str(i) for i in failing if not ok.get(i, False)]
+
+
+def _covered_in(ctx: RuleContext, view: AfterPlan, level: str) -> dict[object, bool]:
+    """Whether each test point or group (by id) is covered in ``view``'s network."""
     need = ctx.config.readiness.operators_required
     if level == "points":
-        table = view.assessment.points.set_index("point_id").reindex(failing)
+        table = view.assessment.points
         ok = (table["n_operators"] >= need) if need > 1 else table[f"covered_{ANY}"]
+        key = "point_id"
     else:
-        table = view.assessment.groups.set_index("group_id").reindex(failing)
+        table = view.assessment.groups
         ok = (table["n_operators"] >= need) if need > 1 else (
             table[f"status_{ANY}"] == "covered")
-    return [str(i) for i in table.index[~ok.fillna(False).to_numpy(bool)]]
+        key = "group_id"
+    return {i: False if pd.isna(v) else bool(v)
+            for i, v in zip(table[key].tolist(), ok.tolist(), strict=True)}
 
 
 def _serving_sites(ctx: RuleContext, view: AfterPlan, level: str, failing: list[str],
@@ -300,7 +354,9 @@ def _serving_sites(ctx: RuleContext, view: AfterPlan, level: str, failing: list[
     """
     refs: dict[str, dt.date | None] = {}
     if level == "points":
-        table = view.assessment.points.set_index("point_id").reindex(failing)
+        table = ctx.cached(("points_by_id", id(view)),
+                           lambda: view.assessment.points.set_index("point_id")
+                           ).reindex(failing)
         for _pid, row in table.iterrows():
             for op in ctx.assessment.operators:
                 sid = row.get(f"site_{op}") if op != ANY else None
@@ -315,8 +371,9 @@ def _serving_sites(ctx: RuleContext, view: AfterPlan, level: str, failing: list[
     rest = [g for g in failing if g not in covered]
     if not rest or coming.empty:
         return refs
-    groups = view.assessment.groups.set_index("group_id").reindex(rest)
-    shapes = ctx.study.groups.set_index("group_id").geometry
+    groups = ctx.cached(("groups_by_id", id(view)),
+                        lambda: view.assessment.groups.set_index("group_id")).reindex(rest)
+    shapes = ctx.cached("group_shapes", lambda: ctx.study.groups.set_index("group_id").geometry)
     for gid, row in groups.iterrows():
         if gid not in shapes.index:
             continue
@@ -340,7 +397,7 @@ def _network_remedies(ctx: RuleContext, level: str, failing: list[str]
     tried first; then the network with the proposal built too. A failure is remedied
     only when that network covers every failing item.
     """
-    pending = _pending_sites(ctx).set_index("site_id")
+    pending = ctx.cached("pending", lambda: _pending_sites(ctx).set_index("site_id"))
     note = ""
     if ctx.committed is not None:
         still = _still(ctx, ctx.committed, level, failing)
@@ -358,8 +415,9 @@ def _network_remedies(ctx: RuleContext, level: str, failing: list[str]
         if still:
             return (), note + ctx.msg("still_after_plan", n=len(still),
                                       items=", ".join(still[:_MAX_LISTED]))
-        coming = pending_sites_state(ctx.after.study.sites, ctx.as_of, ctx.inspection
-                                     ).set_index("site_id")
+        after_sites = ctx.after.study.sites
+        coming = ctx.cached("pending_after", lambda: pending_sites_state(
+            after_sites, ctx.as_of, ctx.inspection).set_index("site_id"))
         refs = _serving_sites(ctx, ctx.after, level, failing, coming)
         due_plan = max((d for d in ctx.after.group_sites["due"].map(as_date) if d),
                        default=ctx.inspection) if len(ctx.after.group_sites) else ctx.inspection
@@ -388,7 +446,8 @@ def _measured_note(ctx: RuleContext, rows: pd.DataFrame, key: str, what: str,
                    covered: bool = False) -> str:
     """The measurements that decided covered or uncovered places, in one clause."""
     items = [f"{display_name(getattr(r, 'name', None), getattr(r, key), None, ctx.lang)} "
-             f"({_measured_text(r)})" for r in rows.itertuples()]
+             f"({_measured_text(r)})"
+             for r in _rows_of(rows, ("name", key, "measured"))]
     text = "; ".join(items[:4]) + (" …" if len(items) > 4 else "")
     return (ctx.msg("measured_note_ok", what=what, items=text) if covered
             else ctx.msg("measured_note", items=text))
@@ -450,13 +509,15 @@ def rule_transformer_capacity(ctx: RuleContext) -> list[Finding]:
     rule_kind = ctx.config.readiness.kva_rule
     tr = ctx.study.transformers
     works = _works(ctx, ctx.study.grid_works)
+    register = _village_rows(ctx, "transformers", tr) if tr is not None else None
+    village_works = _village_rows(ctx, "grid_works", works)
     out = []
     for vid in ctx.village_ids:
-        sub = tr[tr["village_id"] == vid] if tr is not None else pd.DataFrame()
+        sub = register(vid) if register is not None else pd.DataFrame()
         if sub.empty:
             out.append(Finding(vid, "transformer_capacity", WARNING, ctx.msg("cap_none")))
             continue
-        vworks = works[works["village_id"] == vid] if len(works) else works
+        vworks = village_works(vid) if len(works) else works
         done = capacity.capacity_works(vworks[vworks["is_done"]]) if len(vworks) else vworks
         done = done.sort_values(["done_date", "work_id"], key=None) if len(done) else done
         reg, changes = capacity.apply_works(sub, done if len(done) else sub.iloc[:0].assign(
@@ -519,9 +580,10 @@ def rule_transformer_capacity(ctx: RuleContext) -> list[Finding]:
 def _works_rule(ctx: RuleContext, frame: pd.DataFrame | None, rule: str, kind: str
                 ) -> list[Finding]:
     works = _works(ctx, frame)
+    village_works = _village_rows(ctx, rule, works)
     out = []
     for vid in ctx.village_ids:
-        vw = works[works["village_id"] == vid] if len(works) else works
+        vw = village_works(vid) if len(works) else works
         sub = vw[~vw["is_done"]] if len(vw) else vw
         total = len(vw)
         if sub.empty:
@@ -561,9 +623,10 @@ def rule_mobile_works_done(ctx: RuleContext) -> list[Finding]:
 def rule_no_open_hazards(ctx: RuleContext) -> list[Finding]:
     """No open power-line hazard in the village."""
     hz = ctx.study.hazards
+    village_hazards = _village_rows(ctx, "hazards", hz) if hz is not None else None
     out = []
     for vid in ctx.village_ids:
-        sub = hz[hz["village_id"] == vid] if hz is not None else pd.DataFrame()
+        sub = village_hazards(vid) if village_hazards is not None else pd.DataFrame()
         open_ = sub[~sub["fixed"].astype(bool)] if not sub.empty else sub
         if open_.empty:
             msg = ctx.msg("hz_fixed", n=len(sub)) if len(sub) else ctx.msg("hz_none")
@@ -596,6 +659,7 @@ def rule_fiber(ctx: RuleContext) -> list[Finding]:
         required = vill["poor"].fillna(False).astype(bool)
     else:
         required = pd.Series(True, index=vill.index)
+    village_mobile = _village_rows(ctx, "mobile_works", mobile)
     out = []
     for vid, need, has in zip(vill["village_id"], required, vill["fiber"].fillna(False),
                               strict=True):
@@ -604,8 +668,8 @@ def rule_fiber(ctx: RuleContext) -> list[Finding]:
         elif bool(has):
             out.append(Finding(vid, "fiber", PASS, ctx.msg("fiber_ok")))
         else:
-            sel = mobile[(mobile["village_id"] == vid) & ~mobile["is_done"] & mobile["on_time"]
-                         ] if len(mobile) else mobile
+            vw = village_mobile(vid)
+            sel = vw[~vw["is_done"] & vw["on_time"]] if len(mobile) else mobile
             if len(sel) and "category" in sel:
                 sel = sel[sel["category"].isin(FIBER_CATEGORIES)]
             out.append(Finding(vid, "fiber", FAIL, ctx.msg("fiber_fail"), {},
@@ -665,11 +729,12 @@ def overdue_items(study: Study, config: Config) -> pd.DataFrame:
 
 def rule_overdue(ctx: RuleContext) -> list[Finding]:
     """Items due before the as-of date and not done (逾期), listed per village (a warning)."""
-    items = overdue_items(ctx.study, ctx.config)
+    items = ctx.cached("overdue", lambda: overdue_items(ctx.study, ctx.config))
+    village_items = _village_rows(ctx, "overdue", items)
     asof = ctx.as_of.isoformat()
     out = []
     for vid in ctx.village_ids:
-        sub = items[items["village_id"] == vid]
+        sub = village_items(vid)
         if sub.empty:
             out.append(Finding(vid, "overdue", PASS, ctx.msg("overdue_none", asof=asof)))
             continue
@@ -879,4 +944,5 @@ def evaluate(study: Study, assessment: Assessment, *, config: Config | None = No
     } for f in findings])
     counts = {k: int((villages["verdict"] == k).sum()) for k in VERDICTS}
     return Readiness(findings=table, villages=villages, counts=counts,
-                     as_of=ctx.as_of, overdue=overdue_items(study, config))
+                     as_of=ctx.as_of,
+                     overdue=ctx.cached("overdue", lambda: overdue_items(study, config)))
