@@ -12,8 +12,11 @@ a max over sites, :func:`coverage.signal.merge_coverage`); the committed network
 being built or planned) likewise. When a set shrinks (a work done, its work site gone),
 that day's rasters are folded afresh from the cache. All days share one sites table
 (the union of the sites of every day; a site absent on a day has status ``absent``), so
-that a site keeps its row, and its prediction, from day to day. Predictions are the raw
-ones (the calibration of ``calibrate = true`` is not applied to past days). Past days are
+that a site keeps its row, and its prediction, from day to day. With ``calibrate = true``
+the calibration is fitted once, as a run with the period's end as its as-of date fits it
+(the measurements taken up to that day against the raw prediction of the sites on air
+that day), and applied to every day: the propagation model is the same on every day, so
+the end day's figures equal those of that run (:func:`period_calibration`). Past days are
 judged without the optimiser's proposal (it is a proposal of today): their verdicts are
 READY, READY_AFTER_WORKS or NOT_READY, so a village the plan would fix counts as NOT_READY
 in the trend.
@@ -38,6 +41,8 @@ from coverage.asof import as_date, works_state
 from coverage.assess import Assessment, assess
 from coverage.claims import claim_state, with_claim_sites
 from coverage.config import Config
+from coverage.evidence.calibration import CalibrationFit, apply_calibration, fit_calibration
+from coverage.evidence.compare import compare
 from coverage.history import study_as_of
 from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.scale.backend import Backend
@@ -161,6 +166,32 @@ def _subset(study: Study, rows: np.ndarray) -> Study:
     return dataclasses.replace(study, sites=sites)
 
 
+def period_calibration(state: Study, backend: Backend, cache_dir: Path
+                       ) -> CalibrationFit | None:
+    """The calibration a run as of ``state``'s day applies (None when it applies none).
+
+    As in a run: with ``calibrate = true`` and measurements taken by that day, the
+    per-operator corrections are fitted on the raw prediction of the sites on air.
+
+    Parameters
+    ----------
+    state : Study
+        The study on the period's last day (shared sites table).
+    backend : Backend
+        Predicts the sites (from the per-site cache).
+    cache_dir : Path
+        The per-site prediction cache.
+    """
+    meas = state.measurements
+    if not state.config.calibrate or meas is None or not len(meas):
+        return None
+    status = state.sites["status"].to_numpy(dtype=object)
+    raw = backend.predict(_subset(state, np.flatnonzero(status == "on_air")),
+                          cache_dir=cache_dir, statuses=("on_air",))
+    fit = fit_calibration(compare(state, raw))
+    return fit if fit.terms else None
+
+
 def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path,
                      progress: Callable[[str], None] | None = None, *,
                      max_months: int = MAX_TREND_MONTHS
@@ -194,6 +225,11 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
     states = [_on_day(study, d) for d in days]
     shared = _shared_sites(states)
     backend = Backend()
+    fit = period_calibration(_with_shared(states[-1], shared), backend, cache_dir)
+
+    def calibrated(st: Study, raw: CoverageResult) -> SignalGrids:
+        return cast(SignalGrids, raw if fit is None else apply_calibration(st, raw, fit))
+
     snaps: list[Snapshot] = []
     on_prev: set[int] = set()
     all_prev: set[int] = set()
@@ -213,7 +249,7 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
                 _subset(st, np.array(sorted(on_now - on_prev), dtype=int)),
                 cache_dir=cache_dir, statuses=("on_air",)))
         on_prev = on_now
-        a = assess(st, cast(SignalGrids, cov))
+        a = assess(st, calibrated(st, cov))
         pending = np.flatnonzero(np.isin(status, ["planned", "building"]))
         all_now = on_now | {int(i) for i in pending}
         committed = None
@@ -227,7 +263,7 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
                 both = merge_coverage(both, backend.predict(
                     _subset(st, np.array(sorted(all_now - all_prev), dtype=int)),
                     cache_dir=cache_dir, statuses=("on_air",)))
-            committed = AfterPlan(st, assess(st, cast(SignalGrids, both)),
+            committed = AfterPlan(st, assess(st, calibrated(st, both)),
                                   pd.DataFrame(columns=["group_id", "site_id", "due"]))
         else:
             both = cov

@@ -211,3 +211,43 @@ def test_progress_command_on_a_data_folder(tiny_data, tmp_path, monkeypatch):
                                                      ("中国联通", "WM2", 29)]
     bad = runner.invoke(app, ["progress", *args, "--from", "2020-09-30", "--to", "2020-08-31"])
     assert bad.exit_code == 2
+
+
+def test_past_days_are_calibrated_like_a_run_of_that_day(tiny_data, tmp_path):
+    """With ``calibrate = true`` every day gets the run's calibration: the period's last day
+    counts as many uncovered groups as a run with that as-of date (here field measurements
+    far below the prediction, so the calibration uncovers groups)."""
+    from coverage.config import load_config
+    from coverage.io.writers import write_csv
+    from coverage.pipeline import CACHE_DIR, Steps, compute
+    from coverage.progress import compute_progress
+    from coverage.study import load_study
+
+    lon, lat = np.meshgrid(np.linspace(116.115, 116.185, 6), np.linspace(30.815, 30.885, 6))
+    rows = [{"lon": round(x, 5), "lat": round(y, 5), "operator": op, "rsrp_dbm": -118.0,
+             "date": "2020-06-01", "tester": "测试"}
+            for op in ("CMCC", "CU", "CT") for x, y in zip(lon.ravel(), lat.ravel(), strict=True)]
+    write_csv(tiny_data / "measurements" / "measurements.csv", pd.DataFrame(rows))
+    end = dt.date(2020, 9, 30)
+    config = tmp_path / "c.toml"
+    config.write_text(f'calibrate = true\n[readiness]\nas_of = {end}\n[planning]\n'
+                      'enabled = false\n[model]\nresolution_m = 100.0\nradius_km = 5.0\n',
+                      encoding="utf-8")
+    cfg = load_config(config)
+    out = tmp_path / "maps"
+    results = compute(load_study(tiny_data, cfg), out, Steps(True))
+    assert results.calibration is not None and results.calibration.terms
+    g = results.assessment.groups
+    run_uncovered = int((g["required"].astype(bool) & (g["status_ANY"] != "covered")).sum())
+
+    def end_uncovered(calibrate: bool) -> int:
+        study = load_study(tiny_data, cfg.model_copy(update={"calibrate": calibrate}))
+        snaps, _ = compute_progress(study, dt.date(2020, 8, 31), end,
+                                    out / CACHE_DIR / "sites", max_months=2)
+        return int(progress_tables(snaps, {"start": dt.date(2020, 8, 31), "end": end,
+                                           "year_start": dt.date(2019, 12, 31),
+                                           "trend_first": dt.date(2020, 8, 31)}
+                                   ).trend.iloc[-1]["groups_uncovered"])
+
+    assert end_uncovered(True) == run_uncovered
+    assert end_uncovered(False) < run_uncovered   # the calibration mattered
