@@ -280,3 +280,40 @@ def test_adopt_skips_claimed_proposals_and_never_overwrites_the_office_file(tiny
     assert appended.exit_code == 0, appended.output
     study = load_study(tiny_data, Config(), today=TODAY)
     assert list(study.claims["claim_id"]) == ["RL01", "RL02", "RL03", "RL04", "RL-202005-001"]
+
+
+# ----------------------------------------------------------------------------------------
+# The blank claims template (`coverage-planner template`)
+
+
+def test_claims_template_validates_once_filled_in(tiny_data, tmp_path):
+    """The office types its claims under the template's Chinese headers and status words
+    (认领/开工/开通/撤回); the filled workbook is read as the claims file, example row left out."""
+    import openpyxl
+
+    from coverage.io.template import write_templates
+
+    written = write_templates(tmp_path / "tpl", Config())
+    path = tmp_path / "tpl" / "sites" / "claims.xlsx"
+    assert path in written
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[0]
+    headers = [c.value for c in ws[2]]
+    for head in ("认领编号", "运营商", "铁塔编号", "认领日期", "计划开通日期", "状态", "开通日期"):
+        assert head in headers
+    example = dict(zip(headers, [c.value for c in ws[3]], strict=True))
+    assert str(example["认领编号"]).startswith("示例") and example["状态"] == "开工"
+    status_list = [dv.formula1 for dv in ws.data_validations.dataValidation
+                   if str(dv.sqref).startswith(openpyxl.utils.get_column_letter(
+                       headers.index("状态") + 1))]
+    assert status_list == ['"认领,开工,开通,撤回"']
+    filled = {"认领编号": "RL01", "运营商": "中国电信", "铁塔编号": "T1",
+              "认领日期": "2020-03-01", "计划开通日期": "2020-08-31", "状态": "开通",
+              "开工日期": "2020-05-01", "开通日期": "2020-09-10", "备注": "共享铁塔"}
+    ws.append([filled.get(h) for h in headers])
+    book.save(tiny_data / "sites" / "claims.xlsx")
+    assert [p for p in validate_data_dir(tiny_data, Config()) if p.is_error] == []
+    claims = load_study(tiny_data, Config()).claims
+    assert claims is not None
+    assert claims["claim_id"].tolist() == ["RL01"]
+    assert claims["status"].tolist() == ["on_air"] and claims["operator"].tolist() == ["CT"]

@@ -37,6 +37,7 @@ SHEET_NAMES: dict[str, tuple[str, ...]] = {
     "mobile": ("通信", "通信工程", "基站工程", "移动通信工程"),
     "transformers": ("台区", "变压器", "配变"), "hazards": ("隐患", "线路隐患"),
     "measurements": ("测试", "测试数据", "路测", "拨测"),
+    "claims": ("认领台账", "认领", "认领表"),
 }
 """Sheet names read as each layer (besides the layer key itself)."""
 

@@ -17,6 +17,7 @@ from coverage.io import vocab
 from coverage.io.atomic import atomic_path
 from coverage.schema import (
     CANDIDATES,
+    CLAIMS,
     GRID_WORKS,
     HAZARDS,
     MEASUREMENTS,
@@ -36,6 +37,7 @@ TEMPLATE_LAYERS: tuple[tuple[Layer, str, str], ...] = (
     (TRANSFORMERS, "works/transformers.xlsx", "台区"),
     (HAZARDS, "works/hazards.xlsx", "隐患"),
     (MEASUREMENTS, "measurements/measurements.xlsx", "测试"),
+    (CLAIMS, "sites/claims.xlsx", "认领台账"),
 )
 """(layer, path in the data folder, sheet name) of every template."""
 
@@ -67,6 +69,10 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "measurements": {"lon": 116.2932, "lat": 30.6685, "operator": "中国移动", "rsrp_dbm": -95,
                      "date": "2020-06-10", "sinr_db": 12.5, "tester": "张三",
                      "point_id": "示例-V001-P01"},
+    "claims": {"claim_id": "示例-RL001", "operator": "中国移动", "tower_id": "TW001",
+               "band": "FDD900", "claimed_on": "2020-03-01", "due": "2020-09-30",
+               "status": "开工", "started_on": "2020-05-10", "village_id": "V001",
+               "note": "共享存量铁塔；开通后填开通日期，状态改为开通"},
 }
 """The example row of each template (IDs start with 示例 and are skipped when read)."""
 
@@ -87,7 +93,7 @@ def _choices(layer: Layer, column: str, config: Config) -> list[str] | None:
     if column == "band":
         return sorted({b for op in config.operators.values() for b in op.bands})
     group = {"sites": "sites", "grid": "works", "mobile": "works", "points": "points",
-             "candidates": "candidates"}.get(layer.key)
+             "candidates": "candidates", "claims": "claims"}.get(layer.key)
     table = vocab.CHOICE_VALUES.get(f"{column}@{group}")
     if table is not None:
         return [spellings[0] for spellings in table.values()]
