@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from coverage.cli import app
-from tests.pages import english_words, page_texts
+from tests.pages import english_words, page_texts, record_popups
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -188,3 +188,18 @@ def test_maps_are_offline_by_default(demo_runs):
         assert "cdn.jsdelivr.net" not in html and 'src="assets/leaflet@' in html, page
         assert "coverage-load-error" in html
     assert (out / "assets" / "leaflet@1.9.4" / "dist" / "leaflet.js").is_file()
+
+
+def test_group_popup_names_the_claimed_site_that_will_cover_it(demo_runs):
+    # groups not covered today that a site claimed in sites/claims.csv (status 认领/开工)
+    # will cover name it in their popup, with the claim, its due day and days late
+    out = demo_runs[0]
+    claims = pd.read_csv(DATA / "sites" / "claims.csv", encoding="utf-8-sig")
+    html = (out / "mobile.html").read_text(encoding="utf-8")
+    rows = {m.group(1) for popup in record_popups(html)
+            for m in re.finditer(r"<th>认领/在建站点将覆盖</th><td>(.*?)</td>", popup)}
+    named = {c for c in claims["claim_id"] if any(f"认领{c}，" in r for r in rows)}
+    assert len(named) >= 5, rows
+    # RL2020-016: started, promised for 2020-07-29, not on air on the as-of day 2020-09-30
+    assert any("CMCC-TW151-FDD900（中国移动，认领RL2020-016，计划开通2020-07-29，逾期63天）" in r
+               for r in rows)

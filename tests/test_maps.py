@@ -389,18 +389,23 @@ def committed_signal() -> SignalGrids:
     return SignalGrids(rsrp=dict(sig.rsrp, CMCC=cmcc), best_site=dict(sig.best_site, CMCC=best))
 
 
-def test_group_popup_names_the_claimed_site_that_will_cover_it(rich):
-    # S4 (planned, due 2020-09-01) is claimed by RL1; on air it covers G4, uncovered today
+def claimed_study(study):
+    """``study`` as of 2020-09-30 with S4 (planned CMCC, due 2020-09-01) claimed by RL1
+    (and by RL0, withdrawn)."""
     import dataclasses
 
-    from coverage.assess import group_serving_sites
-
-    study, assessment = rich[0], rich[2]
     claims = pd.DataFrame({"claim_id": ["RL0", "RL1"], "operator": ["CMCC", "CMCC"],
                            "site_id": ["S4", "S4"], "claimed_on": ["2020-02-01", "2020-03-01"],
                            "due": ["2020-05-01", "2020-09-01"],
                            "status": ["withdrawn", "claimed"]})
-    study = dataclasses.replace(_as_of(study, dt.date(2020, 9, 30)), claims=claims)
+    return dataclasses.replace(_as_of(study, dt.date(2020, 9, 30)), claims=claims)
+
+
+def test_group_popup_names_the_claimed_site_that_will_cover_it(rich):
+    # S4 (planned, due 2020-09-01) is claimed by RL1; on air it covers G4, uncovered today
+    from coverage.assess import group_serving_sites
+
+    study, assessment = claimed_study(rich[0]), rich[2]
     serving = group_serving_sites(study, committed_signal())
     assert serving.set_index("group_id").at["G4", "sites_CMCC"] == "S4"
     spec = mobile_spec(study, rich_signal(), assessment, MapFrame(), committed_serving=serving)
