@@ -55,7 +55,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 def _load(context, url: str, is_map: bool, tile: bytes
           ) -> tuple[float, float, float, list[str]]:
-    """One cold load: (ready s, first frame drawn s, load-event s, page errors)."""
+    """One cold load: (ready s, first frame drawn s or NaN, load-event s, page errors)."""
+    from playwright import sync_api
+
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -77,8 +79,11 @@ def _load(context, url: str, is_map: bool, tile: bytes
             page.wait_for_function("window.coverage && window.coverage.ready === true",
                                    timeout=120_000)
             ready = float(page.evaluate("window.coverage.readyMs")) / 1000.0
-            page.wait_for_function("window.coverage.paintedMs > 0", timeout=120_000)
-            painted = float(page.evaluate("window.coverage.paintedMs")) / 1000.0
+            try:  # pages written before the first-frame stamp existed have none
+                page.wait_for_function("window.coverage.paintedMs > 0", timeout=10_000)
+                painted = float(page.evaluate("window.coverage.paintedMs")) / 1000.0
+            except sync_api.TimeoutError:
+                painted = float("nan")
         else:
             ready = float(page.evaluate(
                 "performance.getEntriesByType('navigation')[0].domInteractive")) / 1000.0
