@@ -70,6 +70,7 @@ LABELS: dict[str, dict[str, str]] = {
         "需延伸光纤或加中继杆",
         "coords": "经纬度", "villages_served": "服务行政村", "groups_served": "覆盖村民组",
         "will_cover": "规划覆盖站点", "serving_sites": "主服务站",
+        "claimed_cover": "认领/在建站点将覆盖", "claim_short": "认领", "due_on_air": "计划开通",
         "kva_village": "户均配变容量", "open_works": "未完工电网工程",
         "open_hazards": "未整改隐患/隐患数", "late_inspection": "验收后完工",
         "transformers_ok": "配变·户均容量达标", "inspection_day": "验收日",
@@ -137,6 +138,8 @@ LABELS: dict[str, dict[str, str]] = {
         "coords": "Lon, lat", "villages_served": "Villages served", "groups_served":
         "Groups covered", "will_cover": "Planned site to cover it",
         "serving_sites": "Serving sites",
+        "claimed_cover": "Claimed or building site to cover it", "claim_short": "claim",
+        "due_on_air": "due on air",
         "kva_village": "kVA per household (village)", "open_works": "Open grid works",
         "open_hazards": "Open hazards / found", "late_inspection": "due after the inspection",
         "transformers_ok": "Transformers meeting the target", "inspection_day": "inspection",

@@ -23,7 +23,7 @@ import pandas as pd
 
 from coverage import __version__
 from coverage.asof import resolve_as_of
-from coverage.assess import Assessment, assess, frame_to_geo
+from coverage.assess import Assessment, assess, frame_to_geo, group_serving_sites
 from coverage.claims import with_claim_sites
 from coverage.config import Config
 from coverage.evidence.calibration import (
@@ -99,6 +99,9 @@ class RunResults:
     after_coverage: CoverageResult | None = None
     after_assessment: Assessment | None = None
     committed_assessment: Assessment | None = None
+    committed_serving: pd.DataFrame | None = None
+    """Sites serving each group once the committed sites are on air
+    (:func:`coverage.assess.group_serving_sites`; the mobile map's group popups)."""
     readiness: Readiness | None = None
     comparison: Comparison | None = None
     calibration: CalibrationFit | None = None
@@ -240,6 +243,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             committed = _scenario("committed", study, merge_coverage(
                 on_air.raw, _predict(study, out_dir, steps, PENDING)), fit)
             results.committed_assessment = committed.assessment
+            results.committed_serving = group_serving_sites(study, committed.coverage)
         with steps.step("plan new sites"):
             update, close = steps.progress("candidates")
             try:
@@ -268,6 +272,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             committed = _scenario("committed", study, merge_coverage(
                 on_air.raw, _predict(study, out_dir, steps, PENDING)), fit)
             results.committed_assessment = committed.assessment
+            results.committed_serving = group_serving_sites(study, committed.coverage)
     with steps.step("readiness"):
         after = None
         if (results.after_assessment is not None and results.plan is not None
@@ -396,6 +401,7 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
                         measurements=(results.comparison.error_layer()
                                       if results.comparison is not None else None),
                         after_signal=results.after_coverage,
+                        committed_serving=results.committed_serving,
                         plan_html=plan_html(results.plan, results.study))
     for name, content in pages.items():
         if isinstance(content, bytes):

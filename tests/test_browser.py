@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from coverage.assess import assess
+from coverage.assess import assess, group_serving_sites
 from coverage.io import assets
 from coverage.maps import (
     Basemap,
@@ -45,11 +45,14 @@ from coverage.maps import (
 from coverage.maps.overview import overview_png
 from coverage.output.report import headline
 from coverage.readiness import evaluate
+from tests.pages import record_popups
 from tests.test_maps import (
     PROV,
     SCRIPT,
     XSS,
     after_signal,
+    claimed_study,
+    committed_signal,
     rich_measurements,
     rich_plan,
     rich_signal,
@@ -134,6 +137,10 @@ def site(tmp_path_factory):
                                   offline_assets=off, measurements=rich_measurements(study),
                                   after_signal=after_signal()),
     }
+    claimed = claimed_study(study)
+    pages["mobile_claims"] = mobile_map(
+        claimed, signal, assessment, PROV, offline_assets=off,
+        committed_serving=group_serving_sites(claimed, committed_signal()))
     for name, fmap in pages.items():
         (root / f"{name}.html").write_text(render(fmap), encoding="utf-8")
     png = overview_png(study, signal, assessment, readiness, dpi=60)
@@ -547,6 +554,27 @@ def test_group_popup_names_the_sites_that_serve_it(open_map):
             assert row[-1].strip() != "", row
             named += 1
     assert named >= 1, served
+
+
+def test_group_popup_built_on_click_names_the_claimed_site(open_map):
+    # the popup is built in the page from its record: the same HTML as record_popup_html
+    p = open_map("mobile_claims")
+    _click_feature(p, "groups", "G4")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "认领/在建站点将覆盖" in text
+    assert "S4（中国移动，认领RL1，计划开通2020-09-01，逾期29天）" in text
+    assert "第4组" in text and XSS in text and popup.locator("img").count() == 0
+    html = (_site_root(p.page.url.rsplit("/", 1)[0]) / "mobile_claims.html").read_text(
+        encoding="utf-8")
+    built = [h for h in record_popups(html) if "第4组" in h]
+    assert len(built) == 1
+    assert p.js("document.querySelector('.leaflet-popup-content').innerHTML") == \
+        p.js("h => { const d = document.createElement('div'); d.innerHTML = h; "
+             "return d.innerHTML; }", built[0])
+    p.page.screenshot(path=str(artifacts_dir() / "group_popup_claimed.png"))
+    assert p.dialogs == [] and p.errors == []
 
 
 def test_a_click_on_a_shared_tower_lists_every_tenant(open_map):

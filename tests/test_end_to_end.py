@@ -6,8 +6,6 @@ and byte-identical between the two runs.
 """
 
 import hashlib
-import html as html_lib
-import json
 import re
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from coverage.cli import app
+from tests.pages import english_words, page_texts, record_popups
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -101,29 +100,11 @@ def test_outputs_record_provenance(demo_runs):
 
 # ------------------------------------------------------------------ one set of figures, in Chinese
 
-ALLOWED = {"kVA", "dBm", "dB", "km", "RSRP", "CMCC", "CT", "CU", "EPSG", "TDD", "FDD", "SINR",
-           "OpenStreetMap", "OpenTopoMap", "Excel", "RMSE", "calibrate", "false"}
-"""Units, operator and band codes, basemap names, and the config key the calibration note
-quotes; ids (letters with digits, e.g. V012, HILL-0011:CT:FDD800) are removed first."""
-
-
-def english_words(text: str) -> set[str]:
-    text = re.sub(r"[A-Za-z][\w-]*\d[\w:.-]*", "", text)
-    return set(re.findall(r"[A-Za-z]{2,}", text)) - ALLOWED
-
-
 def _html_text(path: Path) -> list[str]:
     html = path.read_text(encoding="utf-8")
     body = html[html.find("<body"):]
     body = re.sub(r"<script.*?</script>|<style.*?</style>", " ", body, flags=re.S)
     return re.sub(r"<[^>]+>", "\n", body).split("\n")
-
-
-def _popups(path: Path) -> list[str]:
-    html = path.read_text(encoding="utf-8")
-    return [html_lib.unescape(re.sub(r"<[^>]+>", " ", json.loads('"' + m.group(2) + '"')))
-            for m in re.finditer(r'"(popup|tooltip|title|label)":\s*"((?:[^"\\]|\\.)*)"',
-                                 html)]
 
 
 def test_a_chinese_run_shows_no_english_words(demo_runs):
@@ -145,7 +126,8 @@ def test_a_chinese_run_shows_no_english_words(demo_runs):
                 if col != "规则编号" and isinstance(value, str):  # rule ids stay, for machines
                     found.setdefault(ws.title, set()).update(english_words(value))
     for name in ("readiness.html", "mobile.html", "grid.html"):
-        for text in _popups(out / name):
+        # popups built in the page from records are read as the page builds them
+        for text in page_texts((out / name).read_text(encoding="utf-8")):
             found.setdefault(name, set()).update(english_words(text))
     found = {k: v for k, v in found.items() if v}
     assert not found, found
@@ -206,3 +188,18 @@ def test_maps_are_offline_by_default(demo_runs):
         assert "cdn.jsdelivr.net" not in html and 'src="assets/leaflet@' in html, page
         assert "coverage-load-error" in html
     assert (out / "assets" / "leaflet@1.9.4" / "dist" / "leaflet.js").is_file()
+
+
+def test_group_popup_names_the_claimed_site_that_will_cover_it(demo_runs):
+    # groups not covered today that a site claimed in sites/claims.csv (status 认领/开工)
+    # will cover name it in their popup, with the claim, its due day and days late
+    out = demo_runs[0]
+    claims = pd.read_csv(DATA / "sites" / "claims.csv", encoding="utf-8-sig")
+    html = (out / "mobile.html").read_text(encoding="utf-8")
+    rows = {m.group(1) for popup in record_popups(html)
+            for m in re.finditer(r"<th>认领/在建站点将覆盖</th><td>(.*?)</td>", popup)}
+    named = {c for c in claims["claim_id"] if any(f"认领{c}，" in r for r in rows)}
+    assert len(named) >= 5, rows
+    # RL2020-016: started, promised for 2020-07-29, not on air on the as-of day 2020-09-30
+    assert any("CMCC-TW151-FDD900（中国移动，认领RL2020-016，计划开通2020-07-29，逾期63天）" in r
+               for r in rows)

@@ -37,7 +37,7 @@ from coverage.maps import (
     readiness_map,
     render,
 )
-from coverage.maps.core import MapFrame, TableLayer, esc, js_json
+from coverage.maps.core import MapFrame, TableLayer, esc, js_json, record_popup_html
 from coverage.maps.gcj02 import gcj02_to_wgs84, in_china, wgs84_to_gcj02
 from coverage.maps.labels import LABELS
 from coverage.maps.layers import (
@@ -62,6 +62,7 @@ from coverage.maps.specs import grid_spec, mobile_spec, readiness_spec
 from coverage.output.report import headline
 from coverage.readiness import evaluate
 from coverage.signal import SignalGrids
+from tests.pages import english_words, page_texts, record_popups
 from tests.toy import UTM50, cell_point, toy_study
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -375,6 +376,97 @@ def test_pending_site_past_its_on_air_date_is_overdue_on_the_map(rich):
 
     assert site_legend(late) == ["计划 / 在建", "计划 / 在建 · 逾期"]
     assert site_legend(early) == ["计划 / 在建"]
+
+
+def committed_signal() -> SignalGrids:
+    """:func:`rich_signal` once S4 (planned CMCC, row 3 of the sites) is on air: −85 dBm
+    over the south-east quarter, which is G4 (uncovered today)."""
+    sig = rich_signal()
+    cmcc = sig.rsrp["CMCC"].copy()
+    cmcc[5:, 5:] = -85.0
+    best = sig.best_site["CMCC"].copy()
+    best[5:, 5:] = 3
+    return SignalGrids(rsrp=dict(sig.rsrp, CMCC=cmcc), best_site=dict(sig.best_site, CMCC=best))
+
+
+def claimed_study(study):
+    """``study`` as of 2020-09-30 with S4 (planned CMCC, due 2020-09-01) claimed by RL1
+    (and by RL0, withdrawn)."""
+    import dataclasses
+
+    claims = pd.DataFrame({"claim_id": ["RL0", "RL1"], "operator": ["CMCC", "CMCC"],
+                           "site_id": ["S4", "S4"], "claimed_on": ["2020-02-01", "2020-03-01"],
+                           "due": ["2020-05-01", "2020-09-01"],
+                           "status": ["withdrawn", "claimed"]})
+    return dataclasses.replace(_as_of(study, dt.date(2020, 9, 30)), claims=claims)
+
+
+def test_group_popup_names_the_claimed_site_that_will_cover_it(rich):
+    # S4 (planned, due 2020-09-01) is claimed by RL1; on air it covers G4, uncovered today
+    from coverage.assess import group_serving_sites
+
+    study, assessment = claimed_study(rich[0]), rich[2]
+    serving = group_serving_sites(study, committed_signal())
+    assert serving.set_index("group_id").at["G4", "sites_CMCC"] == "S4"
+    spec = mobile_spec(study, rich_signal(), assessment, MapFrame(), committed_serving=serving)
+    groups = spec.layer("groups").by_id()
+    g4 = groups["G4"]["popup"]
+    assert "<th>认领/在建站点将覆盖</th><td>S4（中国移动，认领RL1，计划开通2020-09-01，" \
+           "逾期29天）</td>" in g4
+    # a group covered today names no coming site; before the due day nothing is late
+    assert all("认领/在建站点将覆盖" not in groups[g]["popup"] for g in ("G1", "G2", "G3"))
+    early = mobile_spec(_as_of(study, dt.date(2020, 8, 15)), rich_signal(), assessment,
+                        MapFrame(), committed_serving=serving)
+    g4 = early.layer("groups").by_id()["G4"]["popup"]
+    assert "S4（中国移动，认领RL1，计划开通2020-09-01）" in g4 and "逾期" not in g4
+    # without the committed network's serving sites the row is absent
+    plain = mobile_spec(study, rich_signal(), assessment, MapFrame())
+    assert "认领/在建站点将覆盖" not in plain.layer("groups").by_id()["G4"]["popup"]
+
+
+def test_english_group_popup_names_the_claimed_site(rich):
+    import dataclasses
+
+    from coverage.assess import group_serving_sites
+
+    study, assessment = rich[0], rich[2]
+    cfg = study.config.model_copy(update={"language": "en"})
+    study = _as_of(dataclasses.replace(study, config=cfg), dt.date(2020, 9, 30))
+    serving = group_serving_sites(study, committed_signal())
+    spec = mobile_spec(study, rich_signal(), assessment, MapFrame(), committed_serving=serving)
+    g4 = spec.layer("groups").by_id()["G4"]["popup"]
+    assert "<th>Claimed or building site to cover it</th><td>S4 (China Mobile, due on air " \
+           "2020-09-01, 29 days late)</td>" in g4
+
+
+def test_group_popups_travel_as_data_and_render_as_their_html(mobile):
+    # the page builds each group popup from a few indices into the layer's strings
+    layer = mobile.layer("groups")
+    data = layer.geojson()
+    strings = data["strings"]
+    assert len(strings) == len(set(strings))
+    by_id = layer.by_id()
+    for f in data["features"]:
+        props = f["properties"]
+        assert "popup" not in props and "style" not in props
+        assert data["styles"][props["si"]] == by_id[props["id"]]["style"]
+        assert record_popup_html(strings, props["pk"]) == by_id[props["id"]]["popup"]
+    # every string arrives escaped: the hostile village name is text
+    assert esc(XSS) in strings and XSS not in strings
+
+
+def test_the_zh_words_check_reads_the_popups_built_in_the_page(rich):
+    # the "no English words in a zh run" check reads a page's popups; group popups are
+    # built in the page from records, and the check must still see (and fail on) them
+    study, signal, assessment, _, plan, links = rich
+    html = render(mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links))
+    built = record_popups(html)
+    assert len(built) >= 4 and "cov-title'>第4组" not in html  # no pre-rendered popup
+    group = next(t for t in page_texts(html) if "第4组" in t and "户数" in t)
+    assert "中国移动" in group and XSS in group  # as the user reads it: entities resolved
+    # the toy village name <img src=x onerror=alert(1)> is English to the check
+    assert {"onerror", "alert"} <= english_words(group)
+    assert not english_words(next(t for t in page_texts(html) if "第1组" in t and "户数" in t))
 
 
 def test_works_by_status_placed_in_their_village(rich):

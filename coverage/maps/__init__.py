@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
+import pandas as pd
 
 from coverage.io.assets import asset_links
 from coverage.maps.basemaps import BASEMAP_KINDS, Basemap
@@ -55,7 +56,8 @@ def mobile_map(study: Study, signal: Signal | None, assessment: Assessment,
                plan: gpd.GeoDataFrame | None = None, backhaul: gpd.GeoDataFrame | None = None,
                offline_assets: str | None = None, basemap: Basemap | None = None,
                max_px: int = MAX_RASTER_PX, measurements: gpd.GeoDataFrame | None = None,
-               after_signal: SignalGrids | CoverageResult | None = None) -> folium.Map:
+               after_signal: SignalGrids | CoverageResult | None = None,
+               committed_serving: pd.DataFrame | None = None) -> folium.Map:
     """The mobile-work map (``maps/mobile.html``).
 
     Parameters
@@ -88,6 +90,11 @@ def mobile_map(study: Study, signal: Signal | None, assessment: Assessment,
     after_signal : SignalGrids or CoverageResult, optional
         Best-server RSRP per operator once the plan is built (dBm), on the study grid:
         adds the "any operator after the plan" overlay (off on opening).
+    committed_serving : DataFrame, optional
+        The sites serving each group once the claimed, planned and building sites are on
+        air (:func:`coverage.assess.group_serving_sites` of the committed network): the
+        popup of a group not covered today names the pending site that will cover it
+        (:func:`coverage.maps.layers.claimed_cover`).
 
     Returns
     -------
@@ -98,7 +105,8 @@ def mobile_map(study: Study, signal: Signal | None, assessment: Assessment,
     frame = map_frame(basemap)
     with deterministic_ids():
         spec = mobile_spec(study, signal, assessment, frame, plan, backhaul, max_px,
-                           measurements=measurements, after_signal=after_signal)
+                           measurements=measurements, after_signal=after_signal,
+                           committed_serving=committed_serving)
         return _finish(spec, provenance, basemap, offline_assets)
 
 
@@ -136,10 +144,12 @@ def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
                 measurements: gpd.GeoDataFrame | None = None,
                 after_signal: SignalGrids | CoverageResult | None = None,
                 plan_html: str | None = None,
+                committed_serving: pd.DataFrame | None = None,
                 ) -> dict[str, str | bytes]:
     """Every map page of a run, as file name → content (nothing is written here).
 
-    ``measurements`` and ``after_signal`` go to :func:`mobile_map` (see there);
+    ``measurements``, ``after_signal`` and ``committed_serving`` go to :func:`mobile_map`
+    (see there);
     ``plan_html`` (the 建设方案 section) to :func:`index_page`.
 
     Returns
@@ -158,7 +168,8 @@ def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
         "mobile.html": render(mobile_map(study, signal, assessment, provenance, plan=plan,
                                          backhaul=backhaul, offline_assets=offline_assets,
                                          basemap=basemap, measurements=measurements,
-                                         after_signal=after_signal)),
+                                         after_signal=after_signal,
+                                         committed_serving=committed_serving)),
         "grid.html": render(grid_map(study, provenance, offline_assets, basemap)),
         "readiness.html": render(readiness_map(study, readiness, provenance,
                                                offline_assets=offline_assets, basemap=basemap)),

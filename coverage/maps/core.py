@@ -14,7 +14,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -70,6 +70,70 @@ def grid_table(header: Sequence[object], rows: Iterable[Sequence[object]]) -> st
     return f"<table class='cov-grid'><tr>{head}</tr>{body}</table>"
 
 
+@dataclass(frozen=True)
+class Popup:
+    """A popup as data: a title, label/value rows and an optional table (plain text).
+
+    A :class:`VectorLayer` stores such popups compactly (every distinct string once per
+    layer, escaped; each feature a few indices: :meth:`VectorLayer.geojson`) and the
+    page builds the HTML when the popup is opened (``coverage.recordPopup``), the same
+    HTML as :meth:`html`. Rows whose value is empty are left out.
+
+    Parameters
+    ----------
+    title : str
+        Bold first line ('' for none).
+    rows : tuple of (str, str)
+        Label and value of each row of the two-column table.
+    head : tuple of str
+        Header of the table below (none when empty).
+    cells : tuple of tuple of str
+        Its rows, each as long as ``head``.
+    """
+
+    title: str = ""
+    rows: tuple[tuple[str, str], ...] = ()
+    head: tuple[str, ...] = ()
+    cells: tuple[tuple[str, ...], ...] = ()
+
+    def html(self) -> str:
+        """The popup's HTML (every string escaped), as the page builds it."""
+        shown = {k: v for k, v in self.rows if v != ""}
+        out = popup_table(shown, title=self.title if self.title else None)
+        if self.head:
+            out += grid_table(self.head, self.cells)
+        return out
+
+    def encode(self, intern: Callable[[str], int]) -> list:
+        """``[title, [label, value, …], [head …], [[cell …] …]]`` as indices of ``intern``
+        (title −1 when none; rows with an empty value left out)."""
+        flat: list[int] = []
+        for k, v in self.rows:
+            if v != "":
+                flat += [intern(k), intern(v)]
+        return [intern(self.title) if self.title else -1, flat,
+                [intern(h) for h in self.head],
+                [[intern(c) for c in row] for row in self.cells]]
+
+
+def record_popup_html(strings: Sequence[str], code: Sequence) -> str:
+    """The HTML the page builds from a compact popup (:meth:`Popup.encode`).
+
+    ``strings`` are the layer's escaped strings; this mirrors ``coverage.recordPopup``
+    (tests use it to read the popups of a written page).
+    """
+    title, flat, head, cells = code
+    rows = "".join(f"<tr><th>{strings[flat[i]]}</th><td>{strings[flat[i + 1]]}</td></tr>"
+                   for i in range(0, len(flat), 2))
+    out = (f"<div class='cov-title'>{strings[title]}</div>" if title >= 0 else "") + \
+        f"<table class='cov-table'>{rows}</table>"
+    if head:
+        out += ("<table class='cov-grid'><tr>" + "".join(f"<th>{strings[h]}</th>" for h in head)
+                + "</tr>" + "".join("<tr>" + "".join(f"<td>{strings[c]}</td>" for c in row)
+                                    + "</tr>" for row in cells) + "</table>")
+    return out
+
+
 def js_json(value: object) -> str:
     """JSON safe to embed in a ``<script>`` element.
 
@@ -122,12 +186,13 @@ class MapFrame:
     simplify_m : float
         Douglas-Peucker tolerance for polygons and lines, in working-CRS metres.
     decimals : int
-        Decimal places kept in longitude/latitude (6 ≈ 0.1 m).
+        Decimal places kept in longitude/latitude (5 ≈ 1 m, below what a map shows at
+        street zoom; each further decimal adds a tenth to the size of every shape).
     """
 
     datum: str = "wgs84"
     simplify_m: float = 20.0
-    decimals: int = 6
+    decimals: int = 5
 
     def __post_init__(self) -> None:
         if self.datum not in DATUMS:
@@ -156,16 +221,20 @@ class VectorLayer:
 
     Each feature's ``properties`` holds ``id`` (the record's id), ``style`` (Leaflet
     path options), ``marker`` (points: circle, square, diamond, triangle, star or ring),
-    ``popup`` and ``tooltip`` (HTML with every user string escaped).
+    ``popup`` and ``tooltip`` (HTML with every user string escaped). A popup given as a
+    :class:`Popup` travels as data instead (see :meth:`geojson`) and is built in the page
+    when opened; :meth:`by_id` gives its HTML all the same.
     """
 
     key: str
     name: str
     features: list[dict] = field(default_factory=list)
     show: bool = True
+    records: dict[int, Popup] = field(default_factory=dict)
+    """Feature index → its popup record (features whose popup is a :class:`Popup`)."""
 
     def add(self, geometry: BaseGeometry | None, fid: object, style: Mapping[str, object],
-            popup: str = "", tooltip: str = "", marker: str | None = None,
+            popup: str | Popup = "", tooltip: str = "", marker: str | None = None,
             **extra: object) -> None:
         """Append one feature (geometry in map lon/lat)."""
         if geometry is None or shapely.is_empty(geometry):
@@ -173,7 +242,9 @@ class VectorLayer:
         props: dict[str, object] = {"id": str(fid), "style": dict(style)}
         if marker is not None:
             props["marker"] = marker
-        if popup:
+        if isinstance(popup, Popup):
+            self.records[len(self.features)] = popup
+        elif popup:
             props["popup"] = popup
         if tooltip:
             props["tooltip"] = tooltip
@@ -182,12 +253,47 @@ class VectorLayer:
                               "properties": props})
 
     def by_id(self) -> dict[str, dict]:
-        """Feature properties by id (for tests and look-ups)."""
-        return {f["properties"]["id"]: f["properties"] for f in self.features}
+        """Feature properties by id (for tests and look-ups), with every popup as HTML."""
+        out: dict[str, dict] = {}
+        for i, f in enumerate(self.features):
+            props = f["properties"]
+            if i in self.records:
+                props = {**props, "popup": self.records[i].html()}
+            out[props["id"]] = props
+        return out
 
     def geojson(self) -> dict:
-        """The layer as a GeoJSON FeatureCollection."""
-        return {"type": "FeatureCollection", "features": self.features}
+        """The layer as a GeoJSON FeatureCollection, in the compact form the page reads.
+
+        Two foreign members of the collection hold what features share: ``styles`` lists
+        each distinct style once (a feature's ``properties.si`` is its index there, in
+        place of ``style``), and ``strings`` every distinct escaped string of the popup
+        records (a feature's ``properties.pk`` holds its :meth:`Popup.encode` indices).
+        """
+        strings: dict[str, int] = {}
+        styles: dict[str, int] = {}
+        style_list: list[dict] = []
+
+        def intern(text: str) -> int:
+            return strings.setdefault(esc(text), len(strings))
+
+        features = []
+        for i, f in enumerate(self.features):
+            props = dict(f["properties"])
+            style = props.pop("style")
+            key = json.dumps(style, sort_keys=True)
+            if key not in styles:
+                styles[key] = len(style_list)
+                style_list.append(style)
+            props["si"] = styles[key]
+            if i in self.records:
+                props["pk"] = self.records[i].encode(intern)
+            features.append({"type": "Feature", "geometry": f["geometry"], "properties": props})
+        out: dict = {"type": "FeatureCollection", "styles": style_list}
+        if strings:
+            out["strings"] = list(strings)
+        out["features"] = features
+        return out
 
 
 @dataclass
@@ -339,5 +445,5 @@ class MapSpec:
 
 
 __all__ = ["DATUMS", "WGS84", "ImageLayer", "LegendItem", "LegendSection", "MapFrame",
-           "MapSpec", "Provenance", "TableLayer", "VectorLayer", "color", "esc", "fmt",
-           "grid_table", "js_json", "pct", "popup_table"]
+           "MapSpec", "Popup", "Provenance", "TableLayer", "VectorLayer", "color", "esc",
+           "fmt", "grid_table", "js_json", "pct", "popup_table", "record_popup_html"]

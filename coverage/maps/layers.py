@@ -25,6 +25,7 @@ from coverage.maps.core import (
     LegendItem,
     LegendSection,
     MapFrame,
+    Popup,
     VectorLayer,
     color,
     esc,
@@ -33,7 +34,7 @@ from coverage.maps.core import (
     pct,
     popup_table,
 )
-from coverage.maps.labels import operator_name
+from coverage.maps.labels import labels, operator_name
 from coverage.maps.raster import RSRP_COLORS, rsrp_class_labels, rsrp_overlay
 
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ def villages_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = True,
             rows[lab["households"]] = _text(hh)
         if facts:
             rows.update(facts.get(_text(vid), {}))
-        layer.add(geom, vid, style, popup=popup_table(rows, title=_text(name)),
+        layer.add(geom, vid, style, popup=Popup(_text(name), tuple(rows.items())),
                   tooltip=f"{esc(_text(name))} · {esc(_text(town))}")
     return layer
 
@@ -214,22 +215,106 @@ def planned_cover(plan: gpd.GeoDataFrame | None, config: Config) -> dict[str, st
     return {g: ("、" if config.language == "zh" else ", ").join(v) for g, v in out.items()}
 
 
+def _claim_of(study: Study) -> dict[str, str]:
+    """site_id → the id of the claim that commits it (claims not withdrawn).
+
+    A claim naming a site of the sites table commits that site; any other claim adds a
+    site whose id starts with the claim's id (``claim_id:OP:BAND``,
+    :func:`coverage.claims.with_claim_sites`). Of several claims of one site, the latest
+    claimed wins.
+    """
+    claims = study.claims
+    if claims is None or claims.empty or "claim_id" not in claims:
+        return {}
+    live = claims[claims["status"].astype(str) != "withdrawn"] if "status" in claims \
+        else claims
+    if "claimed_on" in live:
+        live = live.assign(_day=live["claimed_on"].map(_text)).sort_values(
+            ["_day", "claim_id"], kind="stable")
+    out: dict[str, str] = {}
+    ids = live["claim_id"].map(_text).tolist()
+    named = live["site_id"].map(_text).tolist() if "site_id" in live else [""] * len(ids)
+    for cid, sid in zip(ids, named, strict=True):
+        out[sid or cid] = cid
+    return out
+
+
+def claimed_cover(study: Study, assessment: Assessment,
+                  committed_serving: pd.DataFrame | None) -> dict[str, str]:
+    """group_id → the claimed, planned or building sites that will cover it.
+
+    For each group not covered today (any operator), the sites still to come (status
+    planned or building on the as-of date) among the group's serving sites once every
+    committed site is on air, as ``CU-TW109-FDD900（中国联通，认领RL2020-004，计划开通
+    2020-10-07，逾期5天）``: operator, the claim (when a claim commits the site), the
+    promised on-air date, and the days late when that date lies before the as-of date.
+
+    Parameters
+    ----------
+    study : Study
+        The run's study (its sites carry the claims' status and on-air dates).
+    assessment : Assessment
+        Today's assessment (which groups are covered now).
+    committed_serving : DataFrame or None
+        :func:`coverage.assess.group_serving_sites` of the committed network.
+    """
+    if committed_serving is None or committed_serving.empty:
+        return {}
+    cfg = study.config
+    zh = cfg.language == "zh"
+    lab = labels(cfg.language)
+    pending = pending_sites_state(study.sites, resolve_as_of(cfg.readiness.as_of),
+                                  cfg.readiness.inspection_date)
+    if pending.empty:
+        return {}
+    claim_of = _claim_of(study)
+    words: dict[str, str] = {}
+    for sid, op, due, late in zip(pending["site_id"].map(_text), pending["operator"].map(_text),
+                                  pending["due_date"], pending["days_late"], strict=True):
+        parts = [operator_name(cfg, op)]
+        claim = claim_of.get(sid) or claim_of.get(sid.split(":")[0], "")
+        if claim:
+            parts.append(f"{lab['claim_short']}{claim}" if zh else f"{lab['claim_short']} {claim}")
+        if due is not None:
+            parts.append(f"{lab['due_on_air']}{due.isoformat()}" if zh
+                         else f"{lab['due_on_air']} {due.isoformat()}")
+        if late:
+            parts.append(lab["days_late"].format(days=int(late)))
+        words[sid] = f"{sid}（{'，'.join(parts)}）" if zh else f"{sid} ({', '.join(parts)})"
+    today = assessment.groups.set_index("group_id")["status_ANY"].map(_text) \
+        if "status_ANY" in assessment.groups else pd.Series(dtype=object)
+    cols = [c for c in committed_serving.columns if c.startswith("sites_")]
+    out: dict[str, str] = {}
+    for rec in _records(committed_serving):
+        gid = _text(rec["group_id"])
+        if today.get(gid, "uncovered") == "covered":
+            continue
+        found = [words[s] for c in cols for s in _text(rec.get(c)).split(";") if s in words]
+        if found:
+            out[gid] = ("、" if zh else "; ").join(dict.fromkeys(found))
+    return out
+
+
 def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab,
                  config: Config, show: bool = True, *, serving: pd.DataFrame | None = None,
-                 planned: Mapping[str, str] | None = None
+                 planned: Mapping[str, str] | None = None,
+                 claimed: Mapping[str, str] | None = None
                  ) -> tuple[VectorLayer, LegendSection]:
     """Village groups coloured covered / partial / uncovered (any operator), with shares.
 
     The popup gives the village, households, and per operator the share, median and 10th
     percentile RSRP, status and (``serving``: :func:`coverage.assess.group_serving_sites`)
     the sites that cover it; ``planned`` (:func:`planned_cover`) adds the planned site
-    that will cover the group.
+    that will cover the group, ``claimed`` (:func:`claimed_cover`) the claimed or building
+    one. The popup travels as data (:class:`~coverage.maps.core.Popup`) and is built in the
+    page when opened.
     """
     groups = study.groups
     table = assessment.groups.set_index("group_id")
     ops = [op for op in assessment.operators]
     serve = serving.set_index("group_id") if serving is not None else None
     planned = planned or {}
+    claimed = claimed or {}
     names = village_names(study)
     layer = VectorLayer("groups", lab["groups"], show=show)
     geoms = frame.lonlat(groups.geometry)
@@ -245,6 +330,8 @@ def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab
             lab["status"]: _status_label(lab, status),
             lab["required"]: lab["yes"] if bool(row.get("required", True)) else lab["no"],
         }
+        if gid in claimed:
+            rows[lab["claimed_cover"]] = claimed[gid]
         if gid in planned:
             rows[lab["will_cover"]] = planned[gid]
         head = [lab["operator"], lab["share"], lab["median"], lab["p10"], lab["status"]]
@@ -259,8 +346,9 @@ def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab
                 sites = _text(serve.at[gid, col]) if (gid in serve.index and
                                                       col in serve.columns) else ""
                 line.append(sites.replace(";", ", "))
-        per_op = grid_table(head, cells)
-        popup = popup_table(rows, title=_text(row["name"])) + per_op
+        # stored as data, built in the page when opened (most of the page's weight else)
+        popup = Popup(_text(row["name"]), tuple(rows.items()), tuple(head),
+                      tuple(tuple(line) for line in cells))
         tooltip = (f"{esc(_text(row['name']))} · {esc(rows[lab['village']])}: "
                    f"{esc(_status_label(lab, status))} ({esc(pct(row.get('share_ANY')))})")
         layer.add(geom, gid, {"color": "#555555", "weight": 0.6, "fillColor": fill,
@@ -295,13 +383,15 @@ def points_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab
                 lab["village"]: names.get(_text(row.get("village_id")), ""),
                 lab["group"]: _text(row.get("group_id")),
                 lab["status"]: lab["point_covered"] if covered else lab["point_uncovered"]}
-        per_op = grid_table([lab["operator"], lab["rsrp"], lab["status"]], [
-            [operator_name(config, op), fmt(row.get(f"rsrp_{op}"), 1) or lab["no_signal"],
-             lab["point_covered"] if bool(row.get(f"covered_{op}", False))
-             else lab["point_uncovered"]] for op in ops])
+        per_op = tuple((operator_name(config, op),
+                        fmt(row.get(f"rsrp_{op}"), 1) or lab["no_signal"],
+                        lab["point_covered"] if bool(row.get(f"covered_{op}", False))
+                        else lab["point_uncovered"]) for op in ops)
         style = {"radius": 5, "color": POINT_KIND_COLORS.get(kind, "#000000"), "weight": 2,
                  "fillColor": POINT_COLORS[covered], "fillOpacity": 0.95}
-        layer.add(geom, pid, style, marker="circle", popup=popup_table(rows, title=name) + per_op,
+        popup = Popup(name, tuple(rows.items()),
+                      (lab["operator"], lab["rsrp"], lab["status"]), per_op)
+        layer.add(geom, pid, style, marker="circle", popup=popup,
                   tooltip=f"{esc(lab.get(kind, kind))}: {esc(name)}", covered=covered)
     legend = LegendSection(lab["points"], (
         LegendItem(lab["point_covered"], POINT_COLORS[True], "circle"),
@@ -339,7 +429,7 @@ def shared_towers(sites: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def shared_tower_popups(sites: pd.DataFrame, shared: Mapping[str, list[str]], lab: Lab,
-                        config: Config) -> dict[str, str]:
+                        config: Config) -> dict[str, Popup]:
     """tower_id → one popup listing every tenant of a shared tower (operator, site, band,
     height, azimuths, status, on-air date), the same whichever tenant's marker is clicked."""
     if not shared:
@@ -348,7 +438,7 @@ def shared_tower_popups(sites: pd.DataFrame, shared: Mapping[str, list[str]], la
     recs = [r for r in _records(sites)
             if (_text(r.get("tower_id")) or _text(r["site_id"])) in shared]
     recs.sort(key=lambda r: (order.get(_text(r.get("operator")), 99), _text(r["site_id"])))
-    out: dict[str, str] = {}
+    out: dict[str, Popup] = {}
     for tower, tenants in shared.items():
         rows = [[operator_name(config, _text(r.get("operator"))), _text(r["site_id"]),
                  _text(r.get("band")), fmt(r.get("height_m"), 0),
@@ -356,12 +446,11 @@ def shared_tower_popups(sites: pd.DataFrame, shared: Mapping[str, list[str]], la
                  _status_label(lab, _text(r.get("status")) or "on_air"),
                  _text(r.get("on_air_date"))]
                 for r in recs if (_text(r.get("tower_id")) or _text(r["site_id"])) == tower]
-        head = popup_table({lab["tenants"]: ", ".join(operator_name(config, t)
-                                                       for t in tenants)},
-                           title=f"{lab['shared']} {tower}")
-        out[tower] = head + grid_table(
-            [lab["operator"], lab["site"], lab["band"], lab["height"], lab["azimuths"],
-             lab["status"], lab["on_air"]], rows)
+        out[tower] = Popup(
+            f"{lab['shared']} {tower}",
+            ((lab["tenants"], ", ".join(operator_name(config, t) for t in tenants)),),
+            (lab["operator"], lab["site"], lab["band"], lab["height"], lab["azimuths"],
+             lab["status"], lab["on_air"]), tuple(tuple(r) for r in rows))
     return out
 
 
@@ -440,7 +529,7 @@ def sites_layers(study: Study, frame: MapFrame, lab: Lab, config: Config, show: 
                      "fillOpacity": 0.4 if pending else 0.95,
                      **({"dashArray": "3 2"} if pending else {})}
             tip = f"{esc(name)} {esc(_text(rec['site_id']))}"
-            popup = popup_table(rows, title=_text(rec["site_id"]))
+            popup = Popup(_text(rec["site_id"]), tuple(rows.items()))
             if tenants:
                 tip = f"{esc(lab['shared'])} {esc(tower)}: " + esc(", ".join(
                     operator_name(config, t) for t in tenants))
@@ -472,7 +561,8 @@ def candidates_layer(study: Study, frame: MapFrame, lab: Lab, show: bool = False
                 lab["cost"]: fmt(_get(rec, "cost_wan", "cost"), 1)}
         layer.add(geom, rec["candidate_id"], {"radius": 6, "color": "#555555", "weight": 1,
                                               "fillColor": "#ffffff", "fillOpacity": 0.9},
-                  marker="triangle", popup=popup_table(rows, title=_text(rec["candidate_id"])),
+                  marker="triangle",
+                  popup=Popup(_text(rec["candidate_id"]), tuple(rows.items())),
                   tooltip=f"{esc(lab['candidate'])} {esc(_text(rec['candidate_id']))}")
     return layer, LegendSection(lab["candidates"], (
         LegendItem(lab["candidates"], "#ffffff", "triangle", outline="#555555"),),
@@ -561,7 +651,7 @@ def plan_layer(plan: gpd.GeoDataFrame | None, study: Study, frame: MapFrame, lab
         rows = {k: v for k, v in rows.items() if v != ""}
         layer.add(geom, sid, {"radius": 8, "color": "#212121", "weight": 1, "fillColor": col,
                               "fillOpacity": 1.0}, marker="star",
-                  popup=popup_table(rows, title=sid),
+                  popup=Popup(sid, tuple(rows.items())),
                   tooltip=f"{esc(sid)} · {esc(rows.get(lab['claim'], ''))} · "
                           f"{esc(rows.get(lab['cost'], ''))}", claim=claim, cost=_text(
                       _get(rec, "cost_wan", "cost")))
@@ -601,7 +691,7 @@ def backhaul_layer(backhaul: gpd.GeoDataFrame | None, study: Study, frame: MapFr
         style = {"color": col, "weight": 3, "opacity": 0.9,
                  **({"dashArray": "8 6"} if kind == "microwave" else {})}
         layer.add(geom, _text(_get(rec, "link_id", "id")) or f"{a}-{b}-{i}", style,
-                  popup=popup_table(rows, title=f"{a} → {b}"),
+                  popup=Popup(f"{a} → {b}", tuple(rows.items())),
                   tooltip=f"{esc(a)} → {esc(b)} ({esc(lab.get(kind, kind))})", kind=kind)
     return layer, LegendSection(lab["backhaul"], (
         LegendItem(lab["fiber"], BACKHAUL_COLORS["fiber"], "line"),
@@ -668,7 +758,7 @@ def works_layers(study: Study, table: pd.DataFrame | None, which: str, frame: Ma
         layers[shown].add(
             geom, rec["work_id"], {**style, "fillColor": WORK_COLORS[shown],
                                    "fillOpacity": 0.95},
-            marker=marker, popup=popup_table(rows, title=_text(rec["work_id"])),
+            marker=marker, popup=Popup(_text(rec["work_id"]), tuple(rows.items())),
             tooltip=f"{esc(_text(rec['work_id']))} · {esc(who)} · {esc(lab[shown])}",
             status=status)
     legend = LegendSection(title, tuple(
@@ -717,7 +807,8 @@ def transformers_layer(study: Study, frame: MapFrame, lab: Lab, config: Config,
                                                 "color": "#212121", "weight": 1,
                                                 "fillColor": KVA_COLORS[cls],
                                                 "fillOpacity": 0.95},
-                  marker="circle", popup=popup_table(rows, title=_text(rec["transformer_id"])),
+                  marker="circle",
+                  popup=Popup(_text(rec["transformer_id"]), tuple(rows.items())),
                   tooltip=f"{esc(_text(rec['transformer_id']))}: {ratio:.2f} {lab['kva_hh_unit']}",
                   ratio=round(ratio, 3), kva_class=cls)
     lo = 0.75 * target
@@ -748,7 +839,8 @@ def hazards_layers(study: Study, frame: MapFrame, lab: Lab, show: bool = True
         layers[state].add(geom, rec["hazard_id"], {"radius": 7, "color": "#212121", "weight": 1,
                                                    "fillColor": HAZARD_COLORS[state],
                                                    "fillOpacity": 0.95},
-                          marker="triangle", popup=popup_table(rows, title=_text(rec["hazard_id"])),
+                          marker="triangle",
+                          popup=Popup(_text(rec["hazard_id"]), tuple(rows.items())),
                           tooltip=f"{esc(_text(rec['hazard_id']))}: {esc(lab[state])}")
     legend = LegendSection(lab["hazards"], tuple(
         LegendItem(lab[s], HAZARD_COLORS[s], "triangle", outline="#212121")
@@ -878,7 +970,7 @@ def rsrp_layers(study: Study, signal: Signal | None, frame: MapFrame, lab: Lab, 
 
 
 __all__ = ["STATUS_COLORS", "VERDICT_COLORS", "WORK_COLORS", "backhaul_layer",
-           "candidates_layer", "groups_layer", "planned_cover", "hazards_layers", "kva_class", "locate",
-           "plan_layer", "points_layer", "rsrp_layers", "shared_towers", "sites_layers",
+           "candidates_layer", "claimed_cover", "groups_layer", "planned_cover",
+           "hazards_layers", "kva_class", "locate", "plan_layer", "points_layer", "rsrp_layers", "shared_towers", "sites_layers",
            "transformers_layer", "verdict_layers", "village_anchors", "village_names",
            "villages_layer", "villages_legend", "works_layers"]

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 import branca.element
 import folium
 from branca.element import MacroElement
-from folium.map import Layer
+from folium.map import FitBounds, Layer
 from folium.plugins import Fullscreen, MeasureControl
 from folium.template import Template
 
@@ -120,11 +120,54 @@ HELPERS_JS = """
       html: cov.shapeSvg(shape, size, s), className: 'cov-icon', iconSize: [size, size],
       iconAnchor: [size / 2, size / 2], popupAnchor: [0, -size / 2]})});
   };
+  // a popup stored as data (coverage.maps.core.Popup): indices into the layer's escaped
+  // strings, joined into HTML only when the popup opens
+  cov.recordPopup = function (s, c) {
+    var h = c[0] >= 0 ? "<div class='cov-title'>" + s[c[0]] + "</div>" : "", i, j, r = "";
+    for (i = 0; i < c[1].length; i += 2)
+      r += "<tr><th>" + s[c[1][i]] + "</th><td>" + s[c[1][i + 1]] + "</td></tr>";
+    h += "<table class='cov-table'>" + r + "</table>";
+    if (c[2].length) {
+      h += "<table class='cov-grid'><tr>";
+      for (i = 0; i < c[2].length; i++) h += "<th>" + s[c[2][i]] + "</th>";
+      h += "</tr>";
+      for (i = 0; i < c[3].length; i++) {
+        h += "<tr>";
+        for (j = 0; j < c[3][i].length; j++) h += "<td>" + s[c[3][i][j]] + "</td>";
+        h += "</tr>";
+      }
+      h += "</table>";
+    }
+    return h;
+  };
+  cov.popupOptions = {maxWidth: 460, minWidth: 180, maxHeight: 380, className: 'cov-popup'};
+  // popups and tooltips are bound to a feature when first needed (hover, click, search),
+  // not for every feature while the page opens
+  cov.ensure = function (l) {
+    if (!l || l._covBound || !l.feature) return l;
+    l._covBound = true;
+    var f = l.feature, p = f.properties;
+    if (p.popup) l.bindPopup(p.popup, cov.popupOptions);
+    else if (p.pk) l.bindPopup(function () { return cov.recordPopup(f.strings, p.pk); },
+                               cov.popupOptions);
+    if (p.tooltip) l.bindTooltip(p.tooltip, {sticky: !!l.getBounds && !l.getRadius});
+    return l;
+  };
+  cov.lazy = function (group) {
+    group.on("click", function (e) {
+      var l = e.layer;
+      if (!l || l._covBound) return;  // bound: its own handler has opened the popup
+      cov.ensure(l);
+      if (l.getPopup()) { L.DomEvent.stop(e); l.openPopup(e.latlng); }
+    });
+    group.on("mouseover", function (e) {
+      var l = e.layer;
+      if (!l || l._covBound) return;
+      cov.ensure(l);
+      if (l.getTooltip()) l.openTooltip(e.latlng);
+    });
+  };
   cov.bind = function (f, layer) {
-    var p = f.properties;
-    if (p.popup) layer.bindPopup(p.popup, {maxWidth: 460, minWidth: 180, maxHeight: 380,
-                                           className: 'cov-popup'});
-    if (p.tooltip) layer.bindTooltip(p.tooltip, {sticky: !!layer.getBounds && !layer.getRadius});
     // an outline (village boundaries) answers clicks on its line only, never inside, so
     // the groups and sites beneath it keep their popups
     if (layer.options && layer.options.fill === false && layer.getBounds && !layer.getRadius)
@@ -136,10 +179,26 @@ HELPERS_JS = """
     function load() {
       var el = document.getElementById(id);
       if (!el) return;
-      layer.addData(JSON.parse(el.textContent));
+      // shared styles and popup strings are stored once per layer (VectorLayer.geojson)
+      var data = JSON.parse(el.textContent), styles = data.styles || [], strings = data.strings;
+      data.features.forEach(function (f) {
+        var p = f.properties;
+        if (p.si != null) p.style = styles[p.si];
+        if (strings) f.strings = strings;
+      });
+      layer.addData(data);
       el.parentNode.removeChild(el);
     }
+    cov.lazy(layer);
     if (now) load(); else { layer.once("add", load); layer.load = load; }
+  };
+  cov.imageLayer = function (id, bounds, options) {
+    var overlay = L.imageOverlay("", bounds, options);
+    overlay.beforeAdd = function () {
+      var el = document.getElementById(id);
+      if (el) { this._url = JSON.parse(el.textContent); el.parentNode.removeChild(el); }
+    };
+    return overlay;
   };
   cov.rank = cov.rank || {};
   cov.reorder = function () {
@@ -148,6 +207,15 @@ HELPERS_JS = """
       .forEach(function (k) { if (map.hasLayer(cov.layers[k])) cov.layers[k].bringToFront(); });
   };
   map.on("overlayadd", cov.reorder);
+  // the layer list opens expanded and its height is capped by the page CSS
+  // (.leaflet-control-layers-expanded); Leaflet's own expand() measures the page to cap it,
+  // which forces a full layout while the page is still being built
+  L.Control.Layers.include({expand: function () {
+    L.DomUtil.addClass(this._container, 'leaflet-control-layers-expanded');
+    this._section.style.height = null;
+    this._checkDisabledLayers();
+    return this;
+  }});
   cov.find = function (key, id) {
     var lyr = cov.layers[key], hit = null;
     if (lyr && lyr.load) lyr.load();  // a layer not yet shown: build it first
@@ -155,7 +223,7 @@ HELPERS_JS = """
       if (!hit && l.feature && l.feature.properties.id === id && !l.feature.properties.wedge)
         hit = l;
     });
-    return hit;
+    return cov.ensure(hit);
   };
   cov.open = function (key, id) {
     var lyr = cov.layers[key];
@@ -232,12 +300,11 @@ TABLE_JS = """
     return (title ? "<div class='cov-title'>" + title + "</div>" : "") +
       "<table class='cov-table'>" + rows + "</table>";
   };
-  cov.tableLayer = function (d) {
-    var feats = d.ids.map(function (id, i) {
-      return {type: "Feature", properties: {id: id, row: i},
-              geometry: {type: "Point", coordinates: [d.lon[i], d.lat[i]]}};
-    });
-    return L.geoJSON({type: "FeatureCollection", features: feats}, {
+  // the table travels as JSON beside the script (element ``id``); a layer off on opening
+  // is parsed and built when first shown (or looked up), like coverage.feed's layers
+  cov.tableLayer = function (id, now) {
+    var d = null;
+    var lyr = L.geoJSON(null, {
       pointToLayer: function (f, latlng) {
         return L.circleMarker(latlng, d.styles[d.cls[f.properties.row]]);
       },
@@ -246,6 +313,18 @@ TABLE_JS = """
                         {maxWidth: 460, minWidth: 180, maxHeight: 380, className: "cov-popup"});
       }
     });
+    function load() {
+      var el = document.getElementById(id);
+      if (!el) return;
+      d = JSON.parse(el.textContent);
+      el.parentNode.removeChild(el);
+      lyr.addData({type: "FeatureCollection", features: d.ids.map(function (fid, i) {
+        return {type: "Feature", properties: {id: fid, row: i},
+                geometry: {type: "Point", coordinates: [d.lon[i], d.lat[i]]}};
+      })});
+    }
+    if (now) load(); else { lyr.once("add", load); lyr.load = load; }
+    return lyr;
   };
 })();
 """
@@ -272,8 +351,10 @@ class TableOverlayLayer(Layer):
     """One :class:`TableLayer` as an ``L.geoJSON`` of circle markers (compact data)."""
 
     _template = Template("""
+        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.data }}</script>
+        {% endmacro %}
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = coverage.tableLayer({{ this.data }});
+        var {{ this.get_name() }} = coverage.tableLayer("{{ this.get_name() }}-data", {{ this.eager }});
         coverage.layers[{{ this.key }}] = {{ this.get_name() }};
         coverage.rank[{{ this.key }}] = 2;
         {% endmacro %}
@@ -282,18 +363,25 @@ class TableOverlayLayer(Layer):
     def __init__(self, layer: TableLayer):
         super().__init__(name=layer.name, overlay=True, control=True, show=layer.show)
         self._name = "CoverageTable"
+        self.eager = "true" if layer.show else "false"
         self.key = js_json(layer.key)
         self.data = js_json(layer.payload())
 
 
 class ImageOverlayLayer(Layer):
-    """One :class:`ImageLayer` as an ``L.imageOverlay`` (PNG inlined as base64)."""
+    """One :class:`ImageLayer` as an ``L.imageOverlay`` (PNG inlined as base64).
+
+    The image travels as JSON beside the script, read when the overlay is first shown
+    (``coverage.imageLayer``), so that the overlays off on opening cost the page's script
+    nothing."""
 
     _template = Template("""
+        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.url }}</script>
+        {% endmacro %}
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.imageOverlay({{ this.url }}, {{ this.bounds }},
-            {opacity: {{ this.opacity }}, pane: "covRaster", interactive: false,
-             className: "cov-raster"});
+        var {{ this.get_name() }} = coverage.imageLayer("{{ this.get_name() }}-data",
+            {{ this.bounds }}, {opacity: {{ this.opacity }}, pane: "covRaster",
+                                interactive: false, className: "cov-raster"});
         coverage.layers[{{ this.key }}] = {{ this.get_name() }};
         {% endmacro %}
     """)
@@ -495,6 +583,9 @@ class ReadyFlag(MacroElement):
         window.coverage.reorder();
         window.coverage.ready = true;
         window.coverage.readyMs = (window.performance && performance.now) ? performance.now() : 0;
+        // and once the first frame with every layer has been drawn (benchmarks)
+        requestAnimationFrame(function () { setTimeout(function () {
+          window.coverage.paintedMs = performance.now(); }, 0); });
         {% endmacro %}
     """)
 
@@ -558,7 +649,10 @@ def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = N
     fmap.default_css = [("leaflet_css", links.leaflet_css)]
     root = fmap.get_root()
     root.title = esc(spec.title)  # type: ignore[attr-defined]
-    fmap.fit_bounds([[south, west], [north, east]])
+    # without animation: an animated first zoom would project and draw every layer twice
+    fit = FitBounds([[south, west], [north, east]])
+    fit.options["animate"] = False
+    fmap.add_child(fit)
     fmap.add_child(Helpers(fmap.get_name()))
     if any(isinstance(layer, TableLayer) for layer in spec.layers):
         fmap.add_child(TableHelpers())

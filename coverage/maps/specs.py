@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import pandas as pd
 
 from coverage.assess import group_serving_sites
 from coverage.maps import layers as lay
 from coverage.maps.gridfacts import grid_facts
-from coverage.maps.core import LegendSection, MapFrame, MapSpec
+from coverage.maps.core import LegendSection, MapFrame, MapSpec, Popup
 from coverage.maps.labels import labels
 from coverage.maps.measurements import error_layers
 
@@ -62,12 +63,16 @@ def mobile_spec(study: Study, signal: Signal | None, assessment: Assessment, fra
                 plan: gpd.GeoDataFrame | None = None,
                 backhaul: gpd.GeoDataFrame | None = None, max_px: int = 1500, *,
                 measurements: gpd.GeoDataFrame | None = None,
-                after_signal: SignalGrids | CoverageResult | None = None) -> MapSpec:
+                after_signal: SignalGrids | CoverageResult | None = None,
+                committed_serving: pd.DataFrame | None = None) -> MapSpec:
     """The mobile-work map: coverage, sites, groups, test points, plan and mobile works.
 
     ``measurements`` (:meth:`coverage.evidence.compare.Comparison.error_layer`, working CRS) adds
     the prediction-error layers; ``after_signal`` (RSRP once the plan is built, same grid)
     adds the any-operator-after-the-plan overlay. Both layers are off on opening.
+    ``committed_serving`` (the sites serving each group once the committed sites are on
+    air) names, in the popup of a group not covered today, the claimed or building site
+    that will cover it.
     """
     cfg = study.config
     lab = labels(cfg.language)
@@ -78,7 +83,9 @@ def mobile_spec(study: Study, signal: Signal | None, assessment: Assessment, fra
                                     after=after_signal))
     serving = group_serving_sites(study, signal) if signal is not None else None
     _add(spec, *lay.groups_layer(study, assessment, frame, lab, cfg, show=True,
-                                 serving=serving, planned=lay.planned_cover(plan, cfg)))
+                                 serving=serving, planned=lay.planned_cover(plan, cfg),
+                                 claimed=lay.claimed_cover(study, assessment,
+                                                           committed_serving)))
     _add(spec, lay.villages_layer(study, frame, lab, show=True), lay.villages_legend(lab))
     _add(spec, *lay.sites_layers(study, frame, lab, cfg, show=True))
     _add(spec, *lay.candidates_layer(study, frame, lab, show=False))
@@ -130,9 +137,9 @@ def inputs_spec(study: Study, frame: MapFrame) -> MapSpec:
     for geom, rec in zip(frame.lonlat(groups.geometry), lay._records(groups), strict=True):
         layer.add(geom, rec["group_id"], {"color": "#888888", "weight": 0.6,
                                           "fillColor": "#888888", "fillOpacity": 0.05},
-                  popup=lay.popup_table({lab["village"]: names.get(str(rec["village_id"]), ""),
-                                       lab["households"]: lay._text(rec.get("households"))},
-                                      title=lay._text(rec.get("name"))),
+                  popup=Popup(lay._text(rec.get("name")), (
+                      (lab["village"], names.get(str(rec["village_id"]), "")),
+                      (lab["households"], lay._text(rec.get("households"))))),
                   tooltip=lay.esc(lay._text(rec.get("name"))))
     _add(spec, layer, LegendSection(lab["groups_plain"], (
         lay.LegendItem(lab["group"], "#888888", outline="#888888"),), ("groups",)))
