@@ -36,9 +36,10 @@ OpenMP threading layer and the two ``parallel=True``
 kernels' first calls                                      0.10-0.15    0 (gone)
 ========================================================  ===========  ===========
 
-So after the two savings the floor is numba itself: about 0.6 s of CPU before any of our
-machine code runs, 0.55-0.65 s + 0.05 s in all, of which loading our kernels is under
-0.05 s. Reaching 0.3 s would need the kernels without numba at run time (ahead-of-time
+In all, median of 5 fresh processes: 0.72 s of CPU now (0.68-0.90), 1.20 s before
+(1.18-1.28); wall 0.71-0.76 s when the machine was momentarily quiet. The floor is numba
+itself (its import, its tables, and defining dispatchers: about 0.65 s of CPU before any of
+our machine code runs); loading our kernels is at most 0.06 s. Reaching 0.3 s would need the kernels without numba at run time (ahead-of-time
 compiled into an extension module, which is now possible because no kernel uses
 ``prange`` any more, but ``numba.pycc`` is deprecated, so it would mean writing them in
 C or Cython).
