@@ -39,10 +39,10 @@ kernels' first calls                                      0.10-0.15    0 (gone)
 In all, median of 5 fresh processes: 0.72 s of CPU now (0.68-0.90), 1.20 s before
 (1.18-1.28); wall 0.71-0.76 s when the machine was momentarily quiet. The floor is numba
 itself (its import, its tables, and defining dispatchers: about 0.65 s of CPU before any of
-our machine code runs); loading our kernels is at most 0.06 s. Reaching 0.3 s would need the kernels without numba at run time (ahead-of-time
-compiled into an extension module, which is now possible because no kernel uses
-``prange`` any more, but ``numba.pycc`` is deprecated, so it would mean writing them in
-C or Cython).
+our machine code runs); loading our kernels is at most 0.06 s. Reaching 0.3 s would
+need the kernels without numba at run time (ahead-of-time compiled into an extension
+module, which is now possible because no kernel uses ``prange`` any more, but
+``numba.pycc`` is deprecated, so it would mean writing them in C or Cython).
 
 The BLAS probe: on import, ``numba.np.arraymath`` imports ``scipy.linalg`` only to learn
 whether np.correlate/np.convolve may call BLAS. None of our kernels uses them (nor any
