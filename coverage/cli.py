@@ -42,6 +42,9 @@ SchedulerOpt = Annotated[str | None, typer.Option(
     help="Run the per-site tasks on this dask scheduler (--out on a shared file system).")]
 WorkersOpt = Annotated[int | None, typer.Option(
     "--workers", min=1, help="Start an embedded dask LocalCluster with N worker processes.")]
+ThreadsOpt = Annotated[int | None, typer.Option(
+    "--threads", min=0, help="Threads predicting side by side; 0 = every CPU (default: "
+    "[compute] threads of the configuration).")]
 
 
 class _ConsoleHandler(logging.Handler):
@@ -141,6 +144,14 @@ AsOfOpt = Annotated[str | None, typer.Option(
     "done are overdue. Default: readiness.as_of of the config, else today.")]
 
 
+def _with_threads(cfg: Config, threads: int | None) -> Config:
+    """``cfg`` with ``compute.threads`` set from ``--threads`` (unchanged without it)."""
+    if threads is None:
+        return cfg
+    return cfg.model_copy(update={"compute": cfg.compute.model_copy(
+        update={"threads": threads})})
+
+
 def _with_as_of(cfg: Config, as_of: str | None) -> Config:
     """``cfg`` with ``readiness.as_of`` set from ``--as-of`` (unchanged without it)."""
     import datetime as dt
@@ -180,6 +191,7 @@ def run(
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
     as_of: AsOfOpt = None,
+    threads: ThreadsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -188,7 +200,7 @@ def run(
         from coverage.config import load_config
         from coverage.pipeline import run_pipeline
 
-        cfg = _with_as_of(load_config(_config_path(config)), as_of)
+        cfg = _with_threads(_with_as_of(load_config(_config_path(config)), as_of), threads)
         options = _map_options(offline_maps, basemap, tianditu_key)
         _show_library_log()
         summary = run_pipeline(data, cfg, out, quiet=quiet, maps=options, scheduler=scheduler,
@@ -371,6 +383,7 @@ def site(
     data: Annotated[Path | None, typer.Option("--data", help="Data folder: also count its "
                                               "households at or above the threshold.")] = None,
     config: ConfigOpt = Path("coverage.toml"),
+    threads: ThreadsOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Predict one site from a DEM: RSRP and loss COGs, PNG/KML overlay, one-line summary."""
@@ -378,7 +391,7 @@ def site(
         from coverage.config import load_config
         from coverage.sitejob import make_request, run_site_job
 
-        cfg = load_config(_config_path(config))
+        cfg = _with_threads(load_config(_config_path(config)), threads)
         req = make_request(cfg, dem=dem, lon=lon, lat=lat, datum=datum, height_m=height,
                            band=band, frequency_mhz=frequency, radius_km=radius,
                            resolution_m=resolution, azimuths=azimuths, tilt_deg=tilt)

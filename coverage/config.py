@@ -169,6 +169,14 @@ class ReadinessSettings(StrictModel):
         200.0, ge=0, description="how far a measurement speaks for nearby households (m)")
 
 
+class ComputeSettings(StrictModel):
+    """How a run uses the machine (never changes a result)."""
+
+    threads: int = Field(
+        0, ge=0, le=1024, description="sites predicted side by side (and threads of a one-site "
+        "sweep); 0 = every CPU this process may run on")
+
+
 class LayerInputs(StrictModel):
     """How one input layer's file is to be read (``[inputs.<layer>]``)."""
 
@@ -196,6 +204,7 @@ class Config(StrictModel):
     readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
     calibrate: bool = False
     inputs: dict[str, LayerInputs] = Field(default_factory=dict)
+    compute: ComputeSettings = Field(default_factory=ComputeSettings)
 
     @model_validator(mode="after")
     def _check_operators(self) -> Config:
@@ -223,6 +232,7 @@ class Config(StrictModel):
             del dump["inputs"]
         if not dump["model"]["fill_voids"]:
             del dump["model"]["fill_voids"]
+        del dump["compute"]  # how the machine is used changes no result
         blob = json.dumps(dump, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 

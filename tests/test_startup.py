@@ -80,3 +80,19 @@ def test_site_loads_no_county_stack(tiny_data, tmp_path):
          "--out", str(tmp_path / "out")],
         capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert proc.stderr.strip().splitlines()[-1] == "EXIT 0 HEAVY llvmlite,numba", proc.stderr
+
+
+def test_kernels_load_without_scipy_linalg_and_it_still_imports_after(tmp_path):
+    code = (
+        "import sys, numpy as np\n"
+        "from affine import Affine\n"
+        "from coverage.radio import engine\n"
+        "w = engine.site_path_loss(np.full((40, 40), 100.0, np.float32),\n"
+        "    Affine(30.0, 0, 0, 0, -30.0, 1200.0), 600.0, 600.0, 30.0, 900.0, radius_m=300.0)\n"
+        "print('scipy.linalg' in sys.modules, int(np.isfinite(w.loss_db).sum()) > 100)\n"
+        "import scipy.linalg\n"
+        "print(float(scipy.linalg.solve(np.eye(2) * 2.0, np.ones(2))[0]))\n"
+        "print(sorted(n for n in sys.modules if 'omppool' in n or 'tbbpool' in n))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300, check=True).stdout.split("\n")
+    assert out[:3] == ["False True", "0.5", "[]"]  # no scipy.linalg, no threading layer

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -137,6 +138,8 @@ def _format(ws: Worksheet, frame: pd.DataFrame, heads: list[str],
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = ws.cell(row=title_rows + 1, column=2)
     ws.auto_filter.ref = ws.dimensions
+    wrap = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
     for i, col in enumerate(frame.columns, start=1):
         base, _op = split_column(str(col), operators)
         letter = get_column_letter(i)
@@ -153,13 +156,24 @@ def _format(ws: Worksheet, frame: pd.DataFrame, heads: list[str],
             fmt = "0.0"
         elif base == "households_covered":
             fmt = "#,##0"
-        for cell in ws[letter][title_rows:]:
+        cells = ws[letter][title_rows:]
+        if not cells:
+            continue
+        # style the first cell through openpyxl, then give the others the same style ids:
+        # what the style setters would store, without looking the style up per cell
+        first = cells[0]
+        if fmt:
+            first.number_format = fmt
+        first.alignment = wrap if base in WIDE else top
+        number_id = first._style.numFmtId
+        alignment_id = first._style.alignmentId
+        for cell in cells[1:]:
+            style = cell._style
+            if style is None:  # an unstyled cell (openpyxl makes its array on first use)
+                style = cell._style = StyleArray()
             if fmt:
-                cell.number_format = fmt
-            if base in WIDE:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            else:
-                cell.alignment = Alignment(vertical="top")
+                style.numFmtId = number_id
+            style.alignmentId = alignment_id
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1

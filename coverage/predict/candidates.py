@@ -107,6 +107,7 @@ class CandidateRadio:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.elevation = np.ascontiguousarray(study.grid.elevation, dtype=np.float32)
         self._layout: engine.CellLayout | None = None
+        self._dem_digests: dict[tuple[int, int, int, int], str] = {}  # per DEM window
         self.computed = 0
         self.cached = 0
         self.failed = 0
@@ -118,7 +119,8 @@ class CandidateRadio:
         rx = self.config.rule.receiver_height_m
         key = None
         if self.cache_dir is not None:
-            key = make_key({"loss": loss_cache_key(self.grid, x, y, height_m, f_mhz, model, rx),
+            key = make_key({"loss": loss_cache_key(self.grid, x, y, height_m, f_mhz, model, rx,
+                                                   self._dem_digests),
                             "cells": array_digest(np.stack([rows, cols]).astype(np.int64))})
             found = read_entry(self.cache_dir, key)
             if found.status == "hit" and found.arrays is not None:

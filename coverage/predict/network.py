@@ -12,13 +12,19 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from pyproj import CRS
 
 from coverage.config import Config
 from coverage.errors import ModelRangeError, Problem
 from coverage.grid import WorkingGrid
-from coverage.predict.sites import make_site_job, predict_site, settings_warnings, unpredictable
+from coverage.predict.sites import (
+    SiteJob,
+    make_site_job,
+    predict_site,
+    settings_warnings,
+    unpredictable,
+)
+from coverage.radio.threads import map_ordered
 from coverage.signal import (
     CoverageResult,
     OperatorCoverage,
@@ -35,7 +41,8 @@ def predict_coverage(study: Study, config: Config | None = None, *,
                      cache_dir: str | Path | None = None,
                      statuses: Iterable[str] | None = ("on_air",),
                      keep_sites: bool = False,
-                     progress: Callable[[int, int], None] | None = None) -> CoverageResult:
+                     progress: Callable[[int, int], None] | None = None,
+                     threads: int | None = None) -> CoverageResult:
     """Per-operator best-server RSRP over the working grid.
 
     Parameters
@@ -52,6 +59,9 @@ def predict_coverage(study: Study, config: Config | None = None, *,
         Also return every site's RSRP window (memory: one window per site).
     progress : callable, optional
         Called as ``progress(done, total)`` after each site.
+    threads : int, optional
+        Sites predicted side by side (default ``config.compute.threads``; 0 = every CPU
+        this process may use). The result does not depend on it.
 
     Returns
     -------
@@ -72,21 +82,35 @@ def predict_coverage(study: Study, config: Config | None = None, *,
     wanted = None if statuses is None else set(statuses)
     todo = [i for i in range(len(sites))
             if wanted is None or str(sites.at[i, "status"]) in wanted]
-    for done, i in enumerate(todo, start=1):
-        row = sites.iloc[i]
-        cov = _predict_one(grid, cfg, row, i, cache, warnings)
-        if cov is not None:
-            if cov.from_cache:
-                cached += 1
+    entries = [make_site_job(cfg, sites.iloc[i], i) for i in todo]
+    jobs = [job for job in entries if isinstance(job, SiteJob)]
+    # sites run side by side on threads (their kernels release the GIL); results come back
+    # in site order, so the folding below, the warnings and every raster are the same for
+    # any number of threads
+    results = map_ordered(lambda job: _predict_job(grid, cfg, job, cache), jobs,
+                          threads if threads is not None else cfg.compute.threads)
+    try:
+        for done, job in enumerate(entries, start=1):
+            if isinstance(job, Problem):
+                warnings.append(job)
             else:
-                computed += 1
-            rows, cols = cov.slices
-            take_stronger(best[cov.operator][rows, cols], best_site[cov.operator][rows, cols],
-                          cov.rsrp_dbm, i)
-            if keep_sites:
-                kept.append(cov)
-        if progress is not None:
-            progress(done, len(todo))
+                cov = next(results)
+                if isinstance(cov, str):
+                    warnings.append(unpredictable(job, cov))
+                else:
+                    if cov.from_cache:
+                        cached += 1
+                    else:
+                        computed += 1
+                    rows, cols = cov.slices
+                    take_stronger(best[cov.operator][rows, cols],
+                                  best_site[cov.operator][rows, cols], cov.rsrp_dbm, job.index)
+                    if keep_sites:
+                        kept.append(cov)
+            if progress is not None:
+                progress(done, len(todo))
+    finally:
+        results.close()  # an error above stops the sites not yet started
     by_operator = {}
     for op in operators:
         by_operator[op] = OperatorCoverage(op, finish_best(best[op]), best_site[op])
@@ -100,15 +124,10 @@ def predict_coverage(study: Study, config: Config | None = None, *,
                           tuple(kept), computed, cached, warnings)
 
 
-def _predict_one(grid: WorkingGrid, cfg: Config, row: pd.Series, index: int,
-                 cache: Path | None, warnings: list[Problem]) -> SiteCoverage | None:
-    """One site's coverage, or None (with a warning) when it cannot be predicted."""
-    job = make_site_job(cfg, row, index)
-    if isinstance(job, Problem):
-        warnings.append(job)
-        return None
+def _predict_job(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | None
+                 ) -> SiteCoverage | str:
+    """One site's coverage, or the reason it cannot be predicted (runs on a worker)."""
     try:
         return predict_site(grid, cfg, job, cache)
     except ModelRangeError as exc:
-        warnings.append(unpredictable(job, str(exc)))
-        return None
+        return str(exc)

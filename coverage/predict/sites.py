@@ -78,10 +78,22 @@ def _azimuths(value: Any) -> tuple[float, ...]:
 
 
 def loss_cache_key(grid: WorkingGrid, x: float, y: float, height_m: float, f_mhz: float,
-                   model: ModelSettings, rx_height_m: float) -> str:
-    """SHA-256 key of a site's loss window (see the module notes on caching)."""
+                   model: ModelSettings, rx_height_m: float,
+                   dem_digests: dict[tuple[int, int, int, int], str] | None = None) -> str:
+    """SHA-256 key of a site's loss window (see the module notes on caching).
+
+    ``dem_digests`` (optional) remembers the digest of each DEM window already hashed, for a
+    caller that keys many options of the same towers on the same grid (the bands of a
+    candidate tower share its window); the key is the same either way.
+    """
     radius_m = model.radius_km * 1000.0
     rows, cols = engine.influence_window(grid.shape, grid.transform, x, y, radius_m)
+    bounds = (rows.start, rows.stop, cols.start, cols.stop)
+    if dem_digests is None:
+        dem = array_digest(grid.elevation[rows, cols])
+    else:
+        dem = dem_digests.get(bounds) or dem_digests.setdefault(
+            bounds, array_digest(grid.elevation[rows, cols]))
     return make_key({
         "engine": engine.ENGINE_VERSION,
         "format": loss_codec.FORMAT,
@@ -90,8 +102,7 @@ def loss_cache_key(grid: WorkingGrid, x: float, y: float, height_m: float, f_mhz
                   POL_VERTICAL],
         "rx_height_m": rx_height_m,
         "grid": [list(grid.transform)[:6], list(grid.shape)],
-        "dem": [rows.start, rows.stop, cols.start, cols.stop,
-                array_digest(grid.elevation[rows, cols])],
+        "dem": [*bounds, dem],
     })
 
 

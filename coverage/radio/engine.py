@@ -81,7 +81,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from affine import Affine
-from numba import njit, prange
+from numba import njit
 
 from coverage.errors import ModelRangeError
 from coverage.radio.diffraction import (
@@ -90,6 +90,7 @@ from coverage.radio.diffraction import (
     spherical_earth_diffraction,
     wavelength_m,
 )
+from coverage.radio.threads import run_ranges
 
 if TYPE_CHECKING:
     from coverage.radio.models import Environment
@@ -209,27 +210,38 @@ def _perimeter(m):
     return pr, pc
 
 
-@njit(cache=True)
-def _assign_owners(nwr, nwc, srw, scw, m, pr, pc, kmax):
-    """For every window cell, the (ray, sample) whose sample lies nearest the cell centre.
+@njit(cache=True, nogil=True)
+def _assign_owners_rows(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, best, own_ray,
+                        own_k):
+    """For every window cell of rows ``r_lo..r_hi-1``, the (ray, sample) whose sample lies
+    nearest the cell centre (into ``own_ray``, ``own_k``; ``best`` is scratch).
 
     Ties (up to rounding, 1e-9 cell^2) go to the ray passing nearer the cell centre (a
     mirror-symmetric rule, so symmetric terrain gives symmetric results), then to the first
-    ray.
+    ray. Every cell sees the same samples in the same order whatever the band of rows, so
+    bands computed apart (on threads) give exactly the result of the whole window at once:
+    a ray moves monotonically away from the site, so the samples before it enters the band
+    and after it leaves it are skipped without changing anything.
     """
-    best = np.full((nwr, nwc), np.inf, np.float64)
-    own_ray = np.full((nwr, nwc), -1, np.int32)
-    own_k = np.zeros((nwr, nwc), np.int32)
     for j in range(pr.shape[0]):
         ur = pr[j] / m
         uc = pc[j] / m
-        for k in range(1, kmax[j] + 1):
+        k0 = 1
+        if ur > 0.0:
+            k0 = max(1, math.floor((r_lo - 0.5 - srw) / ur) - 1)
+        elif ur < 0.0:
+            k0 = max(1, math.floor((r_hi - 0.5 - srw) / ur) - 1)
+        for k in range(k0, kmax[j] + 1):
             r = srw + k * ur
             c = scw + k * uc
             ri = math.floor(r + 0.5)
             ci = math.floor(c + 0.5)
             if ri < 0 or ri >= nwr or ci < 0 or ci >= nwc:
                 break
+            if ri < r_lo or ri >= r_hi:
+                if (ur > 0.0 and ri >= r_hi) or (ur < 0.0 and ri < r_lo) or ur == 0.0:
+                    break  # past the band (or a row ray outside it): nothing more here
+                continue
             dd = (r - ri) * (r - ri) + (c - ci) * (c - ci)
             if dd < best[ri, ci] - 1e-9:
                 best[ri, ci] = dd
@@ -242,6 +254,25 @@ def _assign_owners(nwr, nwc, srw, scw, m, pr, pc, kmax):
                     best[ri, ci] = min(dd, best[ri, ci])
                     own_ray[ri, ci] = j
                     own_k[ri, ci] = k
+
+
+def _assign_owners(nwr: int, nwc: int, srw: float, scw: float, m: int, pr: np.ndarray,
+                   pc: np.ndarray, kmax: np.ndarray, threads: int | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """For every window cell, the (ray, sample) whose sample lies nearest the cell centre.
+
+    Bands of rows go to ``threads`` threads (:func:`_assign_owners_rows`); the result does
+    not depend on the split. ``own_ray`` is -1 where no sample lies.
+    """
+    best = np.full((nwr, nwc), np.inf, np.float64)
+    own_ray = np.full((nwr, nwc), -1, np.int32)
+    own_k = np.zeros((nwr, nwc), np.int32)
+
+    def band(r_lo: int, r_hi: int) -> None:
+        _assign_owners_rows(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, best, own_ray,
+                            own_k)
+
+    run_ranges(band, nwr, threads, chunks_per_thread=1)
     return own_ray, own_k
 
 
@@ -518,12 +549,27 @@ def _sweep_ray(j, elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, insid
         nh = _hull_push(hx, hy, nh, d[k], h[k])
 
 
-@njit(cache=True, parallel=True)
-def _sweep(elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, inside, h0, htg, hrg, ap,
-           f_ghz, pol, res_km, out):
-    for j in prange(pr.shape[0]):
+@njit(cache=True, nogil=True)
+def _sweep_rays(elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, inside, h0, htg, hrg,
+                ap, f_ghz, pol, res_km, j0, j1, out):
+    """Rays ``j0..j1-1`` (serial, without the GIL). A cell is owned by one ray, so disjoint
+    ray ranges write disjoint cells of ``out`` and may run on threads side by side."""
+    for j in range(j0, j1):
         _sweep_ray(j, elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, inside, h0, htg,
                    hrg, ap, f_ghz, pol, res_km, out)
+
+
+def _sweep(elev: np.ndarray, sr: float, sc: float, srw: float, scw: float, m: int,
+           pr: np.ndarray, pc: np.ndarray, kmax: np.ndarray, own_ray: np.ndarray,
+           own_k: np.ndarray, inside: np.ndarray, h0: float, htg: float, hrg: float, ap: float,
+           f_ghz: float, pol: int, res_km: float, out: np.ndarray,
+           threads: int | None = None) -> None:
+    """Every ray of the layout into ``out``: ranges of rays (azimuth sectors) on threads."""
+    def rays(j0: int, j1: int) -> None:
+        _sweep_rays(elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, inside, h0, htg,
+                    hrg, ap, f_ghz, pol, res_km, j0, j1, out)
+
+    run_ranges(rays, pr.shape[0], threads)
 
 
 # --------------------------------------------------------------------------- Python API
@@ -614,7 +660,8 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
                    tx_height_agl_m: float, f_mhz: float, *, rx_height_agl_m: float = 1.5,
                    radius_m: float = 15000.0, delta_n: float = 45.0,
                    model: ModelName = "p1812", pol: int = POL_VERTICAL,
-                   hata_environment: Environment = "open") -> LossWindow:
+                   hata_environment: Environment = "open",
+                   threads: int | None = None) -> LossWindow:
     """Basic transmission loss from one site to every cell within ``radius_m``.
 
     Parameters
@@ -644,6 +691,9 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
         0 horizontal, 1 vertical (default) polarisation, for the spherical-earth term.
     hata_environment : str
         ``"urban"``, ``"suburban"`` or ``"open"`` (Hata only).
+    threads : int, optional
+        Threads sharing the sweep, each a range of rays (an azimuth sector); default the
+        process default of :mod:`coverage.radio.threads`. The result does not depend on it.
 
     Returns
     -------
@@ -680,10 +730,10 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
         srw = lay.site_row - lay.row0
         scw = lay.site_col - lay.col0
         own_ray, own_k = _assign_owners(lay.nrows, lay.ncols, srw, scw, lay.m, lay.pr, lay.pc,
-                                        lay.kmax)
+                                        lay.kmax, threads)
         _sweep(elevation, lay.site_row, lay.site_col, srw, scw, lay.m, lay.pr, lay.pc, lay.kmax,
                own_ray, own_k, lay.inside, h0, float(tx_height_agl_m), float(rx_height_agl_m),
-               ap, f_mhz / 1000.0, int(pol), res / 1000.0, out)
+               ap, f_mhz / 1000.0, int(pol), res / 1000.0, out, threads)
         # the site's own cell (no sample of any ray): free space at >= half a cell
         near = lay.inside & (own_ray < 0) & np.isfinite(win_elev)
         if near.any():
@@ -755,14 +805,16 @@ class CellLayout:
 
 def cell_layout(elevation: np.ndarray, transform: Affine, site_x: float, site_y: float,
                 radius_m: float, rows: np.ndarray, cols: np.ndarray,
-                previous: CellLayout | None = None) -> CellLayout:
+                previous: CellLayout | None = None, threads: int | None = None
+                ) -> CellLayout:
     """The :class:`CellLayout` of a site position and cells (``previous`` when it matches)."""
     key = (site_x, site_y, radius_m, hash(rows.tobytes()), hash(cols.tobytes()))
     if previous is not None and previous.key == key:
         return previous
     lay = _layout(elevation.shape, transform, site_x, site_y, radius_m)
     own_ray, own_k = _assign_owners(lay.nrows, lay.ncols, lay.site_row - lay.row0,
-                                    lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, lay.kmax)
+                                    lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, lay.kmax,
+                                    threads)
     wr, wc = rows - lay.row0, cols - lay.col0
     ok = (wr >= 0) & (wr < lay.nrows) & (wc >= 0) & (wc < lay.ncols)
     wr, wc = wr[ok], wc[ok]
@@ -786,7 +838,7 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
                        radius_m: float = 15000.0, delta_n: float = 45.0,
                        model: ModelName = "p1812", pol: int = POL_VERTICAL,
                        hata_environment: Environment = "open",
-                       layout: CellLayout | None = None
+                       layout: CellLayout | None = None, threads: int | None = None
                        ) -> tuple[np.ndarray, float, CellLayout | None]:
     """Basic transmission loss from one site at chosen grid cells only.
 
@@ -815,6 +867,8 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
     layout : CellLayout, optional
         The layout of an earlier call (another band of the same tower and cells): reused
         when it matches.
+    threads : int, optional
+        Threads sharing the sweep, as :func:`site_path_loss`.
 
     Returns
     -------
@@ -831,7 +885,7 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
         win = site_path_loss(elevation, transform, site_x, site_y, tx_height_agl_m, f_mhz,
                              rx_height_agl_m=rx_height_agl_m, radius_m=radius_m,
                              delta_n=delta_n, model=model, pol=pol,
-                             hata_environment=hata_environment)
+                             hata_environment=hata_environment, threads=threads)
         h, w = win.loss_db.shape
         loss = np.full(rows.shape, np.nan, np.float32)
         ok = (rows >= win.row0) & (rows < win.row0 + h) & (cols >= win.col0) & (
@@ -847,7 +901,8 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
     if math.isnan(h0):
         raise ModelRangeError(f"candidate at ({site_x:.1f}, {site_y:.1f}) is outside the DEM "
                               "or over nodata")
-    t = cell_layout(elevation, transform, site_x, site_y, radius_m, rows, cols, layout)
+    t = cell_layout(elevation, transform, site_x, site_y, radius_m, rows, cols, layout,
+                    threads)
     lay = t.lay
     loss = np.full(rows.shape, np.nan, np.float32)
     if t.any:
@@ -856,7 +911,7 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
         _sweep(elevation, lay.site_row, lay.site_col, lay.site_row - lay.row0,
                lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, t.reach, t.own_ray, t.own_k,
                t.mask, h0, float(htg), float(hrg), ap, f_mhz / 1000.0, int(pol), res / 1000.0,
-               out)
+               out, threads)
         sel = t.sel                      # requested cells within the radius
         wr, wc = t.wr[sel], t.wc[sel]
         vals = out[wr, wc]

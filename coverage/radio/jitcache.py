@@ -13,17 +13,61 @@ is writable (a read-only install run by a service account without a home), every
 would compile the kernels again; :func:`configure` then points ``NUMBA_CACHE_DIR`` at a
 per-user folder in the temporary directory. It must run before numba is imported; the
 package ``coverage.radio`` calls it first.
+
+Load time in a fresh process (why not <= 0.3 s)
+-----------------------------------------------
+Measured on the 2-core machine (CPU seconds, so a busy machine changes them little; wall
+time was 1.4-1.6 x these under a load of 3-4), for ``import numba``, the kernel modules
+and the first call of the engine on a tiny grid with every kernel in the cache:
+
+========================================================  ===========  ===========
+part                                                      before       now
+========================================================  ===========  ===========
+``import numba`` (its own modules, llvmlite binding)      0.25-0.35    0.25-0.35
+defining the ~30 dispatchers of ``diffraction``/``engine``  0.06-0.13    0.06-0.13
+numba's typing and lowering tables and LLVM set-up
+(``BaseContext.refresh``: ~250 registries, done once on
+the first compile or cache load)                          0.28-0.43    0.28-0.43
+``scipy.linalg`` imported by numba's BLAS probe in that
+step (``numba.np.arraymath._check_blas``)                 0.28-0.38    0 (skipped)
+cache index look-ups and loading the object code of the
+top-level kernels                                         0.04-0.05    0.03-0.05
+OpenMP threading layer and the two ``parallel=True``
+kernels' first calls                                      0.10-0.15    0 (gone)
+========================================================  ===========  ===========
+
+In all, median of 5 fresh processes: 0.72 s of CPU now (0.68-0.90), 1.20 s before
+(1.18-1.28); wall 0.71-0.76 s when the machine was momentarily quiet. The floor is numba
+itself (its import, its tables, and defining dispatchers: about 0.65 s of CPU before any of
+our machine code runs); loading our kernels is at most 0.06 s. Reaching 0.3 s would
+need the kernels without numba at run time (ahead-of-time compiled into an extension
+module, which is now possible because no kernel uses ``prange`` any more, but
+``numba.pycc`` is deprecated, so it would mean writing them in C or Cython).
+
+The BLAS probe: on import, ``numba.np.arraymath`` imports ``scipy.linalg`` only to learn
+whether np.correlate/np.convolve may call BLAS. None of our kernels uses them (nor any
+linear algebra), and a process that never otherwise needs ``scipy.linalg`` (the one-site
+job) paid 0.3 s for it. :func:`configure` installs a finder that hides ``scipy.linalg``
+from that one module while it is imported, unless it is imported already; numba then
+uses its own loop for those two functions, and anything else still imports scipy
+normally.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 ENV = "NUMBA_CACHE_DIR"
+
+_BLAS_PROBE = "numba.np.arraymath"
+_BLAS_MODULE = "scipy.linalg"
 
 
 def writable(folder: Path) -> bool:
@@ -69,13 +113,50 @@ def choose_cache_dir(package_dir: Path, environ: dict[str, str] | os._Environ[st
     return fallback_dir()
 
 
+class _NoScipyLinalgLoader(importlib.abc.Loader):
+    """Run numba's ``arraymath`` loader with ``scipy.linalg`` unimportable meanwhile."""
+
+    def __init__(self, real: importlib.abc.Loader) -> None:
+        self._real = real
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self._real.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        if _BLAS_MODULE in sys.modules:  # already paid for: nothing to save
+            self._real.exec_module(module)
+            return
+        sys.modules[_BLAS_MODULE] = None  # type: ignore[assignment]  # -> ImportError
+        try:
+            self._real.exec_module(module)
+        finally:
+            if sys.modules.get(_BLAS_MODULE, 0) is None:
+                del sys.modules[_BLAS_MODULE]
+
+
+class _BlasProbeFinder(importlib.abc.MetaPathFinder):
+    """Finds ``numba.np.arraymath`` and wraps its loader (see the module notes)."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != _BLAS_PROBE:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _NoScipyLinalgLoader(spec.loader)
+        return spec
+
+
 def configure() -> None:
-    """Set ``NUMBA_CACHE_DIR`` when numba would find no writable cache folder.
+    """Set ``NUMBA_CACHE_DIR`` when numba would find no writable cache folder, and keep
+    numba's BLAS probe from importing ``scipy.linalg`` (see the module notes).
 
     Does nothing once numba is imported (it reads the variable at import).
     """
     if "numba" in sys.modules:
         return
+    if not any(isinstance(f, _BlasProbeFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _BlasProbeFinder())
     folder = choose_cache_dir(Path(__file__).resolve().parent, os.environ)
     if folder is not None:
         os.environ[ENV] = str(folder)

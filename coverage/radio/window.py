@@ -13,15 +13,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from coverage.radio.threads import run_ranges
 
 
-@njit(cache=True, parallel=True)
 def rsrp_window(loss_db: np.ndarray, ground_m: np.ndarray, cell_x: np.ndarray,
                 cell_y: np.ndarray, site_x: float, site_y: float, tx_amsl_m: float,
                 rx_height_m: float, ae_m: float, azimuths_deg: np.ndarray, tilt_deg: float,
                 h_beamwidth_deg: float, v_beamwidth_deg: float, am_db: float,
-                sla_v_db: float, eirp_ref_db: float) -> tuple[np.ndarray, np.ndarray]:
+                sla_v_db: float, eirp_ref_db: float, *, threads: int | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """RSRP (dBm) and best sector of every cell of a window.
 
     Parameters
@@ -52,6 +54,8 @@ def rsrp_window(loss_db: np.ndarray, ground_m: np.ndarray, cell_x: np.ndarray,
         Front-to-back ratio Am and vertical side-lobe limit SLA_V (dB).
     eirp_ref_db : float
         RS EPRE + antenna gain − feeder loss − body loss (dB): RSRP = this + pattern − loss.
+    threads : int, optional
+        Threads sharing the rows (:func:`coverage.radio.threads.resolve`).
 
     Returns
     -------
@@ -63,10 +67,27 @@ def rsrp_window(loss_db: np.ndarray, ground_m: np.ndarray, cell_x: np.ndarray,
     rows, cols = loss_db.shape
     rsrp = np.empty((rows, cols), np.float32)
     sector = np.empty((rows, cols), np.int8)
+
+    def band(r0: int, r1: int) -> None:
+        _rsrp_rows(loss_db, ground_m, cell_x, cell_y, site_x, site_y, tx_amsl_m, rx_height_m,
+                   ae_m, azimuths_deg, tilt_deg, h_beamwidth_deg, v_beamwidth_deg, am_db,
+                   sla_v_db, eirp_ref_db, r0, r1, rsrp, sector)
+
+    run_ranges(band, rows, threads, chunks_per_thread=1)
+    return rsrp, sector
+
+
+@njit(cache=True, nogil=True)
+def _rsrp_rows(loss_db, ground_m, cell_x, cell_y, site_x, site_y, tx_amsl_m, rx_height_m,
+               ae_m, azimuths_deg, tilt_deg, h_beamwidth_deg, v_beamwidth_deg, am_db,
+               sla_v_db, eirp_ref_db, r0, r1, rsrp, sector):
+    """Rows ``r0..r1-1`` of :func:`rsrp_window` into ``rsrp`` and ``sector`` (serial, without
+    the GIL; disjoint row ranges may run on threads side by side)."""
+    cols = loss_db.shape[1]
     n_sectors = azimuths_deg.shape[0]
     sin_az = np.sin(np.radians(azimuths_deg))
     cos_az = np.cos(np.radians(azimuths_deg))
-    for r in prange(rows):
+    for r in range(r0, r1):
         dy = cell_y[r] - site_y
         for c in range(cols):
             loss = loss_db[r, c]
@@ -105,4 +126,3 @@ def rsrp_window(loss_db: np.ndarray, ground_m: np.ndarray, cell_x: np.ndarray,
                     best_k = 0  # every sector is at the floor: the first one, as before
             rsrp[r, c] = eirp_ref_db + best - loss
             sector[r, c] = best_k
-    return rsrp, sector

@@ -21,8 +21,8 @@ RSRP_DIR = "rsrp"
 DEM_DIR = "dem"
 """Sub-folder of the cache folder holding the working-DEM file."""
 
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "OPENBLAS_NUM_THREADS": "1"}
+WORKER_ENV = {"COVERAGE_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+              "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 """Environment of embedded workers: one thread each (the cluster provides the parallelism)."""
 
 def distributed_available() -> bool:

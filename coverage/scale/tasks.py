@@ -91,9 +91,9 @@ class TileResult:
 
 def _one_thread(single_thread: bool) -> None:
     if single_thread:
-        import numba
+        from coverage.radio.threads import set_default_threads
 
-        numba.set_num_threads(1)
+        set_default_threads(1)
 
 
 def _grid(source: GridSource) -> WorkingGrid:

@@ -99,7 +99,8 @@ def site_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float,
         float(x), float(y), ground + height_m, float(cfg.rule.receiver_height_m), ae_m,
         np.asarray(azimuths, dtype=np.float64), float(radio.tilt_deg),
         float(pattern.h_beamwidth_deg), float(pattern.v_beamwidth_deg),
-        float(pattern.front_to_back_db), float(pattern.side_lobe_v_db), float(eirp_ref))
+        float(pattern.front_to_back_db), float(pattern.side_lobe_v_db), float(eirp_ref),
+        threads=cfg.compute.threads)
     return rsrp
 
 
@@ -205,7 +206,7 @@ def run_site_job(req: SiteRequest, cfg: Config, out: Path, data: Path | None = N
         np.ascontiguousarray(grid.elevation, np.float32), grid.transform, x, y, req.height_m,
         req.band.frequency_mhz, rx_height_agl_m=cfg.rule.receiver_height_m, radius_m=radius_m,
         delta_n=model.delta_n, model=model.name, pol=POL_VERTICAL,
-        hata_environment=model.hata_environment)
+        hata_environment=model.hata_environment, threads=cfg.compute.threads)
     band = req.band
     radio = site_radio(band, omni=not req.azimuths, tilt_deg=req.tilt_deg)
     pattern = PatternParams(band.h_beamwidth_deg, band.v_beamwidth_deg, band.front_to_back_db,
