@@ -55,14 +55,13 @@ normally.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+
+from coverage.importhide import hide_while_importing
 
 ENV = "NUMBA_CACHE_DIR"
 
@@ -113,40 +112,6 @@ def choose_cache_dir(package_dir: Path, environ: dict[str, str] | os._Environ[st
     return fallback_dir()
 
 
-class _NoScipyLinalgLoader(importlib.abc.Loader):
-    """Run numba's ``arraymath`` loader with ``scipy.linalg`` unimportable meanwhile."""
-
-    def __init__(self, real: importlib.abc.Loader) -> None:
-        self._real = real
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self._real.create_module(spec)
-
-    def exec_module(self, module: ModuleType) -> None:
-        if _BLAS_MODULE in sys.modules:  # already paid for: nothing to save
-            self._real.exec_module(module)
-            return
-        sys.modules[_BLAS_MODULE] = None  # type: ignore[assignment]  # -> ImportError
-        try:
-            self._real.exec_module(module)
-        finally:
-            if sys.modules.get(_BLAS_MODULE, 0) is None:
-                del sys.modules[_BLAS_MODULE]
-
-
-class _BlasProbeFinder(importlib.abc.MetaPathFinder):
-    """Finds ``numba.np.arraymath`` and wraps its loader (see the module notes)."""
-
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname != _BLAS_PROBE:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _NoScipyLinalgLoader(spec.loader)
-        return spec
-
-
 def configure() -> None:
     """Set ``NUMBA_CACHE_DIR`` when numba would find no writable cache folder, and keep
     numba's BLAS probe from importing ``scipy.linalg`` (see the module notes).
@@ -155,8 +120,7 @@ def configure() -> None:
     """
     if "numba" in sys.modules:
         return
-    if not any(isinstance(f, _BlasProbeFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _BlasProbeFinder())
+    hide_while_importing(_BLAS_PROBE, _BLAS_MODULE, unless_loaded=True)
     folder = choose_cache_dir(Path(__file__).resolve().parent, os.environ)
     if folder is not None:
         os.environ[ENV] = str(folder)
