@@ -10,7 +10,7 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.9
 LATEST := .venv-latest
 
-.PHONY: demo test test-latest lock lint typecheck bench bench-province data assets clean
+.PHONY: kernels demo test test-latest lock lint typecheck bench bench-province data assets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ $(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
 		--no-build-isolation -e .
 	@touch $(STAMP)
 
+# The kernels compiled ahead of time (coverage/radio/aot.py; about 20 s of CPU): the one-site
+# job then loads them in milliseconds instead of importing numba. Without a C compiler this
+# says so and the kernels are compiled just in time as before.
+KERNELS := $(VENV)/.kernels
+KERNEL_SRC := $(addprefix coverage/radio/,diffraction.py engine.py window.py jit.py aot.py)
+$(KERNELS): $(STAMP) $(KERNEL_SRC)
+	$(BIN)/python -m coverage.radio.aot
+	@touch $(KERNELS)
+
+kernels: $(KERNELS)
+
 # Refresh the lock from pyproject.toml's ranges (the newest releases that satisfy them).
 lock:
 	$(PYTHON) -m venv .venv-lock
@@ -32,13 +43,13 @@ lock:
 		--custom-compile-command "make lock" -o $(LOCK)
 
 # The maps are offline by default: their scripts come from the asset cache (`assets`).
-demo: $(STAMP) assets
+demo: $(KERNELS) assets
 	$(BIN)/coverage-planner run --data data --config coverage.toml --out maps
 	$(BIN)/coverage-planner progress --data data --config coverage.toml --out maps \
 		--from 2020-08-31 --to 2020-09-30
 
 # The end-to-end tests write offline maps too, so they need the same assets.
-test: $(STAMP) assets
+test: $(KERNELS) assets
 	$(BIN)/python -m pytest -q
 
 # The canary: the newest releases in a separate environment, so the next incompatible
@@ -67,7 +78,7 @@ assets: $(STAMP)
 data: $(STAMP)
 	$(BIN)/coverage-planner demo-data --out data
 
-bench: $(STAMP)
+bench: $(KERNELS)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_county.py
@@ -78,4 +89,4 @@ bench-province: $(STAMP)
 	$(BIN)/python benchmarks/bench_province_cli.py
 
 clean:
-	rm -rf $(VENV) $(LATEST) .venv-lock artifacts maps/assets maps/*.html maps/*.gpkg maps/*.tif maps/*.kml maps/*.xlsx maps/*.csv maps/*.png
+	rm -rf $(VENV) $(LATEST) .venv-lock artifacts coverage/radio/_kernels_aot* maps/assets maps/*.html maps/*.gpkg maps/*.tif maps/*.kml maps/*.xlsx maps/*.csv maps/*.png

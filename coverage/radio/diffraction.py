@@ -26,7 +26,8 @@ ITU-R reference implementations).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from coverage.radio.jit import njit
 
 POL_HORIZONTAL = 0
 POL_VERTICAL = 1

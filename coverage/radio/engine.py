@@ -81,7 +81,6 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from affine import Affine
-from numba import njit
 
 from coverage.errors import ModelRangeError
 from coverage.radio.diffraction import (
@@ -90,6 +89,7 @@ from coverage.radio.diffraction import (
     spherical_earth_diffraction,
     wavelength_m,
 )
+from coverage.radio.jit import njit
 from coverage.radio.threads import run_ranges
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from coverage.radio.jit import njit
 from coverage.radio.threads import run_ranges
 
 
