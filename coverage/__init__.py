@@ -13,15 +13,23 @@ sees "coverage.py not installed", which is true (it must never be installed in t
 project's environment). numba itself is imported only by the modules that compile kernels.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from coverage.importhide import hide_while_importing
 
 hide_while_importing("numba.misc.coverage_support", __name__)
 
-try:
-    __version__ = version("coverage-planner")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed metadata when first asked for (importing
+    ``importlib.metadata`` costs a one-site job ~0.05 s otherwise)."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("coverage-planner")
+    except PackageNotFoundError:  # running from a source tree without installation
+        value = "0.0.0+unknown"
+    globals()["__version__"] = value
+    return value

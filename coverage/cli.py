@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from coverage import __version__
 from coverage.errors import CoverageError
 
 if TYPE_CHECKING:
@@ -512,6 +511,8 @@ def claims_adopt(
 @app.command()
 def version() -> None:
     """Print the version."""
+    from coverage import __version__
+
     out_console.print(f"coverage-planner {__version__}", markup=False)
 
 
