@@ -120,10 +120,12 @@ def write_site_outputs(out: Path, grid: WorkingGrid, rsrp: np.ndarray, loss: np.
     ``rsrp.kml`` into ``out`` (created), each atomically; returns the paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "rsrp.tif", out / "loss.tif", out / "rsrp.png", out / "rsrp.kml"]
+    # DEFLATE level 1: a third less CPU than the default level for files ~3 % larger (the
+    # user waits for this command; the values are the same)
     write_geotiff(paths[0], rsrp.astype(np.float32), grid.transform, grid.crs.to_wkt(),
-                  nodata=float("nan"), tags=tags)
+                  nodata=float("nan"), tags=tags, level=1)
     write_geotiff(paths[1], loss.astype(np.float32), grid.transform, grid.crs.to_wkt(),
-                  nodata=float("nan"), tags=tags)
+                  nodata=float("nan"), tags=tags, level=1)
     with atomic_path(paths[2]) as tmp:
         tmp.write_bytes(png)
     with atomic_path(paths[3]) as tmp:

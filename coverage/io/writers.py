@@ -84,7 +84,8 @@ def write_csv(target: str | Path, frame: pd.DataFrame, float_format: str | None 
 
 def write_geotiff(target: str | Path, array: np.ndarray, transform: Affine, crs: CRS | str,
                   nodata: float | int | None, tags: Mapping[str, str] | None = None,
-                  cog: bool = True, predictor: int | None = None) -> None:
+                  cog: bool = True, predictor: int | None = None, level: int | None = None
+                  ) -> None:
     """Write a single-band raster as a compressed (Cloud Optimised) GeoTIFF, atomically.
 
     Parameters
@@ -105,6 +106,8 @@ def write_geotiff(target: str | Path, array: np.ndarray, transform: Affine, crs:
         Write with the COG driver (tiled, overviews) when True, else a tiled GTiff.
     predictor : int, optional
         DEFLATE predictor (2 for integers, 3 for floats); chosen from the dtype when None.
+    level : int, optional
+        DEFLATE level of a COG (1 fastest ... 9 smallest); GDAL's default (6) when None.
     """
     if predictor is None:
         predictor = 3 if np.issubdtype(array.dtype, np.floating) else 2
@@ -124,6 +127,7 @@ def write_geotiff(target: str | Path, array: np.ndarray, transform: Affine, crs:
                     rasterio.shutil.copy(
                         src, tmp, driver="COG", COMPRESS="DEFLATE", PREDICTOR=str(predictor),
                         BLOCKSIZE="512", OVERVIEW_RESAMPLING="AVERAGE", NUM_THREADS="1",
+                        **({} if level is None else {"LEVEL": str(level)}),
                     )
         else:
             with rasterio.open(tmp, "w", driver="GTiff", compress="deflate", predictor=predictor,

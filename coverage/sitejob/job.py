@@ -131,11 +131,13 @@ def overlay(rsrp: np.ndarray, transform: Affine, crs: CRS, max_px: int = 1500
     if scale > 1.0:
         w, h = math.ceil(w / scale), math.ceil(h / scale)
         dst_tf = dst_tf @ Affine.scale(scale, scale)
-    dst = np.full((h, w), np.nan, np.float32)
-    reproject(rsrp.astype(np.float32), dst, src_transform=transform, src_crs=src_crs,
-              src_nodata=np.nan, dst_transform=dst_tf, dst_crs="EPSG:4326", dst_nodata=np.nan,
+    # classed first (one byte a cell, class 0 = no data), then resampled: with nearest
+    # resampling every output cell is one input cell's class either way
+    dst = np.zeros((h, w), np.uint8)
+    reproject(_classes(rsrp), dst, src_transform=transform, src_crs=src_crs, src_nodata=0,
+              dst_transform=dst_tf, dst_crs="EPSG:4326", dst_nodata=0,
               resampling=Resampling.nearest)
-    img = Image.fromarray(_classes(dst), mode="P")
+    img = Image.fromarray(dst, mode="P")
     palette = [0, 0, 0]
     for c in COLORS:
         palette += [int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)]
