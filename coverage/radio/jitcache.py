@@ -1,10 +1,12 @@
 """Where numba keeps the compiled kernels of this package (its on-disk cache).
 
-The kernels are compiled just in time with ``cache=True``: the first run on a machine
-compiles them (tens of seconds) and stores the machine code; every later process loads it
-(about a second, mostly numba building its typing and lowering tables). Ahead-of-time
-compilation was rejected: numba's ``pycc`` is deprecated and cannot compile the
-``parallel=True`` kernels (``prange``) that use both cores.
+The kernels have two forms (:mod:`coverage.radio.jit`): an extension module compiled ahead
+of time by ``make`` (:mod:`coverage.radio.aot`), used whenever it is built, up to date and
+the arguments have its types (the one-site job), and numba's just-in-time dispatchers with
+``cache=True`` for everything else, and when no C compiler was at hand. The first
+just-in-time run on a machine compiles the kernels (tens of seconds) and stores the machine
+code; every later process loads it (about a second, mostly numba building its typing and
+lowering tables). This module is about that cache.
 
 numba looks for a writable folder in this order: ``NUMBA_CACHE_DIR`` when set, the
 ``__pycache__`` beside the source (an editable or a user-writable install), then its
@@ -14,11 +16,11 @@ would compile the kernels again; :func:`configure` then points ``NUMBA_CACHE_DIR
 per-user folder in the temporary directory. It must run before numba is imported; the
 package ``coverage.radio`` calls it first.
 
-Load time in a fresh process (why not <= 0.3 s)
------------------------------------------------
-Measured on the 2-core machine (CPU seconds, so a busy machine changes them little; wall
-time was 1.4-1.6 x these under a load of 3-4), for ``import numba``, the kernel modules
-and the first call of the engine on a tiny grid with every kernel in the cache:
+Load time in a fresh process
+----------------------------
+Just in time, measured on the 2-core machine (CPU seconds, so a busy machine changes them
+little; wall time was 1.4-1.6 x these under a load of 3-4), for ``import numba``, the kernel
+modules and the first call of the engine on a tiny grid with every kernel in the cache:
 
 ========================================================  ===========  ===========
 part                                                      before       now
@@ -36,13 +38,32 @@ OpenMP threading layer and the two ``parallel=True``
 kernels' first calls                                      0.10-0.15    0 (gone)
 ========================================================  ===========  ===========
 
-In all, median of 5 fresh processes: 0.72 s of CPU now (0.68-0.90), 1.20 s before
-(1.18-1.28); wall 0.71-0.76 s when the machine was momentarily quiet. The floor is numba
-itself (its import, its tables, and defining dispatchers: about 0.65 s of CPU before any of
-our machine code runs); loading our kernels is at most 0.06 s. Reaching 0.3 s would
-need the kernels without numba at run time (ahead-of-time compiled into an extension
-module, which is now possible because no kernel uses ``prange`` any more, but
-``numba.pycc`` is deprecated, so it would mean writing them in C or Cython).
+In all, median of 5 fresh processes: 0.72 s of CPU (0.68-0.90), 1.20 s before the BLAS
+probe was skipped. The floor is numba itself (its import, its tables, and defining
+dispatchers: about 0.65 s of CPU before any of our machine code runs).
+
+Ahead of time (2026-12-03, numba 0.68.1): the same tiny first call in a fresh process takes
+0.09-0.11 s of CPU (median 0.10 s of 5; the just-in-time form 0.92-1.01 s, median 0.97 s,
+in the same minutes under a load of 8-10). Loading the extension module itself takes
+~1 ms; most of the rest is the engine module's own imports (affine, concurrent.futures),
+which a command needs anyway. numba is not imported. ``numba.pycc`` is deprecated but
+still shipped; it could compile the kernels once no kernel used ``prange`` (they are serial
+and ``nogil`` now; the threads are ours, :mod:`coverage.radio.threads`). Checked before
+adopting it:
+
+* build: gcc and setuptools' distutils are all it needs (both in the environment); 13-48 s
+  of wall time (11-22 s of CPU), a 0.77 MB module;
+* results: bit-identical to the just-in-time kernels for the N44W072 site at 10 km/90 m,
+  10 km/30 m and 30 km/30 m, on 1 and 2 threads (loss, RSRP, and the written COG values,
+  PNG and KML), and on synthetic rugged and smooth terrain, omni and sectors
+  (tests/test_aot.py). Both are compiled by numba from the same source without fast-math;
+  ``pycc`` compiles for the generic CPU, which changes no result (no FMA contraction
+  without fast-math);
+* the GIL: ``pycc``'s wrappers keep it by default; the build sets numba's ``release_gil``
+  flag (as ``nogil=True`` does), and a thread calling the 10 km sweep then stalls the main
+  thread by at most ~15 ms (a GIL-holding build: 0.90 s of a 1.07 s call);
+* speed: the same per cell as the just-in-time code (30 km: 3.1-3.3 s vs 3.0-3.1 s of CPU
+  on one thread, under load).
 
 The BLAS probe: on import, ``numba.np.arraymath`` imports ``scipy.linalg`` only to learn
 whether np.correlate/np.convolve may call BLAS. None of our kernels uses them (nor any
