@@ -12,6 +12,10 @@ Cases (targets of issue 18 on the 2-core machine):
 * ``site`` on the SRTM tile N44W072 (``../shared/data/terrain/srtm3``; skipped when absent),
   900 MHz, 30 m mast, omni: 30 km at 30 m (<= 2.5 s), 10 km at 30 m (<= 1.0 s), 10 km at
   90 m (<= 0.6 s);
+* the compiled kernels' load in a fresh process (<= 0.3 s): importing the engine and its
+  first call on a tiny grid, timed inside the process (after numpy), with the kernels
+  compiled ahead of time (``make kernels``) and, for comparison, just in time
+  (``COVERAGE_KERNELS=jit``, numba's cache warm);
 * ``--help`` (<= 0.5 s) and ``validate`` on the demo data;
 * ``run`` on the demo data: cold (empty prediction cache, compiled kernels ready; <= 60 s)
   and warm (the same output folder again; <= 5 s). ``--run-runs`` sets its repeat count
@@ -80,6 +84,36 @@ def measure(label: str, argv: list[str], runs: int, target: float | None,
           f"load {statistics.median(loads):.2f}{verdict}", flush=True)
 
 
+# Kernel load inside a fresh process: engine import + first call, after numpy/affine.
+_KERNEL_LOAD = """
+import time
+import numpy as np
+from affine import Affine
+c0, w0 = time.process_time(), time.perf_counter()
+from coverage.radio import engine
+engine.site_path_loss(np.full((40, 40), 100.0, np.float32), Affine(30.0, 0, 0, 0, -30.0, 1200.0),
+                      600.0, 600.0, 30.0, 900.0, radius_m=300.0, threads=1)
+print(time.perf_counter() - w0, time.process_time() - c0)
+"""
+
+
+def kernel_load(label: str, runs: int, env: dict[str, str]) -> None:
+    """Print the median kernel load (wall and CPU) of ``runs`` fresh processes."""
+    walls, cpus, loads = [], [], []
+    for _ in range(runs):
+        loads.append(os.getloadavg()[0])
+        out = subprocess.run([sys.executable, "-c", _KERNEL_LOAD], capture_output=True,
+                             text=True, check=True, cwd=ROOT, env=env)
+        wall, cpu = (float(v) for v in out.stdout.split())
+        walls.append(wall)
+        cpus.append(cpu)
+    med = statistics.median(walls)
+    print(f"{label:<26} median {med:7.2f} s (range {min(walls):.2f}-{max(walls):.2f}, "
+          f"{runs} runs), CPU {statistics.median(cpus):.2f} s, "
+          f"load {statistics.median(loads):.2f}, target <= 0.3 s "
+          f"{'OK' if med <= 0.3 else 'MISSED'}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="processes per case (>= 5)")
@@ -105,6 +139,12 @@ def main() -> int:
                     "--out", str(scratch / f"site-{radius}-{res}")], args.runs, target)
         else:
             print(f"site: skipped ({HGT} not found)")
+        env = {k: v for k, v in os.environ.items() if k != "COVERAGE_KERNELS"}
+        from coverage.radio import jit
+
+        kernel_load("kernels, ahead of time" if jit.aot_module() is not None
+                    else "kernels (AOT not built)", args.runs, env)
+        kernel_load("kernels, just in time", args.runs, {**env, "COVERAGE_KERNELS": "jit"})
         measure("--help", [*cli, "--help"], args.runs, 0.5)
         measure("validate (demo data)", [*cli, "validate", str(args.data), "--config",
                                          str(args.config)], args.runs, None)
