@@ -139,3 +139,24 @@ def test_argument_types_must_match_exactly():
     ro = a.copy()
     ro.flags.writeable = False
     assert not match((ro, 1.0, 2))
+
+
+def test_kernels_of_a_module_imported_after_numba_took_over_still_compile(tmp_path):
+    code = (
+        "import sys, numpy as np\n"
+        "from affine import Affine\n"
+        "from coverage.radio import engine\n"
+        "w = engine.site_path_loss(np.full((40, 40), 100.0, np.float32),\n"
+        "    Affine(30.0, 0, 0, 0, -30.0, 1200.0), 600.0, 600.0, 30.0, 900.0, radius_m=300.0)\n"
+        "assert 'coverage.radio.window' not in sys.modules\n"
+        "from coverage.radio.window import rsrp_window\n"
+        "loss = np.full((3, 4), 100.0)\n"
+        "rsrp, _ = rsrp_window(loss, np.zeros((3, 4)), np.arange(4.0), np.arange(3.0), 0.0, 0.0,\n"
+        "    40.0, 1.5, 8.5e6, np.zeros(0), 0.0, 65.0, 6.5, 25.0, 20.0, 18.0, threads=1)\n"
+        "print(float(rsrp[1, 1]), 'numba' in sys.modules)\n")
+    env = {**os.environ, jit.ENV: "jit"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    value, numba_loaded = out.stdout.split()
+    assert numba_loaded == "True" and -130.0 < float(value) < -80.0

@@ -119,7 +119,6 @@ def _matcher(types: tuple[str, ...]) -> Callable[[tuple[Any, ...]], bool]:
 _lock = threading.RLock()
 _kernels: list[Kernel] = []
 _aot: ModuleType | bool | None = False  # False: not looked for yet
-_jit_ready = False
 
 
 def aot_module() -> ModuleType | None:
@@ -147,23 +146,28 @@ def _load_aot() -> ModuleType | None:
 
 
 def compile_all() -> None:
-    """Make every kernel a numba dispatcher and rebind the kernel modules' names to them."""
-    global _jit_ready
+    """Make every kernel not yet compiled a numba dispatcher, and rebind the names of the
+    :mod:`coverage.radio` modules to the dispatchers.
+
+    A kernel gets its dispatcher only after every name is rebound, so a thread that finds
+    a dispatcher never compiles code that would still see a :class:`Kernel`. Kernels of a
+    module imported later are compiled by the next call.
+    """
     with _lock:
-        if _jit_ready:
+        pending = [k for k in _kernels if k.dispatcher is None]
+        if not pending:
             return
         import numba
 
-        for k in _kernels:
-            k.dispatcher = numba.njit(**k.options)(k.py_func)
-        by_id = {id(k): k for k in _kernels}
+        made = {id(k): numba.njit(**k.options)(k.py_func) for k in pending}
         for modname, module in list(sys.modules.items()):
             if not modname.startswith("coverage.radio.") or module is None:
                 continue
             for name, value in list(vars(module).items()):
-                if isinstance(value, Kernel) and id(value) in by_id:
-                    setattr(module, name, value.dispatcher)
-        _jit_ready = True
+                if isinstance(value, Kernel) and id(value) in made:
+                    setattr(module, name, made[id(value)])
+        for k in pending:
+            k.dispatcher = made[id(k)]
 
 
 class Kernel:
