@@ -11,8 +11,10 @@ predicted once and kept at the cells the assessments read (test points, househol
 measurements; :mod:`coverage.predict.samples`), and a day's best server is a max over the
 vectors of its sites, equal at those cells to whole-grid rasters of the same sites. All
 days share one sites table (the union of the sites of every day; a site absent on a day
-has status ``absent``), so that a site keeps its row, and its prediction, from day to day. With ``calibrate = true``
-the calibration is fitted once, as a run with the period's end as its as-of date fits it
+has status ``absent``), so that a site keeps its row, and its prediction, from day to day.
+The vectors are kept in ``<out>/.cache/site-samples``, so a progress run after another
+over the same cells decodes no loss window. With ``calibrate = true`` the calibration is
+fitted once, as a run with the period's end as its as-of date fits it
 (the measurements taken up to that day against the raw prediction of the sites on air
 that day), and applied to every day: the propagation model is the same on every day, so
 the end day's figures equal those of that run (:func:`period_calibration`). Past days are
@@ -54,6 +56,10 @@ log = logging.getLogger(__name__)
 
 MAX_TREND_MONTHS = 12
 """At most this many month-ends in the trend (the latest ones)."""
+
+SAMPLES_DIR = "site-samples"
+"""Folder next to the per-site cache holding the sites' RSRP at the assessed cells
+(:mod:`coverage.predict.samples`)."""
 
 ABSENT = "absent"
 """Status of a site of the shared sites table that does not exist on a day."""
@@ -262,7 +268,8 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
             wanted |= {int(i) for i in np.flatnonzero(
                 np.isin(status, ["on_air", "planned", "building"]))}
         samples = sample_sites(days_shared[-1], _read_cells(days_shared), sorted(wanted),
-                               cache_dir=cache_dir)
+                               cache_dir=cache_dir,
+                               samples_dir=Path(cache_dir).parent / SAMPLES_DIR)
 
         def predict(st: Study, rows: np.ndarray) -> CoverageResult:
             return best_server(samples, rows)

@@ -284,11 +284,17 @@ def test_sampled_days_equal_whole_grid_days(tiny_data, tmp_path):
     study = load_study(tiny_data, cfg)
     cache = out / CACHE_DIR / "sites"
     fast, days = compute_progress(study, dt.date(2020, 8, 31), end, cache, max_months=3)
+    stored = sorted((out / CACHE_DIR / "site-samples").glob("*.npz"))
+    assert stored  # the sites' vectors are kept; a second run reads them
+    again, _ = compute_progress(study, dt.date(2020, 8, 31), end, cache, max_months=3)
+    assert sorted((out / CACHE_DIR / "site-samples").glob("*.npz")) == stored
     slow, _ = compute_progress(study, dt.date(2020, 8, 31), end, cache, max_months=3,
                                sampled=False)
     assert [s.day for s in fast] == [s.day for s in slow]
     assert len(fast) >= 4
-    for a, b in zip(fast, slow, strict=True):
+    for a, b, c in zip(fast, slow, again, strict=True):
+        pd.testing.assert_frame_equal(c.assessment.groups, a.assessment.groups)
+        pd.testing.assert_frame_equal(c.assessment.points, a.assessment.points)
         pd.testing.assert_frame_equal(a.assessment.points, b.assessment.points)
         pd.testing.assert_frame_equal(a.assessment.groups, b.assessment.groups)
         pd.testing.assert_frame_equal(a.readiness.villages, b.readiness.villages)

@@ -9,12 +9,26 @@ cells, and a day's best server is a max over the vectors of its sites
 strongest site, an exact tie to the lower site index, "any operator" to the earlier
 operator; the values are the float32 values of the whole-grid prediction, so every cell
 that is sampled holds exactly what :func:`coverage.predict.predict_coverage` gives there.
+
+Caching
+-------
+With a ``samples_dir``, a site's vector is also kept on disk (:mod:`coverage.io.cache`), so
+a later progress run over the same cells reads a few kilobytes per site instead of
+decoding its loss window. The key is the site's loss-cache key (position, height, band,
+model, grid, DEM), everything :func:`coverage.predict.window_rsrp` adds to the loss (radio,
+pattern, azimuths, receiver), the digest of the sampled cells, and the digest of the code
+that turns a loss into RSRP (:data:`RSRP_CODE`), so a vector is never reused for anything
+else than what a fresh prediction would give.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -24,18 +38,45 @@ from pyproj import CRS
 from coverage.config import Config
 from coverage.errors import ModelRangeError, Problem
 from coverage.grid import WorkingGrid
+from coverage.io.cache import array_digest, make_key, read_entry, write_entry
+from coverage.predict import sites as _sites_module
 from coverage.predict.sites import (
     SiteJob,
+    job_loss_key,
     make_site_job,
     predict_site,
     settings_warnings,
     unpredictable,
 )
+from coverage.radio import antenna, linkbudget, window
 from coverage.radio.threads import map_ordered
 from coverage.signal import CoverageResult, OperatorCoverage, combine_operators
 from coverage.study import Study
 
-__all__ = ["SampledSites", "best_server", "sample_sites"]
+__all__ = ["SAMPLES_FORMAT", "SampledSites", "best_server", "rsrp_code", "sample_sites"]
+
+SAMPLES_FORMAT = "site-samples-v1"
+"""Identifies the stored vectors; part of the key."""
+
+
+@cache
+def rsrp_code() -> str:
+    """SHA-256 of the source of the modules that turn a loss window into RSRP (part of
+    the key of a stored vector: editing them makes every stored vector stale)."""
+    h = hashlib.sha256()
+    for module in (_sites_module, window, linkbudget, antenna):
+        h.update(inspect.getsource(module).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _samples_key(grid: WorkingGrid, cfg: Config, job: SiteJob, cells_digest: str) -> str:
+    return make_key({
+        "format": SAMPLES_FORMAT, "code": rsrp_code(), "loss": job_loss_key(grid, cfg, job),
+        "cells": cells_digest,
+        "site": [job.x, job.y, job.height_m, list(job.azimuths)],
+        "radio": dataclasses.asdict(job.radio), "pattern": dataclasses.asdict(job.pattern),
+        "rx": [cfg.rule.receiver_height_m, cfg.rule.body_loss_db, cfg.model.delta_n],
+    })
 
 
 @dataclass(frozen=True)
@@ -74,8 +115,8 @@ class SampledSites:
 
 
 def sample_sites(study: Study, cells: np.ndarray, sites: Iterable[int], *,
-                 cache_dir: str | Path | None, config: Config | None = None,
-                 threads: int | None = None) -> SampledSites:
+                 cache_dir: str | Path | None, samples_dir: str | Path | None = None,
+                 config: Config | None = None, threads: int | None = None) -> SampledSites:
     """Predict each site once and keep its RSRP at ``cells``.
 
     Parameters
@@ -88,6 +129,8 @@ def sample_sites(study: Study, cells: np.ndarray, sites: Iterable[int], *,
         Positions of the sites to predict; the others stay ``-inf``.
     cache_dir : str or Path or None
         The per-site loss cache (as :func:`coverage.predict.predict_coverage`).
+    samples_dir : str or Path or None
+        Folder of the stored vectors (see the module notes); None stores none.
     config : Config, optional
         Defaults to ``study.config``.
     threads : int, optional
@@ -109,7 +152,15 @@ def sample_sites(study: Study, cells: np.ndarray, sites: Iterable[int], *,
     entries = [make_site_job(cfg, table.iloc[i], i) for i in sorted(set(map(int, sites)))]
     jobs = [job for job in entries if isinstance(job, SiteJob)]
 
+    stored = Path(samples_dir) if samples_dir is not None else None
+    cells_digest = array_digest(flat)
+
     def one(job: SiteJob) -> tuple[np.ndarray, np.ndarray] | str:
+        key = _samples_key(grid, cfg, job, cells_digest) if stored is not None else None
+        if stored is not None and key is not None:
+            found = read_entry(stored, key)
+            if found.status == "hit" and found.arrays is not None:
+                return found.arrays["at"], found.arrays["rsrp_dbm"]
         try:
             cov = predict_site(grid, cfg, job, cache)
         except ModelRangeError as exc:
@@ -119,8 +170,12 @@ def sample_sites(study: Study, cells: np.ndarray, sites: Iterable[int], *,
         lo, hi = np.searchsorted(flat, [rows.start * shape[1], rows.stop * shape[1]])
         r, c = cell_rows[lo:hi], cell_cols[lo:hi]
         inside = (c >= cols.start) & (c < cols.stop)
-        at = np.arange(lo, hi)[inside]
-        return at, cov.rsrp_dbm[r[inside] - rows.start, c[inside] - cols.start]
+        at = np.arange(lo, hi, dtype=np.int64)[inside]
+        rsrp = np.ascontiguousarray(cov.rsrp_dbm[r[inside] - rows.start,
+                                                 c[inside] - cols.start], dtype=np.float32)
+        if stored is not None and key is not None:
+            write_entry(stored, key, {"at": at, "rsrp_dbm": rsrp})
+        return at, rsrp
 
     results = map_ordered(one, jobs, threads if threads is not None else cfg.compute.threads)
     try:
