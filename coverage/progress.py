@@ -243,8 +243,10 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
         At most this many month-ends in the trend.
     sampled : bool
         True (default): each site is predicted once, at the cells the assessments read
-        (:mod:`coverage.predict.samples`); False: whole-grid rasters per day (slow; the
-        reference the fast way is tested against). Both give the same snapshots.
+        (:mod:`coverage.predict.samples`), and readiness findings whose inputs did not
+        change are taken from an earlier day; False: whole-grid rasters and every finding
+        worked out on every day (slow; the reference the fast way is tested against).
+        Both give the same snapshots.
 
     Returns
     -------
@@ -286,6 +288,8 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
         return cast(SignalGrids, raw if fit is None else apply_calibration(st, raw, fit))
 
     snaps: list[Snapshot] = []
+    # findings that stay the same from day to day (the reference way works each one out)
+    kept: dict[object, object] | None = {} if sampled else None
     for day, st in zip(days, days_shared, strict=True):
         if progress is not None:
             progress(day.isoformat())
@@ -299,7 +303,8 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
             both = predict(st, np.union1d(on_now, pending))
             committed = AfterPlan(st, assess(st, calibrated(st, both)),
                                   pd.DataFrame(columns=["group_id", "site_id", "due"]))
-        snaps.append(Snapshot(day, st, a, evaluate(st, a, committed=committed)))
+        snaps.append(Snapshot(day, st, a, evaluate(st, a, committed=committed,
+                                                   shared=kept)))
     return snaps, {"start": start, "end": end, "year_start": year_start,
                    "trend_first": trend[0]}
 
