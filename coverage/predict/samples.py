@@ -60,12 +60,16 @@ SAMPLES_FORMAT = "site-samples-v1"
 
 
 @cache
-def rsrp_code() -> str:
+def rsrp_code() -> str | None:
     """SHA-256 of the source of the modules that turn a loss window into RSRP (part of
-    the key of a stored vector: editing them makes every stored vector stale)."""
+    the key of a stored vector: editing them makes every stored vector stale); None when
+    the source is not available (then no vector is stored or read)."""
     h = hashlib.sha256()
-    for module in (_sites_module, window, linkbudget, antenna):
-        h.update(inspect.getsource(module).encode("utf-8"))
+    try:
+        for module in (_sites_module, window, linkbudget, antenna):
+            h.update(inspect.getsource(module).encode("utf-8"))
+    except (OSError, TypeError):
+        return None
     return h.hexdigest()
 
 
@@ -152,7 +156,7 @@ def sample_sites(study: Study, cells: np.ndarray, sites: Iterable[int], *,
     entries = [make_site_job(cfg, table.iloc[i], i) for i in sorted(set(map(int, sites)))]
     jobs = [job for job in entries if isinstance(job, SiteJob)]
 
-    stored = Path(samples_dir) if samples_dir is not None else None
+    stored = Path(samples_dir) if samples_dir is not None and rsrp_code() else None
     cells_digest = array_digest(flat)
 
     def one(job: SiteJob) -> tuple[np.ndarray, np.ndarray] | str:
