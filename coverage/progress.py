@@ -6,14 +6,15 @@ trend, the period's start and end, and the last day of the previous year for the
 :mod:`coverage.claims`, :mod:`coverage.work_sites`) and judges readiness on each.
 
 Predictions reuse the per-site cache of the run (``<out>/.cache/sites``) and are never
-repeated for a site: the days are taken in order, and the best-server rasters of a day are
-those of the day before merged with the sites that came on air in between (best server is
-a max over sites, :func:`coverage.signal.merge_coverage`); the committed network (on air,
-being built or planned) likewise. When a set shrinks (a work done, its work site gone),
-that day's rasters are folded afresh from the cache. All days share one sites table
-(the union of the sites of every day; a site absent on a day has status ``absent``), so
-that a site keeps its row, and its prediction, from day to day. With ``calibrate = true``
-the calibration is fitted once, as a run with the period's end as its as-of date fits it
+repeated for a site: every site on air, being built or planned on any of the days is
+predicted once and kept at the cells the assessments read (test points, household samples,
+measurements; :mod:`coverage.predict.samples`), and a day's best server is a max over the
+vectors of its sites, equal at those cells to whole-grid rasters of the same sites. All
+days share one sites table (the union of the sites of every day; a site absent on a day
+has status ``absent``), so that a site keeps its row, and its prediction, from day to day.
+The vectors are kept in ``<out>/.cache/site-samples``, so a progress run after another
+over the same cells decodes no loss window. With ``calibrate = true`` the calibration is
+fitted once, as a run with the period's end as its as-of date fits it
 (the measurements taken up to that day against the raw prediction of the sites on air
 that day), and applied to every day: the propagation model is the same on every day, so
 the end day's figures equal those of that run (:func:`period_calibration`). Past days are
@@ -38,15 +39,16 @@ import numpy as np
 import pandas as pd
 
 from coverage.asof import as_date, works_state
-from coverage.assess import Assessment, assess
+from coverage.assess import Assessment, _group_samples, assess
 from coverage.claims import claim_state, with_claim_sites
 from coverage.config import Config
 from coverage.evidence.calibration import CalibrationFit, apply_calibration, fit_calibration
-from coverage.evidence.compare import compare
+from coverage.evidence.compare import compare, measurement_cells
 from coverage.history import study_as_of
+from coverage.predict.samples import best_server, sample_sites
 from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.scale.backend import Backend
-from coverage.signal import CoverageResult, SignalGrids, merge_coverage
+from coverage.signal import CoverageResult, SignalGrids, sample_cells
 from coverage.study import Study
 from coverage.work_sites import with_work_sites
 
@@ -54,6 +56,10 @@ log = logging.getLogger(__name__)
 
 MAX_TREND_MONTHS = 12
 """At most this many month-ends in the trend (the latest ones)."""
+
+SAMPLES_DIR = "site-samples"
+"""Folder next to the per-site cache holding the sites' RSRP at the assessed cells
+(:mod:`coverage.predict.samples`)."""
 
 ABSENT = "absent"
 """Status of a site of the shared sites table that does not exist on a day."""
@@ -166,7 +172,7 @@ def _subset(study: Study, rows: np.ndarray) -> Study:
     return dataclasses.replace(study, sites=sites)
 
 
-def period_calibration(state: Study, backend: Backend, cache_dir: Path
+def period_calibration(state: Study, predict: Callable[[Study, np.ndarray], CoverageResult]
                        ) -> CalibrationFit | None:
     """The calibration a run as of ``state``'s day applies (None when it applies none).
 
@@ -177,24 +183,49 @@ def period_calibration(state: Study, backend: Backend, cache_dir: Path
     ----------
     state : Study
         The study on the period's last day (shared sites table).
-    backend : Backend
-        Predicts the sites (from the per-site cache).
-    cache_dir : Path
-        The per-site prediction cache.
+    predict : callable
+        ``predict(study, rows)``: the raw best-server coverage of the sites at positions
+        ``rows`` (from the per-site cache).
     """
     meas = state.measurements
     if not state.config.calibrate or meas is None or not len(meas):
         return None
     status = state.sites["status"].to_numpy(dtype=object)
-    raw = backend.predict(_subset(state, np.flatnonzero(status == "on_air")),
-                          cache_dir=cache_dir, statuses=("on_air",))
+    raw = predict(state, np.flatnonzero(status == "on_air"))
     fit = fit_calibration(compare(state, raw))
     return fit if fit.terms else None
 
 
+def _read_cells(states: list[Study]) -> np.ndarray:
+    """Flat indices of every grid cell an assessment of these days reads.
+
+    :func:`coverage.assess.assess` reads the best-server rasters at the test points, at the
+    groups' household samples and (through the measured evidence and the calibration) at
+    the measurements; nothing else of a day reads them.
+    """
+    width = states[0].grid.shape[1]
+    parts: list[np.ndarray] = []
+    seen: set[tuple[int, ...]] = set()
+    for st in states:
+        key = (id(st.points), id(st.groups), id(st.households), id(st.measurements))
+        if key in seen:
+            continue
+        seen.add(key)
+        pts = st.points
+        rows, cols = sample_cells(st.grid, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+        _, rc, _ = _group_samples(st)
+        rows, cols = np.concatenate([rows, rc[0]]), np.concatenate([cols, rc[1]])
+        if st.measurements is not None and len(st.measurements):
+            _, _, mrows, mcols = measurement_cells(st, st.measurements.reset_index(drop=True))
+            rows, cols = np.concatenate([rows, mrows]), np.concatenate([cols, mcols])
+        ok = rows >= 0
+        parts.append(rows[ok].astype(np.int64) * width + cols[ok])
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+
+
 def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path,
                      progress: Callable[[str], None] | None = None, *,
-                     max_months: int = MAX_TREND_MONTHS
+                     max_months: int = MAX_TREND_MONTHS, sampled: bool = True
                      ) -> tuple[list[Snapshot], dict[str, dt.date]]:
     """Snapshots of the county on every day of the trend and of the period.
 
@@ -210,6 +241,12 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
         Called with a short note per day.
     max_months : int
         At most this many month-ends in the trend.
+    sampled : bool
+        True (default): each site is predicted once, at the cells the assessments read
+        (:mod:`coverage.predict.samples`), and readiness findings whose inputs did not
+        change are taken from an earlier day; False: whole-grid rasters and every finding
+        worked out on every day (slow; the reference the fast way is tested against).
+        Both give the same snapshots.
 
     Returns
     -------
@@ -224,51 +261,50 @@ def compute_progress(study: Study, start: dt.date, end: dt.date, cache_dir: Path
     days = sorted(set(trend) | {start, year_start})
     states = [_on_day(study, d) for d in days]
     shared = _shared_sites(states)
-    backend = Backend()
-    fit = period_calibration(_with_shared(states[-1], shared), backend, cache_dir)
+    days_shared = [_with_shared(state, shared) for state in states]
+    predict: Callable[[Study, np.ndarray], CoverageResult]
+    if sampled:
+        wanted: set[int] = set()
+        for st in days_shared:
+            status = st.sites["status"].to_numpy(dtype=object)
+            wanted |= {int(i) for i in np.flatnonzero(
+                np.isin(status, ["on_air", "planned", "building"]))}
+        samples = sample_sites(days_shared[-1], _read_cells(days_shared), sorted(wanted),
+                               cache_dir=cache_dir,
+                               samples_dir=Path(cache_dir).parent / SAMPLES_DIR)
+
+        def predict(st: Study, rows: np.ndarray) -> CoverageResult:
+            return best_server(samples, rows)
+    else:
+        backend = Backend()
+
+        def predict(st: Study, rows: np.ndarray) -> CoverageResult:
+            return backend.predict(_subset(st, rows), cache_dir=cache_dir,
+                                   statuses=("on_air",))
+
+    fit = period_calibration(days_shared[-1], predict)
 
     def calibrated(st: Study, raw: CoverageResult) -> SignalGrids:
         return cast(SignalGrids, raw if fit is None else apply_calibration(st, raw, fit))
 
     snaps: list[Snapshot] = []
-    on_prev: set[int] = set()
-    all_prev: set[int] = set()
-    cov: CoverageResult | None = None
-    both: CoverageResult | None = None
-    for day, state in zip(days, states, strict=True):
+    # findings that stay the same from day to day (the reference way works each one out)
+    kept: dict[object, object] | None = {} if sampled else None
+    for day, st in zip(days, days_shared, strict=True):
         if progress is not None:
             progress(day.isoformat())
-        st = _with_shared(state, shared)
         status = st.sites["status"].to_numpy(dtype=object)
-        on_now = {int(i) for i in np.flatnonzero(status == "on_air")}
-        if cov is None or not on_prev <= on_now:
-            cov = backend.predict(_subset(st, np.array(sorted(on_now), dtype=int)),
-                                  cache_dir=cache_dir, statuses=("on_air",))
-        elif on_now - on_prev:
-            cov = merge_coverage(cov, backend.predict(
-                _subset(st, np.array(sorted(on_now - on_prev), dtype=int)),
-                cache_dir=cache_dir, statuses=("on_air",)))
-        on_prev = on_now
-        a = assess(st, calibrated(st, cov))
+        on_now = np.flatnonzero(status == "on_air")
+        a = assess(st, calibrated(st, predict(st, on_now)))
         pending = np.flatnonzero(np.isin(status, ["planned", "building"]))
-        all_now = on_now | {int(i) for i in pending}
         committed = None
         if len(pending):
-            # the committed network grows too (a site is pending before it is on air)
-            if both is None or not all_prev <= all_now:
-                both = merge_coverage(cov, backend.predict(_subset(st, pending),
-                                                           cache_dir=cache_dir,
-                                                           statuses=("on_air",)))
-            elif all_now - all_prev:
-                both = merge_coverage(both, backend.predict(
-                    _subset(st, np.array(sorted(all_now - all_prev), dtype=int)),
-                    cache_dir=cache_dir, statuses=("on_air",)))
+            # the committed network: on air, being built or planned
+            both = predict(st, np.union1d(on_now, pending))
             committed = AfterPlan(st, assess(st, calibrated(st, both)),
                                   pd.DataFrame(columns=["group_id", "site_id", "due"]))
-        else:
-            both = cov
-        all_prev = all_now
-        snaps.append(Snapshot(day, st, a, evaluate(st, a, committed=committed)))
+        snaps.append(Snapshot(day, st, a, evaluate(st, a, committed=committed,
+                                                   shared=kept)))
     return snaps, {"start": start, "end": end, "year_start": year_start,
                    "trend_first": trend[0]}
 

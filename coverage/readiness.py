@@ -144,6 +144,7 @@ class RuleContext:
     after: AfterPlan | None = None
     committed: AfterPlan | None = None
     memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+    shared: dict[object, object] | None = field(default=None, compare=False, repr=False)
 
     def cached(self, key: object, make: Callable[[], T]) -> T:
         """``make()``, computed once per context and ``key`` (tables every rule reads)."""
@@ -511,70 +512,118 @@ def rule_transformer_capacity(ctx: RuleContext) -> list[Finding]:
     works = _works(ctx, ctx.study.grid_works)
     register = _village_rows(ctx, "transformers", tr) if tr is not None else None
     village_works = _village_rows(ctx, "grid_works", works)
+    keys = _capacity_keys(ctx, tr, works)
     out = []
     for vid in ctx.village_ids:
-        sub = register(vid) if register is not None else pd.DataFrame()
-        if sub.empty:
-            out.append(Finding(vid, "transformer_capacity", WARNING, ctx.msg("cap_none")))
+        key = keys(vid)
+        if key is not None and ctx.shared is not None and key in ctx.shared:
+            out.append(cast(Finding, ctx.shared[key]))
             continue
-        vworks = village_works(vid) if len(works) else works
-        done = capacity.capacity_works(vworks[vworks["is_done"]]) if len(vworks) else vworks
-        done = done.sort_values(["done_date", "work_id"], key=None) if len(done) else done
-        reg, changes = capacity.apply_works(sub, done if len(done) else sub.iloc[:0].assign(
-            work_id=[], category=[], kva_after=[]))
-        avg = capacity.average(reg)
-        ratios = capacity.per_transformer(reg)
-        low = reg[ratios < need - 1e-9]
-        low_text = [ctx.msg("cap_tr", tid=r.transformer_id, v=_fmt_kva(v))
-                    for r, v in zip(low.itertuples(), ratios[ratios < need - 1e-9],
-                                    strict=True)]
-        evidence = {"kva": round(float(reg["kva"].sum()), 1),
-                    "households": int(reg["households"].sum()),
-                    "kva_per_household": round(avg, 3) if np.isfinite(avg) else None,
-                    "below": low["transformer_id"].tolist()}
-        if rule_kind == "per_transformer":
-            ok = low.empty
-            msg = (ctx.msg("cap_pt_pass", n=len(reg), need=f"{need:.1f}",
-                           low=_fmt_kva(float(np.min(ratios)))) if ok else
-                   ctx.msg("cap_pt_fail", n=len(low), need=f"{need:.1f}",
-                           detail="；".join(low_text) if ctx.lang == "zh"
-                           else "; ".join(low_text)))
-        else:
-            ok = avg >= need - 1e-9
-            msg = ctx.msg("cap_avg_pass" if ok else "cap_avg_fail", avg=_fmt_kva(avg),
-                          kva=f"{reg['kva'].sum():g}", hh=int(reg["households"].sum()),
-                          n=len(reg), need=f"{need:.1f}")
-            if not low.empty:
-                msg += ctx.msg("cap_single_warn", need=f"{need:.1f}", detail=_listed(low_text))
-        if changes:
-            items = [ctx.msg("cap_applied_new", wid=c.work_id, new=f"{c.kva_after:g}") if c.new
-                     else ctx.msg("cap_applied_item", wid=c.work_id, tid=c.transformer_id,
-                                  old=f"{c.kva_before:g}", new=f"{c.kva_after:g}")
-                     + ("" if c.named else
-                        (("，" if ctx.lang == "zh" else ", ")
-                         + ctx.msg("weakest", tid=c.transformer_id)))
-                     for c in changes]
-            msg += ctx.msg("cap_applied", items=_listed(items))
-            evidence["applied"] = [c.work_id for c in changes]
-        if ok:
-            sev = WARNING if (rule_kind == "village_average" and not low.empty) else PASS
-            out.append(Finding(vid, "transformer_capacity", sev, msg, evidence))
-            continue
-        open_ = vworks[~vworks["is_done"]] if len(vworks) else vworks
-        used, after = capacity.remedy_works(reg, open_, need, rule_kind, ctx.inspection)
-        remedies: tuple[Remedy, ...] = ()
-        if used and after is not None:
-            sel = open_[open_["work_id"].astype(str).isin(used)]
-            remedies = _work_remedies(sel, "grid_work")
-            msg += ctx.msg("cap_after", avg=_fmt_kva(capacity.average(after)))
-        elif after is not None:
-            msg += ctx.msg("cap_not_enough", avg=_fmt_kva(capacity.average(after)))
-        line = open_[~open_.index.isin(capacity.capacity_works(open_).index)] if len(
-            open_) else open_
-        if len(line):
-            msg += ctx.msg("cap_no_remedy_line", items=", ".join(line["work_id"].astype(str)))
-        out.append(Finding(vid, "transformer_capacity", FAIL, msg, evidence, remedies))
+        finding = _transformer_capacity(ctx, vid, register, village_works, works, need,
+                                        rule_kind)
+        if key is not None and ctx.shared is not None:
+            ctx.shared[key] = finding
+        out.append(finding)
     return out
+
+
+def _row_keys(frame: pd.DataFrame | None) -> dict[object, tuple[int, ...]] | None:
+    """Per village, the content hashes of its rows of ``frame`` (table order); None when
+    the table cannot be hashed."""
+    if frame is None or not len(frame) or "village_id" not in frame:
+        return {}
+    try:
+        hashes = pd.util.hash_pandas_object(frame, index=True).tolist()
+    except TypeError:
+        return None
+    rows: dict[object, list[int]] = {}
+    for vid, h in zip(frame["village_id"].tolist(), hashes, strict=True):
+        rows.setdefault(vid, []).append(int(h))
+    return {vid: tuple(v) for vid, v in rows.items()}
+
+
+def _capacity_keys(ctx: RuleContext, register: pd.DataFrame | None, works: pd.DataFrame
+                   ) -> Callable[[object], tuple[object, ...] | None]:
+    """A village's key for findings of the capacity rule kept across evaluations
+    (:attr:`RuleContext.shared`): everything the finding depends on (its register rows, its
+    works as of the day, the rule's settings, the inspection date, the language)."""
+    if ctx.shared is None:
+        return lambda vid: None
+    reg, wk = _row_keys(register), _row_keys(works)
+    if reg is None or wk is None:
+        return lambda vid: None
+    r = ctx.config.readiness
+    head = ("transformer_capacity", r.kva_per_household_min, r.kva_rule, ctx.inspection,
+            ctx.lang,
+            None if register is None else tuple(map(str, register.dtypes.items())),
+            tuple(map(str, works.dtypes.items())))
+    return lambda vid: (*head, vid, reg.get(vid), wk.get(vid))
+
+
+def _transformer_capacity(ctx: RuleContext, vid: str,
+                          register: Callable[[object], pd.DataFrame] | None,
+                          village_works: Callable[[object], pd.DataFrame],
+                          works: pd.DataFrame, need: float, rule_kind: str) -> Finding:
+    """The capacity finding of one village (see :func:`rule_transformer_capacity`)."""
+    sub = register(vid) if register is not None else pd.DataFrame()
+    if sub.empty:
+        return Finding(vid, "transformer_capacity", WARNING, ctx.msg("cap_none"))
+    vworks = village_works(vid) if len(works) else works
+    done = capacity.capacity_works(vworks[vworks["is_done"]]) if len(vworks) else vworks
+    done = done.sort_values(["done_date", "work_id"], key=None) if len(done) else done
+    reg, changes = capacity.apply_works(sub, done if len(done) else sub.iloc[:0].assign(
+        work_id=[], category=[], kva_after=[]))
+    avg = capacity.average(reg)
+    ratios = capacity.per_transformer(reg)
+    low = reg[ratios < need - 1e-9]
+    low_text = [ctx.msg("cap_tr", tid=r.transformer_id, v=_fmt_kva(v))
+                for r, v in zip(low.itertuples(), ratios[ratios < need - 1e-9],
+                                strict=True)]
+    evidence = {"kva": round(float(reg["kva"].sum()), 1),
+                "households": int(reg["households"].sum()),
+                "kva_per_household": round(avg, 3) if np.isfinite(avg) else None,
+                "below": low["transformer_id"].tolist()}
+    if rule_kind == "per_transformer":
+        ok = low.empty
+        msg = (ctx.msg("cap_pt_pass", n=len(reg), need=f"{need:.1f}",
+                       low=_fmt_kva(float(np.min(ratios)))) if ok else
+               ctx.msg("cap_pt_fail", n=len(low), need=f"{need:.1f}",
+                       detail="；".join(low_text) if ctx.lang == "zh"
+                       else "; ".join(low_text)))
+    else:
+        ok = avg >= need - 1e-9
+        msg = ctx.msg("cap_avg_pass" if ok else "cap_avg_fail", avg=_fmt_kva(avg),
+                      kva=f"{reg['kva'].sum():g}", hh=int(reg["households"].sum()),
+                      n=len(reg), need=f"{need:.1f}")
+        if not low.empty:
+            msg += ctx.msg("cap_single_warn", need=f"{need:.1f}", detail=_listed(low_text))
+    if changes:
+        items = [ctx.msg("cap_applied_new", wid=c.work_id, new=f"{c.kva_after:g}") if c.new
+                 else ctx.msg("cap_applied_item", wid=c.work_id, tid=c.transformer_id,
+                              old=f"{c.kva_before:g}", new=f"{c.kva_after:g}")
+                 + ("" if c.named else
+                    (("，" if ctx.lang == "zh" else ", ")
+                     + ctx.msg("weakest", tid=c.transformer_id)))
+                 for c in changes]
+        msg += ctx.msg("cap_applied", items=_listed(items))
+        evidence["applied"] = [c.work_id for c in changes]
+    if ok:
+        sev = WARNING if (rule_kind == "village_average" and not low.empty) else PASS
+        return Finding(vid, "transformer_capacity", sev, msg, evidence)
+    open_ = vworks[~vworks["is_done"]] if len(vworks) else vworks
+    used, after = capacity.remedy_works(reg, open_, need, rule_kind, ctx.inspection)
+    remedies: tuple[Remedy, ...] = ()
+    if used and after is not None:
+        sel = open_[open_["work_id"].astype(str).isin(used)]
+        remedies = _work_remedies(sel, "grid_work")
+        msg += ctx.msg("cap_after", avg=_fmt_kva(capacity.average(after)))
+    elif after is not None:
+        msg += ctx.msg("cap_not_enough", avg=_fmt_kva(capacity.average(after)))
+    line = open_[~open_.index.isin(capacity.capacity_works(open_).index)] if len(
+        open_) else open_
+    if len(line):
+        msg += ctx.msg("cap_no_remedy_line", items=", ".join(line["work_id"].astype(str)))
+    return Finding(vid, "transformer_capacity", FAIL, msg, evidence, remedies)
 
 
 def _works_rule(ctx: RuleContext, frame: pd.DataFrame | None, rule: str, kind: str
@@ -879,8 +928,8 @@ def verdict(findings: list[Finding], inspection: dt.date, lang: str = "zh"
 
 
 def evaluate(study: Study, assessment: Assessment, *, config: Config | None = None,
-             after: AfterPlan | None = None, committed: AfterPlan | None = None
-             ) -> Readiness:
+             after: AfterPlan | None = None, committed: AfterPlan | None = None,
+             shared: dict[object, object] | None = None) -> Readiness:
     """Apply every configured rule to every village and give a verdict per village.
 
     Parameters
@@ -896,6 +945,10 @@ def evaluate(study: Study, assessment: Assessment, *, config: Config | None = No
         The network with the committed sites (planned / building) on air. A coverage
         failure it cures, by on-air dates before the inspection, is a committed remedy.
         Without either view coverage failures have no remedy.
+    shared : dict, optional
+        Kept by the caller across evaluations of one study on several days (a progress
+        run): findings whose inputs are the same on another day are taken from it instead
+        of being worked out again (the transformer-capacity rule). The result is the same.
 
     Returns
     -------
@@ -919,7 +972,7 @@ def evaluate(study: Study, assessment: Assessment, *, config: Config | None = No
     if unknown:
         raise ConfigError(f"readiness.rules names unknown rule(s) {unknown}; Fix: use any of "
                           f"{sorted(RULES)}")
-    ctx = RuleContext(study, assessment, config, after, committed)
+    ctx = RuleContext(study, assessment, config, after, committed, shared=shared)
     findings: list[Finding] = []
     for name in rules:
         findings.extend(RULES[name](ctx))

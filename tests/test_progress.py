@@ -251,3 +251,63 @@ def test_past_days_are_calibrated_like_a_run_of_that_day(tiny_data, tmp_path):
 
     assert end_uncovered(True) == run_uncovered
     assert end_uncovered(False) < run_uncovered   # the calibration mattered
+
+
+def test_sampled_days_equal_whole_grid_days(tiny_data, tmp_path):
+    """Each site predicted once at the cells the assessments read gives every day exactly
+    the figures of whole-grid best-server rasters: points, groups, verdicts and the tables
+    (with claims coming on air, pending sites, field measurements and the calibration)."""
+    from coverage.config import load_config
+    from coverage.io.writers import write_csv
+    from coverage.pipeline import CACHE_DIR, Steps, compute
+    from coverage.progress import compute_progress
+    from coverage.study import load_study
+
+    write_csv(tiny_data / "sites" / "claims.csv", pd.DataFrame({
+        "claim_id": ["RL01", "RL02"], "operator": ["CT", "CMCC"], "site_id": ["", "S4"],
+        "tower_id": ["T1", ""], "claimed_on": ["2020-03-01", "2020-03-05"],
+        "due": ["2020-08-31", "2020-09-15"], "status": ["开通", "开工"],
+        "started_on": ["2020-05-01", "2020-06-01"], "on_air_date": ["2020-09-10", ""]}))
+    lon, lat = np.meshgrid(np.linspace(116.115, 116.185, 5), np.linspace(30.815, 30.885, 5))
+    write_csv(tiny_data / "measurements" / "measurements.csv", pd.DataFrame(
+        [{"lon": round(x, 5), "lat": round(y, 5), "operator": op, "rsrp_dbm": -112.0,
+          "date": "2020-06-01", "tester": "测试"}
+         for op in ("CMCC", "CU", "CT") for x, y in zip(lon.ravel(), lat.ravel(), strict=True)]))
+    end = dt.date(2020, 9, 30)
+    config = tmp_path / "c.toml"
+    config.write_text(f'calibrate = true\n[readiness]\nas_of = {end}\n[planning]\n'
+                      'enabled = false\n[model]\nresolution_m = 100.0\nradius_km = 5.0\n',
+                      encoding="utf-8")
+    cfg = load_config(config)
+    out = tmp_path / "maps"
+    compute(load_study(tiny_data, cfg), out, Steps(True))
+    study = load_study(tiny_data, cfg)
+    cache = out / CACHE_DIR / "sites"
+    fast, days = compute_progress(study, dt.date(2020, 8, 31), end, cache, max_months=3)
+    stored = sorted((out / CACHE_DIR / "site-samples").glob("*.npz"))
+    assert stored  # the sites' vectors are kept; a second run reads them
+    again, _ = compute_progress(study, dt.date(2020, 8, 31), end, cache, max_months=3)
+    assert sorted((out / CACHE_DIR / "site-samples").glob("*.npz")) == stored
+    slow, _ = compute_progress(study, dt.date(2020, 8, 31), end, cache, max_months=3,
+                               sampled=False)
+    assert [s.day for s in fast] == [s.day for s in slow]
+    assert len(fast) >= 4
+    for a, b, c in zip(fast, slow, again, strict=True):
+        pd.testing.assert_frame_equal(c.assessment.groups, a.assessment.groups)
+        pd.testing.assert_frame_equal(c.assessment.points, a.assessment.points)
+        pd.testing.assert_frame_equal(a.assessment.points, b.assessment.points)
+        pd.testing.assert_frame_equal(a.assessment.groups, b.assessment.groups)
+        pd.testing.assert_frame_equal(a.readiness.villages, b.readiness.villages)
+        pd.testing.assert_frame_equal(a.readiness.findings, b.readiness.findings)
+        ea, eb = a.assessment.evidence, b.assessment.evidence
+        assert (ea is None) == (eb is None)
+        if ea is not None and eb is not None:
+            pd.testing.assert_frame_equal(ea.used, eb.used)
+            pd.testing.assert_frame_equal(ea.ignored, eb.ignored)
+    tf, ts = progress_tables(fast, days), progress_tables(slow, days)
+    for name in ("operators", "overdue", "owners", "hazards", "changes", "trend", "summary"):
+        pd.testing.assert_frame_equal(getattr(tf, name), getattr(ts, name))
+    # the case is not trivial: signal at the points, and some groups covered on some day
+    assert fast[-1].assessment.points["rsrp_ANY"].notna().any()
+    assert any((s.assessment.groups["status_ANY"] == "covered").any() for s in fast)
+    assert fast[-1].assessment.evidence is not None

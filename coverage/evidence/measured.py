@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -216,26 +215,36 @@ class MeasuredEvidence:
             places = np.zeros(n, int)
             if is_m.any():
                 pairs = pd.DataFrame({"g": labels[is_m], "m": idx[is_m]}).drop_duplicates()
-                m = used.iloc[pairs["m"].to_numpy()]
-                pairs = pairs.assign(rsrp=m["rsrp_dbm"].to_numpy(float),
-                                     diff=(m["rsrp_dbm"] - m["predicted_dbm"]).to_numpy(float),
-                                     date=m["date"].to_numpy(), tester=m["tester"].to_numpy())
-                for key, sub in pairs.groupby("g", sort=True):
-                    g = cast(int, key)          # group labels are ints
-                    d = sub["diff"].to_numpy(float)
+                # each group's pairs in their first-seen order (a stable sort by group)
+                order = np.argsort(pairs["g"].to_numpy(), kind="stable")
+                g_of = pairs["g"].to_numpy()[order]
+                m = used.iloc[pairs["m"].to_numpy()[order]]
+                rsrp = m["rsrp_dbm"].to_numpy(float)
+                diff = (m["rsrp_dbm"] - m["predicted_dbm"]).to_numpy(float)
+                dates = pd.to_datetime(m["date"]).to_numpy()
+                testers_all = m["tester"].to_numpy(dtype=object)
+                shares = out[f"measured_share_{op}"].to_numpy()
+                w = _w(self.language)
+                heads, firsts = np.unique(g_of, return_index=True)
+                ends = np.append(firsts[1:], len(g_of))
+                for key, lo, hi in zip(heads.tolist(), firsts.tolist(), ends.tolist(),
+                                       strict=True):
+                    g = int(key)
+                    d = diff[lo:hi]
                     d = d[np.isfinite(d)]
-                    delta[g] = round(float(np.median(d)), 1) if len(d) else np.nan
-                    places[g] = len(sub)
-                    share = out[f"measured_share_{op}"].iloc[g]
-                    dates = pd.to_datetime(sub["date"])
-                    first, last = _day(dates.min()), _day(dates.max())
+                    delta[g] = round(_median(d), 1) if len(d) else np.nan
+                    places[g] = hi - lo
+                    day = dates[lo:hi]
+                    day = day[~np.isnat(day)]
+                    if not len(day):
+                        day = np.array([np.datetime64("NaT")])
+                    first, last = _day(day.min()), _day(day.max())
                     span = first if first == last else f"{first}..{last}"
-                    testers = [str(t) for t in sub["tester"] if isinstance(t, str)]
-                    w = _w(self.language)
-                    where = (w["one_place"] if len(sub) == 1 else
-                             w["places"].format(n=len(sub)))
-                    parts[g].append((op, format_dbm(float(np.median(sub["rsrp"]))) + " dBm",
-                                     w["near"].format(where=where, share=f"{share:.0%}",
+                    testers = [str(t) for t in testers_all[lo:hi] if isinstance(t, str)]
+                    where = (w["one_place"] if hi - lo == 1 else
+                             w["places"].format(n=hi - lo))
+                    parts[g].append((op, format_dbm(_median(rsrp[lo:hi])) + " dBm",
+                                     w["near"].format(where=where, share=f"{shares[g]:.0%}",
                                                       span=span)
                                      + _by(testers, self.language)))
             out[f"measured_delta_{op}"] = delta
@@ -243,6 +252,15 @@ class MeasuredEvidence:
         out["measured"] = [_sentence(p, sep=_w(self.language)["list"] if self.language == "zh"
                                      else ", ", lang=self.language) for p in parts]
         return out
+
+
+def _median(values: np.ndarray) -> float:
+    """``float(np.median(values))`` of a short 1-D array without NaN (same value, less
+    overhead): the middle value, or the mean of the two middle ones."""
+    v = np.sort(values)
+    n = len(v)
+    mid = n // 2
+    return float(v[mid]) if n % 2 else float((v[mid - 1] + v[mid]) / 2.0)
 
 
 def _sentence(parts: list[tuple[str, str, str]], sep: str = " ", lang: str = "en") -> str:
@@ -316,16 +334,28 @@ def _point_evidence(used: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     latest = at.groupby(["point_id", "operator"])["day"].transform("max")
     at = at[at["day"] == latest]
     rows = []
-    for key, sub in at.groupby(["point_id", "operator"], sort=True):
-        pid, op = cast(tuple[str, str], key)
-        value = float(np.median(sub["rsrp_dbm"].to_numpy(float)))
-        day = _day(pd.Timestamp(sub["day"].iloc[0]))
-        testers = [str(t) for t in sub["tester"] if isinstance(t, str)]
-        w = _w(lang)
-        many = w["readings"].format(n=len(sub)) if len(sub) > 1 else ""
+    # the groups in sorted key order, each with its readings in table order
+    codes = at.groupby(["point_id", "operator"], sort=True).ngroup().to_numpy()
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    pids = at["point_id"].to_numpy(dtype=object)[order]
+    ops = at["operator"].to_numpy(dtype=object)[order]
+    rsrp = at["rsrp_dbm"].to_numpy(float)[order]
+    days = at["day"].to_numpy()[order]
+    testers_all = at["tester"].to_numpy(dtype=object)[order]
+    w = _w(lang)
+    _, firsts = np.unique(codes, return_index=True)
+    ends = np.append(firsts[1:], len(codes))
+    for lo, hi in zip(firsts.tolist(), ends.tolist(), strict=True):
+        pid, op = str(pids[lo]), str(ops[lo])
+        value = _median(rsrp[lo:hi])
+        day = _day(pd.Timestamp(days[lo]))
+        testers = [str(t) for t in testers_all[lo:hi] if isinstance(t, str)]
+        n = hi - lo
+        many = w["readings"].format(n=n) if n > 1 else ""
         value_text = f"{format_dbm(value)} dBm"
         when_text = w["on"].format(day=day) + _by(testers, lang) + many
         rows.append({"point_id": pid, "operator": op, "measured_dbm": value, "date": day,
-                     "n": len(sub), "value_text": value_text, "when_text": when_text,
+                     "n": n, "value_text": value_text, "when_text": when_text,
                      "text": _sentence([(op, value_text, when_text)], lang=lang)})
     return pd.DataFrame(rows, columns=cols)
