@@ -917,3 +917,26 @@ def test_measurement_labels_in_english(rich):
     assert spec.layer("rsrp_ANY_after").name == "Predicted RSRP · Any operator after the plan"
     rec = spec.layer("errors_not_compared").records()["7"]
     assert rec["Status"] == "outside the DEM" and rec["Tester"] == "李娜"
+
+
+def test_data_of_layers_off_on_opening_follows_the_page_script(rich, mobile):
+    # the first view is built from the data above the page's script; the layers switched
+    # off on opening have theirs after it (parsed while the first view is drawn), each once
+    study, signal, assessment, _, plan, links = rich
+    html = render(mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links))
+    script = html.index("coverage.ready = true")
+    ids = re.findall(r'coverage\.(?:feed\(\w+, |imageLayer\(|tableLayer\()"([\w-]+)"', html)
+    shown = {k: mobile.layer(k).show for k in mobile.layer_keys()}
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == len(shown)
+    keys = re.findall(r'coverage\.layers\[("[\w]+")\] = (\w+);', html)
+    by_name = {name: json_key.strip('"') for json_key, name in keys}
+    assert set(by_name.values()) == set(shown)
+    for data_id in ids:
+        at = [m.start() for m in re.finditer(f'<script type="application/json" id="{data_id}">',
+                                             html)]
+        assert len(at) == 1, data_id
+        key = by_name[data_id.removesuffix("-data")]
+        assert (at[0] < script) == shown[key], (key, shown[key])
+    assert not all(shown.values()) and any(shown.values())
+    # whatever was switched on before the end of the page is filled once it is parsed
+    assert "DOMContentLoaded" in html and html.rstrip().endswith("</html>")

@@ -178,7 +178,7 @@ HELPERS_JS = """
   cov.feed = function (layer, id, now) {
     function load() {
       var el = document.getElementById(id);
-      if (!el) return;
+      if (!el) { cov.later(load); return; }
       // shared styles and popup strings are stored once per layer (VectorLayer.geojson)
       var data = JSON.parse(el.textContent), styles = data.styles || [], strings = data.strings;
       data.features.forEach(function (f) {
@@ -192,11 +192,27 @@ HELPERS_JS = """
     cov.lazy(layer);
     if (now) load(); else { layer.once("add", load); layer.load = load; }
   };
+  // the data of a layer off on opening follows the page's script (coverage.maps.render
+  // .render), so that the first view is built before it is parsed: a layer switched on
+  // earlier is filled as soon as the page is parsed
+  cov.later = function (fn) {
+    if (document.readyState === "loading")
+      document.addEventListener("DOMContentLoaded", function () { fn(); }, {once: true});
+  };
   cov.imageLayer = function (id, bounds, options) {
     var overlay = L.imageOverlay("", bounds, options);
-    overlay.beforeAdd = function () {
+    function read() {
       var el = document.getElementById(id);
-      if (el) { this._url = JSON.parse(el.textContent); el.parentNode.removeChild(el); }
+      if (!el) return null;
+      var url = JSON.parse(el.textContent);
+      el.parentNode.removeChild(el);
+      return url;
+    }
+    overlay.beforeAdd = function () {
+      if (this._url) return;
+      var url = read();
+      if (url) this._url = url;
+      else cov.later(function () { var u = read(); if (u) overlay.setUrl(u); });
     };
     return overlay;
   };
@@ -257,11 +273,29 @@ class Helpers(MacroElement):
                                 "panes": js_json([[k, v] for k, v in PANES.items()])}
 
 
-class FeatureLayer(Layer):
+class DataElement:
+    """A layer whose data travels as JSON in a ``<script type="application/json">`` beside
+    the page's script: in the page's body when the layer is on at opening (``eager``),
+    else after the page's script (:func:`render` appends it), so that the browser builds
+    and draws the first view before it parses the data of the layers switched off."""
+
+    data: str
+    eager: str
+
+    def get_name(self) -> str:  # branca's Element (first in the subclasses' bases)
+        raise NotImplementedError
+
+    def data_html(self) -> str:
+        """The data element (``<script type="application/json" id="…-data">``)."""
+        return (f'<script type="application/json" id="{self.get_name()}-data">'
+                f"{self.data}</script>")
+
+
+class FeatureLayer(Layer, DataElement):
     """One :class:`VectorLayer` as an ``L.geoJSON`` overlay, registered in ``coverage``."""
 
     _template = Template("""
-        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.data }}</script>
+        {% macro html(this, kwargs) %}{% if this.eager == "true" %}{{ this.data_html() }}{% endif %}
         {% endmacro %}
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.geoJSON(null, {
@@ -315,7 +349,7 @@ TABLE_JS = """
     });
     function load() {
       var el = document.getElementById(id);
-      if (!el) return;
+      if (!el) { cov.later(load); return; }
       d = JSON.parse(el.textContent);
       el.parentNode.removeChild(el);
       lyr.addData({type: "FeatureCollection", features: d.ids.map(function (fid, i) {
@@ -347,11 +381,11 @@ class TableHelpers(MacroElement):
         self.js = TABLE_JS
 
 
-class TableOverlayLayer(Layer):
+class TableOverlayLayer(Layer, DataElement):
     """One :class:`TableLayer` as an ``L.geoJSON`` of circle markers (compact data)."""
 
     _template = Template("""
-        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.data }}</script>
+        {% macro html(this, kwargs) %}{% if this.eager == "true" %}{{ this.data_html() }}{% endif %}
         {% endmacro %}
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = coverage.tableLayer("{{ this.get_name() }}-data", {{ this.eager }});
@@ -368,7 +402,7 @@ class TableOverlayLayer(Layer):
         self.data = js_json(layer.payload())
 
 
-class ImageOverlayLayer(Layer):
+class ImageOverlayLayer(Layer, DataElement):
     """One :class:`ImageLayer` as an ``L.imageOverlay`` (PNG inlined as base64).
 
     The image travels as JSON beside the script, read when the overlay is first shown
@@ -376,7 +410,7 @@ class ImageOverlayLayer(Layer):
     nothing."""
 
     _template = Template("""
-        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.url }}</script>
+        {% macro html(this, kwargs) %}{% if this.eager == "true" %}{{ this.data_html() }}{% endif %}
         {% endmacro %}
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = coverage.imageLayer("{{ this.get_name() }}-data",
@@ -390,7 +424,8 @@ class ImageOverlayLayer(Layer):
         super().__init__(name=layer.name, overlay=True, control=True, show=layer.show)
         self._name = "CoverageImage"
         self.key = js_json(layer.key)
-        self.url = js_json("data:image/png;base64," + base64.b64encode(layer.png).decode("ascii"))
+        self.eager = "true" if layer.show else "false"
+        self.data = js_json("data:image/png;base64," + base64.b64encode(layer.png).decode("ascii"))
         self.bounds = js_json([list(layer.bounds[0]), list(layer.bounds[1])])
         self.opacity = js_json(float(layer.opacity))
 
@@ -691,12 +726,21 @@ def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = N
 
 
 def render(fmap: folium.Map) -> str:
-    """The map's standalone HTML; ids created while rendering are deterministic too."""
+    """The map's standalone HTML; ids created while rendering are deterministic too.
+
+    The data of the layers off on opening (:class:`DataElement`) follows the page's
+    script, at the end of the document: the first view is ready and drawn while the
+    browser still parses them (the page's script fills such a layer once the document is
+    parsed if it is switched on earlier).
+    """
     with deterministic_ids("r"):
         html = fmap.get_root().render()
-    return html
+    tail = "".join(child.data_html() + "\n" for child in fmap._children.values()
+                   if isinstance(child, DataElement) and child.eager != "true")
+    end = html.rindex("</html>")
+    return html[:end] + tail + html[end:]
 
 
-__all__ = ["BaseTiles", "FeatureLayer", "Helpers", "ImageOverlayLayer", "Legend", "Note",
+__all__ = ["BaseTiles", "DataElement", "FeatureLayer", "Helpers", "ImageOverlayLayer", "Legend", "Note",
            "ReadyFlag", "SearchBox", "TableHelpers", "TableOverlayLayer", "build_map",
            "deterministic_ids", "note_parts", "render"]
