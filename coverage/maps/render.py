@@ -39,6 +39,10 @@ from coverage.maps.core import (
 )
 from coverage.maps.labels import labels
 
+MERGE_MIN = 1
+"""A layer of at least this many filled polygons (and nothing else) is drawn as one
+multi-polygon per style (``coverage.merge``), its features found under the pointer."""
+
 PANES = {"covRaster": 350}
 """Raster overlays get a pane below the vectors (overlayPane, 400), so that they never
 hide them; all vectors share one canvas there (a second canvas pane would swallow the
@@ -153,16 +157,109 @@ HELPERS_JS = """
     if (p.tooltip) l.bindTooltip(p.tooltip, {sticky: !!l.getBounds && !l.getRadius});
     return l;
   };
+  // a layer of many polygons (the village groups) is drawn as one multi-polygon per
+  // style: Leaflet builds one object per feature, which costs more than drawing them.
+  // A click or a hover finds the feature under the pointer (even-odd over its projected
+  // rings, as the canvas draws them) and opens its popup or tooltip; cov.find returns a
+  // Piece that answers like a feature's own layer (bounds, centre, popup)
+  cov.Piece = L.Class.extend({
+    initialize: function (f, polys, owner) {
+      this.feature = f; this._polys = polys; this._owner = owner;
+    },
+    getBounds: function () {
+      var b = L.latLngBounds([]);
+      this._polys.forEach(function (p) { b.extend(p[0]); });
+      return b;
+    },
+    getCenter: function () {
+      return L.PolyUtil.polygonCenter(this._polys[0][0], this._owner._map.options.crs);
+    },
+    popupHtml: function () {
+      var f = this.feature, p = f.properties;
+      return p.popup || (p.pk ? cov.recordPopup(f.strings, p.pk) : "");
+    },
+    openPopup: function (latlng) {
+      var html = this.popupHtml(), map = this._owner._map;
+      if (!html || !map) return this;
+      this._owner._covPopup.setLatLng(latlng || this.getCenter()).setContent(html).openOn(map);
+      return this;
+    },
+    openTooltip: function (latlng) {
+      var l = this._owner, text = this.feature.properties.tooltip;
+      if (!l._map) return this;
+      if (!l.getTooltip()) l.bindTooltip("", {sticky: true});
+      if (!text) { l.closeTooltip(); return this; }
+      if (l._covShown !== this) { l._covShown = this; l.setTooltipContent(text); }
+      if (!l.isTooltipOpen()) l.openTooltip(latlng || this.getCenter());
+      return this;
+    }
+  });
+  function ringLatLngs(g) {
+    var polys = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+    return polys.map(function (p) { return p.map(function (r) {
+      return r.map(function (c) { return L.latLng(c[1], c[0]); }); }); });
+  }
+  cov.merge = function (group, data) {
+    var by = {};
+    data.features.forEach(function (f) {
+      var si = f.properties.si == null ? -1 : f.properties.si;
+      (by[si] = by[si] || []).push(f);
+    });
+    Object.keys(by).forEach(function (si) {
+      var latlngs = [], owners = [], pieces = [], poly;
+      by[si].forEach(function (f) {
+        var polys = ringLatLngs(f.geometry), piece;
+        if (!polys.length) return;
+        piece = new cov.Piece(f, polys, null);
+        pieces.push(piece);
+        polys.forEach(function (p) {
+          latlngs.push(p);
+          p.forEach(function () { owners.push(pieces.length - 1); });
+        });
+      });
+      poly = L.polygon(latlngs, by[si][0].properties.style || {});
+      poly._covPieces = pieces; poly._covOwners = owners;
+      poly._covPopup = L.popup(cov.popupOptions);
+      pieces.forEach(function (piece) { piece._owner = poly; });
+      group.addLayer(poly);
+    });
+  };
+  cov.pieceAt = function (poly, pt) {
+    // the projected rings follow the order of the latlngs (outer ring, holes, next
+    // polygon); a feature holds the point when an odd number of its rings do
+    var rings = poly._rings || [], owners = poly._covOwners, odd = {}, k;
+    for (k = 0; k < rings.length; k++) {
+      var r = rings[k], c = false, b = r.length ? r[0] : null;
+      if (!b) continue;
+      for (var i = 0, j = r.length - 1; i < r.length; j = i++) {
+        if (((r[i].y > pt.y) !== (r[j].y > pt.y)) &&
+            (pt.x < (r[j].x - r[i].x) * (pt.y - r[i].y) / (r[j].y - r[i].y) + r[i].x)) c = !c;
+      }
+      if (c) odd[owners[k]] = !odd[owners[k]];
+    }
+    for (k in odd) if (odd[k]) return poly._covPieces[k];
+    return null;
+  };
   cov.lazy = function (group) {
+    group.on("mouseover mousemove", function (e) {
+      var l = e.layer, piece = l && l._covPieces && cov.pieceAt(l, e.layerPoint);
+      if (piece) piece.openTooltip(e.latlng);
+      else if (l && l._covPieces && l.getTooltip()) l.closeTooltip();
+    });
     group.on("click", function (e) {
       var l = e.layer;
+      if (l && l._covPieces) {
+        var piece = cov.pieceAt(l, e.layerPoint);
+        if (piece && piece.popupHtml()) { L.DomEvent.stop(e); piece.openPopup(e.latlng); }
+        return;
+      }
       if (!l || l._covBound) return;  // bound: its own handler has opened the popup
       cov.ensure(l);
       if (l.getPopup()) { L.DomEvent.stop(e); l.openPopup(e.latlng); }
     });
     group.on("mouseover", function (e) {
       var l = e.layer;
-      if (!l || l._covBound) return;
+      if (!l || l._covBound || l._covPieces) return;
       cov.ensure(l);
       if (l.getTooltip()) l.openTooltip(e.latlng);
     });
@@ -175,7 +272,7 @@ HELPERS_JS = """
         return L.Polyline.prototype._containsPoint.call(this, pt, true);
       };
   };
-  cov.feed = function (layer, id, now) {
+  cov.feed = function (layer, id, now, merged) {
     function load() {
       var el = document.getElementById(id);
       if (!el) { cov.later(load); return; }
@@ -186,7 +283,7 @@ HELPERS_JS = """
         if (p.si != null) p.style = styles[p.si];
         if (strings) f.strings = strings;
       });
-      layer.addData(data);
+      if (merged) cov.merge(layer, data); else layer.addData(data);
       el.parentNode.removeChild(el);
     }
     cov.lazy(layer);
@@ -238,8 +335,11 @@ HELPERS_JS = """
     if (lyr && lyr.eachLayer) lyr.eachLayer(function (l) {
       if (!hit && l.feature && l.feature.properties.id === id && !l.feature.properties.wedge)
         hit = l;
+      if (!hit && l._covPieces) l._covPieces.forEach(function (piece) {
+        if (!hit && piece.feature.properties.id === id) hit = piece;
+      });
     });
-    return cov.ensure(hit);
+    return hit instanceof cov.Piece ? hit : cov.ensure(hit);
   };
   cov.open = function (key, id) {
     var lyr = cov.layers[key];
@@ -301,7 +401,8 @@ class FeatureLayer(Layer, DataElement):
         var {{ this.get_name() }} = L.geoJSON(null, {
             style: coverage.style, pointToLayer: coverage.point,
             onEachFeature: coverage.bind});
-        coverage.feed({{ this.get_name() }}, "{{ this.get_name() }}-data", {{ this.eager }});
+        coverage.feed({{ this.get_name() }}, "{{ this.get_name() }}-data", {{ this.eager }},
+                      {{ this.merged }});
         coverage.layers[{{ this.key }}] = {{ this.get_name() }};
         coverage.rank[{{ this.key }}] = {{ this.rank }};
         {% endmacro %}
@@ -316,6 +417,11 @@ class FeatureLayer(Layer, DataElement):
         self.key = js_json(layer.key)
         kinds = {f["geometry"]["type"].replace("Multi", "") for f in layer.features}
         self.rank = 2 if "Point" in kinds else (1 if "LineString" in kinds else 0)
+        # many filled polygons (the village groups): one canvas multi-polygon per style
+        fills = all(f["properties"].get("style", {}).get("fill", True) is not False
+                    for f in layer.features)
+        self.merged = "true" if (kinds == {"Polygon"} and fills
+                                 and len(layer.features) >= MERGE_MIN) else "false"
         self.data = js_json(layer.geojson())
 
 
