@@ -943,12 +943,16 @@ def test_data_of_layers_off_on_opening_follows_the_page_script(rich, mobile):
 
 
 def test_filled_polygon_layers_are_drawn_merged_and_the_others_per_feature(mobile):
-    # the village groups (filled polygons only) become one canvas multi-polygon per style;
-    # outlines (village boundaries, which answer clicks on their line) and layers with
-    # markers keep one Leaflet layer per feature
+    # the village groups and the sector wedges (filled polygons) become one canvas
+    # multi-polygon per style; outlines (village boundaries, which answer clicks on their
+    # line) and the markers keep one Leaflet layer per feature
     from coverage.maps.render import FeatureLayer
 
     merged = {k: FeatureLayer(mobile.layer(k)).merged for k in ("groups", "villages")}
     assert merged == {"groups": "true", "villages": "false"}
     sites = [k for k in mobile.layer_keys() if k.startswith("sites_")]
-    assert sites and all(FeatureLayer(mobile.layer(k)).merged == "false" for k in sites)
+    wedged = {k: any(f["properties"].get("wedge") for f in mobile.layer(k).features)
+              for k in sites}
+    assert any(wedged.values())
+    assert {k: FeatureLayer(mobile.layer(k)).merged == "true" for k in sites} == wedged
+    assert FeatureLayer(mobile.layer("plan")).merged == "false"  # markers only

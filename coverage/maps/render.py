@@ -40,8 +40,9 @@ from coverage.maps.core import (
 from coverage.maps.labels import labels
 
 MERGE_MIN = 1
-"""A layer of at least this many filled polygons (and nothing else) is drawn as one
-multi-polygon per style (``coverage.merge``), its features found under the pointer."""
+"""The filled polygons of a layer with at least this many (and no outline-only ones) are
+drawn as one multi-polygon per style (``coverage.merge``), their features found under the
+pointer; its markers and lines stay one Leaflet layer each."""
 
 PANES = {"covRaster": 350}
 """Raster overlays get a pane below the vectors (overlayPane, 400), so that they never
@@ -283,7 +284,13 @@ HELPERS_JS = """
         if (p.si != null) p.style = styles[p.si];
         if (strings) f.strings = strings;
       });
-      if (merged) cov.merge(layer, data); else layer.addData(data);
+      if (merged) {  // the polygons merged, the markers and lines one layer each above
+        var polys = [], rest = [];
+        data.features.forEach(function (f) {
+          (/Polygon$/.test(f.geometry.type) ? polys : rest).push(f); });
+        cov.merge(layer, {features: polys});
+        if (rest.length) layer.addData({type: "FeatureCollection", features: rest});
+      } else layer.addData(data);
       el.parentNode.removeChild(el);
     }
     cov.lazy(layer);
@@ -336,7 +343,8 @@ HELPERS_JS = """
       if (!hit && l.feature && l.feature.properties.id === id && !l.feature.properties.wedge)
         hit = l;
       if (!hit && l._covPieces) l._covPieces.forEach(function (piece) {
-        if (!hit && piece.feature.properties.id === id) hit = piece;
+        var p = piece.feature.properties;
+        if (!hit && p.id === id && !p.wedge) hit = piece;
       });
     });
     return hit instanceof cov.Piece ? hit : cov.ensure(hit);
@@ -417,11 +425,12 @@ class FeatureLayer(Layer, DataElement):
         self.key = js_json(layer.key)
         kinds = {f["geometry"]["type"].replace("Multi", "") for f in layer.features}
         self.rank = 2 if "Point" in kinds else (1 if "LineString" in kinds else 0)
-        # many filled polygons (the village groups): one canvas multi-polygon per style
+        # filled polygons (village groups, sector wedges): one canvas multi-polygon per
+        # style; outlines (village boundaries answer clicks on their line only) stay apart
+        polys = [f for f in layer.features if f["geometry"]["type"].endswith("Polygon")]
         fills = all(f["properties"].get("style", {}).get("fill", True) is not False
-                    for f in layer.features)
-        self.merged = "true" if (kinds == {"Polygon"} and fills
-                                 and len(layer.features) >= MERGE_MIN) else "false"
+                    for f in polys)
+        self.merged = "true" if len(polys) >= MERGE_MIN and fills else "false"
         self.data = js_json(layer.geojson())
 
 
