@@ -6,11 +6,13 @@ Run: ``.venv/bin/python benchmarks/bench_maps.py [--out maps] [--runs 5]`` after
 Target (issue 17): every page interactive within 1 s on a quiet 2-core machine (median of
 5 loads), every page under 15 MB. The folder is served on 127.0.0.1; any request leaving
 the machine fails (basemap tiles get a blank tile), as on an office network without
-internet. "Interactive" is the page's own ready flag (``coverage.readyMs``: every layer,
-the legend and the search box built), measured from the start of navigation; the time of
-the first frame drawn after it (``coverage.paintedMs``, the first layout and canvas
-drawing included) and the load event time are printed beside it. The load average is
-printed first: on a busy machine the figures are not comparable with a quiet one.
+internet. "Interactive" is the first frame drawn after the page's own ready flag
+(``coverage.paintedMs``: every layer, the legend and the search box built by
+``coverage.readyMs``, then the first layout and the canvas drawing of the vectors done),
+measured from the start of navigation: the map is on the screen and the page's thread is
+free to answer a click. The ready flag alone comes before the vectors are drawn; it and
+the load event time are printed beside it. The load average is printed first: on a busy
+machine the figures are not comparable with a quiet one.
 
 Needs Playwright (Python) and Debian's ``chromium`` (as the browser tests do).
 """
@@ -82,7 +84,7 @@ def _load(context, url: str, is_map: bool, tile: bytes
             try:  # pages written before the first-frame stamp existed have none
                 page.wait_for_function("window.coverage.paintedMs > 0", timeout=10_000)
                 painted = float(page.evaluate("window.coverage.paintedMs")) / 1000.0
-            except sync_api.TimeoutError:
+            except sync_api.TimeoutError:  # judged by the ready flag alone
                 painted = float("nan")
         else:
             ready = float(page.evaluate(
@@ -148,13 +150,15 @@ def main() -> int:
                     paints.append(painted)
                     loads.append(loaded)
                     errors += errs
-                med = statistics.median(readies)
+                shown = [r if p != p else max(r, p) for r, p in zip(readies, paints,
+                                                                    strict=True)]
+                med = statistics.median(shown)
                 worst = max(worst, med)
                 ok = med <= TARGET_S and size_mb <= MAX_MB and not errors
                 failed |= not ok
                 print(f"{name:15s} {size_mb:6.2f} MB  interactive median {med:5.2f} s "
-                      f"(min {min(readies):.2f}, max {max(readies):.2f})  first frame "
-                      f"{statistics.median(paints):5.2f} s  load event "
+                      f"(min {min(shown):.2f}, max {max(shown):.2f})  ready flag "
+                      f"{statistics.median(readies):5.2f} s  load event "
                       f"{statistics.median(loads):5.2f} s  {'ok' if ok else 'OVER TARGET'}"
                       + (f"  errors: {errors[:2]}" if errors else ""))
     finally:

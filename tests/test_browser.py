@@ -20,6 +20,7 @@ absent, unless ``COVERAGE_REQUIRE_BROWSER=1`` (CI), which makes that a failure. 
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import io
 import json
@@ -681,4 +682,73 @@ def test_legend_and_layer_list_fit_a_768_px_screen_and_fold(open_map, name):
     assert p.js(sections) == 0 and title.get_attribute("aria-expanded") == "false"
     title.click()
     assert p.js(sections) >= 1
+    assert p.errors == []
+
+
+# ------------------------------------------------------------------ polygons drawn merged
+
+
+def _hover_feature(p: Page, key: str, fid: str) -> None:
+    """Move the mouse onto the centre of a polygon feature (as _click_feature)."""
+    xy = p.js("""([key, id]) => {
+        const l = coverage.find(key, id);
+        coverage.map.setView(l.getBounds().getCenter(), coverage.map.getZoom(),
+                             {animate: false});
+        const pt = coverage.map.latLngToContainerPoint(l.getCenter());
+        const box = coverage.map.getContainer().getBoundingClientRect();
+        return [pt.x + box.left, pt.y + box.top];
+    }""", [key, fid])
+    p.page.mouse.move(xy[0] - 40, xy[1] - 40)
+    p.page.mouse.move(xy[0], xy[1], steps=4)
+
+
+def test_groups_are_drawn_as_few_canvas_shapes_and_each_click_opens_its_own_popup(open_map):
+    # every group is one piece of a multi-polygon per style: a click on each of two
+    # groups opens that group's popup, never a neighbour's, and a hover its tooltip
+    p = open_map("mobile")
+    n = p.js("coverage.layers.groups.getLayers().length")
+    pieces = p.js("coverage.layers.groups.getLayers()"
+                  ".reduce((s, l) => s + (l._covPieces || []).length, 0)")
+    assert 1 <= n < pieces and p.js("document.querySelectorAll('path.leaflet-interactive')"
+                                    ".length") == 0
+    # the sector wedges and markers above the groups take their own clicks
+    p.js("Object.keys(coverage.layers).filter(k => !['groups', 'villages'].includes(k))"
+         ".forEach(k => coverage.map.removeLayer(coverage.layers[k]))")
+    seen = []
+    for gid in ("G1", "G4"):
+        p.page.keyboard.press("Escape")
+        _click_feature(p, "groups", gid)
+        # one popup (the one closed fades out for 0.2 s)
+        p.page.wait_for_function("document.querySelectorAll('.leaflet-popup-content')"
+                                 ".length === 1", timeout=5000)
+        title = p.js("document.querySelector('.leaflet-popup-content .cov-title').innerText")
+        expected = p.js("id => coverage.find('groups', id).feature.properties.tooltip"
+                        ".split(' · ')[0]", gid)
+        assert title == expected, (gid, title)
+        seen.append(title)
+    assert seen[0] != seen[1]
+    p.page.keyboard.press("Escape")
+    p.page.mouse.click(5, 400)  # close the popup on the map's west edge
+    _hover_feature(p, "groups", "G4")
+    tip = p.page.locator(".leaflet-tooltip")
+    tip.wait_for(timeout=5000)
+    assert tip.inner_text() == html.unescape(
+        p.js("coverage.find('groups', 'G4').feature.properties.tooltip"))
+    assert p.errors == []
+
+
+def test_readiness_verdicts_answer_clicks_and_search_when_merged(open_map):
+    p = open_map("readiness")
+    verdicts = p.js("Object.keys(coverage.layers).filter(k => k.startsWith('verdict_') && "
+                    "coverage.layers[k].getLayers().some(l => l._covPieces))")
+    assert verdicts
+    key = verdicts[0]
+    vid = p.js("k => coverage.layers[k].getLayers()[0]._covPieces[0].feature.properties.id",
+               key)
+    _click_feature(p, key, vid)
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    name = p.js("([k, id]) => coverage.find(k, id).feature.properties.tooltip.split(' · ')[0]",
+                [key, vid])
+    assert html.unescape(name) in popup.inner_text()
     assert p.errors == []

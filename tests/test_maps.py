@@ -917,3 +917,42 @@ def test_measurement_labels_in_english(rich):
     assert spec.layer("rsrp_ANY_after").name == "Predicted RSRP · Any operator after the plan"
     rec = spec.layer("errors_not_compared").records()["7"]
     assert rec["Status"] == "outside the DEM" and rec["Tester"] == "李娜"
+
+
+def test_data_of_layers_off_on_opening_follows_the_page_script(rich, mobile):
+    # the first view is built from the data above the page's script; the layers switched
+    # off on opening have theirs after it (parsed while the first view is drawn), each once
+    study, signal, assessment, _, plan, links = rich
+    html = render(mobile_map(study, signal, assessment, PROV, plan=plan, backhaul=links))
+    script = html.index("coverage.ready = true")
+    ids = re.findall(r'coverage\.(?:feed\(\w+, |imageLayer\(|tableLayer\()"([\w-]+)"', html)
+    shown = {k: mobile.layer(k).show for k in mobile.layer_keys()}
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == len(shown)
+    keys = re.findall(r'coverage\.layers\[("[\w]+")\] = (\w+);', html)
+    by_name = {name: json_key.strip('"') for json_key, name in keys}
+    assert set(by_name.values()) == set(shown)
+    for data_id in ids:
+        at = [m.start() for m in re.finditer(f'<script type="application/json" id="{data_id}">',
+                                             html)]
+        assert len(at) == 1, data_id
+        key = by_name[data_id.removesuffix("-data")]
+        assert (at[0] < script) == shown[key], (key, shown[key])
+    assert not all(shown.values()) and any(shown.values())
+    # whatever was switched on before the end of the page is filled once it is parsed
+    assert "DOMContentLoaded" in html and html.rstrip().endswith("</html>")
+
+
+def test_filled_polygon_layers_are_drawn_merged_and_the_others_per_feature(mobile):
+    # the village groups and the sector wedges (filled polygons) become one canvas
+    # multi-polygon per style; outlines (village boundaries, which answer clicks on their
+    # line) and the markers keep one Leaflet layer per feature
+    from coverage.maps.render import FeatureLayer
+
+    merged = {k: FeatureLayer(mobile.layer(k)).merged for k in ("groups", "villages")}
+    assert merged == {"groups": "true", "villages": "false"}
+    sites = [k for k in mobile.layer_keys() if k.startswith("sites_")]
+    wedged = {k: any(f["properties"].get("wedge") for f in mobile.layer(k).features)
+              for k in sites}
+    assert any(wedged.values())
+    assert {k: FeatureLayer(mobile.layer(k)).merged == "true" for k in sites} == wedged
+    assert FeatureLayer(mobile.layer("plan")).merged == "false"  # markers only

@@ -7,6 +7,10 @@ table whose popups are assembled in the browser), image overlays in their own pa
 below the vectors, a legend whose sections follow the layers switched on, a village
 search box (IME-safe, so Chinese input works), a provenance note, and a ready flag.
 Scripts and style sheets come from the CDN or from a local folder (offline maps).
+
+For speed (issue 17): a layer's filled polygons are drawn as one canvas multi-polygon
+per style, the feature under the pointer found on click and hover; the data of the
+layers off on opening follows the page's script, parsed after the first view is drawn.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ from coverage.maps.core import (
     js_json,
 )
 from coverage.maps.labels import labels
+
+MERGE_MIN = 1
+"""The filled polygons of a layer with at least this many (and no outline-only ones) are
+drawn as one multi-polygon per style (``coverage.merge``), their features found under the
+pointer; its markers and lines stay one Leaflet layer each."""
 
 PANES = {"covRaster": 350}
 """Raster overlays get a pane below the vectors (overlayPane, 400), so that they never
@@ -153,16 +162,109 @@ HELPERS_JS = """
     if (p.tooltip) l.bindTooltip(p.tooltip, {sticky: !!l.getBounds && !l.getRadius});
     return l;
   };
+  // a layer of many polygons (the village groups) is drawn as one multi-polygon per
+  // style: Leaflet builds one object per feature, which costs more than drawing them.
+  // A click or a hover finds the feature under the pointer (even-odd over its projected
+  // rings, as the canvas draws them) and opens its popup or tooltip; cov.find returns a
+  // Piece that answers like a feature's own layer (bounds, centre, popup)
+  cov.Piece = L.Class.extend({
+    initialize: function (f, polys, owner) {
+      this.feature = f; this._polys = polys; this._owner = owner;
+    },
+    getBounds: function () {
+      var b = L.latLngBounds([]);
+      this._polys.forEach(function (p) { b.extend(p[0]); });
+      return b;
+    },
+    getCenter: function () {
+      return L.PolyUtil.polygonCenter(this._polys[0][0], this._owner._map.options.crs);
+    },
+    popupHtml: function () {
+      var f = this.feature, p = f.properties;
+      return p.popup || (p.pk ? cov.recordPopup(f.strings, p.pk) : "");
+    },
+    openPopup: function (latlng) {
+      var html = this.popupHtml(), map = this._owner._map;
+      if (!html || !map) return this;
+      this._owner._covPopup.setLatLng(latlng || this.getCenter()).setContent(html).openOn(map);
+      return this;
+    },
+    openTooltip: function (latlng) {
+      var l = this._owner, text = this.feature.properties.tooltip;
+      if (!l._map) return this;
+      if (!l.getTooltip()) l.bindTooltip("", {sticky: true});
+      if (!text) { l.closeTooltip(); return this; }
+      if (l._covShown !== this) { l._covShown = this; l.setTooltipContent(text); }
+      if (!l.isTooltipOpen()) l.openTooltip(latlng || this.getCenter());
+      return this;
+    }
+  });
+  function ringLatLngs(g) {
+    var polys = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+    return polys.map(function (p) { return p.map(function (r) {
+      return r.map(function (c) { return L.latLng(c[1], c[0]); }); }); });
+  }
+  cov.merge = function (group, data) {
+    var by = {};
+    data.features.forEach(function (f) {
+      var si = f.properties.si == null ? -1 : f.properties.si;
+      (by[si] = by[si] || []).push(f);
+    });
+    Object.keys(by).forEach(function (si) {
+      var latlngs = [], owners = [], pieces = [], poly;
+      by[si].forEach(function (f) {
+        var polys = ringLatLngs(f.geometry), piece;
+        if (!polys.length) return;
+        piece = new cov.Piece(f, polys, null);
+        pieces.push(piece);
+        polys.forEach(function (p) {
+          latlngs.push(p);
+          p.forEach(function () { owners.push(pieces.length - 1); });
+        });
+      });
+      poly = L.polygon(latlngs, by[si][0].properties.style || {});
+      poly._covPieces = pieces; poly._covOwners = owners;
+      poly._covPopup = L.popup(cov.popupOptions);
+      pieces.forEach(function (piece) { piece._owner = poly; });
+      group.addLayer(poly);
+    });
+  };
+  cov.pieceAt = function (poly, pt) {
+    // the projected rings follow the order of the latlngs (outer ring, holes, next
+    // polygon); a feature holds the point when an odd number of its rings do
+    var rings = poly._rings || [], owners = poly._covOwners, odd = {}, k;
+    for (k = 0; k < rings.length; k++) {
+      var r = rings[k], c = false, b = r.length ? r[0] : null;
+      if (!b) continue;
+      for (var i = 0, j = r.length - 1; i < r.length; j = i++) {
+        if (((r[i].y > pt.y) !== (r[j].y > pt.y)) &&
+            (pt.x < (r[j].x - r[i].x) * (pt.y - r[i].y) / (r[j].y - r[i].y) + r[i].x)) c = !c;
+      }
+      if (c) odd[owners[k]] = !odd[owners[k]];
+    }
+    for (k in odd) if (odd[k]) return poly._covPieces[k];
+    return null;
+  };
   cov.lazy = function (group) {
+    group.on("mouseover mousemove", function (e) {
+      var l = e.layer, piece = l && l._covPieces && cov.pieceAt(l, e.layerPoint);
+      if (piece) piece.openTooltip(e.latlng);
+      else if (l && l._covPieces && l.getTooltip()) l.closeTooltip();
+    });
     group.on("click", function (e) {
       var l = e.layer;
+      if (l && l._covPieces) {
+        var piece = cov.pieceAt(l, e.layerPoint);
+        if (piece && piece.popupHtml()) { L.DomEvent.stop(e); piece.openPopup(e.latlng); }
+        return;
+      }
       if (!l || l._covBound) return;  // bound: its own handler has opened the popup
       cov.ensure(l);
       if (l.getPopup()) { L.DomEvent.stop(e); l.openPopup(e.latlng); }
     });
     group.on("mouseover", function (e) {
       var l = e.layer;
-      if (!l || l._covBound) return;
+      if (!l || l._covBound || l._covPieces) return;
       cov.ensure(l);
       if (l.getTooltip()) l.openTooltip(e.latlng);
     });
@@ -175,10 +277,10 @@ HELPERS_JS = """
         return L.Polyline.prototype._containsPoint.call(this, pt, true);
       };
   };
-  cov.feed = function (layer, id, now) {
+  cov.feed = function (layer, id, now, merged) {
     function load() {
       var el = document.getElementById(id);
-      if (!el) return;
+      if (!el) { cov.later(load); return; }
       // shared styles and popup strings are stored once per layer (VectorLayer.geojson)
       var data = JSON.parse(el.textContent), styles = data.styles || [], strings = data.strings;
       data.features.forEach(function (f) {
@@ -186,17 +288,39 @@ HELPERS_JS = """
         if (p.si != null) p.style = styles[p.si];
         if (strings) f.strings = strings;
       });
-      layer.addData(data);
+      if (merged) {  // the polygons merged, the markers and lines one layer each above
+        var polys = [], rest = [];
+        data.features.forEach(function (f) {
+          (/Polygon$/.test(f.geometry.type) ? polys : rest).push(f); });
+        cov.merge(layer, {features: polys});
+        if (rest.length) layer.addData({type: "FeatureCollection", features: rest});
+      } else layer.addData(data);
       el.parentNode.removeChild(el);
     }
     cov.lazy(layer);
     if (now) load(); else { layer.once("add", load); layer.load = load; }
   };
+  // the data of a layer off on opening follows the page's script (coverage.maps.render
+  // .render), so that the first view is built before it is parsed: a layer switched on
+  // earlier is filled as soon as the page is parsed
+  cov.later = function (fn) {
+    if (document.readyState === "loading")
+      document.addEventListener("DOMContentLoaded", function () { fn(); }, {once: true});
+  };
   cov.imageLayer = function (id, bounds, options) {
     var overlay = L.imageOverlay("", bounds, options);
-    overlay.beforeAdd = function () {
+    function read() {
       var el = document.getElementById(id);
-      if (el) { this._url = JSON.parse(el.textContent); el.parentNode.removeChild(el); }
+      if (!el) return null;
+      var url = JSON.parse(el.textContent);
+      el.parentNode.removeChild(el);
+      return url;
+    }
+    overlay.beforeAdd = function () {
+      if (this._url) return;
+      var url = read();
+      if (url) this._url = url;
+      else cov.later(function () { var u = read(); if (u) overlay.setUrl(u); });
     };
     return overlay;
   };
@@ -222,8 +346,12 @@ HELPERS_JS = """
     if (lyr && lyr.eachLayer) lyr.eachLayer(function (l) {
       if (!hit && l.feature && l.feature.properties.id === id && !l.feature.properties.wedge)
         hit = l;
+      if (!hit && l._covPieces) l._covPieces.forEach(function (piece) {
+        var p = piece.feature.properties;
+        if (!hit && p.id === id && !p.wedge) hit = piece;
+      });
     });
-    return cov.ensure(hit);
+    return hit instanceof cov.Piece ? hit : cov.ensure(hit);
   };
   cov.open = function (key, id) {
     var lyr = cov.layers[key];
@@ -257,17 +385,36 @@ class Helpers(MacroElement):
                                 "panes": js_json([[k, v] for k, v in PANES.items()])}
 
 
-class FeatureLayer(Layer):
+class DataElement:
+    """A layer whose data travels as JSON in a ``<script type="application/json">`` beside
+    the page's script: in the page's body when the layer is on at opening (``eager``),
+    else after the page's script (:func:`render` appends it), so that the browser builds
+    and draws the first view before it parses the data of the layers switched off."""
+
+    data: str
+    eager: str
+
+    def get_name(self) -> str:  # branca's Element (first in the subclasses' bases)
+        raise NotImplementedError
+
+    def data_html(self) -> str:
+        """The data element (``<script type="application/json" id="…-data">``)."""
+        return (f'<script type="application/json" id="{self.get_name()}-data">'
+                f"{self.data}</script>")
+
+
+class FeatureLayer(Layer, DataElement):
     """One :class:`VectorLayer` as an ``L.geoJSON`` overlay, registered in ``coverage``."""
 
     _template = Template("""
-        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.data }}</script>
+        {% macro html(this, kwargs) %}{% if this.eager == "true" %}{{ this.data_html() }}{% endif %}
         {% endmacro %}
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.geoJSON(null, {
             style: coverage.style, pointToLayer: coverage.point,
             onEachFeature: coverage.bind});
-        coverage.feed({{ this.get_name() }}, "{{ this.get_name() }}-data", {{ this.eager }});
+        coverage.feed({{ this.get_name() }}, "{{ this.get_name() }}-data", {{ this.eager }},
+                      {{ this.merged }});
         coverage.layers[{{ this.key }}] = {{ this.get_name() }};
         coverage.rank[{{ this.key }}] = {{ this.rank }};
         {% endmacro %}
@@ -282,6 +429,12 @@ class FeatureLayer(Layer):
         self.key = js_json(layer.key)
         kinds = {f["geometry"]["type"].replace("Multi", "") for f in layer.features}
         self.rank = 2 if "Point" in kinds else (1 if "LineString" in kinds else 0)
+        # filled polygons (village groups, sector wedges): one canvas multi-polygon per
+        # style; outlines (village boundaries answer clicks on their line only) stay apart
+        polys = [f for f in layer.features if f["geometry"]["type"].endswith("Polygon")]
+        fills = all(f["properties"].get("style", {}).get("fill", True) is not False
+                    for f in polys)
+        self.merged = "true" if len(polys) >= MERGE_MIN and fills else "false"
         self.data = js_json(layer.geojson())
 
 
@@ -315,7 +468,7 @@ TABLE_JS = """
     });
     function load() {
       var el = document.getElementById(id);
-      if (!el) return;
+      if (!el) { cov.later(load); return; }
       d = JSON.parse(el.textContent);
       el.parentNode.removeChild(el);
       lyr.addData({type: "FeatureCollection", features: d.ids.map(function (fid, i) {
@@ -347,11 +500,11 @@ class TableHelpers(MacroElement):
         self.js = TABLE_JS
 
 
-class TableOverlayLayer(Layer):
+class TableOverlayLayer(Layer, DataElement):
     """One :class:`TableLayer` as an ``L.geoJSON`` of circle markers (compact data)."""
 
     _template = Template("""
-        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.data }}</script>
+        {% macro html(this, kwargs) %}{% if this.eager == "true" %}{{ this.data_html() }}{% endif %}
         {% endmacro %}
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = coverage.tableLayer("{{ this.get_name() }}-data", {{ this.eager }});
@@ -368,7 +521,7 @@ class TableOverlayLayer(Layer):
         self.data = js_json(layer.payload())
 
 
-class ImageOverlayLayer(Layer):
+class ImageOverlayLayer(Layer, DataElement):
     """One :class:`ImageLayer` as an ``L.imageOverlay`` (PNG inlined as base64).
 
     The image travels as JSON beside the script, read when the overlay is first shown
@@ -376,7 +529,7 @@ class ImageOverlayLayer(Layer):
     nothing."""
 
     _template = Template("""
-        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}-data">{{ this.url }}</script>
+        {% macro html(this, kwargs) %}{% if this.eager == "true" %}{{ this.data_html() }}{% endif %}
         {% endmacro %}
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = coverage.imageLayer("{{ this.get_name() }}-data",
@@ -390,7 +543,8 @@ class ImageOverlayLayer(Layer):
         super().__init__(name=layer.name, overlay=True, control=True, show=layer.show)
         self._name = "CoverageImage"
         self.key = js_json(layer.key)
-        self.url = js_json("data:image/png;base64," + base64.b64encode(layer.png).decode("ascii"))
+        self.eager = "true" if layer.show else "false"
+        self.data = js_json("data:image/png;base64," + base64.b64encode(layer.png).decode("ascii"))
         self.bounds = js_json([list(layer.bounds[0]), list(layer.bounds[1])])
         self.opacity = js_json(float(layer.opacity))
 
@@ -691,12 +845,21 @@ def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = N
 
 
 def render(fmap: folium.Map) -> str:
-    """The map's standalone HTML; ids created while rendering are deterministic too."""
+    """The map's standalone HTML; ids created while rendering are deterministic too.
+
+    The data of the layers off on opening (:class:`DataElement`) follows the page's
+    script, at the end of the document: the first view is ready and drawn while the
+    browser still parses them (the page's script fills such a layer once the document is
+    parsed if it is switched on earlier).
+    """
     with deterministic_ids("r"):
         html = fmap.get_root().render()
-    return html
+    tail = "".join(child.data_html() + "\n" for child in fmap._children.values()
+                   if isinstance(child, DataElement) and child.eager != "true")
+    end = html.rindex("</html>")
+    return html[:end] + tail + html[end:]
 
 
-__all__ = ["BaseTiles", "FeatureLayer", "Helpers", "ImageOverlayLayer", "Legend", "Note",
-           "ReadyFlag", "SearchBox", "TableHelpers", "TableOverlayLayer", "build_map",
+__all__ = ["BaseTiles", "DataElement", "FeatureLayer", "Helpers", "ImageOverlayLayer", "Legend",
+           "Note", "ReadyFlag", "SearchBox", "TableHelpers", "TableOverlayLayer", "build_map",
            "deterministic_ids", "note_parts", "render"]
