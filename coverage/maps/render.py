@@ -222,7 +222,9 @@ HELPERS_JS = """
           p.forEach(function () { owners.push(pieces.length - 1); });
         });
       });
-      poly = L.polygon(latlngs, by[si][0].properties.style || {});
+      // a sector wedge is a symbol with no popup: it lets clicks through to the groups
+      poly = L.polygon(latlngs, L.extend({}, by[si][0].properties.style || {},
+                                         by[si][0].properties.wedge ? {interactive: false} : {}));
       poly._covPieces = pieces; poly._covOwners = owners;
       poly._covPopup = L.popup(cov.popupOptions);
       pieces.forEach(function (piece) { piece._owner = poly; });
