@@ -104,3 +104,14 @@ def test_predicting_the_added_sites_only_and_merging_equals_predicting_all() -> 
                                      statuses=("planned",))
     assert added.cached_sites + added.computed_sites == len(pending)
     _same(merge_coverage(before, added), everything)
+
+
+def test_the_code_in_the_keys_exists_and_its_digest_follows_its_bytes(tmp_path: Path) -> None:
+    from coverage.io import source_digest as sd
+    from coverage.predict import candidate_bundle
+
+    package = Path(sd.__file__).resolve().parents[1]
+    for part in (*network_cache.CODE, *candidate_bundle.CODE):
+        assert (package / part).exists(), part
+    assert sd.source_digest("signal.py") == sd.source_digest("signal.py")
+    assert sd.source_digest("signal.py") != sd.source_digest("grid.py")

@@ -31,7 +31,9 @@ from coverage.radio import engine
 BUNDLE_FORMAT = "candidate-bundle-v1"
 """Identifies the stored layout; part of the key."""
 
-CODE = ("radio", "predict", "grid.py", "io/cache.py", "io/source_digest.py")
+CODE = ("radio", "predict/__init__.py", "predict/candidates.py", "predict/candidate_bundle.py",
+        "predict/sites.py", "predict/loss_codec.py", "grid.py", "config.py", "io/cache.py",
+        "io/source_digest.py")
 """Sources (relative to the package) whose digest enters the key."""
 
 Option = tuple[float, float, float, float]

@@ -49,7 +49,9 @@ __all__ = ["NETWORK_FORMAT", "added_sites_only", "cached_network", "network_key"
 NETWORK_FORMAT = "network-best-server-v1"
 """Identifies the stored layout; part of the key."""
 
-CODE = ("radio", "predict", "signal.py", "grid.py", "io/cache.py", "io/source_digest.py")
+CODE = ("radio", "predict/__init__.py", "predict/network.py", "predict/network_cache.py",
+        "predict/sites.py", "predict/loss_codec.py", "signal.py", "grid.py", "config.py",
+        "io/cache.py", "io/source_digest.py")
 """Sources (relative to the package) whose digest enters the key."""
 
 
