@@ -7,15 +7,16 @@ again, so the radio also keeps one *bundle* of all of them: the options in the o
 (position, height, frequency), the cells, and per option its loss steps
 (:mod:`coverage.predict.loss_codec`) and ground height. Its key holds everything those
 depend on: the options and cells, the model settings and receiver height, the grid with the
-SHA-256 of its whole elevation raster, the loss format, the engine version and the digest of
-the source of the code that computes the losses (:func:`coverage.io.source_digest.
-source_digest`). The entry is checksummed like every cache entry; a missing, stale or corrupt
-bundle only means the per-option entries are read (or computed) as before, and the bundle is
-written once every option of it is known.
+SHA-256 of its whole elevation raster, the loss format, the engine version, the numpy and
+numba versions and the digest of the source of the code that computes the losses
+(:func:`coverage.io.source_digest.source_digest`). The entry is checksummed like every cache
+entry; a missing, stale or corrupt bundle only means the per-option entries are read (or
+computed) as before, and the bundle is written once every option of it is known.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,7 @@ def bundle_key(grid: WorkingGrid, elevation: np.ndarray, config: Config,
         "loss_format": loss_codec.FORMAT,
         "engine": engine.ENGINE_VERSION,
         "numpy": np.__version__,
+        "numba": _numba_version(),
         "code": source_digest(*CODE),
         "model": config.model.model_dump(mode="json"),
         "rx_height_m": config.rule.receiver_height_m,
@@ -119,3 +121,11 @@ def record(bundle: Bundle, cache_dir: Path, option: Option, steps: np.ndarray,
             "ground_m": np.array([bundle.known[o][1] for o in bundle.options], np.float64),
         }, compress=True)
         bundle.stored = True
+
+
+def _numba_version() -> str:
+    """The installed numba's version (the kernels' compiler), without importing it."""
+    try:
+        return importlib.metadata.version("numba")
+    except importlib.metadata.PackageNotFoundError:
+        return "none"

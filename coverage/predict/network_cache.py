@@ -14,9 +14,9 @@ The key holds everything the rasters depend on:
 * the model and coverage-rule settings, the operators in configuration order;
 * the working grid (transform, shape, CRS) and the SHA-256 of its whole elevation raster;
 * the loss format (:data:`coverage.predict.loss_codec.FORMAT`), the engine version, the
-  numpy version, and the digest of the source of the modules that compute the rasters
-  (:func:`coverage.io.source_digest.source_digest`), so editing the code never reads an
-  entry made by other code.
+  numpy and numba versions, and the digest of the source of the modules that compute the
+  rasters (:func:`coverage.io.source_digest.source_digest`), so editing the code never
+  reads an entry made by other code.
 
 A result is stored only when it carries no warning beyond the ones its key already implies
 (settings ignored, sites without a configured band), so a hit reproduces the result exactly:
@@ -29,6 +29,7 @@ whose own cache still applies.
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -98,6 +99,7 @@ def network_key(study: Study, entries: list[SiteJob | Problem]) -> str:
         "loss_format": loss_codec.FORMAT,
         "engine": engine.ENGINE_VERSION,
         "numpy": np.__version__,
+        "numba": _numba_version(),
         "code": source_digest(*CODE),
         "operators": list(cfg.operators),
         "model": cfg.model.model_dump(mode="json"),
@@ -207,3 +209,11 @@ def _narrow(best_site: np.ndarray) -> np.ndarray:
     if best_site.size == 0 or int(best_site.max()) <= np.iinfo(np.int16).max:
         return best_site.astype(np.int16)
     return best_site
+
+
+def _numba_version() -> str:
+    """The installed numba's version (the kernels' compiler), without importing it."""
+    try:
+        return importlib.metadata.version("numba")
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
