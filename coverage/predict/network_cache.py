@@ -37,7 +37,13 @@ import numpy as np
 from pyproj import CRS
 
 from coverage.errors import Problem
-from coverage.io.cache import array_digest, make_key, read_entry, write_entry
+from coverage.io.cache import (
+    array_digest,
+    keep_newest,
+    make_key,
+    read_entry,
+    write_entry,
+)
 from coverage.io.source_digest import source_digest
 from coverage.predict import loss_codec
 from coverage.predict.sites import SiteJob, make_site_job, settings_warnings
@@ -49,6 +55,10 @@ __all__ = ["NETWORK_FORMAT", "added_sites_only", "cached_network", "network_key"
 
 NETWORK_FORMAT = "network-best-server-v1"
 """Identifies the stored layout; part of the key."""
+
+KEEP_ENTRIES = 2
+"""Network entries kept (the most recently used): a run's networks on air and committed.
+An entry of the demo is about 20 MB, so editing sites never grows the cache by more."""
 
 CODE = ("radio", "predict/__init__.py", "predict/network.py", "predict/network_cache.py",
         "predict/sites.py", "predict/loss_codec.py", "signal.py", "grid.py", "config.py",
@@ -157,6 +167,7 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
         jobs = sum(isinstance(e, SiteJob) for e in entries)
         if progress is not None:
             progress(len(entries), len(entries))
+        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
         return CoverageResult(study.grid.transform, crs, operators, by_operator, any_rsrp,
                               any_operator, (), 0, jobs, expected)
     result = predict()
@@ -166,6 +177,7 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
             arrays[f"rsrp_{k}"] = _shuffle(result.by_operator[op].rsrp)
             arrays[f"site_{k}"] = _narrow(result.by_operator[op].best_site)
         write_entry(cache_dir, key, arrays, compress=True)
+        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
     return result
 
 
