@@ -132,7 +132,8 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
     statuses : iterable of str or None
         Site statuses predicted (None: every site).
     cache_dir : Path or None
-        Folder of the network entries; None always predicts.
+        Folder of the network entries, of its own: only the :data:`KEEP_ENTRIES` most
+        recently used entries in it are kept. None always predicts.
     predict : callable
         The prediction (in process or on a cluster; both give the same result).
     progress : callable, optional
