@@ -46,6 +46,7 @@ from coverage.output.plan_section import plan_html
 from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers
 from coverage.output.report import build_workbook, csv_tables, render_html
 from coverage.plan import Plan, make_plan, plan_village_remedies, study_with_plan
+from coverage.predict.network_cache import added_sites_only, cached_network
 from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.scale.backend import Backend
 from coverage.scale.candidates import ClusterCandidateRadio
@@ -156,13 +157,21 @@ PENDING = tuple(status for status in SITE_STATUSES if status != "on_air")
 """Site statuses of the network still to come (planned, building)."""
 
 
-def _predict(study: Study, out_dir: Path, steps: Steps, statuses: tuple[str, ...]
-             ) -> CoverageResult:
-    """The raw (uncalibrated) prediction of the study's sites of ``statuses``."""
+def _predict(study: Study, out_dir: Path, steps: Steps, statuses: tuple[str, ...], *,
+             network: bool = True) -> CoverageResult:
+    """The raw (uncalibrated) prediction of the study's sites of ``statuses``.
+
+    With ``network`` the composed rasters are cached as one entry as well
+    (:mod:`coverage.predict.network_cache`): the networks on air and committed, which change
+    only with the inputs; the plan's sites change with every plan, so they are not.
+    """
     update, close = steps.progress("sites")
     try:
-        return steps.backend.predict(study, cache_dir=out_dir / CACHE_DIR / "sites",
-                                     statuses=statuses, progress=update)
+        return cached_network(
+            study, statuses, out_dir / CACHE_DIR / "network" if network else None,
+            lambda: steps.backend.predict(study, cache_dir=out_dir / CACHE_DIR / "sites",
+                                          statuses=statuses, progress=update),
+            progress=update)
     finally:
         close()
 
@@ -260,8 +269,10 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
         with steps.step("predict the network after the plan"):
             due = cfg.planning.due_date or cfg.readiness.inspection_date
             after_study = study_with_plan(study, results.plan, due)
+            # committed.raw holds the pending sites already: predict the plan's sites only
             after_plan = _scenario("after the plan", after_study, merge_coverage(
-                committed.raw, _predict(after_study, out_dir, steps, PENDING)), fit)
+                committed.raw, _predict(added_sites_only(after_study, len(study.sites)),
+                                        out_dir, steps, PENDING, network=False)), fit)
             results.after_study = after_plan.study
             results.after_coverage = after_plan.coverage
             results.after_assessment = after_plan.assessment

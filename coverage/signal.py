@@ -184,9 +184,9 @@ def take_stronger(best: np.ndarray, best_site: np.ndarray, values: np.ndarray,
     A cell takes the site when it is strictly stronger (NaN compares False); sites must come
     in ascending index, so an exact tie keeps the lower index.
     """
-    better = values > best
-    best[better] = values[better]
-    best_site[better] = index
+    better = np.greater(values, best)
+    np.copyto(best, values, where=better)
+    np.copyto(best_site, index, where=better)
 
 
 def finish_best(best: np.ndarray) -> np.ndarray:

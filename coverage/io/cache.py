@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -136,3 +137,35 @@ def read_entry(cache_dir: str | Path, key: str) -> CacheLookup:
     if str(stored_sum) != checksum(data):
         return CacheLookup("corrupt")
     return CacheLookup("hit", data)
+
+
+def keep_newest(cache_dir: str | Path, keep: int, *, used: str | None = None) -> list[Path]:
+    """Bound a cache folder to its ``keep`` most recently used entries.
+
+    Parameters
+    ----------
+    cache_dir : str or Path
+        Cache folder (nothing happens when it does not exist).
+    keep : int
+        Entries to keep (at least 1).
+    used : str, optional
+        Key of an entry just read or written: it is marked as the most recently used (its
+        modification time set to now) before the oldest entries are removed.
+
+    Returns
+    -------
+    list of Path
+        The entries removed.
+    """
+    folder = Path(cache_dir)
+    if not folder.is_dir():
+        return []
+    if used is not None and entry_path(folder, used).is_file():
+        os.utime(entry_path(folder, used))
+    entries = [p for p in folder.glob("*.npz") if _HEX64.match(p.stem)]
+    entries.sort(key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+    removed = []
+    for path in entries[max(1, keep):]:
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed

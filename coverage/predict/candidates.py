@@ -32,7 +32,7 @@ import pandas as pd
 
 from coverage.config import BandProfile, Config
 from coverage.io.cache import array_digest, make_key, read_entry, write_entry
-from coverage.predict import loss_codec
+from coverage.predict import candidate_bundle, loss_codec
 from coverage.predict.sites import loss_cache_key
 from coverage.radio import engine
 from coverage.radio.antenna import PatternParams, best_sector_db
@@ -111,12 +111,34 @@ class CandidateRadio:
         self.computed = 0
         self.cached = 0
         self.failed = 0
+        self._bundle: candidate_bundle.Bundle | None = None
+
+    def prepare(self, sites: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> None:
+        """Read the losses of every option in ``sites`` at the cells from one cache entry
+        when a planning run asked for the same before (:mod:`~coverage.predict.
+        candidate_bundle`); otherwise collect them as they come, to write that entry."""
+        if self.cache_dir is None:
+            return
+        options = []
+        for op, band, height, geom in zip(sites["operator"], sites["band"], sites["height_m"],
+                                          sites.geometry, strict=True):
+            f_mhz = self.config.band(str(op), str(band)).frequency_mhz
+            options.append((float(geom.x), float(geom.y), float(height), float(f_mhz)))
+        self._bundle = candidate_bundle.open_bundle(self.cache_dir, self.grid, self.elevation,
+                                                    self.config, options, rows, cols)
 
     def loss_at(self, x: float, y: float, height_m: float, f_mhz: float, rows: np.ndarray,
                 cols: np.ndarray) -> tuple[np.ndarray, float]:
         """Basic transmission loss (dB, float32; NaN unreached) at cells, and ground (m)."""
         model = self.config.model
         rx = self.config.rule.receiver_height_m
+        option = (float(x), float(y), float(height_m), float(f_mhz))
+        bundle = self._bundle if self._bundle is not None and self._bundle.covers(
+            rows, cols) else None
+        if bundle is not None and option in bundle.known:
+            self.cached += 1
+            steps, ground = bundle.known[option]
+            return loss_codec.from_steps(steps), ground
         key = None
         if self.cache_dir is not None:
             key = make_key({"loss": loss_cache_key(self.grid, x, y, height_m, f_mhz, model, rx,
@@ -125,6 +147,10 @@ class CandidateRadio:
             found = read_entry(self.cache_dir, key)
             if found.status == "hit" and found.arrays is not None:
                 self.cached += 1
+                if bundle is not None and self.cache_dir is not None:
+                    candidate_bundle.record(bundle, self.cache_dir, option,
+                                            found.arrays["loss_steps"],
+                                            float(found.arrays["ground_m"]))
                 return (loss_codec.from_steps(found.arrays["loss_steps"]),
                         float(found.arrays["ground_m"]))
         loss, ground, self._layout = engine.path_loss_at_cells(
@@ -138,6 +164,8 @@ class CandidateRadio:
         if key is not None and self.cache_dir is not None:
             write_entry(self.cache_dir, key, {"loss_steps": steps,
                                               "ground_m": np.float64(ground)}, compress=True)
+            if bundle is not None:
+                candidate_bundle.record(bundle, self.cache_dir, option, steps, float(ground))
         return loss, ground
 
     def __call__(self, site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -38,10 +38,18 @@ def to_steps(loss_db: np.ndarray) -> np.ndarray:
     return np.where(finite, steps, _NODATA).astype(np.uint16)
 
 
-def from_steps(steps: np.ndarray) -> np.ndarray:
-    """``uint16`` steps back to loss (dB, float32; NaN where 0)."""
+def _from_steps(steps: np.ndarray) -> np.ndarray:
     loss = steps.astype(np.float64) * STEP_DB
     return np.where(steps == _NODATA, np.nan, loss).astype(np.float32)
+
+
+_LOSS_OF_STEP = _from_steps(np.arange(_MAX_STEPS + 1, dtype=np.uint16))
+"""The loss of every possible step (float32, 256 kB): decoding is one table look-up."""
+
+
+def from_steps(steps: np.ndarray) -> np.ndarray:
+    """``uint16`` steps back to loss (dB, float32; NaN where 0)."""
+    return _LOSS_OF_STEP[np.asarray(steps, dtype=np.uint16)]
 
 
 def quantise(loss_db: np.ndarray) -> np.ndarray:

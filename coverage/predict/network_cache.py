@@ -1,0 +1,232 @@
+"""The composed prediction of a whole network, cached as one content-keyed entry.
+
+A warm run used to read, verify and decode every site's loss window and apply the link budget
+to it again (hundreds of megabytes of compressed losses for the demo county), only to fold
+them into the same best-server rasters as last time. This module stores those rasters (per
+operator the best RSRP, float32, and the serving site, int32) as one entry of the checksummed
+cache of :mod:`coverage.io.cache`, and reads them back when nothing they depend on changed.
+
+The key holds everything the rasters depend on:
+
+* every site job in site order (position in ``Study.sites``, id, operator, position, height,
+  frequency, azimuths, radio parameters with the band defaults applied, antenna pattern) and
+  every site left out with its warning;
+* the model and coverage-rule settings, the operators in configuration order;
+* the working grid (transform, shape, CRS) and the SHA-256 of its whole elevation raster;
+* the loss format (:data:`coverage.predict.loss_codec.FORMAT`), the engine version, the
+  numpy and numba versions, and the digest of the source of the modules that compute the
+  rasters (:func:`coverage.io.source_digest.source_digest`), so editing the code never
+  reads an entry made by other code.
+
+A result is stored only when it carries no warning beyond the ones its key already implies
+(settings ignored, sites without a configured band), so a hit reproduces the result exactly:
+the same rasters, the any-operator raster recombined by the same rule, every site counted as
+read from the cache (as a warm per-site run counts them), and the same warnings. Anything
+else (an unpredictable site, a corrupt or stale entry) falls back to the per-site prediction,
+whose own cache still applies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+from pyproj import CRS
+
+from coverage.errors import Problem
+from coverage.io.cache import (
+    array_digest,
+    keep_newest,
+    make_key,
+    read_entry,
+    write_entry,
+)
+from coverage.io.source_digest import source_digest
+from coverage.predict import loss_codec
+from coverage.predict.sites import SiteJob, make_site_job, settings_warnings
+from coverage.radio import engine
+from coverage.signal import CoverageResult, OperatorCoverage, combine_operators
+from coverage.study import Study
+
+__all__ = ["NETWORK_FORMAT", "added_sites_only", "cached_network", "network_key"]
+
+NETWORK_FORMAT = "network-best-server-v1"
+"""Identifies the stored layout; part of the key."""
+
+KEEP_ENTRIES = 2
+"""Network entries kept (the most recently used): a run's networks on air and committed.
+An entry of the demo is about 20 MB, so editing sites never grows the cache by more."""
+
+CODE = ("radio", "predict/__init__.py", "predict/network.py", "predict/network_cache.py",
+        "predict/sites.py", "predict/loss_codec.py", "signal.py", "grid.py", "config.py",
+        "io/cache.py", "io/source_digest.py")
+"""Sources (relative to the package) whose digest enters the key."""
+
+
+LEFT_OUT_STATUS = "predicted_before"
+"""Status :func:`added_sites_only` gives the sites a prediction must skip (no real site has
+it, so no prediction of real statuses picks them)."""
+
+
+def added_sites_only(study: Study, first: int) -> Study:
+    """``study`` whose sites before position ``first`` no prediction picks.
+
+    Their rows stay where they are, so the added sites keep their positions (the best-server
+    indices): merging the prediction of the added sites into one of the earlier sites equals
+    predicting them all (:func:`coverage.signal.merge_coverage`), without reading the earlier
+    ones again.
+    """
+    sites = study.sites.copy()
+    status = sites["status"].astype(object).to_numpy(copy=True)
+    status[:first] = LEFT_OUT_STATUS
+    sites["status"] = status
+    return dataclasses.replace(study, sites=sites)
+
+
+def _entries(study: Study, statuses: Iterable[str] | None) -> list[SiteJob | Problem]:
+    """The site jobs and left-out sites of ``statuses``, in site order (as predicted)."""
+    cfg = study.config
+    sites = study.sites.reset_index(drop=True)
+    wanted = None if statuses is None else set(statuses)
+    return [make_site_job(cfg, sites.iloc[i], i) for i in range(len(sites))
+            if wanted is None or str(sites.at[i, "status"]) in wanted]
+
+
+def _static_warnings(study: Study, entries: list[SiteJob | Problem]) -> list[Problem]:
+    """The warnings every prediction of ``entries`` carries, in the order it gives them."""
+    return [*settings_warnings(study.config.model),
+            *(e for e in entries if isinstance(e, Problem))]
+
+
+def network_key(study: Study, entries: list[SiteJob | Problem]) -> str:
+    """SHA-256 key of the best-server rasters of ``entries`` on the study's grid."""
+    cfg, grid = study.config, study.grid
+    return make_key({
+        "format": NETWORK_FORMAT,
+        "loss_format": loss_codec.FORMAT,
+        "engine": engine.ENGINE_VERSION,
+        "numpy": np.__version__,
+        "numba": _numba_version(),
+        "code": source_digest(*CODE),
+        "operators": list(cfg.operators),
+        "model": cfg.model.model_dump(mode="json"),
+        "rule": cfg.rule.model_dump(mode="json"),
+        "grid": [list(grid.transform)[:6], list(grid.shape), str(grid.crs),
+                 array_digest(grid.elevation)],
+        "entries": [dataclasses.asdict(e) for e in entries],
+    })
+
+
+def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path | None,
+                   predict: Callable[[], CoverageResult], *,
+                   progress: Callable[[int, int], None] | None = None) -> CoverageResult:
+    """``predict()``'s result, from the network cache when a valid entry exists.
+
+    Parameters
+    ----------
+    study : Study
+        The study whose sites of ``statuses`` ``predict`` predicts.
+    statuses : iterable of str or None
+        Site statuses predicted (None: every site).
+    cache_dir : Path or None
+        Folder of the network entries, of its own: only the :data:`KEEP_ENTRIES` most
+        recently used entries in it are kept. None always predicts.
+    predict : callable
+        The prediction (in process or on a cluster; both give the same result).
+    progress : callable, optional
+        Called once as ``progress(n, n)`` on a hit (``predict`` reports its own progress).
+
+    Returns
+    -------
+    CoverageResult
+        Without per-site windows (``sites`` is empty).
+    """
+    if cache_dir is None:
+        return predict()
+    entries = _entries(study, statuses)
+    key = network_key(study, entries)
+    operators = tuple(study.config.operators)
+    expected = _static_warnings(study, entries)
+    found = read_entry(cache_dir, key)
+    if found.status == "hit" and found.arrays is not None:
+        a = found.arrays
+        by_operator = {op: OperatorCoverage(op, _unshuffle(a[f"rsrp_{k}"]),
+                                            a[f"site_{k}"].astype(np.int32))
+                       for k, op in enumerate(operators)}
+        if operators:
+            any_rsrp, any_operator = combine_operators([by_operator[op].rsrp
+                                                        for op in operators])
+        else:
+            shape = study.grid.shape
+            any_rsrp = np.full(shape, np.nan, np.float32)
+            any_operator = np.full(shape, -1, np.int8)
+        grid_crs = study.grid.crs
+        crs = grid_crs if isinstance(grid_crs, CRS) else CRS.from_user_input(grid_crs)
+        jobs = sum(isinstance(e, SiteJob) for e in entries)
+        if progress is not None:
+            progress(len(entries), len(entries))
+        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
+        return CoverageResult(study.grid.transform, crs, operators, by_operator, any_rsrp,
+                              any_operator, (), 0, jobs, expected)
+    result = predict()
+    if _storable(result, operators, expected):
+        arrays: dict[str, np.ndarray] = {}
+        for k, op in enumerate(operators):
+            arrays[f"rsrp_{k}"] = _shuffle(result.by_operator[op].rsrp)
+            arrays[f"site_{k}"] = _narrow(result.by_operator[op].best_site)
+        write_entry(cache_dir, key, arrays, compress=True)
+        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
+    return result
+
+
+def _storable(result: CoverageResult, operators: tuple[str, ...], expected: list[Problem]
+              ) -> bool:
+    """Whether a hit would reproduce ``result`` exactly (see the module notes)."""
+    if result.sites or result.operators != operators or list(result.warnings) != expected:
+        return False
+    for op in operators:
+        cov = result.by_operator[op]
+        if cov.rsrp.dtype != np.float32 or cov.best_site.dtype != np.int32:
+            return False
+    if not operators:
+        return True
+    any_rsrp, any_operator = combine_operators([result.by_operator[op].rsrp
+                                                for op in operators])
+    return (np.array_equal(any_rsrp, result.any_rsrp, equal_nan=True)
+            and np.array_equal(any_operator, result.any_operator)
+            and any_rsrp.dtype == result.any_rsrp.dtype
+            and any_operator.dtype == result.any_operator.dtype)
+
+
+def _shuffle(rsrp: np.ndarray) -> np.ndarray:
+    """A float32 raster as its four byte planes (uint8, shape (4, rows, cols)).
+
+    The planes of the sign/exponent bytes are nearly constant, so the entry deflates
+    about a quarter smaller than the raster itself; the round trip is exact.
+    """
+    raw = np.ascontiguousarray(rsrp, dtype="<f4").view(np.uint8)
+    return np.ascontiguousarray(raw.reshape(*rsrp.shape, 4).transpose(2, 0, 1))
+
+
+def _unshuffle(planes: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_shuffle` (float32, native byte order)."""
+    raw = np.ascontiguousarray(planes.transpose(1, 2, 0))
+    return raw.view("<f4").reshape(planes.shape[1:]).astype(np.float32)
+
+
+def _narrow(best_site: np.ndarray) -> np.ndarray:
+    """Site indices as int16 when they fit (they are widened back to int32 on reading)."""
+    if best_site.size == 0 or int(best_site.max()) <= np.iinfo(np.int16).max:
+        return best_site.astype(np.int16)
+    return best_site
+
+
+def _numba_version() -> str:
+    """The installed numba's version (the kernels' compiler), without importing it."""
+    try:
+        return importlib.metadata.version("numba")
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
