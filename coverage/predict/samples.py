@@ -24,11 +24,8 @@ else than what a fresh prediction would give.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +36,7 @@ from coverage.config import Config
 from coverage.errors import ModelRangeError, Problem
 from coverage.grid import WorkingGrid
 from coverage.io.cache import array_digest, make_key, read_entry, write_entry
-from coverage.predict import sites as _sites_module
+from coverage.io.source_digest import source_digest
 from coverage.predict.sites import (
     SiteJob,
     job_loss_key,
@@ -48,7 +45,6 @@ from coverage.predict.sites import (
     settings_warnings,
     unpredictable,
 )
-from coverage.radio import antenna, linkbudget, window
 from coverage.radio.threads import map_ordered
 from coverage.signal import CoverageResult, OperatorCoverage, combine_operators
 from coverage.study import Study
@@ -59,18 +55,11 @@ SAMPLES_FORMAT = "site-samples-v1"
 """Identifies the stored vectors; part of the key."""
 
 
-@cache
-def rsrp_code() -> str | None:
+def rsrp_code() -> str:
     """SHA-256 of the source of the modules that turn a loss window into RSRP (part of
-    the key of a stored vector: editing them makes every stored vector stale); None when
-    the source is not available (then no vector is stored or read)."""
-    h = hashlib.sha256()
-    try:
-        for module in (_sites_module, window, linkbudget, antenna):
-            h.update(inspect.getsource(module).encode("utf-8"))
-    except (OSError, TypeError):
-        return None
-    return h.hexdigest()
+    the key of a stored vector: editing them makes every stored vector stale)."""
+    return source_digest("predict/sites.py", "radio/window.py", "radio/linkbudget.py",
+                         "radio/antenna.py")
 
 
 def _samples_key(grid: WorkingGrid, cfg: Config, job: SiteJob, cells_digest: str) -> str:
@@ -156,7 +145,7 @@ def sample_sites(study: Study, cells: np.ndarray, sites: Iterable[int], *,
     entries = [make_site_job(cfg, table.iloc[i], i) for i in sorted(set(map(int, sites)))]
     jobs = [job for job in entries if isinstance(job, SiteJob)]
 
-    stored = Path(samples_dir) if samples_dir is not None and rsrp_code() else None
+    stored = Path(samples_dir) if samples_dir is not None else None
     cells_digest = array_digest(flat)
 
     def one(job: SiteJob) -> tuple[np.ndarray, np.ndarray] | str:
