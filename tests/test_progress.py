@@ -213,27 +213,36 @@ def test_progress_command_on_a_data_folder(tiny_data, tmp_path, monkeypatch):
     assert bad.exit_code == 2
 
 
-def test_past_days_are_calibrated_like_a_run_of_that_day(tiny_data, tmp_path):
-    """With ``calibrate = true`` every day gets the run's calibration: the period's last day
-    counts as many uncovered groups as a run with that as-of date (here field measurements
-    far below the prediction, so the calibration uncovers groups)."""
+def _calibrated_folder(tiny_data, tmp_path, end: dt.date, *, side: int, rsrp_dbm: float):
+    """Write a side x side grid of field measurements per operator (all at ``rsrp_dbm``,
+    dated 2020-06-01) into ``tiny_data`` and a calibrated 100 m config with ``as_of = end``
+    and no planning; returns the loaded config."""
     from coverage.config import load_config
     from coverage.io.writers import write_csv
-    from coverage.pipeline import CACHE_DIR, Steps, compute
-    from coverage.progress import compute_progress
-    from coverage.study import load_study
 
-    lon, lat = np.meshgrid(np.linspace(116.115, 116.185, 6), np.linspace(30.815, 30.885, 6))
-    rows = [{"lon": round(x, 5), "lat": round(y, 5), "operator": op, "rsrp_dbm": -118.0,
-             "date": "2020-06-01", "tester": "测试"}
-            for op in ("CMCC", "CU", "CT") for x, y in zip(lon.ravel(), lat.ravel(), strict=True)]
-    write_csv(tiny_data / "measurements" / "measurements.csv", pd.DataFrame(rows))
-    end = dt.date(2020, 9, 30)
+    lon, lat = np.meshgrid(np.linspace(116.115, 116.185, side),
+                           np.linspace(30.815, 30.885, side))
+    write_csv(tiny_data / "measurements" / "measurements.csv", pd.DataFrame(
+        [{"lon": round(x, 5), "lat": round(y, 5), "operator": op, "rsrp_dbm": rsrp_dbm,
+          "date": "2020-06-01", "tester": "测试"}
+         for op in ("CMCC", "CU", "CT") for x, y in zip(lon.ravel(), lat.ravel(), strict=True)]))
     config = tmp_path / "c.toml"
     config.write_text(f'calibrate = true\n[readiness]\nas_of = {end}\n[planning]\n'
                       'enabled = false\n[model]\nresolution_m = 100.0\nradius_km = 5.0\n',
                       encoding="utf-8")
-    cfg = load_config(config)
+    return load_config(config)
+
+
+def test_past_days_are_calibrated_like_a_run_of_that_day(tiny_data, tmp_path):
+    """With ``calibrate = true`` every day gets the run's calibration: the period's last day
+    counts as many uncovered groups as a run with that as-of date (here field measurements
+    far below the prediction, so the calibration uncovers groups)."""
+    from coverage.pipeline import CACHE_DIR, Steps, compute
+    from coverage.progress import compute_progress
+    from coverage.study import load_study
+
+    end = dt.date(2020, 9, 30)
+    cfg = _calibrated_folder(tiny_data, tmp_path, end, side=6, rsrp_dbm=-118.0)
     out = tmp_path / "maps"
     results = compute(load_study(tiny_data, cfg), out, Steps(True))
     assert results.calibration is not None and results.calibration.terms
@@ -257,7 +266,6 @@ def test_sampled_days_equal_whole_grid_days(tiny_data, tmp_path):
     """Each site predicted once at the cells the assessments read gives every day exactly
     the figures of whole-grid best-server rasters: points, groups, verdicts and the tables
     (with claims coming on air, pending sites, field measurements and the calibration)."""
-    from coverage.config import load_config
     from coverage.io.writers import write_csv
     from coverage.pipeline import CACHE_DIR, Steps, compute
     from coverage.progress import compute_progress
@@ -268,17 +276,8 @@ def test_sampled_days_equal_whole_grid_days(tiny_data, tmp_path):
         "tower_id": ["T1", ""], "claimed_on": ["2020-03-01", "2020-03-05"],
         "due": ["2020-08-31", "2020-09-15"], "status": ["开通", "开工"],
         "started_on": ["2020-05-01", "2020-06-01"], "on_air_date": ["2020-09-10", ""]}))
-    lon, lat = np.meshgrid(np.linspace(116.115, 116.185, 5), np.linspace(30.815, 30.885, 5))
-    write_csv(tiny_data / "measurements" / "measurements.csv", pd.DataFrame(
-        [{"lon": round(x, 5), "lat": round(y, 5), "operator": op, "rsrp_dbm": -112.0,
-          "date": "2020-06-01", "tester": "测试"}
-         for op in ("CMCC", "CU", "CT") for x, y in zip(lon.ravel(), lat.ravel(), strict=True)]))
     end = dt.date(2020, 9, 30)
-    config = tmp_path / "c.toml"
-    config.write_text(f'calibrate = true\n[readiness]\nas_of = {end}\n[planning]\n'
-                      'enabled = false\n[model]\nresolution_m = 100.0\nradius_km = 5.0\n',
-                      encoding="utf-8")
-    cfg = load_config(config)
+    cfg = _calibrated_folder(tiny_data, tmp_path, end, side=5, rsrp_dbm=-112.0)
     out = tmp_path / "maps"
     compute(load_study(tiny_data, cfg), out, Steps(True))
     study = load_study(tiny_data, cfg)
