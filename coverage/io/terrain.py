@@ -15,7 +15,6 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Protocol
-from xml.sax.saxutils import escape
 
 import numpy as np
 import rasterio
@@ -63,6 +62,8 @@ def mosaic_vrt(tiles: list[Path], label: str, log: ProblemLog) -> Path | None:
     log : ProblemLog
         Receives the problems.
     """
+    from xml.sax.saxutils import escape  # imports ssl: only when tiles are mosaicked
+
     infos = []
     for tile in tiles:
         try:
