@@ -76,3 +76,34 @@ def test_every_subset_equals_the_whole_grid_rule():
         any_v, any_op = combine_operators([want[op][0] for op in sampled.operators])
         np.testing.assert_array_equal(cov.any_rsrp.ravel()[sampled.cells], any_v)
         np.testing.assert_array_equal(cov.any_operator.ravel()[sampled.cells], any_op)
+
+
+def test_stored_vectors_are_read_back_exactly_and_the_folder_stays_bounded(tmp_path):
+    import shutil
+
+    from coverage.predict.samples import KEEP_SETS, sample_sites
+    from tests.test_predict import SITES, make_study
+
+    study = make_study(SITES[:2], radius_km=1.0)
+    cells_of = [np.arange(k, study.grid.shape[0] * study.grid.shape[1], 97 + k)
+                for k in range(4)]
+    losses, vectors = tmp_path / "sites", tmp_path / "site-samples"
+    first = sample_sites(study, cells_of[0], [0, 1], cache_dir=losses, samples_dir=vectors)
+    assert len(list(vectors.glob("*.npz"))) == 2
+    # a second call over the same cells reads the stored vectors: no loss is decoded or
+    # predicted (the loss cache, removed, is not written again) and the values are the same
+    shutil.rmtree(losses)
+    again = sample_sites(study, cells_of[0], [0, 1], cache_dir=losses, samples_dir=vectors)
+    assert not losses.exists()
+    np.testing.assert_array_equal(again.values, first.values)
+    assert np.isfinite(first.values).any()
+    # calls over other cells: only the most recently used KEEP_SETS x 2 vectors remain,
+    # the last call's among them
+    for cells in cells_of[1:]:
+        sample_sites(study, cells, [0, 1], cache_dir=losses, samples_dir=vectors)
+    assert len(list(vectors.glob("*.npz"))) == KEEP_SETS * 2
+    shutil.rmtree(losses)
+    last = sample_sites(study, cells_of[3], [0, 1], cache_dir=losses, samples_dir=vectors)
+    assert not losses.exists()
+    fresh = sample_sites(study, cells_of[3], [0, 1], cache_dir=None)
+    np.testing.assert_array_equal(last.values, fresh.values)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -139,7 +139,8 @@ def read_entry(cache_dir: str | Path, key: str) -> CacheLookup:
     return CacheLookup("hit", data)
 
 
-def keep_newest(cache_dir: str | Path, keep: int, *, used: str | None = None) -> list[Path]:
+def keep_newest(cache_dir: str | Path, keep: int, *,
+                used: str | Iterable[str] | None = None) -> list[Path]:
     """Bound a cache folder to its ``keep`` most recently used entries.
 
     Parameters
@@ -148,9 +149,9 @@ def keep_newest(cache_dir: str | Path, keep: int, *, used: str | None = None) ->
         Cache folder (nothing happens when it does not exist).
     keep : int
         Entries to keep (at least 1).
-    used : str, optional
-        Key of an entry just read or written: it is marked as the most recently used (its
-        modification time set to now) before the oldest entries are removed.
+    used : str or iterable of str, optional
+        Key(s) of entries just read or written: they are marked as the most recently used
+        (their modification time set to now) before the oldest entries are removed.
 
     Returns
     -------
@@ -160,8 +161,9 @@ def keep_newest(cache_dir: str | Path, keep: int, *, used: str | None = None) ->
     folder = Path(cache_dir)
     if not folder.is_dir():
         return []
-    if used is not None and entry_path(folder, used).is_file():
-        os.utime(entry_path(folder, used))
+    for key in ([used] if isinstance(used, str) else used or ()):
+        if entry_path(folder, key).is_file():
+            os.utime(entry_path(folder, key))
     entries = [p for p in folder.glob("*.npz") if _HEX64.match(p.stem)]
     entries.sort(key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
     removed = []

@@ -18,7 +18,11 @@ decoding its loss window. The key is the site's loss-cache key (position, height
 model, grid, DEM), everything :func:`coverage.predict.window_rsrp` adds to the loss (radio,
 pattern, azimuths, receiver), the digest of the sampled cells, and the digest of the code
 that turns a loss into RSRP (:data:`RSRP_CODE`), so a vector is never reused for anything
-else than what a fresh prediction would give.
+else than what a fresh prediction would give. A vector is stored compressed, its cell
+positions as differences (small, ascending), which keeps it at about a third of its raw
+size. The folder is bounded like the network cache's: after a call only the
+:data:`KEEP_SETS` x (sites of the call) most recently used vectors are kept, those of the
+call first, so a series of runs over changing cells does not grow it without end.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from pyproj import CRS
 from coverage.config import Config
 from coverage.errors import ModelRangeError, Problem
 from coverage.grid import WorkingGrid
-from coverage.io.cache import array_digest, make_key, read_entry, write_entry
+from coverage.io.cache import array_digest, keep_newest, make_key, read_entry, write_entry
 from coverage.io.source_digest import source_digest
 from coverage.predict.sites import (
     SiteJob,
@@ -51,8 +55,12 @@ from coverage.study import Study
 
 __all__ = ["SAMPLES_FORMAT", "SampledSites", "best_server", "rsrp_code", "sample_sites"]
 
-SAMPLES_FORMAT = "site-samples-v1"
-"""Identifies the stored vectors; part of the key."""
+SAMPLES_FORMAT = "site-samples-v2"
+"""Identifies the stored vectors (v2: compressed, positions as differences); part of the key."""
+
+KEEP_SETS = 2
+"""Vectors kept in the folder, in sets of a call's sites: the call's own and as many again
+(e.g. the previous period's cells), the most recently used."""
 
 
 def rsrp_code() -> str:
@@ -148,12 +156,16 @@ def sample_sites(study: Study, cells: np.ndarray, sites: Iterable[int], *,
     stored = Path(samples_dir) if samples_dir is not None else None
     cells_digest = array_digest(flat)
 
+    used: list[str] = []
+
     def one(job: SiteJob) -> tuple[np.ndarray, np.ndarray] | str:
         key = _samples_key(grid, cfg, job, cells_digest) if stored is not None else None
         if stored is not None and key is not None:
+            used.append(key)
             found = read_entry(stored, key)
             if found.status == "hit" and found.arrays is not None:
-                return found.arrays["at"], found.arrays["rsrp_dbm"]
+                at = np.cumsum(found.arrays["at_step"], dtype=np.int64)
+                return at, found.arrays["rsrp_dbm"]
         try:
             cov = predict_site(grid, cfg, job, cache)
         except ModelRangeError as exc:
@@ -167,7 +179,8 @@ def sample_sites(study: Study, cells: np.ndarray, sites: Iterable[int], *,
         rsrp = np.ascontiguousarray(cov.rsrp_dbm[r[inside] - rows.start,
                                                  c[inside] - cols.start], dtype=np.float32)
         if stored is not None and key is not None:
-            write_entry(stored, key, {"at": at, "rsrp_dbm": rsrp})
+            step = np.diff(at, prepend=0).astype(np.int32)  # at is ascending, < cells
+            write_entry(stored, key, {"at_step": step, "rsrp_dbm": rsrp}, compress=True)
         return at, rsrp
 
     results = map_ordered(one, jobs, threads if threads is not None else cfg.compute.threads)
@@ -184,6 +197,8 @@ def sample_sites(study: Study, cells: np.ndarray, sites: Iterable[int], *,
             values[job.index, at] = np.where(np.isnan(v), -np.inf, v)
     finally:
         results.close()
+    if stored is not None:
+        keep_newest(stored, KEEP_SETS * max(1, len(jobs)), used=used)
     crs = grid.crs if isinstance(grid.crs, CRS) else CRS.from_user_input(grid.crs)
     return SampledSites(flat, shape, grid.transform, crs, tuple(cfg.operators),
                         table["operator"].astype(str).to_numpy(dtype=object), values, warnings)
