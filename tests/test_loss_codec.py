@@ -39,7 +39,7 @@ def test_pack_round_trip_is_exact_including_wrapping_differences() -> None:
     loss[5, 10] = 3000.0  # a jump larger than int16 between neighbours
     loss[5, 11] = 0.05
     packed = loss_codec.pack(loss)
-    assert packed.dtype == np.int16 and packed.shape == loss.shape
+    assert packed.dtype == np.uint8 and packed.shape == (2, *loss.shape)
     assert np.array_equal(loss_codec.unpack(packed), loss_codec.quantise(loss), equal_nan=True)
 
 

@@ -7,9 +7,11 @@ cache alike), so a cold run and a warm run give byte-identical rasters. The step
 that lies within 0.025 dB of a threshold or of a rounding boundary.
 
 On disk (:func:`pack`) a window is the number of steps as ``uint16`` (0 = no value, so up to
-3276.75 dB), stored as differences along each row (``int16``, wrapping): the loss varies
+3276.75 dB), stored as differences along each row (16-bit, wrapping): the loss varies
 slowly along a row, so the differences are small and compress about four times better
-than the float32 values.
+than the float32 values. The differences are stored as two byte planes (low bytes, then
+high bytes; ``uint8``, shape ``(2, rows, cols)``): the high bytes are nearly all 0 or 255,
+and apart they deflate about 8 % smaller than interleaved (the demo's cache: ~20 MB).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 STEP_DB = 0.05
 """Quantum of stored path loss (dB)."""
 
-FORMAT = "loss-u16-0.05dB-rowdiff-v1"
+FORMAT = "loss-u16-0.05dB-rowdiff-planes-v2"
 """Identifies this encoding; part of the cache key, so entries of another format are never
 read as this one."""
 
@@ -58,14 +60,16 @@ def quantise(loss_db: np.ndarray) -> np.ndarray:
 
 
 def pack(loss_db: np.ndarray) -> np.ndarray:
-    """A 2-D loss window (dB) as row differences of its steps (``int16``, same shape)."""
+    """A 2-D loss window (dB) as row differences of its steps, in two byte planes
+    (``uint8``, shape ``(2, rows, cols)``: low bytes, high bytes)."""
     steps = to_steps(loss_db).astype(np.int32)
-    diff = np.diff(steps, axis=-1, prepend=0)
-    return diff.astype(np.uint16).view(np.int16)  # modulo 2**16: exact after unpack
+    diff = np.diff(steps, axis=-1, prepend=0).astype(np.uint16)  # modulo 2**16: exact
+    return np.stack([(diff & 0xFF).astype(np.uint8), (diff >> 8).astype(np.uint8)])
 
 
 def unpack(packed: np.ndarray) -> np.ndarray:
     """Inverse of :func:`pack`: the quantised loss window (dB, float32)."""
-    steps = np.cumsum(np.asarray(packed, dtype=np.int16).view(np.uint16), axis=-1,
-                      dtype=np.uint16)
+    planes = np.asarray(packed, dtype=np.uint8)
+    diff = planes[0].astype(np.uint16) | (planes[1].astype(np.uint16) << 8)
+    steps = np.cumsum(diff, axis=-1, dtype=np.uint16)
     return from_steps(steps)
