@@ -19,7 +19,10 @@ Cases (targets of issue 18 on the 2-core machine):
 * ``--help`` (<= 0.5 s) and ``validate`` on the demo data;
 * ``run`` on the demo data: cold (empty prediction cache, compiled kernels ready; <= 60 s)
   and warm (the same output folder again; <= 5 s). ``--run-runs`` sets its repeat count
-  (a cold run takes minutes on a busy machine), ``--skip-run`` leaves it out.
+  (a cold run takes minutes on a busy machine), ``--skip-run`` leaves it out;
+* the size of the run's cache per sub-folder (``sites``, ``network``, ``candidates``,
+  ``site-samples``) and in all (<= 300 MB); ``--cache maps/.cache`` prints those of an
+  existing run (e.g. ``make demo``'s) too.
 
 The one-minute load average is printed with every figure: the machine may be shared.
 """
@@ -121,6 +124,8 @@ def main() -> int:
     parser.add_argument("--skip-run", action="store_true", help="leave out `run` on the demo")
     parser.add_argument("--data", type=Path, default=ROOT / "data")
     parser.add_argument("--config", type=Path, default=ROOT / "coverage.toml")
+    parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                        help="also print the sizes of an existing run's cache (e.g. maps/.cache)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()}; command {CLI.name}",
           flush=True)
@@ -158,11 +163,24 @@ def main() -> int:
 
             measure("run (demo), cold cache", run, args.run_runs, 60.0, before=empty_cache)
             measure("run (demo), warm cache", run, args.run_runs, 5.0)
-            cache = out / ".cache" / "sites"
-            size = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file())
-            print(f"prediction cache: {size / 1e6:.0f} MB in {len(list(cache.glob('*')))} "
-                  "entries (target <= 300 MB)")
+            cache_sizes(out / ".cache")
+    if args.cache is not None:
+        cache_sizes(args.cache)
     return 0
+
+
+def cache_sizes(cache: Path, target_mb: float = 300.0) -> None:
+    """Print the size (bytes of its files, as ``du -sb`` counts them less the folders)
+    and entry count of every sub-folder of a run's ``.cache``, and the total."""
+    total = 0
+    for folder in sorted(p for p in cache.iterdir() if p.is_dir()):
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        size = sum(p.stat().st_size for p in files)
+        total += size
+        print(f"cache {folder.name + '/':<14} {size / 1e6:8.1f} MB in {len(files):5d} files",
+              flush=True)
+    print(f"cache total          {total / 1e6:8.1f} MB (target <= {target_mb:g} MB "
+          f"{'OK' if total / 1e6 <= target_mb else 'MISSED'})", flush=True)
 
 
 if __name__ == "__main__":
