@@ -13,6 +13,7 @@ returned as read; :mod:`coverage.io.validate` checks and converts them.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -715,7 +716,7 @@ def working_grid_layout(src_crs: CRS | str, src_bounds: tuple[float, float, floa
     return Affine(res, 0.0, x0, 0.0, -res, y1), rows, cols
 
 
-def resample_dem(dem: DemSource, crs: CRS, resolution_m: float
+def resample_dem(dem: DemSource, crs: CRS, resolution_m: float, threads: int = 1
                  ) -> tuple[np.ndarray, Affine]:
     """Resample the DEM once onto the working grid (bilinear).
 
@@ -730,6 +731,8 @@ def resample_dem(dem: DemSource, crs: CRS, resolution_m: float
         Working CRS (projected, metres).
     resolution_m : float
         Cell size (m).
+    threads : int
+        Threads of GDAL's warper (0 = every CPU); the values do not depend on it.
 
     Returns
     -------
@@ -747,7 +750,10 @@ def resample_dem(dem: DemSource, crs: CRS, resolution_m: float
         source=dem.elevation, destination=out,
         src_transform=dem.transform, src_crs=dem.crs.to_wkt(), src_nodata=np.nan,
         dst_transform=transform, dst_crs=crs.to_wkt(), dst_nodata=np.nan,
-        resampling=Resampling.bilinear, num_threads=1,
+        resampling=Resampling.bilinear,
+        num_threads=threads if threads > 0 else (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1),
     )
     return out, transform
 
