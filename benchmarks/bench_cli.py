@@ -21,8 +21,8 @@ Cases (targets of issue 18 on the 2-core machine):
   and warm (the same output folder again; <= 5 s). ``--run-runs`` sets its repeat count
   (a cold run takes minutes on a busy machine), ``--skip-run`` leaves it out;
 * the size of the run's cache per sub-folder (``sites``, ``network``, ``candidates``,
-  ``site-samples``) and in all (<= 300 MB); ``--cache maps/.cache`` prints those of an
-  existing run (e.g. ``make demo``'s) too.
+  ``site-samples``) and in all (<= 300 MB); ``--cache maps/.cache`` prints only those of an
+  existing run (e.g. ``make demo``'s).
 
 The one-minute load average is printed with every figure: the machine may be shared.
 """
@@ -125,8 +125,11 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=ROOT / "data")
     parser.add_argument("--config", type=Path, default=ROOT / "coverage.toml")
     parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
-                        help="also print the sizes of an existing run's cache (e.g. maps/.cache)")
+                        help="only print the sizes of an existing run's cache (e.g. maps/.cache)")
     args = parser.parse_args()
+    if args.cache is not None:
+        cache_sizes(args.cache)
+        return 0
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()}; command {CLI.name}",
           flush=True)
     cli = [str(CLI)]
@@ -164,8 +167,6 @@ def main() -> int:
             measure("run (demo), cold cache", run, args.run_runs, 60.0, before=empty_cache)
             measure("run (demo), warm cache", run, args.run_runs, 5.0)
             cache_sizes(out / ".cache")
-    if args.cache is not None:
-        cache_sizes(args.cache)
     return 0
 
 
