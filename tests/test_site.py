@@ -140,30 +140,3 @@ def test_site_rsrp_and_threshold_are_the_county_run_s() -> None:
         c = cfg.model_copy(update={"rule": cfg.rule.model_copy(
             update={"location_reliability": reliability})})
         assert threshold_dbm(c) == pytest.approx(effective_threshold(c), abs=1e-9)
-
-
-@pytest.mark.parametrize("shape", [(90, 120), (900, 1400)])
-def test_overlay_png_is_the_image_pillow_writes(shape: tuple[int, int]) -> None:
-    import io
-
-    from PIL import Image
-
-    from coverage.sitejob.job import COLORS, palette_png
-
-    rng = np.random.default_rng(3)
-    index = np.repeat(rng.integers(0, len(COLORS) + 1, (shape[0], shape[1] // 10),
-                                   dtype=np.uint8), 10, axis=1)
-    colors = [(0, 0, 0)] + [(int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16))
-                            for c in COLORS]
-    ours = palette_png(index, colors)
-    img = Image.fromarray(index, mode="P")
-    img.putpalette([v for rgb in colors for v in rgb] + [0, 0, 0] * (256 - len(colors)))
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", transparency=0, compress_level=6)
-    theirs = buf.getvalue()
-    a, b = Image.open(io.BytesIO(ours)), Image.open(io.BytesIO(theirs))
-    assert (a.mode, a.size, a.getpalette(), a.info.get("transparency")) == \
-        (b.mode, b.size, b.getpalette(), b.info.get("transparency"))
-    assert np.array_equal(np.asarray(a), index) and np.array_equal(np.asarray(b), index)
-    if len(theirs) < 60_000:  # one IDAT chunk in Pillow's file too
-        assert ours == theirs
