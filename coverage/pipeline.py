@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +37,9 @@ from coverage.history import study_as_of
 from coverage.io.assets import asset_files, locate_assets
 from coverage.io.kml import write_kml
 from coverage.io.outputs import OutputFolder
+from coverage.io.side_by_side import Writer, run_writers
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
-from coverage.maps import Basemap, Provenance, build_pages, inputs_map, render
+from coverage.maps import PAGES, Basemap, Provenance, build_pages, inputs_map, render
 from coverage.output.cells import safe_table
 from coverage.output.console import closing_lines, result_lines
 from coverage.output.figures import scatter_png
@@ -47,6 +48,7 @@ from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers
 from coverage.output.report import build_workbook, csv_tables, render_html
 from coverage.plan import Plan, make_plan, plan_village_remedies, study_with_plan
 from coverage.predict.network_cache import added_sites_only, cached_network
+from coverage.radio.threads import default_threads
 from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.scale.backend import Backend
 from coverage.scale.candidates import ClusterCandidateRadio
@@ -162,8 +164,8 @@ def _predict(study: Study, out_dir: Path, steps: Steps, statuses: tuple[str, ...
     """The raw (uncalibrated) prediction of the study's sites of ``statuses``.
 
     With ``network`` the composed rasters are cached as one entry as well
-    (:mod:`coverage.predict.network_cache`): the networks on air and committed, which change
-    only with the inputs; the plan's sites change with every plan, so they are not.
+    (:mod:`coverage.predict.network_cache`): the networks on air and committed, and the
+    plan's added sites, keyed on every site job, so a changed plan makes a new entry.
     """
     update, close = steps.progress("sites")
     try:
@@ -272,7 +274,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             # committed.raw holds the pending sites already: predict the plan's sites only
             after_plan = _scenario("after the plan", after_study, merge_coverage(
                 committed.raw, _predict(added_sites_only(after_study, len(study.sites)),
-                                        out_dir, steps, PENDING, network=False)), fit)
+                                        out_dir, steps, PENDING)), fit)
             results.after_study = after_plan.study
             results.after_coverage = after_plan.coverage
             results.after_assessment = after_plan.assessment
@@ -318,11 +320,25 @@ def write_coverage_rasters(staged: OutputFolder, results: RunResults, prov: Prov
 
 def write_reports(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
     """Readiness workbook, HTML report, CSV tables and the assessment GeoPackage."""
+    write_readiness_workbook(staged, results, prov)
+    write_report_files(staged, results, prov)
+
+
+def write_readiness_workbook(staged: OutputFolder, results: RunResults, prov: Provenance
+                             ) -> None:
+    """readiness.xlsx."""
     study, a, r = results.study, results.assessment, results.readiness
     assert a is not None and r is not None
     meta = dict(prov.as_dict(), calibration=results.calibration_text)
     write_workbook(staged.path("readiness.xlsx"), build_workbook(study, a, r, meta),
                    timestamp=f"{prov.generated}T00:00:00Z")
+
+
+def write_report_files(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
+    """HTML report, CSV tables, calibration scatter and the assessment GeoPackage."""
+    study, a, r = results.study, results.assessment, results.readiness
+    assert a is not None and r is not None
+    meta = dict(prov.as_dict(), calibration=results.calibration_text)
     staged.write_text("report.html", render_html(study, a, r, meta,
                                                  plan_html=plan_html(results.plan, study)))
     if results.comparison is not None:
@@ -396,8 +412,13 @@ class MapOptions:
 
 def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
                options: MapOptions, *,
-               layers: dict[str, gpd.GeoDataFrame] | None = None) -> list[str]:
-    """The interactive maps, index page and overview picture (and offline assets)."""
+               layers: dict[str, gpd.GeoDataFrame] | None = None,
+               only: Collection[str] | None = None, assets: bool = True) -> list[str]:
+    """The interactive maps, index page and overview picture (and offline assets).
+
+    ``only`` writes just those pages (see :func:`coverage.maps.build_pages`); ``assets``
+    False leaves out the offline assets.
+    """
     a, r = results.assessment, results.readiness
     assert a is not None and r is not None
     chosen = backhaul = None
@@ -413,18 +434,42 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
                                       if results.comparison is not None else None),
                         after_signal=results.after_coverage,
                         committed_serving=results.committed_serving,
-                        plan_html=plan_html(results.plan, results.study))
+                        plan_html=plan_html(results.plan, results.study), only=only)
     for name, content in pages.items():
         if isinstance(content, bytes):
             with open(staged.path(name), "wb") as handle:
                 handle.write(content)
         else:
             staged.write_text(name, content)
-    if options.offline:
+    if options.offline and assets:
         for rel, data in asset_files().items():
             with open(staged.path(f"assets/{rel}"), "wb") as handle:
                 handle.write(data)
     return sorted(pages)
+
+
+def _writers(results: RunResults, prov: Provenance, maps: MapOptions) -> list[Writer]:
+    """The run's independent output writers, the longest first (:func:`run_writers`)."""
+    study = results.study
+    if results.assessment is None or results.readiness is None:
+        return [lambda staged: write_coverage_rasters(staged, results, prov),
+                lambda staged: staged.write_text("inputs.html",
+                                                 render(inputs_map(study, prov))),
+                *([] if results.plan is None else
+                  [lambda staged: write_plan(staged, results, prov)])]
+    layers = None if results.plan is None else plan_layers(results.plan, study)  # once
+    others = [p for p in PAGES if p != "mobile.html"]
+    writers: list[Writer] = [
+        lambda staged: write_readiness_workbook(staged, results, prov),
+        lambda staged: write_maps(staged, results, prov, maps, layers=layers,
+                                  only=["mobile.html"], assets=False),
+        lambda staged: write_maps(staged, results, prov, maps, layers=layers, only=others),
+        lambda staged: write_coverage_rasters(staged, results, prov),
+        lambda staged: write_report_files(staged, results, prov),
+    ]
+    if results.plan is not None:
+        writers.append(lambda staged: write_plan(staged, results, prov, layers=layers))
+    return writers
 
 
 def _load_into(data_dir: Path, config: Config, out_dir: Path) -> Study:
@@ -570,16 +615,7 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
     summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
                    f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
     with steps.step("write outputs"), OutputFolder(out_dir) as staged:
-        write_coverage_rasters(staged, results, prov)
-        layers = None
-        if results.plan is not None:
-            layers = plan_layers(results.plan, study)   # once per run
-            write_plan(staged, results, prov, layers=layers)
-        if results.assessment is not None and results.readiness is not None:
-            write_reports(staged, results, prov)
-            write_maps(staged, results, prov, maps, layers=layers)
-        else:
-            staged.write_text("inputs.html", render(inputs_map(study, prov)))
+        run_writers(staged, _writers(results, prov, maps), processes=default_threads())
     summary += result_lines(results.study, assessment=results.assessment,
                             calibration_text=results.calibration_text, plan=results.plan,
                             after_assessment=results.after_assessment,
