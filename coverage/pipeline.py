@@ -37,9 +37,18 @@ from coverage.history import study_as_of
 from coverage.io.assets import asset_files, locate_assets
 from coverage.io.kml import write_kml
 from coverage.io.outputs import OutputFolder
-from coverage.io.side_by_side import Writer, run_writers
+from coverage.io.side_by_side import EarlyWriters, Writer
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
-from coverage.maps import PAGES, Basemap, Provenance, build_pages, inputs_map, render
+from coverage.maps import (
+    PAGES,
+    Basemap,
+    Provenance,
+    build_pages,
+    grid_map,
+    inputs_map,
+    mobile_map,
+    render,
+)
 from coverage.output.cells import safe_table
 from coverage.output.console import closing_lines, result_lines
 from coverage.output.figures import scatter_png
@@ -223,9 +232,14 @@ def _scenario(name: str, study: Study, raw: CoverageResult, fit: CalibrationFit 
     return Scenario(name, study, raw, coverage, assess(study, coverage) if assessed else None)
 
 
-def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
-            ) -> RunResults:
-    """Predict, assess, plan and judge readiness, stopping after ``until`` (see STEPS)."""
+def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness", *,
+            ready: Callable[[str, RunResults], None] | None = None) -> RunResults:
+    """Predict, assess, plan and judge readiness, stopping after ``until`` (see STEPS).
+
+    ``ready(stage, results)``, when given, is called once the results of a stage are in:
+    ``"coverage"`` (the network on air predicted) and ``"plan"`` (the network after the
+    plan assessed); the results of later steps are not there yet.
+    """
     if until not in STEPS:
         raise ValueError(f"unknown step {until!r}")
     stop = STEPS.index(until)
@@ -244,6 +258,8 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
     fit = results.calibration
     on_air = _scenario("on air", study, raw, fit, assessed=False)
     results.coverage = on_air.coverage
+    if ready is not None:
+        ready("coverage", results)
     if stop < 1:
         return results
     with steps.step("assess groups and test points"):
@@ -278,6 +294,8 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             results.after_study = after_plan.study
             results.after_coverage = after_plan.coverage
             results.after_assessment = after_plan.assessment
+        if ready is not None:
+            ready("plan", results)
     if stop < 3:
         return results
     if results.committed_assessment is None and (study.sites["status"].isin(PENDING)).any():
@@ -413,11 +431,10 @@ class MapOptions:
 def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
                options: MapOptions, *,
                layers: dict[str, gpd.GeoDataFrame] | None = None,
-               only: Collection[str] | None = None, assets: bool = True) -> list[str]:
+               only: Collection[str] | None = None) -> list[str]:
     """The interactive maps, index page and overview picture (and offline assets).
 
-    ``only`` writes just those pages (see :func:`coverage.maps.build_pages`); ``assets``
-    False leaves out the offline assets.
+    ``only`` writes just those pages (see :func:`coverage.maps.build_pages`).
     """
     a, r = results.assessment, results.readiness
     assert a is not None and r is not None
@@ -441,35 +458,70 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
                 handle.write(content)
         else:
             staged.write_text(name, content)
-    if options.offline and assets:
+    if options.offline:
         for rel, data in asset_files().items():
             with open(staged.path(f"assets/{rel}"), "wb") as handle:
                 handle.write(data)
     return sorted(pages)
 
 
-def _writers(results: RunResults, prov: Provenance, maps: MapOptions) -> list[Writer]:
-    """The run's independent output writers, the longest first (:func:`run_writers`)."""
+def _writers(results: RunResults, prov: Provenance, maps: MapOptions,
+             stage: str | None = None, started: Collection[str] = ()) -> dict[str, Writer]:
+    """The run's independent output writers by name, the longest first (see
+    :func:`~coverage.io.side_by_side.run_writers`), but those ``started`` already; with
+    ``stage`` (see :func:`compute`), the writers of a whole run whose inputs that stage
+    completes."""
     study = results.study
-    if results.assessment is None or results.readiness is None:
-        return [lambda staged: write_coverage_rasters(staged, results, prov),
-                lambda staged: staged.write_text("inputs.html",
-                                                 render(inputs_map(study, prov))),
-                *([] if results.plan is None else
-                  [lambda staged: write_plan(staged, results, prov)])]
+    offline = "assets" if maps.offline else None
+    if stage == "coverage":
+        return {"rasters": lambda staged: write_coverage_rasters(staged, results, prov),
+                "inputs": lambda staged: staged.write_text("inputs.html", render(
+                    inputs_map(study, prov, offline, maps.basemap))),
+                "grid": lambda staged: staged.write_text("grid.html", render(
+                    grid_map(study, prov, offline, maps.basemap)))}
     layers = None if results.plan is None else plan_layers(results.plan, study)  # once
-    others = [p for p in PAGES if p != "mobile.html"]
-    writers: list[Writer] = [
-        lambda staged: write_readiness_workbook(staged, results, prov),
-        lambda staged: write_maps(staged, results, prov, maps, layers=layers,
-                                  only=["mobile.html"], assets=False),
-        lambda staged: write_maps(staged, results, prov, maps, layers=layers, only=others),
-        lambda staged: write_coverage_rasters(staged, results, prov),
-        lambda staged: write_report_files(staged, results, prov),
-    ]
-    if results.plan is not None:
-        writers.append(lambda staged: write_plan(staged, results, prov, layers=layers))
-    return writers
+    plan = {} if results.plan is None else {
+        "plan": lambda staged: write_plan(staged, results, prov, layers=layers)}
+    mobile = {"mobile": lambda staged: write_mobile_map(staged, results, prov, maps,
+                                                        layers=layers)}
+    if stage == "plan":
+        return {**mobile, **plan}
+    rasters = {"rasters": lambda staged: write_coverage_rasters(staged, results, prov)}
+    if results.assessment is None or results.readiness is None:
+        return {**rasters,
+                "inputs": lambda staged: staged.write_text("inputs.html",
+                                                           render(inputs_map(study, prov))),
+                **plan}
+    early = {f"{name}.html" for name in ("mobile", "inputs", "grid") if name in started}
+    pages = [p for p in PAGES if p != "mobile.html" and p not in early]
+    writers = {
+        "workbook": lambda staged: write_readiness_workbook(staged, results, prov),
+        **mobile,
+        "pages": lambda staged: write_maps(staged, results, prov, maps, layers=layers,
+                                           only=pages),
+        **rasters,
+        "reports": lambda staged: write_report_files(staged, results, prov),
+        **plan,
+    }
+    return {name: w for name, w in writers.items() if name not in started}
+
+
+def write_mobile_map(staged: OutputFolder, results: RunResults, prov: Provenance,
+                     options: MapOptions, *,
+                     layers: dict[str, gpd.GeoDataFrame] | None = None) -> None:
+    """mobile.html alone, as :func:`write_maps` writes it; it needs no readiness, so a run
+    starts it as soon as the network after the plan is assessed."""
+    assert results.assessment is not None
+    chosen = backhaul = None
+    if layers is not None:
+        chosen, backhaul = layers["chosen_sites"], layers["backhaul_links"]
+    staged.write_text("mobile.html", render(mobile_map(
+        results.study, results.coverage, results.assessment, prov, plan=chosen,
+        backhaul=backhaul, offline_assets="assets" if options.offline else None,
+        basemap=options.basemap,
+        measurements=(results.comparison.error_layer()
+                      if results.comparison is not None else None),
+        after_signal=results.after_coverage, committed_serving=results.committed_serving)))
 
 
 def _load_into(data_dir: Path, config: Config, out_dir: Path) -> Study:
@@ -607,15 +659,25 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
                 f"assessment and planning hold whole-grid rasters, about "
                 f"{rows * cols * WHOLE_RUN_BYTES_PER_CELL / 2**30:.1f} GiB; "
                 "`coverage-planner predict` writes the rasters tile by tile")
-        results = compute(study, out_dir, steps, until)
-        steps.backend = Backend()
-    cov = results.coverage
-    assert cov is not None
-    summary += [str(w) for w in cov.warnings]
-    summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
-                   f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
-    with steps.step("write outputs"), OutputFolder(out_dir) as staged:
-        run_writers(staged, _writers(results, prov, maps), processes=default_threads())
+        with OutputFolder(out_dir) as staged, \
+                EarlyWriters(staged, processes=default_threads()) as early:
+            started: set[str] = set()
+
+            def ready(stage: str, results: RunResults) -> None:
+                if until == "readiness":   # every output is written: start what can be
+                    writers = _writers(results, prov, maps, stage=stage)
+                    started.update(writers)
+                    early.start(list(writers.values()))
+
+            results = compute(study, out_dir, steps, until, ready=ready)
+            steps.backend = Backend()
+            cov = results.coverage
+            assert cov is not None
+            summary += [str(w) for w in cov.warnings]
+            summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
+                           f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
+            with steps.step("write outputs"):
+                early.finish(list(_writers(results, prov, maps, started=started).values()))
     summary += result_lines(results.study, assessment=results.assessment,
                             calibration_text=results.calibration_text, plan=results.plan,
                             after_assessment=results.after_assessment,

@@ -82,3 +82,62 @@ def test_a_failing_writer_is_raised_and_nothing_is_published(
         assert str(caught.value) == "bad value in a writer"
     assert _files(out) == {"old.txt": b"from the last run"}     # as the run found it
     assert not [p for p in out.iterdir() if p.name.startswith(".staging-")]
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_early_writers_write_what_was_ready_when_they_started(tmp_path: Path,
+                                                              processes: int) -> None:
+    from coverage.io.side_by_side import EarlyWriters
+
+    state = {"stage": "coverage"}
+
+    def snapshot(name: str) -> Writer:
+        return lambda staged: staged.write_text(name, state["stage"])
+
+    with OutputFolder(tmp_path / "out") as staged, \
+            EarlyWriters(staged, processes=processes) as early:
+        early.start([snapshot("early.txt"), *_writers(tmp_path / "log")[:2]])
+        state["stage"] = "readiness"          # the parent goes on computing
+        early.finish([snapshot("late.txt"), *_writers(tmp_path / "log")[2:]])
+    files = _files(tmp_path / "out")
+    assert set(files) == {"early.txt", "late.txt", "a.html", "sub/data.bin",
+                          "tables/b.csv", "c.txt"}
+    assert files["late.txt"] == b"readiness"
+    # a forked child saw the results of its moment; in one process the batch waits
+    assert files["early.txt"] == (b"coverage" if processes > 1 else b"readiness")
+
+
+def test_an_early_writer_error_is_raised_and_nothing_is_published(tmp_path: Path) -> None:
+    from coverage.io.side_by_side import EarlyWriters
+
+    def fail(staged: OutputFolder) -> None:
+        staged.write_text("half.txt", "x")
+        raise ValueError("the early writer failed")
+
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="the early writer failed"), \
+            OutputFolder(out) as staged, EarlyWriters(staged, processes=2) as early:
+        early.start([fail])
+        early.finish(_writers(tmp_path / "log"))
+    assert _files(out) == {}
+
+
+def test_a_run_failing_while_early_writers_run_stops_them(tmp_path: Path) -> None:
+    import time
+
+    from coverage.io.side_by_side import EarlyWriters
+
+    def slow(staged: OutputFolder) -> None:
+        time.sleep(30)
+        staged.write_text("never.txt", "x")
+
+    out = tmp_path / "out"
+    begun = time.perf_counter()
+    with pytest.raises(KeyError), OutputFolder(out) as staged, \
+            EarlyWriters(staged, processes=2) as early:
+        early.start([slow])
+        child = early.children[0][0]
+        raise KeyError("a step of the run failed")
+    assert time.perf_counter() - begun < 20       # the child was stopped, not awaited
+    assert not child.is_alive()
+    assert _files(out) == {}

@@ -20,15 +20,19 @@ it was.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import pickle
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 from coverage.io.outputs import OutputFolder
 
-__all__ = ["Writer", "run_writers"]
+__all__ = ["EarlyWriters", "Writer", "run_writers"]
 
 Writer = Callable[[OutputFolder], object]
 """Writes some outputs into the staging folder it is given (through ``staged.path`` or
@@ -97,6 +101,7 @@ def run_writers(staged: OutputFolder, writers: Sequence[Writer], *, processes: i
             write(staged)
         return
     _inherited = (staged, writers)
+    _flush()
     try:
         with ProcessPoolExecutor(max_workers=min(processes, len(writers)),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
@@ -113,3 +118,98 @@ def run_writers(staged: OutputFolder, writers: Sequence[Writer], *, processes: i
         assert isinstance(value, list)
         for relative in value:
             staged.path(relative)   # registered here, so the parent publishes it
+
+
+def _flush() -> None:
+    """Flush this process's text streams, so a child never writes their buffers again."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+
+
+def _child(send: Connection, staged: OutputFolder, writers: Sequence[Writer]) -> None:
+    """In a forked child: run ``writers`` in order and send back what :func:`_run_one`
+    returns."""
+    global _inherited
+    _inherited = (staged, [lambda s: [w(s) for w in writers]])
+    send.send(_run_one(0))
+    send.close()
+
+
+class EarlyWriters:
+    """Writers started while the run still computes, each batch in a forked child.
+
+    A batch whose inputs are ready (the coverage rasters once the prediction is done, the
+    mobile map once the plan is) is written by a child forked at that moment: it inherits
+    the results computed so far and uses the second core while this process goes on with
+    the next step. :meth:`finish` runs the remaining writers side by side
+    (:func:`run_writers`), then waits for the children and raises the first error (children
+    first, in the order started). Leaving the ``with`` block early stops every child.
+    With one process (or without ``fork``) the batches wait and run in :meth:`finish`, in
+    this process, in order.
+
+    Parameters
+    ----------
+    staged : OutputFolder
+        The run's staging folder (entered).
+    processes : int
+        Most processes writing at once.
+    """
+
+    def __init__(self, staged: OutputFolder, *, processes: int):
+        self.staged = staged
+        self.processes = processes
+        self.forking = processes > 1 and "fork" in multiprocessing.get_all_start_methods()
+        self.children: list[tuple[BaseProcess, Connection]] = []
+        self.waiting: list[Writer] = []
+
+    def __enter__(self) -> EarlyWriters:
+        return self
+
+    def start(self, writers: Sequence[Writer]) -> None:
+        """Start ``writers`` (in order, in one child) now."""
+        if not writers:
+            return
+        if not self.forking:
+            self.waiting.extend(writers)
+            return
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        _flush()
+        child = context.Process(target=_child, args=(send, self.staged, list(writers)),
+                                daemon=True)
+        child.start()
+        send.close()
+        self.children.append((child, receive))
+
+    def finish(self, writers: Sequence[Writer]) -> None:
+        """Run ``writers`` side by side, then collect the early ones (see the class)."""
+        _flush()
+        run_writers(self.staged, [*self.waiting, *writers],
+                    processes=self.processes if self.forking else 1)
+        self.waiting = []
+        outcomes: list[tuple[bool, list[str] | bytes | str]] = []
+        for child, receive in self.children:
+            try:
+                outcomes.append(receive.recv())
+            except EOFError:
+                outcomes.append((False, "an output writer process ended without a result "
+                                        f"(exit code {child.exitcode})"))
+            child.join()
+            receive.close()
+        self.children = []
+        for ok, value in outcomes:
+            if not ok:
+                assert not isinstance(value, list)
+                _raise(value)
+        for _, value in outcomes:
+            assert isinstance(value, list)
+            for relative in value:
+                self.staged.path(relative)
+
+    def __exit__(self, *exc: object) -> None:
+        for child, receive in self.children:   # left early: nothing is published
+            child.terminate()
+            child.join()
+            receive.close()
+        self.children = []
