@@ -659,8 +659,9 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
                 f"assessment and planning hold whole-grid rasters, about "
                 f"{rows * cols * WHOLE_RUN_BYTES_PER_CELL / 2**30:.1f} GiB; "
                 "`coverage-planner predict` writes the rasters tile by tile")
-        with OutputFolder(out_dir) as staged, \
-                EarlyWriters(staged, processes=default_threads()) as early:
+        # no forked writers beside a dask client (its threads could hold locks at the fork)
+        processes = default_threads() if client is None else 1
+        with OutputFolder(out_dir) as staged, EarlyWriters(staged, processes=processes) as early:
             started: set[str] = set()
 
             def ready(stage: str, results: RunResults) -> None:
