@@ -466,11 +466,12 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
 
 
 def _writers(results: RunResults, prov: Provenance, maps: MapOptions,
-             stage: str | None = None, started: Collection[str] = ()) -> dict[str, Writer]:
+             stage: str | None = None, started: Collection[str] = (),
+             loaded: Study | None = None) -> dict[str, Writer]:
     """The run's independent output writers by name, the longest first (see
     :func:`~coverage.io.side_by_side.run_writers`), but those ``started`` already; with
     ``stage`` (see :func:`compute`), the writers of a whole run whose inputs that stage
-    completes."""
+    completes. A run that stops early maps the inputs as ``loaded``."""
     study = results.study
     offline = "assets" if maps.offline else None
     if stage == "coverage":
@@ -489,8 +490,8 @@ def _writers(results: RunResults, prov: Provenance, maps: MapOptions,
     rasters = {"rasters": lambda staged: write_coverage_rasters(staged, results, prov)}
     if results.assessment is None or results.readiness is None:
         return {**rasters,
-                "inputs": lambda staged: staged.write_text("inputs.html",
-                                                           render(inputs_map(study, prov))),
+                "inputs": lambda staged: staged.write_text("inputs.html", render(
+                    inputs_map(loaded or study, prov))),
                 **plan}
     early = {f"{name}.html" for name in ("mobile", "inputs", "grid") if name in started}
     pages = [p for p in PAGES if p != "mobile.html" and p not in early]
@@ -678,7 +679,8 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
             summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
                            f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
             with steps.step("write outputs"):
-                early.finish(list(_writers(results, prov, maps, started=started).values()))
+                early.finish(list(_writers(results, prov, maps, started=started,
+                                           loaded=study).values()))
     summary += result_lines(results.study, assessment=results.assessment,
                             calibration_text=results.calibration_text, plan=results.plan,
                             after_assessment=results.after_assessment,
