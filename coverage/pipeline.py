@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +37,18 @@ from coverage.history import study_as_of
 from coverage.io.assets import asset_files, locate_assets
 from coverage.io.kml import write_kml
 from coverage.io.outputs import OutputFolder
+from coverage.io.side_by_side import EarlyWriters, Writer
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
-from coverage.maps import Basemap, Provenance, build_pages, inputs_map, render
+from coverage.maps import (
+    PAGES,
+    Basemap,
+    Provenance,
+    build_pages,
+    grid_map,
+    inputs_map,
+    mobile_map,
+    render,
+)
 from coverage.output.cells import safe_table
 from coverage.output.console import closing_lines, result_lines
 from coverage.output.figures import scatter_png
@@ -47,6 +57,7 @@ from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers
 from coverage.output.report import build_workbook, csv_tables, render_html
 from coverage.plan import Plan, make_plan, plan_village_remedies, study_with_plan
 from coverage.predict.network_cache import added_sites_only, cached_network
+from coverage.radio.threads import default_threads
 from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.scale.backend import Backend
 from coverage.scale.candidates import ClusterCandidateRadio
@@ -162,8 +173,8 @@ def _predict(study: Study, out_dir: Path, steps: Steps, statuses: tuple[str, ...
     """The raw (uncalibrated) prediction of the study's sites of ``statuses``.
 
     With ``network`` the composed rasters are cached as one entry as well
-    (:mod:`coverage.predict.network_cache`): the networks on air and committed, which change
-    only with the inputs; the plan's sites change with every plan, so they are not.
+    (:mod:`coverage.predict.network_cache`): the networks on air and committed, and the
+    plan's added sites, keyed on every site job, so a changed plan makes a new entry.
     """
     update, close = steps.progress("sites")
     try:
@@ -221,9 +232,14 @@ def _scenario(name: str, study: Study, raw: CoverageResult, fit: CalibrationFit 
     return Scenario(name, study, raw, coverage, assess(study, coverage) if assessed else None)
 
 
-def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
-            ) -> RunResults:
-    """Predict, assess, plan and judge readiness, stopping after ``until`` (see STEPS)."""
+def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness", *,
+            ready: Callable[[str, RunResults], None] | None = None) -> RunResults:
+    """Predict, assess, plan and judge readiness, stopping after ``until`` (see STEPS).
+
+    ``ready(stage, results)``, when given, is called once the results of a stage are in:
+    ``"coverage"`` (the network on air predicted) and ``"plan"`` (the network after the
+    plan assessed); the results of later steps are not there yet.
+    """
     if until not in STEPS:
         raise ValueError(f"unknown step {until!r}")
     stop = STEPS.index(until)
@@ -242,6 +258,8 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
     fit = results.calibration
     on_air = _scenario("on air", study, raw, fit, assessed=False)
     results.coverage = on_air.coverage
+    if ready is not None:
+        ready("coverage", results)
     if stop < 1:
         return results
     with steps.step("assess groups and test points"):
@@ -272,10 +290,12 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness"
             # committed.raw holds the pending sites already: predict the plan's sites only
             after_plan = _scenario("after the plan", after_study, merge_coverage(
                 committed.raw, _predict(added_sites_only(after_study, len(study.sites)),
-                                        out_dir, steps, PENDING, network=False)), fit)
+                                        out_dir, steps, PENDING)), fit)
             results.after_study = after_plan.study
             results.after_coverage = after_plan.coverage
             results.after_assessment = after_plan.assessment
+        if ready is not None:
+            ready("plan", results)
     if stop < 3:
         return results
     if results.committed_assessment is None and (study.sites["status"].isin(PENDING)).any():
@@ -318,11 +338,25 @@ def write_coverage_rasters(staged: OutputFolder, results: RunResults, prov: Prov
 
 def write_reports(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
     """Readiness workbook, HTML report, CSV tables and the assessment GeoPackage."""
+    write_readiness_workbook(staged, results, prov)
+    write_report_files(staged, results, prov)
+
+
+def write_readiness_workbook(staged: OutputFolder, results: RunResults, prov: Provenance
+                             ) -> None:
+    """readiness.xlsx."""
     study, a, r = results.study, results.assessment, results.readiness
     assert a is not None and r is not None
     meta = dict(prov.as_dict(), calibration=results.calibration_text)
     write_workbook(staged.path("readiness.xlsx"), build_workbook(study, a, r, meta),
                    timestamp=f"{prov.generated}T00:00:00Z")
+
+
+def write_report_files(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
+    """HTML report, CSV tables, calibration scatter and the assessment GeoPackage."""
+    study, a, r = results.study, results.assessment, results.readiness
+    assert a is not None and r is not None
+    meta = dict(prov.as_dict(), calibration=results.calibration_text)
     staged.write_text("report.html", render_html(study, a, r, meta,
                                                  plan_html=plan_html(results.plan, study)))
     if results.comparison is not None:
@@ -396,8 +430,12 @@ class MapOptions:
 
 def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
                options: MapOptions, *,
-               layers: dict[str, gpd.GeoDataFrame] | None = None) -> list[str]:
-    """The interactive maps, index page and overview picture (and offline assets)."""
+               layers: dict[str, gpd.GeoDataFrame] | None = None,
+               only: Collection[str] | None = None) -> list[str]:
+    """The interactive maps, index page and overview picture (and offline assets).
+
+    ``only`` writes just those pages (see :func:`coverage.maps.build_pages`).
+    """
     a, r = results.assessment, results.readiness
     assert a is not None and r is not None
     chosen = backhaul = None
@@ -413,7 +451,7 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
                                       if results.comparison is not None else None),
                         after_signal=results.after_coverage,
                         committed_serving=results.committed_serving,
-                        plan_html=plan_html(results.plan, results.study))
+                        plan_html=plan_html(results.plan, results.study), only=only)
     for name, content in pages.items():
         if isinstance(content, bytes):
             with open(staged.path(name), "wb") as handle:
@@ -425,6 +463,66 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
             with open(staged.path(f"assets/{rel}"), "wb") as handle:
                 handle.write(data)
     return sorted(pages)
+
+
+def _writers(results: RunResults, prov: Provenance, maps: MapOptions,
+             stage: str | None = None, started: Collection[str] = (),
+             loaded: Study | None = None) -> dict[str, Writer]:
+    """The run's independent output writers by name, the longest first (see
+    :func:`~coverage.io.side_by_side.run_writers`), but those ``started`` already; with
+    ``stage`` (see :func:`compute`), the writers of a whole run whose inputs that stage
+    completes. A run that stops early maps the inputs as ``loaded``."""
+    study = results.study
+    offline = "assets" if maps.offline else None
+    if stage == "coverage":
+        return {"rasters": lambda staged: write_coverage_rasters(staged, results, prov),
+                "inputs": lambda staged: staged.write_text("inputs.html", render(
+                    inputs_map(study, prov, offline, maps.basemap))),
+                "grid": lambda staged: staged.write_text("grid.html", render(
+                    grid_map(study, prov, offline, maps.basemap)))}
+    layers = None if results.plan is None else plan_layers(results.plan, study)  # once
+    plan = {} if results.plan is None else {
+        "plan": lambda staged: write_plan(staged, results, prov, layers=layers)}
+    mobile = {"mobile": lambda staged: write_mobile_map(staged, results, prov, maps,
+                                                        layers=layers)}
+    if stage == "plan":
+        return {**mobile, **plan}
+    rasters = {"rasters": lambda staged: write_coverage_rasters(staged, results, prov)}
+    if results.assessment is None or results.readiness is None:
+        return {**rasters,
+                "inputs": lambda staged: staged.write_text("inputs.html", render(
+                    inputs_map(loaded or study, prov))),
+                **plan}
+    early = {f"{name}.html" for name in ("mobile", "inputs", "grid") if name in started}
+    pages = [p for p in PAGES if p != "mobile.html" and p not in early]
+    writers = {
+        "workbook": lambda staged: write_readiness_workbook(staged, results, prov),
+        **mobile,
+        "pages": lambda staged: write_maps(staged, results, prov, maps, layers=layers,
+                                           only=pages),
+        **rasters,
+        "reports": lambda staged: write_report_files(staged, results, prov),
+        **plan,
+    }
+    return {name: w for name, w in writers.items() if name not in started}
+
+
+def write_mobile_map(staged: OutputFolder, results: RunResults, prov: Provenance,
+                     options: MapOptions, *,
+                     layers: dict[str, gpd.GeoDataFrame] | None = None) -> None:
+    """mobile.html alone, as :func:`write_maps` writes it; it needs no readiness, so a run
+    starts it as soon as the network after the plan is assessed."""
+    assert results.assessment is not None
+    chosen = backhaul = None
+    if layers is not None:
+        chosen, backhaul = layers["chosen_sites"], layers["backhaul_links"]
+    staged.write_text("mobile.html", render(mobile_map(
+        results.study, results.coverage, results.assessment, prov, plan=chosen,
+        backhaul=backhaul, offline_assets="assets" if options.offline else None,
+        basemap=options.basemap,
+        measurements=(results.comparison.error_layer()
+                      if results.comparison is not None else None),
+        after_signal=results.after_coverage, committed_serving=results.committed_serving)))
 
 
 def _load_into(data_dir: Path, config: Config, out_dir: Path) -> Study:
@@ -562,24 +660,27 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
                 f"assessment and planning hold whole-grid rasters, about "
                 f"{rows * cols * WHOLE_RUN_BYTES_PER_CELL / 2**30:.1f} GiB; "
                 "`coverage-planner predict` writes the rasters tile by tile")
-        results = compute(study, out_dir, steps, until)
-        steps.backend = Backend()
-    cov = results.coverage
-    assert cov is not None
-    summary += [str(w) for w in cov.warnings]
-    summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
-                   f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
-    with steps.step("write outputs"), OutputFolder(out_dir) as staged:
-        write_coverage_rasters(staged, results, prov)
-        layers = None
-        if results.plan is not None:
-            layers = plan_layers(results.plan, study)   # once per run
-            write_plan(staged, results, prov, layers=layers)
-        if results.assessment is not None and results.readiness is not None:
-            write_reports(staged, results, prov)
-            write_maps(staged, results, prov, maps, layers=layers)
-        else:
-            staged.write_text("inputs.html", render(inputs_map(study, prov)))
+        # no forked writers beside a dask client (its threads could hold locks at the fork)
+        processes = default_threads() if client is None else 1
+        with OutputFolder(out_dir) as staged, EarlyWriters(staged, processes=processes) as early:
+            started: set[str] = set()
+
+            def ready(stage: str, results: RunResults) -> None:
+                if until == "readiness":   # every output is written: start what can be
+                    writers = _writers(results, prov, maps, stage=stage)
+                    started.update(writers)
+                    early.start(list(writers.values()))
+
+            results = compute(study, out_dir, steps, until, ready=ready)
+            steps.backend = Backend()
+            cov = results.coverage
+            assert cov is not None
+            summary += [str(w) for w in cov.warnings]
+            summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
+                           f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
+            with steps.step("write outputs"):
+                early.finish(list(_writers(results, prov, maps, started=started,
+                                           loaded=study).values()))
     summary += result_lines(results.study, assessment=results.assessment,
                             calibration_text=results.calibration_text, plan=results.plan,
                             after_assessment=results.after_assessment,

@@ -338,3 +338,52 @@ def test_demo_county_loads_if_present():
     elapsed = time.perf_counter() - start
     assert len(study.villages) > 0 and len(study.sites) > 0
     print(f"demo county loaded in {elapsed:.2f} s, grid {study.grid.shape}")
+
+
+def _tricky_workbook() -> object:
+    """A workbook with every kind of cell the quick cell writer handles or hands back."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["村民组", " lead", "trail ", "  ", "x<&>\"'\ny\r", "a\tb", "", None])
+    ws.append([0, -1, 2**40, 2.5, -0.1, 1e20, 1e-7, float("nan"), float("inf")])
+    ws.append([True, False, np.float64(3.25), np.int64(7), dt.date(2020, 9, 30),
+               "=SUM(A2:B2)", 0.1 + 0.2])
+    ws["A1"].font = Font(bold=True)
+    ws["H1"].alignment = Alignment(wrap_text=True)     # styled empty cell
+    ws["Z9"].alignment = Alignment(vertical="top")     # styled cell far out
+    ws["B3"].hyperlink = "https://example.org/"
+    second = wb.create_sheet("第二")
+    for i in range(200):
+        second.append([f"G{i:04d}", i * 0.37, None if i % 3 else "是", -i])
+    return wb
+
+
+def test_workbooks_save_to_the_same_bytes_with_the_quick_cell_writer(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from coverage.io.writers import write_workbook
+    from coverage.io.xlsx_cells import fast_cells
+
+    quick = tmp_path / "quick.xlsx"
+    write_workbook(quick, _tricky_workbook())          # through the quick writer
+    raw = io.BytesIO()
+    _tricky_workbook().save(raw)                         # openpyxl alone
+    with fast_cells():
+        pass                                             # restores openpyxl's writer
+    again = io.BytesIO()
+    _tricky_workbook().save(again)
+    plain = zipfile.ZipFile(raw)
+    written = zipfile.ZipFile(quick)
+    assert written.namelist() == plain.namelist()
+    for name in plain.namelist():
+        if name != "docProps/core.xml":                  # its times are pinned on writing
+            assert written.read(name) == plain.read(name), name
+    sheet = written.read("xl/worksheets/sheet1.xml").decode()
+    assert '<t xml:space="preserve"> lead</t>' in sheet and "x&lt;&amp;&gt;" in sheet
+    assert zipfile.ZipFile(again).read("xl/worksheets/sheet1.xml").decode() == sheet

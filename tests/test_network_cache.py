@@ -117,20 +117,22 @@ def test_the_code_in_the_keys_exists_and_its_digest_follows_its_bytes(tmp_path: 
     assert sd.source_digest("signal.py") != sd.source_digest("grid.py")
 
 
-def test_the_folder_keeps_the_two_most_recently_used_networks(tmp_path: Path) -> None:
+def test_the_folder_keeps_the_most_recently_used_networks(tmp_path: Path) -> None:
     calls: list[int] = []
     studies = []
-    for power in (43.0, 44.0, 45.0):
+    for power in (43.0, 44.0, 45.0, 46.0):
         edited = [dict(s) for s in SITES]
         edited[2]["power_dbm"] = power
         studies.append(make_study(edited))
-    _run(studies[0], tmp_path, calls)
-    _run(studies[1], tmp_path, calls)
+    assert network_cache.KEEP_ENTRIES == 3     # on air, committed, the plan's sites
+    for study in studies[:3]:
+        _run(study, tmp_path, calls)
     _run(studies[0], tmp_path, calls)          # a hit: now the most recently used
-    assert len(calls) == 2
-    _run(studies[2], tmp_path, calls)          # a third network: the least used one goes
+    assert len(calls) == 3
+    _run(studies[3], tmp_path, calls)          # a fourth network: the least used one goes
     assert len(list((tmp_path / "network").glob("*.npz"))) == network_cache.KEEP_ENTRIES
     _run(studies[0], tmp_path, calls)
-    assert len(calls) == 3                     # still there
+    _run(studies[2], tmp_path, calls)
+    assert len(calls) == 4                     # still there
     _run(studies[1], tmp_path, calls)
-    assert len(calls) == 4                     # removed, so predicted again
+    assert len(calls) == 5                     # removed, so predicted again

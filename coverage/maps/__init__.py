@@ -15,7 +15,7 @@ With ``offline_assets="assets"`` a map loads Leaflet and its plugins from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 import folium
@@ -136,6 +136,11 @@ def inputs_map(study: Study, provenance: Provenance, offline_assets: str | None 
         return _finish(inputs_spec(study, frame), provenance, basemap, offline_assets)
 
 
+PAGES = ("inputs.html", "mobile.html", "grid.html", "readiness.html", "overview.png",
+         "index.html")
+"""The pages :func:`build_pages` builds, in its order."""
+
+
 def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
                 readiness: Readiness,
                 provenance: Provenance, *, plan: gpd.GeoDataFrame | None = None,
@@ -145,12 +150,15 @@ def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
                 after_signal: SignalGrids | CoverageResult | None = None,
                 plan_html: str | None = None,
                 committed_serving: pd.DataFrame | None = None,
+                only: Collection[str] | None = None,
                 ) -> dict[str, str | bytes]:
     """Every map page of a run, as file name → content (nothing is written here).
 
     ``measurements``, ``after_signal`` and ``committed_serving`` go to :func:`mobile_map`
     (see there);
-    ``plan_html`` (the 建设方案 section) to :func:`index_page`.
+    ``plan_html`` (the 建设方案 section) to :func:`index_page`. ``only`` builds just those
+    of the pages below (``index.html`` and ``overview.png`` come together); each page is
+    the same as when all are built.
 
     Returns
     -------
@@ -163,17 +171,23 @@ def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
     from coverage.maps.overview import overview_png
     from coverage.output.report import headline
 
-    pages: dict[str, str | bytes] = {
-        "inputs.html": render(inputs_map(study, provenance, offline_assets, basemap)),
-        "mobile.html": render(mobile_map(study, signal, assessment, provenance, plan=plan,
-                                         backhaul=backhaul, offline_assets=offline_assets,
-                                         basemap=basemap, measurements=measurements,
-                                         after_signal=after_signal,
-                                         committed_serving=committed_serving)),
-        "grid.html": render(grid_map(study, provenance, offline_assets, basemap)),
-        "readiness.html": render(readiness_map(study, readiness, provenance,
-                                               offline_assets=offline_assets, basemap=basemap)),
-    }
+    wanted = set(PAGES if only is None else only)
+    pages: dict[str, str | bytes] = {}
+    if "inputs.html" in wanted:
+        pages["inputs.html"] = render(inputs_map(study, provenance, offline_assets, basemap))
+    if "mobile.html" in wanted:
+        pages["mobile.html"] = render(mobile_map(
+            study, signal, assessment, provenance, plan=plan, backhaul=backhaul,
+            offline_assets=offline_assets, basemap=basemap, measurements=measurements,
+            after_signal=after_signal, committed_serving=committed_serving))
+    if "grid.html" in wanted:
+        pages["grid.html"] = render(grid_map(study, provenance, offline_assets, basemap))
+    if "readiness.html" in wanted:
+        pages["readiness.html"] = render(readiness_map(study, readiness, provenance,
+                                                       offline_assets=offline_assets,
+                                                       basemap=basemap))
+    if not wanted & {"overview.png", "index.html"}:
+        return pages
     png = overview_png(study, signal, assessment, readiness)
     pages["overview.png"] = png
     pages["index.html"] = index_page(study.config,
@@ -182,6 +196,7 @@ def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
     return pages
 
 
-__all__ = ["BASEMAP_KINDS", "MAX_RASTER_PX", "Basemap", "MapFrame", "MapSpec", "Provenance",
+__all__ = ["BASEMAP_KINDS", "MAX_RASTER_PX", "Basemap", "MapFrame", "MapSpec", "PAGES",
+           "Provenance",
            "build_pages", "esc", "grid_map", "index_page", "inputs_map", "map_frame",
            "mobile_map", "popup_table", "readiness_map", "render"]

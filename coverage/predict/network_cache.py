@@ -56,9 +56,11 @@ __all__ = ["NETWORK_FORMAT", "added_sites_only", "cached_network", "network_key"
 NETWORK_FORMAT = "network-best-server-v1"
 """Identifies the stored layout; part of the key."""
 
-KEEP_ENTRIES = 2
-"""Network entries kept (the most recently used): a run's networks on air and committed.
-An entry of the demo is about 20 MB, so editing sites never grows the cache by more."""
+KEEP_ENTRIES = 3
+"""Network entries kept (the most recently used): a run's networks on air and committed,
+and the plan's added sites (the network after the plan is the committed one merged with
+them). An entry of the demo is at most about 24 MB (the plan's sites alone, mostly empty
+raster, far less), so editing sites never grows the cache by more."""
 
 CODE = ("radio", "predict/__init__.py", "predict/network.py", "predict/network_cache.py",
         "predict/sites.py", "predict/loss_codec.py", "signal.py", "grid.py", "config.py",
