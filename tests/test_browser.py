@@ -212,6 +212,9 @@ class Page:
             self.page.wait_for_function("window.coverage && window.coverage.ready === true",
                                         timeout=15_000)
             self.page.wait_for_load_state("load")
+            # the full-screen and measuring tools come after the first frame
+            self.page.wait_for_function("window.coverage.toolsReady === true",
+                                        timeout=15_000)
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)

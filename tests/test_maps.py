@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 
 import geopandas as gpd
@@ -611,8 +612,14 @@ def test_js_json_cannot_close_a_script():
 
 
 def _asset_urls(html: str) -> list[str]:
-    return re.findall(r'<script src="([^"]+)"', html) + re.findall(
+    """Every script and style sheet the page loads: Leaflet's in the head, then the tools
+    appended after the first frame (coverage.maps.tools)."""
+    head = re.findall(r'<script src="([^"]+)"', html) + re.findall(
         r'<link rel="stylesheet" href="([^"]+)"', html)
+    late = re.findall(r"files = (\{.*?\}), text = ", html)
+    assert len(late) == 1
+    files = json.loads(late[0])
+    return head + files["js"] + files["css"]
 
 
 def test_offline_maps_load_every_script_from_the_assets_folder(rich):
@@ -621,6 +628,9 @@ def test_offline_maps_load_every_script_from_the_assets_folder(rich):
     online = render(readiness_map(study, readiness, PROV))
     urls = _asset_urls(offline)
     assert len(urls) == 6
+    # only Leaflet itself is on the path to the first view; the tools come after it
+    assert re.findall(r'<script src="([^"]+)"', offline) == [
+        "assets/leaflet@1.9.4/dist/leaflet.js"]
     assert all(u.startswith("assets/") for u in urls), urls
     assert "assets/leaflet@1.9.4/dist/leaflet.js" in urls
     assert "assets/leaflet-measure@3.1.0/dist/leaflet-measure.cn.js" in urls

@@ -24,12 +24,10 @@ import branca.element
 import folium
 from branca.element import MacroElement
 from folium.map import FitBounds, Layer
-from folium.plugins import Fullscreen, MeasureControl
 from folium.template import Template
 
 from coverage.io.assets import AssetLinks, asset_links
 from coverage.maps.basemaps import BaseLayer, Basemap, base_layers
-from coverage.maps.fallback import BasemapFallback, LoadGuard
 from coverage.maps.core import (
     ImageLayer,
     LegendSection,
@@ -41,7 +39,9 @@ from coverage.maps.core import (
     esc,
     js_json,
 )
+from coverage.maps.fallback import BasemapFallback, LoadGuard
 from coverage.maps.labels import labels
+from coverage.maps.tools import LateTools
 
 MERGE_MIN = 1
 """The filled polygons of a layer with at least this many (and no outline-only ones) are
@@ -732,7 +732,8 @@ class Note(MacroElement):
 
 
 class ReadyFlag(MacroElement):
-    """Sets ``coverage.ready`` (and the time it took) once every script above has run."""
+    """Sets ``coverage.ready`` (and the time it took) once every script above has run;
+    after the first frame, ``coverage.paintedMs``, then runs ``coverage.afterPaint``."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -740,8 +741,10 @@ class ReadyFlag(MacroElement):
         window.coverage.ready = true;
         window.coverage.readyMs = (window.performance && performance.now) ? performance.now() : 0;
         // and once the first frame with every layer has been drawn (benchmarks)
+        // then the tools the first view does not need (coverage.maps.tools) are loaded
         requestAnimationFrame(function () { setTimeout(function () {
-          window.coverage.paintedMs = performance.now(); }, 0); });
+          window.coverage.paintedMs = performance.now();
+          (window.coverage.afterPaint || []).forEach(function (fn) { fn(); }); }, 0); });
         {% endmacro %}
     """)
 
@@ -821,18 +824,8 @@ def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = N
             fmap.add_child(TableOverlayLayer(layer))
         else:
             fmap.add_child(FeatureLayer(layer))
-    full = Fullscreen(position="topleft", title="全屏" if spec.language == "zh" else
-                      "Full screen", title_cancel="退出全屏" if spec.language == "zh" else
-                      "Exit full screen")
-    full.default_js = [("Control.Fullscreen.js", links.fullscreen_js)]
-    full.default_css = [("Control.FullScreen.css", links.fullscreen_css)]
-    fmap.add_child(full)
-    measure = MeasureControl(position="topleft", primary_length_unit="kilometers",
-                             secondary_length_unit="meters", primary_area_unit="hectares",
-                             secondary_area_unit="sqmeters")
-    measure.default_js = [("leaflet_measure_js", links.measure_js)]
-    measure.default_css = [("leaflet_measure_css", links.measure_css)]
-    fmap.add_child(measure)
+    # full screen and measuring: loaded after the first frame, off the path to it
+    fmap.add_child(LateTools(links, spec.language))
     # bottom-left stacks upwards: scale, then the note, then the legend
     fmap.add_child(Note(note_parts(spec.title, provenance, spec.language, spec.datum)))
     if spec.legend:
