@@ -966,3 +966,26 @@ def test_filled_polygon_layers_are_drawn_merged_and_the_others_per_feature(mobil
     assert any(wedged.values())
     assert {k: FeatureLayer(mobile.layer(k)).merged == "true" for k in sites} == wedged
     assert FeatureLayer(mobile.layer("plan")).merged == "false"  # markers only
+
+
+def test_wedges_travel_to_the_page_as_site_and_arc_ends(mobile):
+    # the page draws a wedge as an arc: it needs the site and the two ends of the arc,
+    # in the polygon's own coordinates; every other feature travels unchanged
+    from coverage.maps.wedges import page_wedges
+
+    full = mobile.layer("sites_CMCC").geojson()
+    page = page_wedges(full)
+    assert len(page["features"]) == len(full["features"]) and page["styles"] == full["styles"]
+    n = 0
+    for before, after in zip(full["features"], page["features"], strict=True):
+        assert after["properties"] == before["properties"]
+        if not before["properties"].get("wedge"):
+            assert after is before
+            continue
+        n += 1
+        ring = before["geometry"]["coordinates"][0]
+        assert len(ring) == 11  # site, nine points along the arc, site
+        assert after["geometry"]["coordinates"] == [[ring[0], ring[1], ring[-2], ring[0]]]
+    assert n == 4
+    groups = mobile.layer("groups").geojson()
+    assert page_wedges(groups) is groups  # no wedges: untouched

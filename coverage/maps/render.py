@@ -42,6 +42,7 @@ from coverage.maps.core import (
 from coverage.maps.fallback import BasemapFallback, LoadGuard
 from coverage.maps.labels import labels
 from coverage.maps.tools import LateTools
+from coverage.maps.wedges import WEDGES_JS, page_wedges
 
 MERGE_MIN = 1
 """The filled polygons of a layer with at least this many (and no outline-only ones) are
@@ -291,9 +292,11 @@ HELPERS_JS = """
         if (strings) f.strings = strings;
       });
       if (merged) {  // the polygons merged, the markers and lines one layer each above
-        var polys = [], rest = [];
+        var wedges = [], polys = [], rest = [];
         data.features.forEach(function (f) {
-          (/Polygon$/.test(f.geometry.type) ? polys : rest).push(f); });
+          (f.properties.wedge ? wedges : /Polygon$/.test(f.geometry.type) ? polys : rest
+          ).push(f); });
+        cov.wedges(layer, wedges);  // canvas arcs (coverage.maps.wedges)
         cov.merge(layer, {features: polys});
         if (rest.length) layer.addData({type: "FeatureCollection", features: rest});
       } else layer.addData(data);
@@ -384,7 +387,7 @@ class Helpers(MacroElement):
         self._name = "CoverageHelpers"
         self.css = CSS
         self.js = HELPERS_JS % {"map": map_name,
-                                "panes": js_json([[k, v] for k, v in PANES.items()])}
+                                "panes": js_json([[k, v] for k, v in PANES.items()])} + WEDGES_JS
 
 
 class DataElement:
@@ -437,7 +440,7 @@ class FeatureLayer(Layer, DataElement):
         fills = all(f["properties"].get("style", {}).get("fill", True) is not False
                     for f in polys)
         self.merged = "true" if len(polys) >= MERGE_MIN and fills else "false"
-        self.data = js_json(layer.geojson())
+        self.data = js_json(page_wedges(layer.geojson()))
 
 
 TABLE_JS = """
