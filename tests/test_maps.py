@@ -989,3 +989,15 @@ def test_wedges_travel_to_the_page_as_site_and_arc_ends(mobile):
     assert n == 4
     groups = mobile.layer("groups").geojson()
     assert page_wedges(groups) is groups  # no wedges: untouched
+
+
+def test_chinese_pages_name_chinese_fonts_first(rich):
+    # Leaflet's font list has no Chinese typeface: a Chinese page names them first (one
+    # typeface for every label, no font fallback search while the first view is laid
+    # out); an English page keeps Leaflet's list
+    study = rich[0]
+    assert study.config.language == "zh"
+    zh = render(grid_map(study, PROV))
+    en = render(grid_map(toy_study(config=Config(language="en")), PROV))
+    assert '.leaflet-container{font-family:"Microsoft YaHei"' in zh
+    assert "Noto Sans CJK SC" in zh and "Microsoft YaHei" not in en
