@@ -24,6 +24,7 @@ import html
 import http.server
 import io
 import json
+import math
 import os
 import shutil
 import threading
@@ -212,6 +213,9 @@ class Page:
             self.page.wait_for_function("window.coverage && window.coverage.ready === true",
                                         timeout=15_000)
             self.page.wait_for_load_state("load")
+            # the full-screen and measuring tools come after the first frame
+            self.page.wait_for_function("window.coverage.toolsReady === true",
+                                        timeout=15_000)
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
@@ -750,4 +754,52 @@ def test_readiness_verdicts_answer_clicks_and_search_when_merged(open_map):
     name = p.js("([k, id]) => coverage.find(k, id).feature.properties.tooltip.split(' · ')[0]",
                 [key, vid])
     assert html.unescape(name) in popup.inner_text()
+    assert p.errors == []
+
+
+@pytest.mark.parametrize("name", ["mobile", "mobile_gcj"])
+def test_sector_wedges_are_drawn_as_arcs_from_the_site_along_their_azimuths(open_map, name):
+    # the page draws each wedge as a canvas arc from three points (site, arc ends): S1
+    # (0°, 120°, 240°) and S4 (90°) of CMCC, centred on their site markers, pointing
+    # along their azimuths (clockwise from north), and really painted on the canvas
+    p = open_map(name)
+    arcs = p.js("""() => {
+      const out = [], sites = {};
+      coverage.layers.sites_CMCC.eachLayer(l => {
+        if (l instanceof coverage.Wedges) l._arcs.forEach(a => out.push(
+          [a[0].x, a[0].y, a[1], Math.atan2(Math.sin(a[2]) + Math.sin(a[3]),
+                                            Math.cos(a[2]) + Math.cos(a[3])) * 180 / Math.PI]));
+        else if (l.feature && l._point) sites[l.feature.properties.id] = [l._point.x, l._point.y];
+      });
+      return {arcs: out, sites: sites};
+    }""")
+    assert len(arcs["arcs"]) == 4 and set(arcs["sites"]) == {"S1", "S4"}
+    expected = {"S1": [0.0, 120.0, 240.0], "S4": [90.0]}
+    for sid, azimuths in expected.items():
+        sx, sy = arcs["sites"][sid]
+        mine = [a for a in arcs["arcs"] if abs(a[0] - sx) < 0.5 and abs(a[1] - sy) < 0.5]
+        assert len(mine) == len(azimuths), sid
+        got = [(a[3] + 90.0) % 360.0 for a in mine]  # screen angle → azimuth
+
+        def near(g, e):
+            return min(abs(g - e), 360.0 - abs(g - e)) < 3.0
+
+        assert all(any(near(g, e) for g in got) for e in azimuths), (sid, got)
+        assert all(a[2] > 3 for a in mine)  # a visible radius (pixels)
+    # half-way along S1's 120° wedge the canvas changes when the CMCC layer is switched off
+    probe = """([x, y]) => {
+      const r = coverage.map.getRenderer(coverage.layers.sites_CMCC.getLayers()[0]);
+      const px = r._ctx.getImageData(x - r._bounds.min.x, y - r._bounds.min.y, 1, 1).data;
+      return Array.from(px);
+    }"""
+    sx, sy = arcs["sites"]["S1"]
+    w = next(a for a in arcs["arcs"]
+             if abs(a[0] - sx) < 0.5 and abs((a[3] + 90) % 360 - 120) < 3)
+    ang = math.radians(w[3])
+    at = [w[0] + 0.6 * w[2] * math.cos(ang), w[1] + 0.6 * w[2] * math.sin(ang)]
+    on = p.js(probe, at)
+    p.js("coverage.map.removeLayer(coverage.layers.sites_CMCC)")
+    p.page.wait_for_timeout(100)  # the canvas redraws on the next frame
+    off = p.js(probe, at)
+    assert on != off, (on, off)
     assert p.errors == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 
 import geopandas as gpd
@@ -611,8 +612,14 @@ def test_js_json_cannot_close_a_script():
 
 
 def _asset_urls(html: str) -> list[str]:
-    return re.findall(r'<script src="([^"]+)"', html) + re.findall(
+    """Every script and style sheet the page loads: Leaflet's in the head, then the tools
+    appended after the first frame (coverage.maps.tools)."""
+    head = re.findall(r'<script src="([^"]+)"', html) + re.findall(
         r'<link rel="stylesheet" href="([^"]+)"', html)
+    late = re.findall(r"files = (\{.*?\}), text = ", html)
+    assert len(late) == 1
+    files = json.loads(late[0])
+    return head + files["js"] + files["css"]
 
 
 def test_offline_maps_load_every_script_from_the_assets_folder(rich):
@@ -621,6 +628,9 @@ def test_offline_maps_load_every_script_from_the_assets_folder(rich):
     online = render(readiness_map(study, readiness, PROV))
     urls = _asset_urls(offline)
     assert len(urls) == 6
+    # only Leaflet itself is on the path to the first view; the tools come after it
+    assert re.findall(r'<script src="([^"]+)"', offline) == [
+        "assets/leaflet@1.9.4/dist/leaflet.js"]
     assert all(u.startswith("assets/") for u in urls), urls
     assert "assets/leaflet@1.9.4/dist/leaflet.js" in urls
     assert "assets/leaflet-measure@3.1.0/dist/leaflet-measure.cn.js" in urls
@@ -956,3 +966,38 @@ def test_filled_polygon_layers_are_drawn_merged_and_the_others_per_feature(mobil
     assert any(wedged.values())
     assert {k: FeatureLayer(mobile.layer(k)).merged == "true" for k in sites} == wedged
     assert FeatureLayer(mobile.layer("plan")).merged == "false"  # markers only
+
+
+def test_wedges_travel_to_the_page_as_site_and_arc_ends(mobile):
+    # the page draws a wedge as an arc: it needs the site and the two ends of the arc,
+    # in the polygon's own coordinates; every other feature travels unchanged
+    from coverage.maps.wedges import page_wedges
+
+    full = mobile.layer("sites_CMCC").geojson()
+    page = page_wedges(full)
+    assert len(page["features"]) == len(full["features"]) and page["styles"] == full["styles"]
+    n = 0
+    for before, after in zip(full["features"], page["features"], strict=True):
+        assert after["properties"] == before["properties"]
+        if not before["properties"].get("wedge"):
+            assert after is before
+            continue
+        n += 1
+        ring = before["geometry"]["coordinates"][0]
+        assert len(ring) == 11  # site, nine points along the arc, site
+        assert after["geometry"]["coordinates"] == [[ring[0], ring[1], ring[-2], ring[0]]]
+    assert n == 4
+    groups = mobile.layer("groups").geojson()
+    assert page_wedges(groups) is groups  # no wedges: untouched
+
+
+def test_chinese_pages_name_chinese_fonts_first(rich):
+    # Leaflet's font list has no Chinese typeface: a Chinese page names them first (one
+    # typeface for every label, no font fallback search while the first view is laid
+    # out); an English page keeps Leaflet's list
+    study = rich[0]
+    assert study.config.language == "zh"
+    zh = render(grid_map(study, PROV))
+    en = render(grid_map(toy_study(config=Config(language="en")), PROV))
+    assert '.leaflet-container{font-family:"Microsoft YaHei"' in zh
+    assert "Noto Sans CJK SC" in zh and "Microsoft YaHei" not in en

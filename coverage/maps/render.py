@@ -24,12 +24,10 @@ import branca.element
 import folium
 from branca.element import MacroElement
 from folium.map import FitBounds, Layer
-from folium.plugins import Fullscreen, MeasureControl
 from folium.template import Template
 
 from coverage.io.assets import AssetLinks, asset_links
 from coverage.maps.basemaps import BaseLayer, Basemap, base_layers
-from coverage.maps.fallback import BasemapFallback, LoadGuard
 from coverage.maps.core import (
     ImageLayer,
     LegendSection,
@@ -41,7 +39,10 @@ from coverage.maps.core import (
     esc,
     js_json,
 )
+from coverage.maps.fallback import BasemapFallback, LoadGuard
 from coverage.maps.labels import labels
+from coverage.maps.tools import LateTools
+from coverage.maps.wedges import WEDGES_JS, page_wedges
 
 MERGE_MIN = 1
 """The filled polygons of a layer with at least this many (and no outline-only ones) are
@@ -291,9 +292,11 @@ HELPERS_JS = """
         if (strings) f.strings = strings;
       });
       if (merged) {  // the polygons merged, the markers and lines one layer each above
-        var polys = [], rest = [];
+        var wedges = [], polys = [], rest = [];
         data.features.forEach(function (f) {
-          (/Polygon$/.test(f.geometry.type) ? polys : rest).push(f); });
+          (f.properties.wedge ? wedges : /Polygon$/.test(f.geometry.type) ? polys : rest
+          ).push(f); });
+        cov.wedges(layer, wedges);  // canvas arcs (coverage.maps.wedges)
         cov.merge(layer, {features: polys});
         if (rest.length) layer.addData({type: "FeatureCollection", features: rest});
       } else layer.addData(data);
@@ -371,20 +374,32 @@ HELPERS_JS = """
 """
 
 
+ZH_FONTS_CSS = """
+<style>
+.leaflet-container{font-family:"Microsoft YaHei","PingFang SC","Hiragino Sans GB",
+ "Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",sans-serif}
+</style>
+"""
+"""Chinese pages name Chinese fonts first (Leaflet's own list has none): the browser then
+lays out the layer list and the legend without a font fallback search per line (issue
+17, speed), and every label is drawn in one typeface."""
+
+
 class Helpers(MacroElement):
-    """Page CSS and the shared JavaScript helpers (panes, markers, popups, look-ups)."""
+    """Page CSS and the shared JavaScript helpers (panes, markers, popups, look-ups);
+    ``language`` ``"zh"`` adds :data:`ZH_FONTS_CSS`."""
 
     _template = Template("""
         {% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}
         {% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}
     """)
 
-    def __init__(self, map_name: str):
+    def __init__(self, map_name: str, language: str = "en"):
         super().__init__()
         self._name = "CoverageHelpers"
-        self.css = CSS
+        self.css = CSS + (ZH_FONTS_CSS if language == "zh" else "")
         self.js = HELPERS_JS % {"map": map_name,
-                                "panes": js_json([[k, v] for k, v in PANES.items()])}
+                                "panes": js_json([[k, v] for k, v in PANES.items()])} + WEDGES_JS
 
 
 class DataElement:
@@ -437,7 +452,7 @@ class FeatureLayer(Layer, DataElement):
         fills = all(f["properties"].get("style", {}).get("fill", True) is not False
                     for f in polys)
         self.merged = "true" if len(polys) >= MERGE_MIN and fills else "false"
-        self.data = js_json(layer.geojson())
+        self.data = js_json(page_wedges(layer.geojson()))
 
 
 TABLE_JS = """
@@ -732,7 +747,8 @@ class Note(MacroElement):
 
 
 class ReadyFlag(MacroElement):
-    """Sets ``coverage.ready`` (and the time it took) once every script above has run."""
+    """Sets ``coverage.ready`` (and the time it took) once every script above has run;
+    after the first frame, ``coverage.paintedMs``, then runs ``coverage.afterPaint``."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -740,8 +756,10 @@ class ReadyFlag(MacroElement):
         window.coverage.ready = true;
         window.coverage.readyMs = (window.performance && performance.now) ? performance.now() : 0;
         // and once the first frame with every layer has been drawn (benchmarks)
+        // then the tools the first view does not need (coverage.maps.tools) are loaded
         requestAnimationFrame(function () { setTimeout(function () {
-          window.coverage.paintedMs = performance.now(); }, 0); });
+          window.coverage.paintedMs = performance.now();
+          (window.coverage.afterPaint || []).forEach(function (fn) { fn(); }); }, 0); });
         {% endmacro %}
     """)
 
@@ -809,7 +827,7 @@ def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = N
     fit = FitBounds([[south, west], [north, east]])
     fit.options["animate"] = False
     fmap.add_child(fit)
-    fmap.add_child(Helpers(fmap.get_name()))
+    fmap.add_child(Helpers(fmap.get_name(), spec.language))
     if any(isinstance(layer, TableLayer) for layer in spec.layers):
         fmap.add_child(TableHelpers())
     for i, base in enumerate(base_layers(basemap, spec.language)):
@@ -821,18 +839,8 @@ def build_map(spec: MapSpec, provenance: Provenance, basemap: Basemap | None = N
             fmap.add_child(TableOverlayLayer(layer))
         else:
             fmap.add_child(FeatureLayer(layer))
-    full = Fullscreen(position="topleft", title="全屏" if spec.language == "zh" else
-                      "Full screen", title_cancel="退出全屏" if spec.language == "zh" else
-                      "Exit full screen")
-    full.default_js = [("Control.Fullscreen.js", links.fullscreen_js)]
-    full.default_css = [("Control.FullScreen.css", links.fullscreen_css)]
-    fmap.add_child(full)
-    measure = MeasureControl(position="topleft", primary_length_unit="kilometers",
-                             secondary_length_unit="meters", primary_area_unit="hectares",
-                             secondary_area_unit="sqmeters")
-    measure.default_js = [("leaflet_measure_js", links.measure_js)]
-    measure.default_css = [("leaflet_measure_css", links.measure_css)]
-    fmap.add_child(measure)
+    # full screen and measuring: loaded after the first frame, off the path to it
+    fmap.add_child(LateTools(links, spec.language))
     # bottom-left stacks upwards: scale, then the note, then the legend
     fmap.add_child(Note(note_parts(spec.title, provenance, spec.language, spec.datum)))
     if spec.legend:
