@@ -82,7 +82,7 @@ def fast_cells() -> Iterator[None]:
     if original is not cell_writer.etree_write_cell:
         yield
         return
-    sheet_writer.write_cell = _make_writer(original)
+    sheet_writer.write_cell = _make_writer(original)  # type: ignore[assignment]
     try:
         yield
     finally:
