@@ -478,8 +478,11 @@ def _smooth_earth_clear(dt, hte, hre, ap, lam):
 
 @njit(cache=True)
 def _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap,
-                   lam, f_ghz, pol, step_km):
-    """Basic transmission loss (dB) to a receiver at sample k (see module notes)."""
+                   lam, f_ghz, pol, step_km, lfs0):
+    """Basic transmission loss (dB) to a receiver at sample k (see module notes).
+
+    ``lfs0 = 92.4 + 20 log10(f_ghz)``, the receiver-independent part of free space.
+    """
     dt = d[k]
     hrs = h[k] + hrg
     str_ = (hrs - hts) / dt
@@ -524,11 +527,14 @@ def _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2, hts, hr
         # Ldsph is 0 exactly and Lbulls >= 0, so max(Ldsph - Lbulls, 0) is 0 exactly
         ld = lbulla + 0.0
     else:
-        lbulls = _smooth_bullington(k, step_km, dt, hte, hre, ce, lam)
         ldsph = spherical_earth_diffraction(dt, hte, hre, ap, f_ghz, 0.0, pol)
-        ld = lbulla + max(ldsph - lbulls, 0.0)
+        if ldsph == 0.0:  # as above (Lbulls >= 0)
+            ld = lbulla + 0.0
+        else:
+            lbulls = _smooth_bullington(k, step_km, dt, hte, hre, ce, lam)
+            ld = lbulla + max(ldsph - lbulls, 0.0)
     dh = (hts - hrs) / 1000.0
-    lbfs = 92.4 + 20.0 * math.log10(f_ghz) + 10.0 * math.log10(dt * dt + dh * dh)
+    lbfs = lfs0 + 10.0 * math.log10(dt * dt + dh * dh)
     return lbfs + ld
 
 
@@ -547,6 +553,7 @@ def _sweep_ray(j, elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, insid
     step_km = math.sqrt(pr[j] * pr[j] + pc[j] * pc[j]) / m * res_km
     ce = 1.0 / ap
     lam = wavelength_m(f_ghz)
+    lfs0 = 92.4 + 20.0 * math.log10(f_ghz)
     hts = h0 + htg
     d = np.empty(last + 1, np.float64)
     g = np.empty(last + 1, np.float64)
@@ -573,7 +580,8 @@ def _sweep_ray(j, elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, insid
         if (0 <= ri < nwr and 0 <= ci < nwc and own_ray[ri, ci] == j and own_k[ri, ci] == k
                 and inside[ri, ci] and not nodata[k]):
             out[ri, ci] = _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2,
-                                         hts, hrg, ce, ap, lam, f_ghz, pol, step_km)
+                                         hts, hrg, ce, ap, lam, f_ghz, pol, step_km,
+                                         lfs0)
         a_t = max(a_t, (g[k] - hts) / d[k])
         b_t = max(b_t, (h[k] - hts) / d[k])
         ng = _hull_push(gx, gy, ng, d[k], g[k])
