@@ -16,6 +16,7 @@ from coverage.radio.diffraction import (
     bullington_from_nu,
     delta_bullington,
     knife_edge_j,
+    spherical_earth_diffraction,
     wavelength_m,
 )
 
@@ -254,3 +255,28 @@ def test_consistency_with_single_profile_real_tile() -> None:
     for err in (err_db, err_lb):
         assert np.mean(err <= 1.0) >= 0.95
         assert err.max() < 1.0
+
+
+def test_smooth_earth_clear_bound_only_where_ldsph_is_zero() -> None:
+    """The engine skips Lbulls and Ldsph where its cheap bound says Ldsph is 0: on paths of
+    every kind (heights 1.5 m to 3 km, 10 m to 120 km, 30 MHz to 6 GHz) the bound never
+    fires where the recommendation's Ldsph is not exactly 0, and it does fire on most of
+    the short, high paths of a site's area."""
+    rng = np.random.default_rng(18)
+    ap = engine.effective_earth_radius_km(45.0)
+    fired = 0
+    short = 0
+    for _ in range(4000):
+        dt = float(10.0 ** rng.uniform(-2.0, math.log10(120.0)))
+        hte = float(10.0 ** rng.uniform(math.log10(1.5), math.log10(3000.0)))
+        hre = float(10.0 ** rng.uniform(math.log10(1.5), math.log10(300.0)))
+        f_ghz = float(10.0 ** rng.uniform(math.log10(0.03), math.log10(6.0)))
+        lam = wavelength_m(f_ghz)
+        clear = engine._smooth_earth_clear(dt, hte, hre, ap, lam)
+        for pol in (0, 1):
+            ldsph = spherical_earth_diffraction(dt, hte, hre, ap, f_ghz, 0.0, pol)
+            assert not clear or ldsph == 0.0, (dt, hte, hre, f_ghz, pol, ldsph)
+        if dt < 10.0 and hte > 20.0 and hre > 10.0:
+            short += 1
+            fired += clear
+    assert fired >= 0.8 * short

@@ -450,9 +450,39 @@ def _smooth_bullington(k, s, dt, hte, hre, ce, lam):
 
 
 @njit(cache=True)
+def _smooth_earth_clear(dt, hte, hre, ap, lam):
+    """Whether :func:`spherical_earth_diffraction` (omega 0) returns 0 for this path, proved
+    without its trigonometry; False when the cheap bound cannot tell.
+
+    Inside the marginal line-of-sight distance (eq. 22, computed exactly as there) Ldsph is
+    0 when the smallest clearance ``hse`` (eq. 23) exceeds ``hreq`` (eq. 25). ``hse`` is the
+    clearance ``c(x) = hte + (hre - hte) x / d - 500 x (d - x) / ap`` of the ray over the
+    smooth earth at ``x = dse1``, and ``dse1`` (eq. 24) lies in [0, d] for positive heights
+    (its cubic root ``b`` satisfies ``|b| <= 1`` whenever ``|c| <= 1``, eq. 24d). ``c`` is
+    a convex parabola, so ``hse >= c(x*)`` with ``x*`` its minimum clamped to [0, d]; and
+    ``dse1 dse2 <= d^2 / 4`` gives ``hreq <= 17.456 sqrt(d lambda / 4)``. When the first
+    bound exceeds the second by far more than any rounding (relative 1e-9 of the heights
+    involved), the recommendation's own arithmetic takes the ``hse > hreq`` branch: the
+    result is the same to the last bit, without the arccos, cos and cube roots.
+    """
+    dlos = np.sqrt(2.0 * ap) * (np.sqrt(0.001 * hte) + np.sqrt(0.001 * hre))
+    if not dt < dlos:
+        return False
+    c5 = 500.0 / ap
+    x = min(max(0.5 * dt - (hre - hte) / (2.0 * c5 * dt), 0.0), dt)
+    cmin = hte + (hre - hte) * x / dt - c5 * x * (dt - x)
+    hreq = 17.456 * math.sqrt(0.25 * dt * lam)
+    tol = 1e-9 * (hte + hre + c5 * dt * dt + hreq)
+    return cmin - tol > hreq + tol
+
+
+@njit(cache=True)
 def _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap,
-                   lam, f_ghz, pol, step_km):
-    """Basic transmission loss (dB) to a receiver at sample k (see module notes)."""
+                   lam, f_ghz, pol, step_km, lfs0):
+    """Basic transmission loss (dB) to a receiver at sample k (see module notes).
+
+    ``lfs0 = 92.4 + 20 log10(f_ghz)``, the receiver-independent part of free space.
+    """
     dt = d[k]
     hrs = h[k] + hrg
     str_ = (hrs - hts) / dt
@@ -493,11 +523,18 @@ def _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2, hts, hr
     hsrd = h[k] if hsrp > h[k] else hsrp
     hte = hts - hstd
     hre = hrs - hsrd
-    lbulls = _smooth_bullington(k, step_km, dt, hte, hre, ce, lam)
-    ldsph = spherical_earth_diffraction(dt, hte, hre, ap, f_ghz, 0.0, pol)
-    ld = lbulla + max(ldsph - lbulls, 0.0)
+    if _smooth_earth_clear(dt, hte, hre, ap, lam):
+        # Ldsph is 0 exactly and Lbulls >= 0, so max(Ldsph - Lbulls, 0) is 0 exactly
+        ld = lbulla + 0.0
+    else:
+        ldsph = spherical_earth_diffraction(dt, hte, hre, ap, f_ghz, 0.0, pol)
+        if ldsph == 0.0:  # as above (Lbulls >= 0)
+            ld = lbulla + 0.0
+        else:
+            lbulls = _smooth_bullington(k, step_km, dt, hte, hre, ce, lam)
+            ld = lbulla + max(ldsph - lbulls, 0.0)
     dh = (hts - hrs) / 1000.0
-    lbfs = 92.4 + 20.0 * math.log10(f_ghz) + 10.0 * math.log10(dt * dt + dh * dh)
+    lbfs = lfs0 + 10.0 * math.log10(dt * dt + dh * dh)
     return lbfs + ld
 
 
@@ -516,6 +553,7 @@ def _sweep_ray(j, elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, insid
     step_km = math.sqrt(pr[j] * pr[j] + pc[j] * pc[j]) / m * res_km
     ce = 1.0 / ap
     lam = wavelength_m(f_ghz)
+    lfs0 = 92.4 + 20.0 * math.log10(f_ghz)
     hts = h0 + htg
     d = np.empty(last + 1, np.float64)
     g = np.empty(last + 1, np.float64)
@@ -542,7 +580,8 @@ def _sweep_ray(j, elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, insid
         if (0 <= ri < nwr and 0 <= ci < nwc and own_ray[ri, ci] == j and own_k[ri, ci] == k
                 and inside[ri, ci] and not nodata[k]):
             out[ri, ci] = _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2,
-                                         hts, hrg, ce, ap, lam, f_ghz, pol, step_km)
+                                         hts, hrg, ce, ap, lam, f_ghz, pol, step_km,
+                                         lfs0)
         a_t = max(a_t, (g[k] - hts) / d[k])
         b_t = max(b_t, (h[k] - hts) / d[k])
         ng = _hull_push(gx, gy, ng, d[k], g[k])
