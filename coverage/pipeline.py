@@ -336,12 +336,6 @@ def write_coverage_rasters(staged: OutputFolder, results: RunResults, prov: Prov
                   cov.transform, crs, float("nan"), dict(tags, operator="any", unit="dBm"))
 
 
-def write_reports(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
-    """Readiness workbook, HTML report, CSV tables and the assessment GeoPackage."""
-    write_readiness_workbook(staged, results, prov)
-    write_report_files(staged, results, prov)
-
-
 def write_readiness_workbook(staged: OutputFolder, results: RunResults, prov: Provenance
                              ) -> None:
     """readiness.xlsx."""
