@@ -83,14 +83,14 @@ def test_aot_kernels_release_the_gil():
     from coverage.radio import engine
 
     rng = np.random.default_rng(3)
-    n = 701
+    n = 1001
     elev = (100 + 200 * rng.random((n, n))).astype(np.float32)
     tf = Affine(30.0, 0.0, 0.0, 0.0, -30.0, n * 30.0)
     done: list[float] = []
 
     def predict() -> None:
         t0 = time.perf_counter()
-        engine.site_path_loss(elev, tf, n * 15.0, n * 15.0, 30.0, 900.0, radius_m=10000.0,
+        engine.site_path_loss(elev, tf, n * 15.0, n * 15.0, 30.0, 900.0, radius_m=14000.0,
                               threads=1)
         done.append(time.perf_counter() - t0)
 
@@ -104,7 +104,8 @@ def test_aot_kernels_release_the_gil():
         gaps.append(now - last)
         last = now
     worker.join()
-    assert done and done[0] > 0.2, done
+    # the job (about 0.3 s on a quiet 2-core machine) is long next to the 2 ms naps
+    assert done and len(gaps) >= 10, (done, len(gaps))
     # holding the GIL, one sweep call (most of the job) would stall this loop throughout
     assert max(gaps) < 0.4 * done[0], (max(gaps), done)
 
