@@ -41,6 +41,7 @@ lock:
 	.venv-lock/bin/uv pip compile pyproject.toml requirements-build.in --extra test --extra dask \
 		--universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make lock" -o $(LOCK)
+	$(PYTHON) tools/lock_inputs.py >> $(LOCK)
 
 # The maps are offline by default: their scripts come from the asset cache (`assets`).
 demo: $(KERNELS) assets

@@ -86,3 +86,16 @@ def test_coverage_py_is_never_installed():
     # The package's import name is `coverage`, which is also coverage.py's.
     names = {name for name, _, _, _ in _pins()}
     assert "coverage" not in names and "pytest-cov" not in names
+
+
+def test_lock_was_compiled_from_the_current_declarations():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lock_inputs", ROOT / "tools/lock_inputs.py")
+    assert spec is not None and spec.loader is not None
+    lock_inputs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lock_inputs)
+    lines = (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()
+    recorded = [line for line in lines if line.startswith(lock_inputs.PREFIX)]
+    assert recorded == [lock_inputs.PREFIX + lock_inputs.fingerprint()], \
+        "pyproject.toml's dependencies or requirements-build.in changed: run `make lock`"
