@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from coverage.radio import jit
+from tests.test_startup import SMALL_SITE_JOB
 
 needs_aot = pytest.mark.skipif(
     jit.aot_module() is None,
@@ -144,11 +145,7 @@ def test_argument_types_must_match_exactly():
 
 def test_kernels_of_a_module_imported_after_numba_took_over_still_compile(tmp_path):
     code = (
-        "import sys, numpy as np\n"
-        "from affine import Affine\n"
-        "from coverage.radio import engine\n"
-        "w = engine.site_path_loss(np.full((40, 40), 100.0, np.float32),\n"
-        "    Affine(30.0, 0, 0, 0, -30.0, 1200.0), 600.0, 600.0, 30.0, 900.0, radius_m=300.0)\n"
+        SMALL_SITE_JOB +
         "assert 'coverage.radio.window' not in sys.modules\n"
         "from coverage.radio.window import rsrp_window\n"
         "loss = np.full((3, 4), 100.0)\n"

@@ -26,6 +26,16 @@ print("EXIT", code, "HEAVY", ",".join(heavy) or "-", file=sys.stderr)
 """
 
 
+SMALL_SITE_JOB = (
+    "import sys, numpy as np\n"
+    "from affine import Affine\n"
+    "from coverage.radio import engine\n"
+    "w = engine.site_path_loss(np.full((40, 40), 100.0, np.float32),\n"
+    "    Affine(30.0, 0, 0, 0, -30.0, 1200.0), 600.0, 600.0, 30.0, 900.0, radius_m=300.0)\n")
+"""Python source of a fresh process's first engine call (a 40 x 40 flat grid; ``w`` is its
+loss window), for tests of what that call loads."""
+
+
 def _run(*args: str, cwd: Path) -> str:
     proc = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args],
                           capture_output=True, text=True, cwd=cwd, timeout=300)
@@ -88,11 +98,7 @@ def test_site_loads_no_county_stack(tiny_data, tmp_path):
 
 def test_kernels_load_without_scipy_linalg_and_it_still_imports_after(tmp_path):
     code = (
-        "import sys, numpy as np\n"
-        "from affine import Affine\n"
-        "from coverage.radio import engine\n"
-        "w = engine.site_path_loss(np.full((40, 40), 100.0, np.float32),\n"
-        "    Affine(30.0, 0, 0, 0, -30.0, 1200.0), 600.0, 600.0, 30.0, 900.0, radius_m=300.0)\n"
+        SMALL_SITE_JOB +
         "print('scipy.linalg' in sys.modules, int(np.isfinite(w.loss_db).sum()) > 100)\n"
         "import scipy.linalg\n"
         "print(float(scipy.linalg.solve(np.eye(2) * 2.0, np.ones(2))[0]))\n"

@@ -110,6 +110,13 @@ def run_writers(staged: OutputFolder, writers: Sequence[Writer], *, processes: i
             outcomes = [f.result() for f in futures]
     finally:
         _inherited = None
+    _collect(staged, outcomes)
+
+
+def _collect(staged: OutputFolder, outcomes: Sequence[tuple[bool, list[str] | bytes | str]]
+             ) -> None:
+    """Raise the first failed writer's error; otherwise register every staged path here,
+    so that this process publishes them with the run."""
     for ok, value in outcomes:
         if not ok:
             assert not isinstance(value, list)
@@ -117,7 +124,7 @@ def run_writers(staged: OutputFolder, writers: Sequence[Writer], *, processes: i
     for _, value in outcomes:
         assert isinstance(value, list)
         for relative in value:
-            staged.path(relative)   # registered here, so the parent publishes it
+            staged.path(relative)
 
 
 def _flush() -> None:
@@ -198,14 +205,7 @@ class EarlyWriters:
             child.join()
             receive.close()
         self.children = []
-        for ok, value in outcomes:
-            if not ok:
-                assert not isinstance(value, list)
-                _raise(value)
-        for _, value in outcomes:
-            assert isinstance(value, list)
-            for relative in value:
-                self.staged.path(relative)
+        _collect(self.staged, outcomes)
 
     def __exit__(self, *exc: object) -> None:
         for child, receive in self.children:   # left early: nothing is published
