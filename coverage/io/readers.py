@@ -13,7 +13,6 @@ returned as read; :mod:`coverage.io.validate` checks and converts them.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from rasterio.warp import Resampling, reproject, transform_bounds
 from rasterio.windows import Window
 
 from coverage.config import Config
+from coverage.cpus import available_cpus
 from coverage.errors import Problem, ProblemLog
 from coverage.io import chinacoords, tabular, terrain, vocab
 from coverage.io.dbf import shapefile_encoding
@@ -751,9 +751,7 @@ def resample_dem(dem: DemSource, crs: CRS, resolution_m: float, threads: int = 1
         src_transform=dem.transform, src_crs=dem.crs.to_wkt(), src_nodata=np.nan,
         dst_transform=transform, dst_crs=crs.to_wkt(), dst_nodata=np.nan,
         resampling=Resampling.bilinear,
-        num_threads=threads if threads > 0 else (
-            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-            else os.cpu_count() or 1),
+        num_threads=threads if threads > 0 else available_cpus(),
     )
     return out, transform
 

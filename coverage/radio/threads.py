@@ -22,6 +22,8 @@ from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
+from coverage.cpus import available_cpus
+
 ENV = "COVERAGE_THREADS"
 """Environment variable giving the default number of threads (a positive integer)."""
 
@@ -33,14 +35,6 @@ _local = threading.local()
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity set; ``os.cpu_count()`` elsewhere)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def set_default_threads(threads: int | None) -> None:
