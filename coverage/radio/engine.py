@@ -538,50 +538,99 @@ def _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2, hts, hr
     return lbfs + ld
 
 
+@njit(cache=True, nogil=True)
+def _owned_slots_rows(own_ray, own_k, mask, base, r_lo, r_hi, slot):
+    """Per-ray lists of the cells to evaluate, rows ``r_lo..r_hi-1`` of the window.
+
+    ``slot[base[j] + k]`` becomes the flat window index of the cell that sample ``k`` of
+    ray ``j`` owns, where that cell is in ``mask`` (``slot`` starts at -1). A sample owns at
+    most one cell, so bands of rows write disjoint entries and may run side by side. The
+    sweep then reads its cells in ray order (sequentially) instead of testing the owner
+    arrays at every sample.
+    """
+    nwc = own_ray.shape[1]
+    for ri in range(r_lo, r_hi):
+        for ci in range(nwc):
+            j = own_ray[ri, ci]
+            if j >= 0 and mask[ri, ci]:
+                slot[base[j] + own_k[ri, ci]] = ri * nwc + ci
+
+
+def _owned_slots(own_ray: np.ndarray, own_k: np.ndarray, mask: np.ndarray,
+                 reach: np.ndarray, threads: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The sweep's per-ray cell lists (:func:`_owned_slots_rows`): ``(base, slot)``.
+
+    ``base[j]`` is the offset of ray ``j``'s samples ``0..reach[j]`` in ``slot`` (int64,
+    ``len(reach) + 1`` entries); ``reach[j]`` must be at least the largest sample of ray
+    ``j`` owning a cell of ``mask``, and the sweep walks no farther.
+    """
+    base = np.zeros(reach.shape[0] + 1, np.int64)
+    np.cumsum(reach + 1, out=base[1:])
+    slot = np.full(int(base[-1]), -1, np.int32)
+
+    def band(r_lo: int, r_hi: int) -> None:
+        _owned_slots_rows(own_ray, own_k, mask, base, r_lo, r_hi, slot)
+
+    run_ranges(band, own_ray.shape[0], threads, chunks_per_thread=1)
+    return base, slot
+
+
 @njit(cache=True)
-def _sweep_ray(j, elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, inside, h0, htg,
-               hrg, ap, f_ghz, pol, res_km, out):
-    """Walk ray j outwards, evaluating the cells it owns (see module notes)."""
-    ur = pr[j] / m
-    uc = pc[j] / m
-    km = kmax[j]
-    h = np.empty(km + 1, np.float64)
-    nodata = np.empty(km + 1, np.bool_)
-    last = _sample_ray(elev, sr, sc, ur, uc, km, h0, h, nodata)
+def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km,
+               out):
+    """Walk ray j outwards, evaluating the cells it owns (see module notes).
+
+    The ray is sampled, its running quantities updated and its cells evaluated in one pass
+    that ends at the last sample owning a cell (``slot``, :func:`_owned_slots`).
+    """
+    b = base[j]
+    last = base[j + 1] - b - 1
+    while last > 0 and slot[b + last] < 0:
+        last -= 1
     if last == 0:
         return
+    ur = pr[j] / m
+    uc = pc[j] / m
+    nr, nc = elev.shape
     step_km = math.sqrt(pr[j] * pr[j] + pc[j] * pc[j]) / m * res_km
     ce = 1.0 / ap
     lam = wavelength_m(f_ghz)
     lfs0 = 92.4 + 20.0 * math.log10(f_ghz)
     hts = h0 + htg
+    h = np.empty(last + 1, np.float64)
     d = np.empty(last + 1, np.float64)
     g = np.empty(last + 1, np.float64)
-    for k in range(last + 1):
-        d[k] = k * step_km
-        g[k] = h[k] - 500.0 * ce * d[k] * d[k]
     gx = np.empty(last + 1, np.float64)
     gy = np.empty(last + 1, np.float64)
     hx = np.empty(last + 1, np.float64)
     hy = np.empty(last + 1, np.float64)
+    h[0] = h0
+    d[0] = 0 * step_km
+    g[0] = h[0] - 500.0 * ce * d[0] * d[0]
     ng = 0
     nh = 0
     a_t = -np.inf
     b_t = -np.inf
     v1 = 0.0
     v2 = 0.0
-    nwr, nwc = out.shape
     for k in range(1, last + 1):
+        r = sr + k * ur
+        c = sc + k * uc
+        if r < -0.5 or c < -0.5 or r > nr - 0.5 or c > nc - 0.5:
+            break  # the edge of the grid (an owned sample never lies beyond it)
+        z = _bilinear(elev, r, c)
+        nodata = np.isnan(z)
+        h[k] = h[k - 1] if nodata else z
+        d[k] = k * step_km
+        g[k] = h[k] - 500.0 * ce * d[k] * d[k]
         dd = d[k] - d[k - 1]
         v1 += dd * (h[k] + h[k - 1])
         v2 += dd * (h[k] * (2.0 * d[k] + d[k - 1]) + h[k - 1] * (d[k] + 2.0 * d[k - 1]))
-        ri = math.floor(srw + k * ur + 0.5)
-        ci = math.floor(scw + k * uc + 0.5)
-        if (0 <= ri < nwr and 0 <= ci < nwc and own_ray[ri, ci] == j and own_k[ri, ci] == k
-                and inside[ri, ci] and not nodata[k]):
-            out[ri, ci] = _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2,
-                                         hts, hrg, ce, ap, lam, f_ghz, pol, step_km,
-                                         lfs0)
+        cell = slot[b + k]
+        if cell >= 0 and not nodata:
+            out[cell] = _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2,
+                                       hts, hrg, ce, ap, lam, f_ghz, pol, step_km, lfs0)
         a_t = max(a_t, (g[k] - hts) / d[k])
         b_t = max(b_t, (h[k] - hts) / d[k])
         ng = _hull_push(gx, gy, ng, d[k], g[k])
@@ -589,24 +638,27 @@ def _sweep_ray(j, elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, insid
 
 
 @njit(cache=True, nogil=True)
-def _sweep_rays(elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, inside, h0, htg, hrg,
-                ap, f_ghz, pol, res_km, j0, j1, out):
+def _sweep_rays(elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km, j0,
+                j1, out):
     """Rays ``j0..j1-1`` (serial, without the GIL). A cell is owned by one ray, so disjoint
-    ray ranges write disjoint cells of ``out`` and may run on threads side by side."""
+    ray ranges write disjoint cells of ``out`` (flat window) and may run on threads side by
+    side."""
     for j in range(j0, j1):
-        _sweep_ray(j, elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, inside, h0, htg,
-                   hrg, ap, f_ghz, pol, res_km, out)
+        _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol,
+                   res_km, out)
 
 
-def _sweep(elev: np.ndarray, sr: float, sc: float, srw: float, scw: float, m: int,
-           pr: np.ndarray, pc: np.ndarray, kmax: np.ndarray, own_ray: np.ndarray,
-           own_k: np.ndarray, inside: np.ndarray, h0: float, htg: float, hrg: float, ap: float,
+def _sweep(elev: np.ndarray, sr: float, sc: float, m: int, pr: np.ndarray, pc: np.ndarray,
+           base: np.ndarray, slot: np.ndarray, h0: float, htg: float, hrg: float, ap: float,
            f_ghz: float, pol: int, res_km: float, out: np.ndarray,
            threads: int | None = None) -> None:
-    """Every ray of the layout into ``out``: ranges of rays (azimuth sectors) on threads."""
+    """Every ray of the layout into ``out`` (the window, 2-D): ranges of rays (azimuth
+    sectors) on threads."""
+    flat = out.reshape(-1)
+
     def rays(j0: int, j1: int) -> None:
-        _sweep_rays(elev, sr, sc, srw, scw, m, pr, pc, kmax, own_ray, own_k, inside, h0, htg,
-                    hrg, ap, f_ghz, pol, res_km, j0, j1, out)
+        _sweep_rays(elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km,
+                    j0, j1, flat)
 
     run_ranges(rays, pr.shape[0], threads)
 
@@ -770,9 +822,10 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
         scw = lay.site_col - lay.col0
         own_ray, own_k = _assign_owners(lay.nrows, lay.ncols, srw, scw, lay.m, lay.pr, lay.pc,
                                         lay.kmax, threads)
-        _sweep(elevation, lay.site_row, lay.site_col, srw, scw, lay.m, lay.pr, lay.pc, lay.kmax,
-               own_ray, own_k, lay.inside, h0, float(tx_height_agl_m), float(rx_height_agl_m),
-               ap, f_mhz / 1000.0, int(pol), res / 1000.0, out, threads)
+        base, slot = _owned_slots(own_ray, own_k, lay.inside, lay.kmax, threads)
+        _sweep(elevation, lay.site_row, lay.site_col, lay.m, lay.pr, lay.pc, base, slot, h0,
+               float(tx_height_agl_m), float(rx_height_agl_m), ap, f_mhz / 1000.0, int(pol),
+               res / 1000.0, out, threads)
         # the site's own cell (no sample of any ray): free space at >= half a cell
         near = lay.inside & (own_ray < 0) & np.isfinite(win_elev)
         if near.any():
@@ -831,8 +884,8 @@ class CellLayout:
     lay: _Layout
     own_ray: np.ndarray
     own_k: np.ndarray
-    mask: np.ndarray
-    reach: np.ndarray
+    base: np.ndarray
+    slot: np.ndarray
     ok: np.ndarray
     wr: np.ndarray
     wc: np.ndarray
@@ -867,7 +920,8 @@ def cell_layout(elevation: np.ndarray, transform: Affine, site_x: float, site_y:
     reach = np.zeros_like(lay.kmax)
     walk = sel & (owner >= 0)
     np.maximum.at(reach, owner[walk], own_k[wr[walk], wc[walk]])
-    return CellLayout(key, lay, own_ray, own_k, mask, reach, ok, wr, wc, sel, owner < 0,
+    base, slot = _owned_slots(own_ray, own_k, mask, reach, threads)
+    return CellLayout(key, lay, own_ray, own_k, base, slot, ok, wr, wc, sel, owner < 0,
                       cell_elev.astype(np.float64), bool(sel.any()))
 
 
@@ -947,10 +1001,8 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
     if t.any:
         out = np.full((lay.nrows, lay.ncols), np.nan, np.float32)
         ap = effective_earth_radius_km(delta_n)
-        _sweep(elevation, lay.site_row, lay.site_col, lay.site_row - lay.row0,
-               lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, t.reach, t.own_ray, t.own_k,
-               t.mask, h0, float(htg), float(hrg), ap, f_mhz / 1000.0, int(pol), res / 1000.0,
-               out, threads)
+        _sweep(elevation, lay.site_row, lay.site_col, lay.m, lay.pr, lay.pc, t.base, t.slot, h0,
+               float(htg), float(hrg), ap, f_mhz / 1000.0, int(pol), res / 1000.0, out, threads)
         sel = t.sel                      # requested cells within the radius
         wr, wc = t.wr[sel], t.wc[sel]
         vals = out[wr, wc]
