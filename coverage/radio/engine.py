@@ -161,9 +161,8 @@ class LossWindow:
 
 
 @njit(cache=True)
-def _bilinear(elev, r, c):
-    """Bilinear height at fractional (r, c); nearest cell when a corner is NaN."""
-    nr, nc = elev.shape
+def _bilinear_corners(nr, nc, r, c):
+    """Corner rows, columns and weights ``(r0, c0, r1, c1, fr, fc)`` of :func:`_bilinear`."""
     r0 = math.floor(r)
     c0 = math.floor(c)
     r0 = min(max(r0, 0), nr - 2) if nr > 1 else 0
@@ -172,14 +171,34 @@ def _bilinear(elev, r, c):
     c1 = min(c0 + 1, nc - 1)
     fr = min(max(r - r0, 0.0), 1.0)
     fc = min(max(c - c0, 0.0), 1.0)
-    z00 = elev[r0, c0]
-    z01 = elev[r0, c1]
-    z10 = elev[r1, c0]
-    z11 = elev[r1, c1]
-    z = (z00 * (1.0 - fc) + z01 * fc) * (1.0 - fr) + (z10 * (1.0 - fc) + z11 * fc) * fr
+    return r0, c0, r1, c1, fr, fc
+
+
+@njit(cache=True)
+def _bilinear_mix(z00, z01, z10, z11, fr, fc):
+    """Bilinear mix of four corner heights (float32) with weights ``fr``, ``fc``."""
+    return (z00 * (1.0 - fc) + z01 * fc) * (1.0 - fr) + (z10 * (1.0 - fc) + z11 * fc) * fr
+
+
+@njit(cache=True)
+def _nearest_cell(nr, nc, r, c):
+    """Row and column of the cell nearest the fractional (r, c), inside the grid."""
+    return min(max(math.floor(r + 0.5), 0), nr - 1), min(max(math.floor(c + 0.5), 0), nc - 1)
+
+
+@njit(cache=True)
+def _bilinear(elev, r, c):
+    """Bilinear height at fractional (r, c); nearest cell when a corner is NaN.
+
+    The arithmetic lives in scalar helpers that the ray sweep calls as well (reading the
+    DEM itself): a kernel call that takes an array costs two atomic reference-count updates,
+    and the DEM is shared by every thread.
+    """
+    nr, nc = elev.shape
+    r0, c0, r1, c1, fr, fc = _bilinear_corners(nr, nc, r, c)
+    z = _bilinear_mix(elev[r0, c0], elev[r0, c1], elev[r1, c0], elev[r1, c1], fr, fc)
     if np.isnan(z):
-        ri = min(max(math.floor(r + 0.5), 0), nr - 1)
-        ci = min(max(math.floor(c + 0.5), 0), nc - 1)
+        ri, ci = _nearest_cell(nr, nc, r, c)
         return np.float64(elev[ri, ci])
     return z
 
@@ -308,31 +327,53 @@ def _sample_ray(elev, sr, sc, ur, uc, kmax, h0, h, nodata):
     return last
 
 
+# Rows of a ray's work array (one array per ray rather than seven: every kernel call that
+# takes an array costs two atomic reference-count updates, and the hot loop makes several
+# calls per sample): distances d_i (km), heights h_i and g_i (m), then the vertices
+# (x, y) of the upper hulls of the points (d_i, g_i) and (d_i, h_i).
+_D, _H, _G, _GX, _GY, _HX, _HY = 0, 1, 2, 3, 4, 5, 6
+_WORK_ROWS = 7
+
+
 @njit(cache=True)
-def _hull_push(hx, hy, n, x, y):
-    """Append (x, y) to the upper convex hull ``hx[:n], hy[:n]`` (x increasing); new size."""
+def _hull_push(w, xr, n, x, y):
+    """Append (x, y) to the upper convex hull ``w[xr, :n], w[xr + 1, :n]`` (x increasing);
+    new size."""
+    yr = xr + 1
     while n >= 2:
-        ax = hx[n - 2]
-        ay = hy[n - 2]
-        bx = hx[n - 1]
-        by = hy[n - 1]
+        ax = w[xr, n - 2]
+        ay = w[yr, n - 2]
+        bx = w[xr, n - 1]
+        by = w[yr, n - 1]
         if (bx - ax) * (y - by) - (by - ay) * (x - bx) >= 0.0:
             n -= 1
         else:
             break
-    hx[n] = x
-    hy[n] = y
+    w[xr, n] = x
+    w[yr, n] = y
     return n + 1
 
 
 @njit(cache=True)
-def _hull_tangent(hx, hy, n, x, y):
-    """Hull vertex index maximising ``(hy - y) / (x - hx)`` for a point right of the hull."""
+def _hull_push_both(w, ng, nh, k):
+    """Sample ``k`` onto both hulls of the work array (:data:`_GX`, :data:`_HX`); new sizes."""
+    x = w[_D, k]
+    ng = _hull_push(w, _GX, ng, x, w[_G, k])
+    nh = _hull_push(w, _HX, nh, x, w[_H, k])
+    return ng, nh
+
+
+@njit(cache=True)
+def _hull_tangent(w, xr, n, x, y):
+    """Index of the vertex of the hull in rows ``xr, xr + 1`` of ``w`` maximising
+    ``(hy - y) / (x - hx)`` for a point right of the hull."""
+    yr = xr + 1
     lo = 0
     hi = n - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if (hy[mid + 1] - hy[mid]) * (x - hx[mid]) <= (y - hy[mid]) * (hx[mid + 1] - hx[mid]):
+        if (w[yr, mid + 1] - w[yr, mid]) * (x - w[xr, mid]) <= (y - w[yr, mid]) * (
+                w[xr, mid + 1] - w[xr, mid]):
             hi = mid
         else:
             lo = mid + 1
@@ -340,13 +381,15 @@ def _hull_tangent(hx, hy, n, x, y):
 
 
 @njit(cache=True)
-def _hull_support(hx, hy, n, slope):
-    """Hull vertex index maximising ``hy - slope * hx``."""
+def _hull_support(w, xr, n, slope):
+    """Index of the vertex of the hull in rows ``xr, xr + 1`` of ``w`` maximising
+    ``hy - slope * hx``."""
+    yr = xr + 1
     lo = 0
     hi = n - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if hy[mid + 1] - hy[mid] <= slope * (hx[mid + 1] - hx[mid]):
+        if w[yr, mid + 1] - w[yr, mid] <= slope * (w[xr, mid + 1] - w[xr, mid]):
             hi = mid
         else:
             lo = mid + 1
@@ -354,10 +397,11 @@ def _hull_support(hx, hy, n, slope):
 
 
 @njit(cache=True)
-def _los_numax(d, g, k, dt, hts, yr, lam, alpha, beta, c0):
+def _los_numax(w, k, dt, hts, yr, lam, alpha, beta, c0):
     """Largest diffraction parameter numax (eq. 15) of a line-of-sight path, when > -0.78.
 
-    In the Tx frame (heights ``g``), every intermediate point lies below the Tx-Rx line
+    ``w`` is the ray's work array (distances in row :data:`_D`, heights ``g`` in row
+    :data:`_G`). In the Tx frame, every intermediate point lies below the Tx-Rx line
     ``L`` by ``-c_i >= max(alpha d_i, beta (d - d_i), c0)`` where ``alpha = Str - Stim``,
     ``beta`` is the same margin seen from the Rx and ``c0`` the smallest clearance (all from
     hull queries). Hence ``|nu_i| >= K max(sqrt(alpha beta), 2 c0 / d)`` with
@@ -369,7 +413,7 @@ def _los_numax(d, g, k, dt, hts, yr, lam, alpha, beta, c0):
     kk = math.sqrt(0.002 * dt / lam)
     if kk * max(math.sqrt(alpha * beta), 2.0 * c0 / dt) >= 0.78:
         return -np.inf
-    s = d[1]
+    s = w[_D, 1]
     q1 = (0.78 / (alpha * kk)) ** 2
     q2 = (0.78 / (beta * kk)) ** 2
     xhi = dt * q1 / (1.0 + q1)
@@ -379,8 +423,8 @@ def _los_numax(d, g, k, dt, hts, yr, lam, alpha, beta, c0):
     slope = (yr - hts) / dt
     numax = -np.inf
     for i in range(ilo, ihi + 1):
-        di = d[i]
-        nu = (g[i] - hts - slope * di) * math.sqrt(0.002 * dt / (lam * di * (dt - di)))
+        di = w[_D, i]
+        nu = (w[_G, i] - hts - slope * di) * math.sqrt(0.002 * dt / (lam * di * (dt - di)))
         numax = max(numax, nu)
     return numax
 
@@ -477,14 +521,19 @@ def _smooth_earth_clear(dt, hte, hre, ap, lam):
 
 
 @njit(cache=True)
-def _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap,
-                   lam, f_ghz, pol, step_km, lfs0):
+def _receiver_loss(w, k, ng, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap, lam, f_ghz, pol,
+                   step_km, lfs0):
     """Basic transmission loss (dB) to a receiver at sample k (see module notes).
+
+    ``w`` is the ray's work array (rows :data:`_D` ... :data:`_HY`), ``ng`` and ``nh`` the
+    sizes of its hulls.
 
     ``lfs0 = 92.4 + 20 log10(f_ghz)``, the receiver-independent part of free space.
     """
-    dt = d[k]
-    hrs = h[k] + hrg
+    dt = w[_D, k]
+    hk = w[_H, k]
+    h0 = w[_H, 0]
+    hrs = hk + hrg
     str_ = (hrs - hts) / dt
     c5 = 500.0 * ce
     # Bullington loss of the actual profile (section 4.3.1)
@@ -494,16 +543,16 @@ def _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2, hts, hr
         stim = a_t + c5 * dt
         yr = hrs - c5 * dt * dt
         if stim < str_:  # line of sight
-            q = _hull_tangent(gx, gy, ng, dt, yr)
-            beta = (hts - yr) / dt - (gy[q] - yr) / (dt - gx[q])
+            q = _hull_tangent(w, _GX, ng, dt, yr)
+            beta = (hts - yr) / dt - (w[_GY, q] - yr) / (dt - w[_GX, q])
             slope = (yr - hts) / dt
-            q = _hull_support(gx, gy, ng, slope)
-            c0 = hts + slope * gx[q] - gy[q]
-            numax = _los_numax(d, g, k, dt, hts, yr, lam, str_ - stim, beta, c0)
+            q = _hull_support(w, _GX, ng, slope)
+            c0 = hts + slope * w[_GX, q] - w[_GY, q]
+            numax = _los_numax(w, k, dt, hts, yr, lam, str_ - stim, beta, c0)
             lbulla = bullington_from_slopes(stim, 0.0, str_, dt, hts, hrs, lam, numax)
         else:
-            q = _hull_tangent(gx, gy, ng, dt, yr)
-            srim = (gy[q] - yr) / (dt - gx[q]) - c5 * dt
+            q = _hull_tangent(w, _GX, ng, dt, yr)
+            srim = (w[_GY, q] - yr) / (dt - w[_GX, q]) - c5 * dt
             lbulla = bullington_from_slopes(stim, srim, str_, dt, hts, hrs, lam, np.nan)
     # smooth-earth surface (Attachment 1, 5.6.1) and diffraction heights (5.6.2)
     hst = (2.0 * v1 * dt - v2) / (dt * dt)
@@ -511,16 +560,16 @@ def _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2, hts, hr
     hstp = hst
     hsrp = hsr
     if nh > 0:
-        q = _hull_support(hx, hy, nh, str_)
-        hobs = hy[q] - hts - str_ * hx[q]
+        q = _hull_support(w, _HX, nh, str_)
+        hobs = w[_HY, q] - hts - str_ * w[_HX, q]
         if hobs > 0.0:
             aobt = b_t - str_
-            q = _hull_tangent(hx, hy, nh, dt, hrs)
-            aobr = (hy[q] - hrs) / (dt - hx[q]) + str_
+            q = _hull_tangent(w, _HX, nh, dt, hrs)
+            aobr = (w[_HY, q] - hrs) / (dt - w[_HX, q]) + str_
             hstp = hst - hobs * aobt / (aobt + aobr)
             hsrp = hsr - hobs * aobr / (aobt + aobr)
-    hstd = h[0] if hstp >= h[0] else hstp
-    hsrd = h[k] if hsrp > h[k] else hsrp
+    hstd = h0 if hstp >= h0 else hstp
+    hsrd = hk if hsrp > hk else hsrp
     hte = hts - hstd
     hre = hrs - hsrd
     if _smooth_earth_clear(dt, hte, hre, ap, lam):
@@ -598,43 +647,48 @@ def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, 
     lam = wavelength_m(f_ghz)
     lfs0 = 92.4 + 20.0 * math.log10(f_ghz)
     hts = h0 + htg
-    h = np.empty(last + 1, np.float64)
-    d = np.empty(last + 1, np.float64)
-    g = np.empty(last + 1, np.float64)
-    gx = np.empty(last + 1, np.float64)
-    gy = np.empty(last + 1, np.float64)
-    hx = np.empty(last + 1, np.float64)
-    hy = np.empty(last + 1, np.float64)
-    h[0] = h0
-    d[0] = 0 * step_km
-    g[0] = h[0] - 500.0 * ce * d[0] * d[0]
+    w = np.empty((_WORK_ROWS, last + 1), np.float64)
+    w[_H, 0] = h0
+    w[_D, 0] = 0 * step_km
+    w[_G, 0] = w[_H, 0] - 500.0 * ce * w[_D, 0] * w[_D, 0]
     ng = 0
     nh = 0
     a_t = -np.inf
     b_t = -np.inf
     v1 = 0.0
     v2 = 0.0
+    h_prev = h0
+    d_prev = w[_D, 0]
     for k in range(1, last + 1):
         r = sr + k * ur
         c = sc + k * uc
         if r < -0.5 or c < -0.5 or r > nr - 0.5 or c > nc - 0.5:
             break  # the edge of the grid (an owned sample never lies beyond it)
-        z = _bilinear(elev, r, c)
-        nodata = np.isnan(z)
-        h[k] = h[k - 1] if nodata else z
-        d[k] = k * step_km
-        g[k] = h[k] - 500.0 * ce * d[k] * d[k]
-        dd = d[k] - d[k - 1]
-        v1 += dd * (h[k] + h[k - 1])
-        v2 += dd * (h[k] * (2.0 * d[k] + d[k - 1]) + h[k - 1] * (d[k] + 2.0 * d[k - 1]))
+        # _bilinear, with the DEM read here (see there)
+        r0, c0, r1, c1, fr, fc = _bilinear_corners(nr, nc, r, c)
+        z = _bilinear_mix(elev[r0, c0], elev[r0, c1], elev[r1, c0], elev[r1, c1], fr, fc)
+        if np.isnan(z):
+            ri, ci = _nearest_cell(nr, nc, r, c)
+            z = np.float64(elev[ri, ci])
+        nodata = np.isnan(z)  # the sample keeps the previous height; its cell gets NaN
+        hk = h_prev if nodata else z
+        dk = k * step_km
+        gk = hk - 500.0 * ce * dk * dk
+        w[_H, k] = hk
+        w[_D, k] = dk
+        w[_G, k] = gk
+        dd = dk - d_prev
+        v1 += dd * (hk + h_prev)
+        v2 += dd * (hk * (2.0 * dk + d_prev) + h_prev * (dk + 2.0 * d_prev))
         cell = slot[b + k]
         if cell >= 0 and not nodata:
-            out[cell] = _receiver_loss(d, h, g, k, gx, gy, ng, hx, hy, nh, a_t, b_t, v1, v2,
-                                       hts, hrg, ce, ap, lam, f_ghz, pol, step_km, lfs0)
-        a_t = max(a_t, (g[k] - hts) / d[k])
-        b_t = max(b_t, (h[k] - hts) / d[k])
-        ng = _hull_push(gx, gy, ng, d[k], g[k])
-        nh = _hull_push(hx, hy, nh, d[k], h[k])
+            out[cell] = _receiver_loss(w, k, ng, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap, lam,
+                                       f_ghz, pol, step_km, lfs0)
+        a_t = max(a_t, (gk - hts) / dk)
+        b_t = max(b_t, (hk - hts) / dk)
+        ng, nh = _hull_push_both(w, ng, nh, k)
+        h_prev = hk
+        d_prev = dk
 
 
 @njit(cache=True, nogil=True)
