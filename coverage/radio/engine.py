@@ -421,10 +421,18 @@ def _los_numax(w, k, dt, hts, yr, lam, alpha, beta, c0):
     ilo = max(1, int(xlo / s))
     ihi = min(k - 1, int(xhi / s) + 1)
     slope = (yr - hts) / dt
+    # nu_i = c_i K_i, K_i = sqrt(0.002 d / (lambda d_i (d - d_i))) >= sqrt(0.008 / (lambda d))
+    # (d_i (d - d_i) <= d^2 / 4): a point below the line (c_i < 0) has nu_i <= c_i kmin, and
+    # kmin is lowered by far more than any rounding, so a point whose bound is below the
+    # running maximum cannot change it and needs no square root
+    kmin = math.sqrt(0.008 / (lam * dt)) * (1.0 - 1e-9)
     numax = -np.inf
     for i in range(ilo, ihi + 1):
         di = w[_D, i]
-        nu = (w[_G, i] - hts - slope * di) * math.sqrt(0.002 * dt / (lam * di * (dt - di)))
+        ci = w[_G, i] - hts - slope * di
+        if ci < 0.0 and ci * kmin < numax:
+            continue
+        nu = ci * math.sqrt(0.002 * dt / (lam * di * (dt - di)))
         numax = max(numax, nu)
     return numax
 
