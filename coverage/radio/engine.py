@@ -161,10 +161,18 @@ class LossWindow:
 
 
 @njit(cache=True)
+def _floor(x):
+    """``math.floor`` of a finite float (an int), without the C library call that the
+    generic-CPU ahead-of-time build makes for it."""
+    i = int(x)
+    return i - 1 if i > x else i
+
+
+@njit(cache=True)
 def _bilinear_corners(nr, nc, r, c):
     """Corner rows, columns and weights ``(r0, c0, r1, c1, fr, fc)`` of :func:`_bilinear`."""
-    r0 = math.floor(r)
-    c0 = math.floor(c)
+    r0 = _floor(r)
+    c0 = _floor(c)
     r0 = min(max(r0, 0), nr - 2) if nr > 1 else 0
     c0 = min(max(c0, 0), nc - 2) if nc > 1 else 0
     r1 = min(r0 + 1, nr - 1)
@@ -183,7 +191,7 @@ def _bilinear_mix(z00, z01, z10, z11, fr, fc):
 @njit(cache=True)
 def _nearest_cell(nr, nc, r, c):
     """Row and column of the cell nearest the fractional (r, c), inside the grid."""
-    return min(max(math.floor(r + 0.5), 0), nr - 1), min(max(math.floor(c + 0.5), 0), nc - 1)
+    return min(max(_floor(r + 0.5), 0), nr - 1), min(max(_floor(c + 0.5), 0), nc - 1)
 
 
 @njit(cache=True)
@@ -253,8 +261,8 @@ def _assign_owners_rows(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, best, o
         for k in range(k0, kmax[j] + 1):
             r = srw + k * ur
             c = scw + k * uc
-            ri = math.floor(r + 0.5)
-            ci = math.floor(c + 0.5)
+            ri = _floor(r + 0.5)
+            ci = _floor(c + 0.5)
             if ri < 0 or ri >= nwr or ci < 0 or ci >= nwc:
                 break
             if ri < r_lo or ri >= r_hi:
@@ -408,7 +416,7 @@ def _los_numax(w, k, dt, hts, yr, lam, alpha, beta, c0):
     ``K = sqrt(0.002 d / lambda)``, and ``|nu_i| < 0.78`` only for ``d_i`` in an interval.
     When the bound already reaches 0.78, J(nu) = 0 for every point and -inf is returned;
     otherwise the points of that interval are scanned, so the result is exact whenever it
-    matters (J > 0).
+    matters (J > 0); -inf also stands for "every point has nu <= -0.78".
     """
     kk = math.sqrt(0.002 * dt / lam)
     if kk * max(math.sqrt(alpha * beta), 2.0 * c0 / dt) >= 0.78:
@@ -424,13 +432,14 @@ def _los_numax(w, k, dt, hts, yr, lam, alpha, beta, c0):
     # nu_i = c_i K_i, K_i = sqrt(0.002 d / (lambda d_i (d - d_i))) >= sqrt(0.008 / (lambda d))
     # (d_i (d - d_i) <= d^2 / 4): a point below the line (c_i < 0) has nu_i <= c_i kmin, and
     # kmin is lowered by far more than any rounding, so a point whose bound is below the
-    # running maximum cannot change it and needs no square root
+    # running maximum, or below -0.78 (J = 0 there, as for any numax <= -0.78), cannot change
+    # the loss and needs no square root
     kmin = math.sqrt(0.008 / (lam * dt)) * (1.0 - 1e-9)
     numax = -np.inf
     for i in range(ilo, ihi + 1):
         di = w[_D, i]
         ci = w[_G, i] - hts - slope * di
-        if ci < 0.0 and ci * kmin < numax:
+        if ci < 0.0 and ci * kmin < max(numax, -0.78):
             continue
         nu = ci * math.sqrt(0.002 * dt / (lam * di * (dt - di)))
         numax = max(numax, nu)
