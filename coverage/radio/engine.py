@@ -344,34 +344,6 @@ _WORK_ROWS = 7
 
 
 @njit(cache=True)
-def _hull_push(w, xr, n, x, y):
-    """Append (x, y) to the upper convex hull ``w[xr, :n], w[xr + 1, :n]`` (x increasing);
-    new size."""
-    yr = xr + 1
-    while n >= 2:
-        ax = w[xr, n - 2]
-        ay = w[yr, n - 2]
-        bx = w[xr, n - 1]
-        by = w[yr, n - 1]
-        if (bx - ax) * (y - by) - (by - ay) * (x - bx) >= 0.0:
-            n -= 1
-        else:
-            break
-    w[xr, n] = x
-    w[yr, n] = y
-    return n + 1
-
-
-@njit(cache=True)
-def _hull_push_both(w, ng, nh, k):
-    """Sample ``k`` onto both hulls of the work array (:data:`_GX`, :data:`_HX`); new sizes."""
-    x = w[_D, k]
-    ng = _hull_push(w, _GX, ng, x, w[_G, k])
-    nh = _hull_push(w, _HX, nh, x, w[_H, k])
-    return ng, nh
-
-
-@njit(cache=True)
 def _hull_tangent(w, xr, n, x, y):
     """Index of the vertex of the hull in rows ``xr, xr + 1`` of ``w`` maximising
     ``(hy - y) / (x - hx)`` for a point right of the hull."""
@@ -526,9 +498,12 @@ def _smooth_earth_clear(dt, hte, hre, ap, lam):
     involved), the recommendation's own arithmetic takes the ``hse > hreq`` branch: the
     result is the same to the last bit, without the arccos, cos and cube roots.
     """
-    dlos = np.sqrt(2.0 * ap) * (np.sqrt(0.001 * hte) + np.sqrt(0.001 * hre))
-    if not dt < dlos:
-        return False
+    # dt < dlos, first without square roots: sqrt(a) + sqrt(b) >= sqrt(a + b), and the
+    # bound is lowered far beyond rounding (hte, hre > 0: the antennas are above ground)
+    if not dt * dt < 0.002 * ap * (hte + hre) * (1.0 - 1e-9):
+        dlos = np.sqrt(2.0 * ap) * (np.sqrt(0.001 * hte) + np.sqrt(0.001 * hre))
+        if not dt < dlos:
+            return False
     c5 = 500.0 / ap
     x = min(max(0.5 * dt - (hre - hte) / (2.0 * c5 * dt), 0.0), dt)
     cmin = hte + (hre - hte) * x / dt - c5 * x * (dt - x)
@@ -703,7 +678,32 @@ def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, 
                                        f_ghz, pol, step_km, lfs0)
         a_t = max(a_t, (gk - hts) / dk)
         b_t = max(b_t, (hk - hts) / dk)
-        ng, nh = _hull_push_both(w, ng, nh, k)
+        # the sample onto both hulls (monotone chain; written out here, as a call taking the
+        # work array would cost two reference-count updates per sample)
+        while ng >= 2:
+            ax = w[_GX, ng - 2]
+            ay = w[_GY, ng - 2]
+            bx = w[_GX, ng - 1]
+            by = w[_GY, ng - 1]
+            if (bx - ax) * (gk - by) - (by - ay) * (dk - bx) >= 0.0:
+                ng -= 1
+            else:
+                break
+        w[_GX, ng] = dk
+        w[_GY, ng] = gk
+        ng += 1
+        while nh >= 2:
+            ax = w[_HX, nh - 2]
+            ay = w[_HY, nh - 2]
+            bx = w[_HX, nh - 1]
+            by = w[_HY, nh - 1]
+            if (bx - ax) * (hk - by) - (by - ay) * (dk - bx) >= 0.0:
+                nh -= 1
+            else:
+                break
+        w[_HX, nh] = dk
+        w[_HY, nh] = hk
+        nh += 1
         h_prev = hk
         d_prev = dk
 
