@@ -20,12 +20,13 @@ Geometry
   nodata gets NaN. A ray ends at the edge of the grid.
 * **Assignment**: each cell within the radius takes its loss from exactly one sample, the one
   (over all rays) that lies nearest the cell centre (ties: the ray passing nearer the centre,
-  which keeps symmetric terrain symmetric). A cheap serial pass finds these owners; the
-  expensive loss evaluation then runs once per cell, in parallel over rays (numba
-  ``prange``). The profile of a cell is therefore the owning ray's samples 0..k, with the
-  receiver at the owning sample (at most ~0.7 cell from the cell centre); the function
-  :func:`cell_profile` returns it. The site's own cell, which no sample reaches, gets free
-  space at half a cell.
+  which keeps symmetric terrain symmetric). A cheap pass (bands of rows on threads) finds
+  these owners and turns them into per-ray lists (the cell each sample owns, if any); the
+  expensive loss evaluation then runs once per cell, each ray walked once outwards up to its
+  last owned sample, ranges of rays on threads. The profile of a cell is therefore the
+  owning ray's samples 0..k, with the receiver at the owning sample (at most ~0.7 cell from
+  the cell centre); the function :func:`cell_profile` returns it. The site's own cell, which
+  no sample reaches, gets free space at half a cell.
 
 Running form of the P.1812 quantities (distances in km, heights in m, Ce = 1/ap in 1/km)
 -------------------------------------------------------------------------------------------
