@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from coverage.errors import CoverageError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from coverage.config import Config
     from coverage.pipeline import MapOptions
 
@@ -28,8 +29,27 @@ app = typer.Typer(
     help="coverage-planner: village-group coverage gaps, site plans and acceptance readiness.",
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich ``Console`` made when first printed to: importing rich costs a command ~25 ms
+    of CPU, and the one-site job prints its summary without it."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def print(self, *objects: object, **kwargs: object) -> None:
+        """``rich.console.Console.print``."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+        self._console.print(*objects, **kwargs)  # type: ignore[arg-type]
+
+
+err_console = _LazyConsole(stderr=True)
+out_console = _LazyConsole(stderr=False)
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Data folder laid out like data/.")]
 ConfigOpt = Annotated[Path, typer.Option("--config", help="Configuration file (TOML).")]
@@ -398,7 +418,7 @@ def site(
     except Exception as exc:
         _fail(exc, debug)
         return
-    out_console.print(result.summary, markup=False)
+    typer.echo(result.summary)  # plain text, as out_console prints it (without loading rich)
 
 
 @app.command()
