@@ -7,6 +7,7 @@ report it with ``--debug`` output). A user's mistake never shows a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -110,6 +111,17 @@ def _fail(exc: BaseException, debug: bool) -> None:
     raise typer.Exit(1)
 
 
+def _blas_one_thread() -> None:
+    """Start numpy's OpenBLAS with one thread, in a command that does no linear algebra.
+
+    OpenBLAS starts a worker thread per CPU when numpy is imported: ~0.06 s of CPU for
+    nothing in ``site`` and ``validate``. Only before numpy is imported (the variable is read
+    then), and never over the user's own ``OPENBLAS_NUM_THREADS``.
+    """
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def _config_path(config: Path) -> Path | None:
     """The config file to load: the given one, or None for built-in defaults when the
     default name is absent."""
@@ -125,6 +137,7 @@ def validate(
     debug: DebugOpt = False,
 ) -> None:
     """Check every input file and print every problem; exit 2 when any is an error."""
+    _blas_one_thread()
     try:
         from coverage.config import load_config
         from coverage.study import validate_data_dir
@@ -406,6 +419,7 @@ def site(
     debug: DebugOpt = False,
 ) -> None:
     """Predict one site from a DEM: RSRP and loss COGs, PNG/KML overlay, one-line summary."""
+    _blas_one_thread()
     try:
         from coverage.config import load_config
         from coverage.sitejob import make_request, run_site_job
