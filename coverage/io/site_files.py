@@ -158,7 +158,7 @@ def write_site_outputs(out: Path, grid: DemSquare, rsrp: np.ndarray, loss: np.nd
     wkt = grid.crs.to_wkt()
 
     def write(path: Path, values: np.ndarray) -> None:
-        write_geotiff(path, values.astype(np.float32), grid.transform, wkt,
+        write_geotiff(path, values.astype(np.float32, copy=False), grid.transform, wkt,
                       nodata=float("nan"), tags=tags, level=1)
 
     jobs = ((paths[0], rsrp), (paths[1], loss))
