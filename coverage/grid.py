@@ -7,10 +7,13 @@ own so that the readers and writers in :mod:`coverage.io` can use it without the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from affine import Affine
-from pyproj import CRS
+
+if TYPE_CHECKING:  # pyproj is not loaded for the type alone (the one-site job never needs it)
+    from pyproj import CRS
 
 __all__ = ["WorkingGrid"]
 

@@ -43,6 +43,27 @@ def test_pack_round_trip_is_exact_including_wrapping_differences() -> None:
     assert np.array_equal(loss_codec.unpack(packed), loss_codec.quantise(loss), equal_nan=True)
 
 
+def test_pack_round_trip_is_exact_for_any_steps_and_shape() -> None:
+    rng = np.random.default_rng(7)
+    for shape in ((0, 4), (1, 1), (1, 9), (9, 1), (37, 53)):
+        loss = rng.uniform(0.0, 3300.0, shape).astype(np.float32)  # clipped to 0.05 ... 3276.75
+        loss[rng.random(shape) < 0.3] = np.nan
+        if loss.size:
+            loss.flat[0] = 3276.75  # the largest step next to anything
+        assert np.array_equal(loss_codec.unpack(loss_codec.pack(loss)),
+                              loss_codec.quantise(loss), equal_nan=True)
+
+
+def test_smooth_loss_packs_to_small_residuals() -> None:
+    r, c = np.mgrid[0:120, 0:140]
+    loss = (60.0 + 25.0 * np.log10(1.0 + np.hypot(r - 60.3, c - 70.3))).astype(np.float32)
+    packed = loss_codec.pack(loss)
+    # the zigzag-mapped residuals of a smooth field (of either sign) have a high byte of 0
+    # nearly everywhere, and most low bytes are small
+    assert np.mean(packed[1] == 0) > 0.99
+    assert np.mean(packed[0] <= 8) > 0.9
+
+
 def test_compressed_entry_is_several_times_smaller_and_verified(tmp_path: Path) -> None:
     loss = smooth_window()
     key_raw, key_small = cache.make_key({"w": "raw"}), cache.make_key({"w": "small"})

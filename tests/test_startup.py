@@ -3,6 +3,7 @@ coverage.py never sees this package (same import name)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,7 +85,9 @@ def test_numba_cache_folder_choice(tmp_path):
 
 def test_site_loads_no_county_stack(tiny_data, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(heavy=(*HEAVY, "geopandas", "pandas")), "site",
+        [sys.executable, "-c", _PROBE.format(heavy=(*HEAVY, "geopandas", "pandas", "pyproj",
+                                           "rich")),
+         "site",
          "--dem", str(tiny_data / "terrain" / "dem.tif"), "--lon", "116.15", "--lat", "30.85",
          "--frequency", "900", "--radius", "1", "--resolution", "50",
          "--out", str(tmp_path / "out")],
@@ -106,3 +109,15 @@ def test_kernels_load_without_scipy_linalg_and_it_still_imports_after(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=tmp_path, timeout=300, check=True).stdout.split("\n")
     assert out[:3] == ["False True", "0.5", "[]"]  # no scipy.linalg, no threading layer
+
+
+def test_site_and_validate_start_openblas_with_one_thread_unless_told(monkeypatch):
+    from coverage import cli
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delitem(sys.modules, "numpy")  # before numpy's import: the variable counts
+    cli._blas_one_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")  # the user's own setting wins
+    cli._blas_one_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"

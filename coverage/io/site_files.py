@@ -12,19 +12,43 @@ import contextlib
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import rasterio
 import rasterio.warp
 from affine import Affine
-from pyproj import CRS
+from rasterio.crs import CRS
 
 from coverage.errors import InputDataError, Problem, ProblemLog
-from coverage.grid import WorkingGrid
 from coverage.io.atomic import atomic_path
 from coverage.io.terrain import mosaic_vrt, terrain_files
 from coverage.io.writers import write_geotiff
+
+
+@dataclass(frozen=True, eq=False)
+class DemSquare:
+    """The DEM on the one-site job's working grid (the attributes of
+    :class:`coverage.grid.WorkingGrid` the job needs, with GDAL's CRS: the job never loads
+    pyproj, whose import and PROJ database cost it ~0.1 s).
+
+    Attributes
+    ----------
+    elevation : ndarray, float32 (rows, cols)
+        Metres above sea level; NaN where no tile has data.
+    transform : Affine
+        North-up, square cells of ``resolution_m``.
+    crs : rasterio.crs.CRS
+        Working CRS (projected, metres).
+    resolution_m : float
+        Cell size (m).
+    """
+
+    elevation: np.ndarray
+    transform: Affine
+    crs: CRS
+    resolution_m: float
 
 
 def _dem_sources(dem: Path) -> list[Path]:
@@ -53,14 +77,14 @@ def _dem_sources(dem: Path) -> list[Path]:
 
 
 def read_dem_square(dem: Path, crs: CRS, x: float, y: float, half_m: float,
-                    resolution_m: float, threads: int = 1) -> WorkingGrid:
+                    resolution_m: float, threads: int = 1) -> DemSquare:
     """The DEM on a square working grid centred on (x, y).
 
     Parameters
     ----------
     dem : Path
         A DEM file or a folder of tiles (any CRS; elevation in metres).
-    crs : pyproj.CRS
+    crs : rasterio.crs.CRS
         Working CRS (projected, metres).
     x, y : float
         Centre (m, working CRS).
@@ -73,7 +97,7 @@ def read_dem_square(dem: Path, crs: CRS, x: float, y: float, half_m: float,
 
     Returns
     -------
-    WorkingGrid
+    DemSquare
         Elevation (float32, NaN where no tile has data).
 
     Raises
@@ -86,7 +110,7 @@ def read_dem_square(dem: Path, crs: CRS, x: float, y: float, half_m: float,
     y1 = (math.floor(y / resolution_m) + n // 2 + 1) * resolution_m
     transform = Affine(resolution_m, 0.0, x0, 0.0, -resolution_m, y1)
     elevation = np.full((n, n), np.nan, np.float32)
-    dst_crs = rasterio.crs.CRS.from_wkt(crs.to_wkt())
+    dst_crs = crs
     bounds = (x0, y1 - n * resolution_m, x0 + n * resolution_m, y1)
     for path in _dem_sources(dem):
         try:
@@ -115,10 +139,10 @@ def read_dem_square(dem: Path, crs: CRS, x: float, y: float, half_m: float,
         raise InputDataError([Problem(
             file=str(dem), message="the DEM does not cover the site (no elevation there)",
             fix="give the DEM tile(s) around the site, or check --lon/--lat and --datum")])
-    return WorkingGrid(elevation, transform, crs, resolution_m)
+    return DemSquare(elevation, transform, crs, resolution_m)
 
 
-def write_site_outputs(out: Path, grid: WorkingGrid, rsrp: np.ndarray, loss: np.ndarray,
+def write_site_outputs(out: Path, grid: DemSquare, rsrp: np.ndarray, loss: np.ndarray,
                        overlay: Callable[[], tuple[bytes, str]], tags: dict[str, str],
                        threads: int = 1) -> list[Path]:
     """Write ``rsrp.tif`` and ``loss.tif`` (float32 COG, NaN nodata), ``rsrp.png`` and
@@ -134,7 +158,7 @@ def write_site_outputs(out: Path, grid: WorkingGrid, rsrp: np.ndarray, loss: np.
     wkt = grid.crs.to_wkt()
 
     def write(path: Path, values: np.ndarray) -> None:
-        write_geotiff(path, values.astype(np.float32), grid.transform, wkt,
+        write_geotiff(path, values.astype(np.float32, copy=False), grid.transform, wkt,
                       nodata=float("nan"), tags=tags, level=1)
 
     jobs = ((paths[0], rsrp), (paths[1], loss))

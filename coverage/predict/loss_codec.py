@@ -7,11 +7,15 @@ cache alike), so a cold run and a warm run give byte-identical rasters. The step
 that lies within 0.025 dB of a threshold or of a rounding boundary.
 
 On disk (:func:`pack`) a window is the number of steps as ``uint16`` (0 = no value, so up to
-3276.75 dB), stored as differences along each row (16-bit, wrapping): the loss varies
-slowly along a row, so the differences are small and compress about four times better
-than the float32 values. The differences are stored as two byte planes (low bytes, then
-high bytes; ``uint8``, shape ``(2, rows, cols)``): the high bytes are nearly all 0 or 255,
-and apart they deflate about 8 % smaller than interleaved (the demo's cache: ~20 MB).
+3276.75 dB), stored as its gradient residual: each step less the plane through its left,
+upper and upper-left neighbours (``a + b - c``, i.e. the row differences differenced again
+down the columns), in 16-bit arithmetic that wraps, so the round trip is exact whatever the
+values. The loss varies slowly in both directions, so the residuals are small numbers of
+either sign; they are zigzag-mapped (0, -1, 1, -2, ... to 0, 1, 2, 3, ...) so that small
+residuals of either sign have a high byte of 0, and stored as two byte planes (low bytes,
+then high bytes; ``uint8``, shape ``(2, rows, cols)``). The demo's per-site cache deflates
+about 16 % smaller than with the row differences alone of the previous format (wrapping,
+not zigzag-mapped), and decoding is two cumulative sums.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 STEP_DB = 0.05
 """Quantum of stored path loss (dB)."""
 
-FORMAT = "loss-u16-0.05dB-rowdiff-planes-v2"
+FORMAT = "loss-u16-0.05dB-gradient-zigzag-planes-v3"
 """Identifies this encoding; part of the cache key, so entries of another format are never
 read as this one."""
 
@@ -60,16 +64,22 @@ def quantise(loss_db: np.ndarray) -> np.ndarray:
 
 
 def pack(loss_db: np.ndarray) -> np.ndarray:
-    """A 2-D loss window (dB) as row differences of its steps, in two byte planes
-    (``uint8``, shape ``(2, rows, cols)``: low bytes, high bytes)."""
-    steps = to_steps(loss_db).astype(np.int32)
-    diff = np.diff(steps, axis=-1, prepend=0).astype(np.uint16)  # modulo 2**16: exact
-    return np.stack([(diff & 0xFF).astype(np.uint8), (diff >> 8).astype(np.uint8)])
+    """A 2-D loss window (dB) as the zigzag-mapped gradient residuals of its steps, in two
+    byte planes (``uint8``, shape ``(2, rows, cols)``: low bytes, high bytes)."""
+    steps = to_steps(loss_db)
+    # differences along the rows, then down the columns, all modulo 2**16 (exact)
+    rows = np.diff(steps, axis=-1, prepend=np.uint16(0))
+    residual = np.diff(rows, axis=0, prepend=np.zeros((1, rows.shape[-1]), np.uint16))
+    signed = residual.view(np.int16)
+    zigzag = ((signed << 1) ^ (signed >> 15)).view(np.uint16)
+    return np.stack([(zigzag & 0xFF).astype(np.uint8), (zigzag >> 8).astype(np.uint8)])
 
 
 def unpack(packed: np.ndarray) -> np.ndarray:
     """Inverse of :func:`pack`: the quantised loss window (dB, float32)."""
     planes = np.asarray(packed, dtype=np.uint8)
-    diff = planes[0].astype(np.uint16) | (planes[1].astype(np.uint16) << 8)
-    steps = np.cumsum(diff, axis=-1, dtype=np.uint16)
+    zigzag = planes[0].astype(np.uint16) | (planes[1].astype(np.uint16) << 8)
+    residual = (zigzag >> 1) ^ (np.uint16(0) - (zigzag & 1))
+    rows = np.cumsum(residual, axis=0, dtype=np.uint16)
+    steps = np.cumsum(rows, axis=-1, dtype=np.uint16)
     return from_steps(steps)

@@ -18,12 +18,13 @@ from html import escape
 from pathlib import Path
 
 import numpy as np
+import rasterio.warp
 from affine import Affine
-from pyproj import CRS, Transformer
+from rasterio.crs import CRS
 
 from coverage.config import Config
 from coverage.grid import WorkingGrid
-from coverage.io.site_files import read_dem_square, write_site_outputs
+from coverage.io.site_files import DemSquare, read_dem_square, write_site_outputs
 from coverage.radio import engine
 from coverage.radio.antenna import PatternParams
 from coverage.radio.diffraction import POL_VERTICAL
@@ -64,7 +65,7 @@ class SiteResult:
 
 
 def utm_crs(lon: float, lat: float) -> CRS:
-    """The WGS84 UTM zone CRS of a point."""
+    """The WGS84 UTM zone CRS of a point (GDAL's: the job does not load pyproj)."""
     zone = min(int((lon + 180.0) // 6.0) + 1, 60)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
@@ -79,7 +80,7 @@ def threshold_dbm(cfg: Config) -> float:
     return threshold
 
 
-def site_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float,
+def site_rsrp(grid: WorkingGrid | DemSquare, window: engine.LossWindow, x: float, y: float,
               height_m: float, azimuths: tuple[float, ...], radio: SiteRadio,
               pattern: PatternParams, cfg: Config) -> np.ndarray:
     """RSRP (dBm, float32) on the loss window: the fused link budget and antenna pattern of
@@ -118,12 +119,11 @@ def _classes(rsrp: np.ndarray) -> np.ndarray:
 def overlay(rsrp: np.ndarray, transform: Affine, crs: CRS, max_px: int = 1500
             ) -> tuple[bytes, tuple[float, float, float, float]]:
     """Classed RSRP as a palette PNG in WGS84 and its (west, south, east, north) (deg)."""
-    import rasterio.crs
     from PIL import Image
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     rows, cols = rsrp.shape
-    src_crs = rasterio.crs.CRS.from_wkt(crs.to_wkt())
+    src_crs = crs
     west, north = transform.c, transform.f
     east, south = transform.c + cols * transform.a, transform.f + rows * transform.e
     dst_tf, w, h = calculate_default_transform(src_crs, "EPSG:4326", cols, rows,
@@ -164,8 +164,8 @@ def kml_overlay(name: str, image: str, box: tuple[float, float, float, float]) -
         "</GroundOverlay></Document></kml>\n")
 
 
-def _households(data: Path, cfg: Config, grid: WorkingGrid, ok: np.ndarray) -> int:
-    """Households (of the data folder) on cells where ``ok``."""
+def _households(data: Path, cfg: Config, grid: DemSquare, ok: np.ndarray) -> int:
+    """Households (of the data folder) on cells where ``ok`` (``grid``: the cells of ``ok``)."""
     import geopandas as gpd
 
     from coverage.errors import ProblemLog
@@ -179,8 +179,9 @@ def _households(data: Path, cfg: Config, grid: WorkingGrid, ok: np.ndarray) -> i
     log.raise_if_errors()
     if frame is None or len(frame) == 0:
         return 0
-    pts = gpd.GeoDataFrame(frame).to_crs(grid.crs)
-    row, col = grid.rowcol(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+    pts = gpd.GeoDataFrame(frame).to_crs(grid.crs.to_wkt())
+    row, col = WorkingGrid(grid.elevation, grid.transform, pts.crs, grid.resolution_m).rowcol(
+        pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
     r, c = np.rint(row).astype(np.int64), np.rint(col).astype(np.int64)
     inside = (r >= 0) & (r < ok.shape[0]) & (c >= 0) & (c < ok.shape[1])
     hit = np.zeros(len(frame), bool)
@@ -201,7 +202,7 @@ def run_site_job(req: SiteRequest, cfg: Config, out: Path, data: Path | None = N
         The engine cannot predict the site.
     """
     crs = utm_crs(req.lon, req.lat)
-    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(req.lon, req.lat)
+    (x,), (y,) = rasterio.warp.transform(CRS.from_epsg(4326), crs, [req.lon], [req.lat])
     radius_m = req.radius_km * 1000.0
     threads = cfg.compute.threads or available_cpus()
     grid = read_dem_square(req.dem, crs, x, y, radius_m + 2 * req.resolution_m,
@@ -223,7 +224,7 @@ def run_site_job(req: SiteRequest, cfg: Config, out: Path, data: Path | None = N
     area_km2 = float(ok.sum()) * req.resolution_m ** 2 / 1e6
     households = None
     if data is not None:
-        sub = WorkingGrid(grid.elevation[window.slices], tf, crs, req.resolution_m)
+        sub = DemSquare(grid.elevation[window.slices], tf, crs, req.resolution_m)
         households = _households(data, cfg, sub, ok)
     name = f"{req.band_label} {req.lon:.5f},{req.lat:.5f} {req.height_m:g} m"
     tags = {"site": name, "radius_km": f"{req.radius_km:g}",
@@ -233,7 +234,7 @@ def run_site_job(req: SiteRequest, cfg: Config, out: Path, data: Path | None = N
         png, box = overlay(rsrp, tf, crs)
         return png, kml_overlay(name, "rsrp.png", box)
 
-    paths = write_site_outputs(out, WorkingGrid(window.loss_db, tf, crs, req.resolution_m),
+    paths = write_site_outputs(out, DemSquare(window.loss_db, tf, crs, req.resolution_m),
                                rsrp, window.loss_db, png_kml, tags, threads=threads)
     reach = float(np.isfinite(rsrp).sum()) * req.resolution_m ** 2 / 1e6
     summary = (f"site {name}: {area_km2:.1f} km² of {reach:.1f} km² within {req.radius_km:g} "
