@@ -56,6 +56,7 @@ from coverage.output.plan_section import plan_html
 from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers
 from coverage.output.report import build_workbook, csv_tables, render_html
 from coverage.plan import Plan, make_plan, plan_village_remedies, study_with_plan
+from coverage.plan.memo import memoised_plan, plan_key
 from coverage.predict.network_cache import added_sites_only, cached_network
 from coverage.radio.threads import default_threads
 from coverage.readiness import AfterPlan, Readiness, evaluate
@@ -279,9 +280,14 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness",
                     radio = ClusterCandidateRadio(study, steps.backend.client,
                                                   out_dir / CACHE_DIR / "candidates")
                 assert committed.assessment is not None
-                results.plan = make_plan(study, committed.coverage, committed.assessment,
-                                         radio, cache_dir=out_dir / CACHE_DIR / "candidates",
-                                         progress=update)
+                gaps = committed.assessment
+                results.plan = memoised_plan(
+                    out_dir / CACHE_DIR / "plan",
+                    lambda: plan_key(study, committed.coverage, gaps,
+                                     "local" if radio is None else type(radio).__name__),
+                    lambda: make_plan(study, committed.coverage, gaps,
+                                      radio, cache_dir=out_dir / CACHE_DIR / "candidates",
+                                      progress=update))
             finally:
                 close()
         with steps.step("predict the network after the plan"):
