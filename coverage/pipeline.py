@@ -7,7 +7,9 @@ outputs are published only when every step has succeeded (:class:`OutputFolder`)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import shutil
@@ -35,7 +37,10 @@ from coverage.evidence.calibration import (
 from coverage.evidence.compare import Comparison, compare
 from coverage.history import study_as_of
 from coverage.io.assets import asset_files, locate_assets
+from coverage.io.cache import make_key
+from coverage.io.digest import content_digest, environment_digest
 from coverage.io.kml import write_kml
+from coverage.io.output_memo import memoised_writer
 from coverage.io.outputs import OutputFolder
 from coverage.io.side_by_side import EarlyWriters, Writer
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
@@ -507,6 +512,55 @@ def _writers(results: RunResults, prov: Provenance, maps: MapOptions,
     return {name: w for name, w in writers.items() if name not in started}
 
 
+RESULTS_NOT_RENDERED = ("timings_s", "computed_sites", "cached_sites")
+"""Fields of the results that no output renders (step timings, how many site predictions
+came from the cache): left out of the writers' memo keys, so a warm run after a cold one
+reuses their outputs."""
+
+
+def _memoised(writers: dict[str, Writer], results: RunResults, prov: Provenance,
+              maps: MapOptions, out_dir: Path, context: object, *, now: bool = False
+              ) -> dict[str, Writer]:
+    """``writers`` memoised in ``<out>/.cache/outputs`` (:mod:`coverage.io.output_memo`).
+
+    Each key holds the writer's name, ``context`` (the stage, the writers started early,
+    the study of a run stopped early), the content of ``results`` as the writers see it,
+    the provenance and map options, the offline assets and the environment digest.
+    :func:`_results_key` computes the shared part once, in the process that first needs
+    it: a forked early writer computes it beside the run; with ``now`` (the writers of
+    :meth:`EarlyWriters.finish`) this process computes it at once, and the writers inherit it.
+    """
+    shared = _results_key(results, prov, maps, context)
+    if now:
+        with contextlib.suppress(TypeError):   # undigestable: the writers run without memo
+            shared()
+    return {name: memoised_writer(
+        out_dir / CACHE_DIR / "outputs" / name, out_dir,
+        functools.partial(_writer_key, name, shared), writer)
+        for name, writer in writers.items()}
+
+
+def _writer_key(name: str, shared: Callable[[], str]) -> str:
+    return make_key({"writer": name, "shared": shared()})
+
+
+def _results_key(results: RunResults, prov: Provenance, maps: MapOptions, context: object
+                 ) -> Callable[[], str]:
+    """The part of every writer's memo key that :func:`_memoised` describes (cached)."""
+    @functools.cache
+    def shared() -> str:
+        return make_key({
+            "format": "outputs-v1",
+            "context": content_digest(context),
+            "results": content_digest(results, skip=RESULTS_NOT_RENDERED),
+            "provenance": prov.as_dict(),
+            "maps": content_digest(maps),
+            "assets": content_digest(asset_files()) if maps.offline else None,
+            "environment": environment_digest(),
+        })
+    return shared
+
+
 def write_mobile_map(staged: OutputFolder, results: RunResults, prov: Provenance,
                      options: MapOptions, *,
                      layers: dict[str, gpd.GeoDataFrame] | None = None) -> None:
@@ -669,7 +723,8 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
                 if until == "readiness":   # every output is written: start what can be
                     writers = _writers(results, prov, maps, stage=stage)
                     started.update(writers)
-                    early.start(list(writers.values()))
+                    early.start(list(_memoised(writers, results, prov, maps, out_dir,
+                                               stage).values()))
 
             results = compute(study, out_dir, steps, until, ready=ready)
             steps.backend = Backend()
@@ -679,8 +734,11 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
             summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
                            f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
             with steps.step("write outputs"):
-                early.finish(list(_writers(results, prov, maps, started=started,
-                                           loaded=study).values()))
+                last = _memoised(_writers(results, prov, maps, started=started, loaded=study),
+                                 results, prov, maps, out_dir,
+                                 ["finish", sorted(started), study if until != "readiness"
+                                  else None], now=True)
+                early.finish(list(last.values()))
     summary += result_lines(results.study, assessment=results.assessment,
                             calibration_text=results.calibration_text, plan=results.plan,
                             after_assessment=results.after_assessment,

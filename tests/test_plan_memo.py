@@ -10,8 +10,9 @@ import pytest
 
 from coverage.assess import assess
 from coverage.io.cache import entry_path
+from coverage.io.digest import content_digest
 from coverage.plan import make_plan
-from coverage.plan.memo import content_digest, memoised_plan, plan_key
+from coverage.plan.memo import memoised_plan, plan_key
 from coverage.signal import SignalGrids
 from tests.test_plan_claim import toy_rsrp
 from tests.toy import toy_signal, toy_study
