@@ -62,10 +62,10 @@ class Assessment:
 
 def effective_threshold(config: Config) -> float:
     """The RSRP a place needs (dBm): the rule's threshold plus the reliability margin."""
-    from scipy.stats import norm
-
     threshold = config.rule.threshold_dbm
     if config.rule.location_reliability is not None:
+        from scipy.stats import norm  # only then: scipy.stats takes about a second to load
+
         threshold += float(norm.ppf(config.rule.location_reliability)) * (
             config.rule.shadowing_sigma_db)
     return threshold

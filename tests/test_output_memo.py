@@ -86,3 +86,22 @@ def test_content_digest_skips_only_the_named_fields():
 def test_environment_digest_is_stable_in_a_process():
     assert environment_digest() == environment_digest()
     assert len(environment_digest()) == 64
+
+
+def test_readiness_key_follows_its_inputs_and_the_day():
+    import dataclasses as dc
+
+    from coverage.assess import assess
+    from coverage.pipeline import _readiness_key
+    from tests.toy import toy_signal, toy_study
+
+    study, sig = toy_study(households=True), toy_signal()
+    a = assess(study, sig)
+    key = _readiness_key(study, a, None, None, {})
+    assert _readiness_key(toy_study(households=True), assess(study, sig), None, None, {}) == key
+    groups = a.groups.copy()
+    groups.loc[groups.index[0], "households"] = int(groups["households"].iloc[0]) + 1
+    assert _readiness_key(study, dc.replace(a, groups=groups), None, None, {}) != key
+    later = study.config.model_copy(update={"readiness": study.config.readiness.model_copy(
+        update={"as_of": __import__("datetime").date(2031, 1, 1)})})
+    assert _readiness_key(dc.replace(study, config=later), a, None, None, {}) != key

@@ -30,55 +30,89 @@ __all__ = ["content_digest", "environment_digest"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
+def _column_digest(h: Any, col: pd.Series) -> None:
+    """Feed one column's values into ``h`` (its name and dtype are fed by the caller)."""
+    dtype = col.dtype
+    if str(dtype) == "geometry":
+        import shapely
+
+        wkb = shapely.to_wkb(np.asarray(col.array), hex=False, include_srid=False)
+        items = [b"" if item is None else item for item in wkb]
+        h.update(np.fromiter(map(len, items), np.int64, len(items)).tobytes())
+        h.update(b"".join(items))
+        h.update(str(getattr(col, "crs", None)).encode("utf-8"))
+        return
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+        values = col.to_numpy()
+        if dtype.kind in "mM":   # dates and durations: their integer ticks (dtype fed above)
+            values = values.view(np.int64)
+        h.update(array_digest(values).encode("ascii"))
+        return
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        cells = col.tolist()
+        if all(type(v) is str or v is None for v in cells):   # text, maybe missing
+            data = [b"" if v is None else v.encode("utf-8", "surrogatepass") for v in cells]
+            h.update(np.fromiter((-1 if v is None else len(d) for v, d in
+                                  zip(cells, data, strict=True)), np.int64,
+                                 len(data)).tobytes())
+            h.update(b"".join(data))
+            return
+    try:
+        h.update(array_digest(pd.util.hash_pandas_object(col, index=False).to_numpy())
+                 .encode("ascii"))
+    except TypeError:   # unhashable cells (lists, dicts): their text, in order
+        h.update(repr(col.tolist()).encode("utf-8"))
+
+
 def _frame_digest(h: Any, frame: pd.DataFrame) -> None:
     """Feed a table's columns, dtypes, index and values into ``h``."""
     h.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode("utf-8"))
     h.update(repr(list(frame.index)).encode("utf-8") if not isinstance(
         frame.index, pd.RangeIndex) else repr(frame.index).encode("utf-8"))
-    for name in frame.columns:
-        col = frame[name]
-        h.update(str(name).encode("utf-8"))
-        dtype = str(col.dtype)
-        if dtype == "geometry":
-            import shapely
-
-            wkb = shapely.to_wkb(np.asarray(col.array), hex=False, include_srid=False)
-            for item in wkb:
-                h.update(b"\0" if item is None else item)
-            h.update(str(getattr(col, "crs", None)).encode("utf-8"))
-            continue
-        try:
-            values = pd.util.hash_pandas_object(col, index=False).to_numpy()
-            h.update(array_digest(values).encode("ascii"))
-        except TypeError:   # unhashable cells (lists, dicts): their text, in order
-            h.update(repr(col.tolist()).encode("utf-8"))
+    for i in range(frame.shape[1]):
+        h.update(f"\0column {i}\0".encode("ascii"))
+        _column_digest(h, frame.iloc[:, i])
 
 
-def _feed(h: Any, value: Any, skip: Collection[str] = ()) -> None:
+def _bulk_digest(value: pd.DataFrame | pd.Series | np.ndarray,
+                 seen: dict[int, tuple[object, str]]) -> str:
+    """The digest of a table or array, computed once per object in one digest (an object
+    met again, such as a table two studies share, is not read twice)."""
+    known = seen.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    if isinstance(value, np.ndarray):
+        digest = array_digest(value)
+    else:
+        h = hashlib.sha256()
+        _frame_digest(h, value.to_frame() if isinstance(value, pd.Series) else value)
+        digest = h.hexdigest()
+    seen[id(value)] = (value, digest)
+    return digest
+
+
+def _feed(h: Any, value: Any, skip: Collection[str], seen: dict[int, tuple[object, str]]
+          ) -> None:
     """Feed ``value`` (recursively) into the hash ``h``."""
     h.update(type(value).__qualname__.encode("utf-8"))
-    if isinstance(value, pd.DataFrame):
-        _frame_digest(h, value)
-    elif isinstance(value, pd.Series):
-        _frame_digest(h, value.to_frame())
-    elif isinstance(value, np.ndarray):
-        h.update(array_digest(value).encode("ascii"))
+    if isinstance(value, pd.DataFrame | pd.Series | np.ndarray):
+        h.update(_bulk_digest(value, seen).encode("ascii"))
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
             if f.name in skip:
                 continue
             h.update(f.name.encode("utf-8"))
-            _feed(h, getattr(value, f.name), skip)
+            _feed(h, getattr(value, f.name), skip, seen)
     elif hasattr(value, "model_dump_json"):     # the configuration (pydantic)
         h.update(value.model_dump_json().encode("utf-8"))
     elif isinstance(value, Mapping):
         for key in value:
-            _feed(h, key, skip)
-            _feed(h, value[key], skip)
+            _feed(h, key, skip, seen)
+            _feed(h, value[key], skip, seen)
     elif isinstance(value, list | tuple):
         h.update(str(len(value)).encode("ascii"))
         for item in value:
-            _feed(h, item, skip)
+            _feed(h, item, skip, seen)
     elif isinstance(value, enum.Enum):
         h.update(repr(value.value).encode("utf-8"))
     elif value is None or isinstance(value, str | int | float | bool | Path | np.generic):
@@ -94,7 +128,8 @@ def _feed(h: Any, value: Any, skip: Collection[str] = ()) -> None:
         h.update(text.encode("utf-8"))
 
 
-def content_digest(value: Any, skip: Collection[str] = ()) -> str:
+def content_digest(value: Any, skip: Collection[str] = (),
+                   seen: dict[int, tuple[object, str]] | None = None) -> str:
     """SHA-256 hex digest of a result or input's content (tables, arrays, dataclasses).
 
     Parameters
@@ -104,6 +139,10 @@ def content_digest(value: Any, skip: Collection[str] = ()) -> str:
         sequence or plain value.
     skip : collection of str
         Dataclass fields left out wherever they occur (e.g. run timings).
+    seen : dict, optional
+        Digests of tables and arrays by object, shared by the digests of one run: a table
+        or array met again is not read again. Only for objects that keep their content
+        while the dictionary is in use.
 
     Returns
     -------
@@ -116,7 +155,7 @@ def content_digest(value: Any, skip: Collection[str] = ()) -> str:
         For an object whose content cannot be read (so that nothing is keyed on identity).
     """
     h = hashlib.sha256()
-    _feed(h, value, skip)
+    _feed(h, value, skip, {} if seen is None else seen)
     return h.hexdigest()
 
 

@@ -31,20 +31,20 @@ and checksum are verified.
 from __future__ import annotations
 
 import importlib.metadata
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from coverage.io.cache import array_digest, keep_newest, make_key, read_entry, write_entry
+from coverage.io.cache import array_digest, make_key
 from coverage.io.digest import content_digest
+from coverage.io.result_memo import memoised_result
 from coverage.io.source_digest import source_digest
 
 __all__ = ["PLAN_FORMAT", "memoised_plan", "plan_key"]
 
-PLAN_FORMAT = "plan-pickle-v1"
+PLAN_FORMAT = "plan-pickle-v2"
 """Identifies the stored layout; part of the key."""
 
 KEEP_ENTRIES = 2
@@ -61,7 +61,8 @@ def _version(name: str) -> str:
         return "absent"
 
 
-def plan_key(study: Any, signal: Any, assessment: Any, backend: str) -> str:
+def plan_key(study: Any, signal: Any, assessment: Any, backend: str,
+             seen: dict[int, tuple[object, str]] | None = None) -> str:
     """SHA-256 key of the plan of ``study`` on ``signal`` and ``assessment``.
 
     Parameters
@@ -75,6 +76,9 @@ def plan_key(study: Any, signal: Any, assessment: Any, backend: str) -> str:
         The assessment of ``signal``.
     backend : str
         Which radio predicts the candidates (``"local"`` or the cluster's).
+    seen : dict, optional
+        Digests of tables and arrays already read in this run
+        (:func:`coverage.io.digest.content_digest`).
     """
     best = signal.best_site
     rasters = {op: [array_digest(np.asarray(rsrp)), array_digest(np.asarray(best[op]))]
@@ -84,15 +88,16 @@ def plan_key(study: Any, signal: Any, assessment: Any, backend: str) -> str:
         "code": source_digest("."),
         "libraries": {name: _version(name) for name in LIBRARIES},
         "backend": backend,
-        "study": content_digest(study),
+        "study": content_digest(study, seen=seen),
         "signal": rasters,
-        "assessment": content_digest(assessment),
+        "assessment": content_digest(assessment, seen=seen),
     })
 
 
 def memoised_plan(cache_dir: Path | None, key: Callable[[], str], make: Callable[[], Any]
                   ) -> Any:
-    """The plan stored under ``key()`` in ``cache_dir``, or ``make()``'s, stored there.
+    """The plan stored under ``key()`` in ``cache_dir``, or ``make()``'s, stored there
+    (:func:`coverage.io.result_memo.memoised_result`).
 
     Parameters
     ----------
@@ -108,19 +113,4 @@ def memoised_plan(cache_dir: Path | None, key: Callable[[], str], make: Callable
     -------
     Plan
     """
-    if cache_dir is None:
-        return make()
-    try:
-        name = key()
-    except TypeError:
-        return make()
-    found = read_entry(cache_dir, name)
-    if found.status == "hit" and found.arrays is not None:
-        plan = pickle.loads(found.arrays["plan"].tobytes())
-        keep_newest(cache_dir, KEEP_ENTRIES, used=name)
-        return plan
-    plan = make()
-    blob = np.frombuffer(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
-    write_entry(cache_dir, name, {"plan": blob}, compress=True)
-    keep_newest(cache_dir, KEEP_ENTRIES, used=name)
-    return plan
+    return memoised_result(cache_dir, key, make, keep=KEEP_ENTRIES)
