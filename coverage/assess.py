@@ -7,6 +7,7 @@ computed with sorted, vectorised group reductions, never a Python loop over cell
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -62,10 +63,10 @@ class Assessment:
 
 def effective_threshold(config: Config) -> float:
     """The RSRP a place needs (dBm): the rule's threshold plus the reliability margin."""
-    from scipy.stats import norm
-
     threshold = config.rule.threshold_dbm
     if config.rule.location_reliability is not None:
+        from scipy.stats import norm  # only then: scipy.stats takes about a second to load
+
         threshold += float(norm.ppf(config.rule.location_reliability)) * (
             config.rule.shadowing_sigma_db)
     return threshold
@@ -209,8 +210,7 @@ def assess(study: Study, signal: Signal,
     best_any_op = np.full(len(points), "", dtype=object)
     n_ops = np.zeros(len(points), int)
     for op in operators:
-        value = values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), prow, pcol,
-                           NO_SIGNAL_DBM)
+        value = _rsrp_at(signal.rsrp[op], prow, pcol)
         site_idx = values_at(signal.best_site[op], prow, pcol, -1).astype(np.int64)
         points[f"rsrp_{op}"] = np.where(value > NO_SIGNAL_DBM, value, np.nan)
         serving = site_ids[np.maximum(site_idx, 0)].astype(object)
@@ -248,8 +248,7 @@ def assess(study: Study, signal: Signal,
             value = any_value
             covered = any_covered if evidence is not None else value >= threshold
         else:
-            value = values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), rc[0], rc[1],
-                               NO_SIGNAL_DBM)
+            value = _rsrp_at(signal.rsrp[op], rc[0], rc[1])
             if evidence is not None:
                 value, covered, decided[op] = evidence.judge_samples(op, study.grid, rc, value,
                                                                      threshold)
@@ -400,8 +399,7 @@ def group_serving_sites(study: Study, signal: Signal, top: int = 3) -> pd.DataFr
     site_ids = study.sites["site_id"].astype(str).to_numpy()
     out = pd.DataFrame({"group_id": study.groups["group_id"].astype(str).to_numpy()})
     for op in (op for op in study.config.operators if op in signal.rsrp):
-        value = values_at(np.nan_to_num(signal.rsrp[op], nan=NO_SIGNAL_DBM), rc[0], rc[1],
-                          NO_SIGNAL_DBM)
+        value = _rsrp_at(signal.rsrp[op], rc[0], rc[1])
         site = values_at(signal.best_site[op], rc[0], rc[1], -1).astype(np.int64)
         keep = (value >= threshold) & (site >= 0)
         frame = pd.DataFrame({"g": labels[keep], "s": site[keep], "w": weights[keep]})
@@ -409,10 +407,23 @@ def group_serving_sites(study: Study, signal: Signal, top: int = 3) -> pd.DataFr
         if len(frame):
             sums = frame.groupby(["g", "s"], sort=True)["w"].sum().reset_index()
             sums = sums.sort_values(["g", "w", "s"], ascending=[True, False, True])
-            for _, part in sums.groupby("g", sort=False):
-                first = int(part["g"].to_numpy()[0])
-                joined[first] = ";".join(site_ids[part["s"].to_numpy()[:top]])
+            # per group its first ``top`` sites, in that order (one pass, no per-group frame)
+            ranked = sums.assign(rank=sums.groupby("g", sort=False).cumcount())
+            ranked = ranked[ranked["rank"] < top]
+            for g, part in itertools.groupby(zip(ranked["g"].tolist(), ranked["s"].tolist(),
+                                                 strict=True), key=lambda gs: gs[0]):
+                joined[int(g)] = ";".join(site_ids[[s for _, s in part]])
         out[f"sites_{op}"] = joined
+    return out
+
+
+def _rsrp_at(raster: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """RSRP (dBm, float64) at cells, ``NO_SIGNAL_DBM`` where NaN or outside the grid (row
+    -1): ``values_at(np.nan_to_num(raster, nan=NO_SIGNAL_DBM), …)`` without converting the
+    whole raster."""
+    out = np.full(rows.shape, NO_SIGNAL_DBM, dtype=np.float64)
+    ok = rows >= 0
+    out[ok] = np.nan_to_num(raster[rows[ok], cols[ok]], nan=NO_SIGNAL_DBM)
     return out
 
 

@@ -7,7 +7,9 @@ outputs are published only when every step has succeeded (:class:`OutputFolder`)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import shutil
@@ -35,27 +37,20 @@ from coverage.evidence.calibration import (
 from coverage.evidence.compare import Comparison, compare
 from coverage.history import study_as_of
 from coverage.io.assets import asset_files, locate_assets
+from coverage.io.cache import make_key
+from coverage.io.digest import content_digest, environment_digest
 from coverage.io.kml import write_kml
+from coverage.io.output_memo import memoised_writer
 from coverage.io.outputs import OutputFolder
+from coverage.io.result_memo import memoised_result
 from coverage.io.side_by_side import EarlyWriters, Writer
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
-from coverage.maps import (
-    PAGES,
-    Basemap,
-    Provenance,
-    build_pages,
-    grid_map,
-    inputs_map,
-    mobile_map,
-    render,
-)
+from coverage.maps import PAGES, Basemap, Provenance
 from coverage.output.cells import safe_table
 from coverage.output.console import closing_lines, result_lines
-from coverage.output.figures import scatter_png
-from coverage.output.plan_section import plan_html
 from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers
-from coverage.output.report import build_workbook, csv_tables, render_html
 from coverage.plan import Plan, make_plan, plan_village_remedies, study_with_plan
+from coverage.plan.memo import memoised_plan, plan_key
 from coverage.predict.network_cache import added_sites_only, cached_network
 from coverage.radio.threads import default_threads
 from coverage.readiness import AfterPlan, Readiness, evaluate
@@ -148,6 +143,9 @@ class Steps:
         self.backend = backend or Backend()  # where site predictions run
         self.timings: dict[str, float] = {}
         self._progress = progress or _no_progress
+        self.digests: dict[int, tuple[object, str]] = {}
+        """Content digests of the run's tables and arrays, shared by its memo keys
+        (:func:`coverage.io.digest.content_digest`)."""
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -279,9 +277,15 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness",
                     radio = ClusterCandidateRadio(study, steps.backend.client,
                                                   out_dir / CACHE_DIR / "candidates")
                 assert committed.assessment is not None
-                results.plan = make_plan(study, committed.coverage, committed.assessment,
-                                         radio, cache_dir=out_dir / CACHE_DIR / "candidates",
-                                         progress=update)
+                gaps = committed.assessment
+                results.plan = memoised_plan(
+                    out_dir / CACHE_DIR / "plan",
+                    lambda: plan_key(study, committed.coverage, gaps,
+                                     "local" if radio is None else type(radio).__name__,
+                                     steps.digests),
+                    lambda: make_plan(study, committed.coverage, gaps,
+                                      radio, cache_dir=out_dir / CACHE_DIR / "candidates",
+                                      progress=update))
             finally:
                 close()
         with steps.step("predict the network after the plan"):
@@ -315,9 +319,24 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness",
         if results.committed_assessment is not None:
             committed_view = AfterPlan(study, results.committed_assessment,
                                        pd.DataFrame(columns=["group_id", "site_id", "due"]))
-        results.readiness = evaluate(study, results.assessment, after=after,
-                                     committed=committed_view)
+        assessment = results.assessment
+        results.readiness = memoised_result(
+            out_dir / CACHE_DIR / "readiness",
+            lambda: _readiness_key(study, assessment, after, committed_view, steps.digests),
+            lambda: evaluate(study, assessment, after=after, committed=committed_view))
     return results
+
+
+def _readiness_key(study: Study, assessment: Assessment | None, after: AfterPlan | None,
+                   committed: AfterPlan | None, seen: dict[int, tuple[object, str]]) -> str:
+    """Memo key of the readiness verdicts: the content of everything
+    :func:`coverage.readiness.evaluate` reads, the as-of day and the environment."""
+    return make_key({
+        "format": "readiness-v1",
+        "as_of": resolve_as_of(study.config.readiness.as_of).isoformat(),
+        "inputs": content_digest([study, assessment, after, committed], seen=seen),
+        "environment": environment_digest(),
+    })
 
 
 def write_coverage_rasters(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
@@ -339,6 +358,8 @@ def write_coverage_rasters(staged: OutputFolder, results: RunResults, prov: Prov
 def write_readiness_workbook(staged: OutputFolder, results: RunResults, prov: Provenance
                              ) -> None:
     """readiness.xlsx."""
+    from coverage.output.workbook import build_workbook
+
     study, a, r = results.study, results.assessment, results.readiness
     assert a is not None and r is not None
     meta = dict(prov.as_dict(), calibration=results.calibration_text)
@@ -348,6 +369,10 @@ def write_readiness_workbook(staged: OutputFolder, results: RunResults, prov: Pr
 
 def write_report_files(staged: OutputFolder, results: RunResults, prov: Provenance) -> None:
     """HTML report, CSV tables, calibration scatter and the assessment GeoPackage."""
+    from coverage.output.figures import scatter_png
+    from coverage.output.plan_section import plan_html
+    from coverage.output.report import csv_tables, render_html
+
     study, a, r = results.study, results.assessment, results.readiness
     assert a is not None and r is not None
     meta = dict(prov.as_dict(), calibration=results.calibration_text)
@@ -430,6 +455,9 @@ def write_maps(staged: OutputFolder, results: RunResults, prov: Provenance,
 
     ``only`` writes just those pages (see :func:`coverage.maps.build_pages`).
     """
+    from coverage.maps import build_pages
+    from coverage.output.plan_section import plan_html
+
     a, r = results.assessment, results.readiness
     assert a is not None and r is not None
     chosen = backhaul = None
@@ -470,10 +498,10 @@ def _writers(results: RunResults, prov: Provenance, maps: MapOptions,
     offline = "assets" if maps.offline else None
     if stage == "coverage":
         return {"rasters": lambda staged: write_coverage_rasters(staged, results, prov),
-                "inputs": lambda staged: staged.write_text("inputs.html", render(
-                    inputs_map(study, prov, offline, maps.basemap))),
-                "grid": lambda staged: staged.write_text("grid.html", render(
-                    grid_map(study, prov, offline, maps.basemap)))}
+                "inputs": lambda staged: _write_page(staged, "inputs", study, prov, offline,
+                                                     maps.basemap),
+                "grid": lambda staged: _write_page(staged, "grid", study, prov, offline,
+                                                   maps.basemap)}
     layers = None if results.plan is None else plan_layers(results.plan, study)  # once
     plan = {} if results.plan is None else {
         "plan": lambda staged: write_plan(staged, results, prov, layers=layers)}
@@ -484,8 +512,7 @@ def _writers(results: RunResults, prov: Provenance, maps: MapOptions,
     rasters = {"rasters": lambda staged: write_coverage_rasters(staged, results, prov)}
     if results.assessment is None or results.readiness is None:
         return {**rasters,
-                "inputs": lambda staged: staged.write_text("inputs.html", render(
-                    inputs_map(loaded or study, prov))),
+                "inputs": lambda staged: _write_page(staged, "inputs", loaded or study, prov),
                 **plan}
     early = {f"{name}.html" for name in ("mobile", "inputs", "grid") if name in started}
     pages = [p for p in PAGES if p != "mobile.html" and p not in early]
@@ -501,11 +528,71 @@ def _writers(results: RunResults, prov: Provenance, maps: MapOptions,
     return {name: w for name, w in writers.items() if name not in started}
 
 
+RESULTS_NOT_RENDERED = ("timings_s", "computed_sites", "cached_sites")
+"""Fields of the results that no output renders (step timings, how many site predictions
+came from the cache): left out of the writers' memo keys, so a warm run after a cold one
+reuses their outputs."""
+
+
+def _memoised(writers: dict[str, Writer], results: RunResults, prov: Provenance,
+              maps: MapOptions, out_dir: Path, context: object, *, now: bool = False,
+              seen: dict[int, tuple[object, str]] | None = None) -> dict[str, Writer]:
+    """``writers`` memoised in ``<out>/.cache/outputs`` (:mod:`coverage.io.output_memo`).
+
+    Each key holds the writer's name, ``context`` (the stage, the writers started early,
+    the study of a run stopped early), the content of ``results`` as the writers see it,
+    the provenance and map options, the offline assets and the environment digest.
+    :func:`_results_key` computes the shared part once, in the process that first needs
+    it: a forked early writer computes it beside the run; with ``now`` (the writers of
+    :meth:`EarlyWriters.finish`) this process computes it at once, and the writers inherit it.
+    """
+    shared = _results_key(results, prov, maps, context, {} if seen is None else seen)
+    if now:
+        with contextlib.suppress(TypeError):   # undigestable: the writers run without memo
+            shared()
+    return {name: memoised_writer(
+        out_dir / CACHE_DIR / "outputs" / name, out_dir,
+        functools.partial(_writer_key, name, shared), writer)
+        for name, writer in writers.items()}
+
+
+def _writer_key(name: str, shared: Callable[[], str]) -> str:
+    return make_key({"writer": name, "shared": shared()})
+
+
+def _results_key(results: RunResults, prov: Provenance, maps: MapOptions, context: object,
+                 seen: dict[int, tuple[object, str]]) -> Callable[[], str]:
+    """The part of every writer's memo key that :func:`_memoised` describes (cached)."""
+    @functools.cache
+    def shared() -> str:
+        return make_key({
+            "format": "outputs-v1",
+            "context": content_digest(context),
+            "results": content_digest(results, skip=RESULTS_NOT_RENDERED, seen=seen),
+            "provenance": prov.as_dict(),
+            "maps": content_digest(maps),
+            "assets": content_digest(asset_files()) if maps.offline else None,
+            "environment": environment_digest(),
+        })
+    return shared
+
+
+def _write_page(staged: OutputFolder, page: str, study: Study, prov: Provenance,
+                offline: str | None = None, basemap: Basemap | None = None) -> None:
+    """``inputs.html`` or ``grid.html`` (the maps of the study alone)."""
+    from coverage.maps import grid_map, inputs_map, render
+
+    build = inputs_map if page == "inputs" else grid_map
+    staged.write_text(f"{page}.html", render(build(study, prov, offline, basemap)))
+
+
 def write_mobile_map(staged: OutputFolder, results: RunResults, prov: Provenance,
                      options: MapOptions, *,
                      layers: dict[str, gpd.GeoDataFrame] | None = None) -> None:
     """mobile.html alone, as :func:`write_maps` writes it; it needs no readiness, so a run
     starts it as soon as the network after the plan is assessed."""
+    from coverage.maps import mobile_map, render
+
     assert results.assessment is not None
     chosen = backhaul = None
     if layers is not None:
@@ -562,7 +649,7 @@ def _predict_tiled(study: Study, out_dir: Path, steps: Steps, prov: Provenance,
             finally:
                 close()
         with steps.step("write outputs"):
-            staged.write_text("inputs.html", render(inputs_map(study, prov)))
+            _write_page(staged, "inputs", study, prov)
     steps.backend = Backend()
     run = streamed.run
     results.comparison, results.calibration = streamed.comparison, streamed.calibration
@@ -663,7 +750,8 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
                 if until == "readiness":   # every output is written: start what can be
                     writers = _writers(results, prov, maps, stage=stage)
                     started.update(writers)
-                    early.start(list(writers.values()))
+                    early.start(list(_memoised(writers, results, prov, maps, out_dir,
+                                               stage).values()))
 
             results = compute(study, out_dir, steps, until, ready=ready)
             steps.backend = Backend()
@@ -673,8 +761,11 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
             summary.append(f"predicted {cov.computed_sites + cov.cached_sites} sites "
                            f"({cov.computed_sites} computed, {cov.cached_sites} from cache)")
             with steps.step("write outputs"):
-                early.finish(list(_writers(results, prov, maps, started=started,
-                                           loaded=study).values()))
+                last = _memoised(_writers(results, prov, maps, started=started, loaded=study),
+                                 results, prov, maps, out_dir,
+                                 ["finish", sorted(started), study if until != "readiness"
+                                  else None], now=True, seen=steps.digests)
+                early.finish(list(last.values()))
     summary += result_lines(results.study, assessment=results.assessment,
                             calibration_text=results.calibration_text, plan=results.plan,
                             after_assessment=results.after_assessment,

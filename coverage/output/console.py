@@ -6,7 +6,6 @@ from pathlib import Path
 
 from coverage.assess import Assessment
 from coverage.output.plan_tables import plan_summary
-from coverage.output.report import headline
 from coverage.plan import Plan
 from coverage.readiness import Readiness
 from coverage.study import Study
@@ -35,6 +34,8 @@ def result_lines(study: Study, *, assessment: Assessment | None, calibration_tex
                      f"{after['households_covered']:.0f}/{after['households']:.0f}")
     if readiness is not None:
         assert assessment is not None
+        from coverage.output.report import headline  # jinja2 and openpyxl: load when needed
+
         head = headline(study, assessment, readiness)
         lines.append(f"verdicts as of {readiness.as_of.isoformat()}: "
                      + ", ".join(f"{k} {v}" for k, v in head.verdicts.items())

@@ -11,17 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-import markupsafe
 import pandas as pd
 
 from coverage.assess import Assessment
 from coverage.io.chinacoords import converted_layers
 from coverage.labels import label
 from coverage.output.cells import FORMULA_STARTS, safe_cell, safe_table
-from coverage.output.plan_section import CSS as PLAN_CSS
-from coverage.output.workbook import build_workbook as build_workbook
 from coverage.readiness import (
     NOT_READY,
     READY,
@@ -32,6 +29,20 @@ from coverage.readiness import (
 )
 from coverage.signal import ANY
 from coverage.study import Study
+
+if TYPE_CHECKING:
+    from coverage.output.workbook import build_workbook as build_workbook
+
+
+def __getattr__(name: str) -> Any:
+    """``build_workbook`` (:mod:`coverage.output.workbook`), imported on first use: openpyxl
+    loads only when a workbook is built, not for the console's :func:`headline`."""
+    if name == "build_workbook":
+        from coverage.output.workbook import build_workbook
+
+        return build_workbook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["FORMULA_STARTS", "Headline", "build_workbook", "csv_tables", "headline",
            "render_html", "safe_cell"]
@@ -156,6 +167,11 @@ def render_html(study: Study, assessment: Assessment, readiness: Readiness,
     """The HTML report (jinja2, autoescape on): headline figures, the 建设方案 section
     (``plan_html``, already escaped: :func:`coverage.output.plan_section.plan_html`), then
     towns and villages."""
+    import jinja2
+    import markupsafe
+
+    from coverage.output.plan_section import CSS as PLAN_CSS
+
     env = jinja2.Environment(loader=jinja2.PackageLoader("coverage", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     t = TEXT[study.config.language]
