@@ -57,6 +57,9 @@ EXPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "coverage.radio.engine._assign_owners_rows": ("void", (
         "i8", "i8", "f8", "f8", "i8", "f8[::1]", "f8[::1]", "i8[::1]", "i8", "i8",
         "f8[:,::1]", "i4[:,::1]", "i4[:,::1]")),
+    "coverage.radio.engine._owners_at_cells": ("void", (
+        "f8", "f8", "i8", "f8[::1]", "f8[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i4[::1]",
+        "i4[::1]")),
     "coverage.radio.engine._sweep_rays": ("void", (
         "f4[:,::1]", "f8", "f8", "f8", "f8", "i8", "f8[::1]", "f8[::1]", "i8[::1]",
         "i4[:,::1]", "i4[:,::1]", "b1[:,::1]", "f8", "f8", "f8", "f8", "f8", "i8", "f8", "i8",
