@@ -338,12 +338,12 @@ def option_values(radio: RsrpAtFunction, sites: gpd.GeoDataFrame, order: np.ndar
                   ) -> Iterator[tuple[int, np.ndarray | None]]:
     """Each option's RSRP (dBm, float64) at the cells, in the order of ``order``.
 
-    With the in-process radio engine (:class:`CandidateRadio` itself) the towers are predicted side by side on
-    ``threads`` threads (:func:`coverage.radio.threads.map_ordered`; the options of one tower
-    stay on one thread, so they share its ray layout), and the values come back in order, so
-    everything computed from them is the same for any number of threads. Another radio
-    (a function, or the cluster's subclass, which schedules its own work) is called in this
-    thread, in order.
+    With the in-process radio engine (:class:`CandidateRadio` itself) the towers are
+    predicted side by side on ``threads`` threads (:func:`coverage.radio.threads.map_ordered`;
+    the options of one tower stay on one thread, so they share its ray layout), and the
+    values come back in order, so everything computed from them is the same for any number
+    of threads. Another radio (a function, or the cluster's subclass, which schedules its
+    own work) is called in this thread, in order.
 
     Yields
     ------

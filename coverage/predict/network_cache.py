@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -51,7 +52,8 @@ from coverage.radio import engine
 from coverage.signal import CoverageResult, OperatorCoverage, combine_operators
 from coverage.study import Study
 
-__all__ = ["NETWORK_FORMAT", "added_sites_only", "cached_network", "network_key"]
+__all__ = ["NETWORK_FORMAT", "added_sites_only", "cached_network", "finish_writes",
+           "network_key"]
 
 NETWORK_FORMAT = "network-best-server-v1"
 """Identifies the stored layout; part of the key."""
@@ -122,9 +124,58 @@ def network_key(study: Study, entries: list[SiteJob | Problem]) -> str:
     })
 
 
+_writing: list[tuple[threading.Thread, list[BaseException]]] = []
+_writing_lock = threading.Lock()
+
+
+def finish_writes() -> None:
+    """Wait for the entries :func:`cached_network` is still writing in the background.
+
+    Raises
+    ------
+    Exception
+        The first error of such a write (as a write in the foreground would have).
+    """
+    with _writing_lock:
+        pending = list(_writing)
+        _writing.clear()
+    errors: list[BaseException] = []
+    for thread, failed in pending:
+        thread.join()
+        errors += failed
+    if errors:
+        raise errors[0]
+
+
+def _store(cache_dir: Path, key: str, arrays: dict[str, np.ndarray], background: bool
+           ) -> None:
+    """Write one entry and keep the newest; in a thread of its own when ``background``
+    (checksum and compression release the GIL, so they overlap the steps that follow)."""
+    def write() -> None:
+        write_entry(cache_dir, key, arrays, compress=True)
+        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
+
+    if not background:
+        write()
+        return
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write()
+        except BaseException as exc:  # re-raised by finish_writes
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="coverage-network-cache")
+    with _writing_lock:
+        _writing.append((thread, failed))
+    thread.start()
+
+
 def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path | None,
                    predict: Callable[[], CoverageResult], *,
-                   progress: Callable[[int, int], None] | None = None) -> CoverageResult:
+                   progress: Callable[[int, int], None] | None = None,
+                   background: bool = False) -> CoverageResult:
     """``predict()``'s result, from the network cache when a valid entry exists.
 
     Parameters
@@ -140,6 +191,10 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
         The prediction (in process or on a cluster; both give the same result).
     progress : callable, optional
         Called once as ``progress(n, n)`` on a hit (``predict`` reports its own progress).
+    background : bool
+        Write a new entry in a background thread (the caller calls :func:`finish_writes`
+        before it ends). Entries of earlier calls still being written are finished first,
+        so the folder is never read or pruned while an entry is written.
 
     Returns
     -------
@@ -148,6 +203,7 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
     """
     if cache_dir is None:
         return predict()
+    finish_writes()
     entries = _entries(study, statuses)
     key = network_key(study, entries)
     operators = tuple(study.config.operators)
@@ -179,8 +235,7 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
         for k, op in enumerate(operators):
             arrays[f"rsrp_{k}"] = _shuffle(result.by_operator[op].rsrp)
             arrays[f"site_{k}"] = _narrow(result.by_operator[op].best_site)
-        write_entry(cache_dir, key, arrays, compress=True)
-        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
+        _store(cache_dir, key, arrays, background)
     return result
 
 

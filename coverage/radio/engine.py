@@ -378,12 +378,11 @@ def _owners_at_cells(srw, scw, m, pr, pc, kmax, wr, wc, own_ray, own_k):
                 best = dd
                 o = j
                 ko = ck[order[q]]
-            elif dd <= best + 1e-9:
-                if _ray_offset(ri - srw, ci - scw, pr[j], pc[j]) < _ray_offset(
-                        ri - srw, ci - scw, pr[o], pc[o]) - 1e-9:
-                    best = min(dd, best)
-                    o = j
-                    ko = ck[order[q]]
+            elif dd <= best + 1e-9 and _ray_offset(ri - srw, ci - scw, pr[j], pc[j]) < (
+                    _ray_offset(ri - srw, ci - scw, pr[o], pc[o]) - 1e-9):  # a tie
+                best = min(dd, best)
+                o = j
+                ko = ck[order[q]]
         own_ray[i] = o
         own_k[i] = ko
 
