@@ -749,7 +749,9 @@ def _site_rowcol(transform: Affine, x: float, y: float) -> tuple[float, float]:
 
 
 def _layout(shape: tuple[int, int], transform: Affine, site_x: float, site_y: float,
-            radius_m: float) -> _Layout:
+            radius_m: float, *, inside: bool = True) -> _Layout:
+    """The window and rays of a site; ``inside`` False leaves the window's radius mask
+    empty (shape (0, 0)) for a caller that tests its own cells (:func:`inside_radius`)."""
     res = float(transform.a)
     if not (res > 0 and abs(abs(transform.e) - res) < 1e-9 * res and transform.b == 0
             and transform.d == 0 and transform.e < 0):
@@ -765,14 +767,24 @@ def _layout(shape: tuple[int, int], transform: Affine, site_x: float, site_y: fl
     col1 = min(nc - 1, math.floor(sc + rc))
     nrows = max(0, row1 - row0 + 1)
     ncols = max(0, col1 - col0 + 1)
-    rr = np.arange(row0, row0 + nrows, dtype=np.float64)[:, None] - sr
-    cc = np.arange(col0, col0 + ncols, dtype=np.float64)[None, :] - sc
-    inside = rr * rr + cc * cc <= rc * rc
+    if inside:
+        mask = inside_radius(np.arange(row0, row0 + nrows)[:, None],
+                             np.arange(col0, col0 + ncols)[None, :], sr, sc, rc)
+    else:
+        mask = np.zeros((0, 0), bool)
     m = math.ceil(rc) + 1
     pr, pc = _perimeter(m)
     length = np.sqrt(pr * pr + pc * pc) / m  # cells per step
     kmax = np.minimum(np.floor((rc + 1.0) / length), m).astype(np.int64)
-    return _Layout(row0, col0, nrows, ncols, sr, sc, m, pr, pc, kmax, inside)
+    return _Layout(row0, col0, nrows, ncols, sr, sc, m, pr, pc, kmax, mask)
+
+
+def inside_radius(rows: np.ndarray, cols: np.ndarray, site_row: float, site_col: float,
+                  radius_cells: float) -> np.ndarray:
+    """Whether grid cells lie within the radius (cells) of the site (broadcast)."""
+    rr = np.asarray(rows, dtype=np.float64) - site_row
+    cc = np.asarray(cols, dtype=np.float64) - site_col
+    return rr * rr + cc * cc <= radius_cells * radius_cells
 
 
 def _window_distance_m(lay: _Layout, res: float) -> np.ndarray:
@@ -961,12 +973,13 @@ def cell_layout(elevation: np.ndarray, transform: Affine, site_x: float, site_y:
     key = (site_x, site_y, radius_m, hash(rows.tobytes()), hash(cols.tobytes()))
     if previous is not None and previous.key == key:
         return previous
-    lay = _layout(elevation.shape, transform, site_x, site_y, radius_m)
+    lay = _layout(elevation.shape, transform, site_x, site_y, radius_m, inside=False)
     wr, wc = rows - lay.row0, cols - lay.col0
     ok = (wr >= 0) & (wr < lay.nrows) & (wc >= 0) & (wc < lay.ncols)
     wr, wc = wr[ok].astype(np.int64), wc[ok].astype(np.int64)
     cell_elev = elevation[rows[ok], cols[ok]]
-    sel = lay.inside[wr, wc] & np.isfinite(cell_elev)
+    sel = inside_radius(rows[ok], cols[ok], lay.site_row, lay.site_col,
+                        radius_m / float(transform.a)) & np.isfinite(cell_elev)
     mask = np.zeros((lay.nrows, lay.ncols), bool)
     mask[wr[sel], wc[sel]] = True
     # owners of the requested cells only (the sweep looks at no other cell)
