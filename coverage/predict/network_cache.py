@@ -126,6 +126,7 @@ def network_key(study: Study, entries: list[SiteJob | Problem]) -> str:
 
 _writing: list[tuple[threading.Thread, list[BaseException]]] = []
 _writing_lock = threading.Lock()
+_prune_lock = threading.Lock()  # one keep_newest at a time (a write may run beside a read)
 
 
 def finish_writes() -> None:
@@ -153,7 +154,8 @@ def _store(cache_dir: Path, key: str, arrays: dict[str, np.ndarray], background:
     (checksum and compression release the GIL, so they overlap the steps that follow)."""
     def write() -> None:
         write_entry(cache_dir, key, arrays, compress=True)
-        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
+        with _prune_lock:
+            keep_newest(cache_dir, KEEP_ENTRIES, used=key)
 
     if not background:
         write()
@@ -193,8 +195,8 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
         Called once as ``progress(n, n)`` on a hit (``predict`` reports its own progress).
     background : bool
         Write a new entry in a background thread (the caller calls :func:`finish_writes`
-        before it ends). Entries of earlier calls still being written are finished first,
-        so the folder is never read or pruned while an entry is written.
+        before it ends). Entries appear atomically, and the folder is pruned by one thread
+        at a time, so a read beside a write finds a whole entry or none (then predicts).
 
     Returns
     -------
@@ -203,7 +205,6 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
     """
     if cache_dir is None:
         return predict()
-    finish_writes()
     entries = _entries(study, statuses)
     key = network_key(study, entries)
     operators = tuple(study.config.operators)
@@ -226,7 +227,8 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
         jobs = sum(isinstance(e, SiteJob) for e in entries)
         if progress is not None:
             progress(len(entries), len(entries))
-        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
+        with _prune_lock:
+            keep_newest(cache_dir, KEEP_ENTRIES, used=key)
         return CoverageResult(study.grid.transform, crs, operators, by_operator, any_rsrp,
                               any_operator, (), 0, jobs, expected)
     result = predict()
