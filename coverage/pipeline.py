@@ -51,7 +51,7 @@ from coverage.output.console import closing_lines, result_lines
 from coverage.output.plan_tables import plan_csv, plan_kml_folders, plan_layers
 from coverage.plan import Plan, make_plan, plan_village_remedies, study_with_plan
 from coverage.plan.memo import memoised_plan, plan_key
-from coverage.predict.network_cache import added_sites_only, cached_network
+from coverage.predict.network_cache import added_sites_only, cached_network, finish_writes
 from coverage.radio.threads import default_threads
 from coverage.readiness import AfterPlan, Readiness, evaluate
 from coverage.scale.backend import Backend
@@ -175,12 +175,12 @@ def _predict(study: Study, out_dir: Path, steps: Steps, statuses: tuple[str, ...
     plan's added sites, keyed on every site job, so a changed plan makes a new entry.
     """
     update, close = steps.progress("sites")
-    try:
+    try:  # the entry is written while the run goes on (compute waits for it at its end)
         return cached_network(
             study, statuses, out_dir / CACHE_DIR / "network" if network else None,
             lambda: steps.backend.predict(study, cache_dir=out_dir / CACHE_DIR / "sites",
                                           statuses=statuses, progress=update),
-            progress=update)
+            progress=update, background=True)
     finally:
         close()
 
@@ -259,6 +259,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness",
     if ready is not None:
         ready("coverage", results)
     if stop < 1:
+        finish_writes()
         return results
     with steps.step("assess groups and test points"):
         results.assessment = assess(study, results.coverage)
@@ -301,6 +302,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness",
         if ready is not None:
             ready("plan", results)
     if stop < 3:
+        finish_writes()
         return results
     if results.committed_assessment is None and (study.sites["status"].isin(PENDING)).any():
         with steps.step("predict sites being built or planned"):
@@ -324,6 +326,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness",
             out_dir / CACHE_DIR / "readiness",
             lambda: _readiness_key(study, assessment, after, committed_view, steps.digests),
             lambda: evaluate(study, assessment, after=after, committed=committed_view))
+    finish_writes()
     return results
 
 

@@ -136,3 +136,29 @@ def test_the_folder_keeps_the_most_recently_used_networks(tmp_path: Path) -> Non
     assert len(calls) == 4                     # still there
     _run(studies[1], tmp_path, calls)
     assert len(calls) == 5                     # removed, so predicted again
+
+
+def test_an_entry_written_in_the_background_is_there_after_finish(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    study = make_study(SITES)
+    calls: list[int] = []
+
+    def work() -> CoverageResult:
+        calls.append(1)
+        return predict.predict_coverage(study, cache_dir=tmp_path / "sites")
+
+    cold = cached_network(study, ("on_air",), tmp_path / "network", work, background=True)
+    network_cache.finish_writes()
+    assert len(list((tmp_path / "network").glob("*.npz"))) == 1
+    warm = cached_network(study, ("on_air",), tmp_path / "network", work, background=True)
+    assert len(calls) == 1
+    _same(cold, warm)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(network_cache, "write_entry", broken)
+    cached_network(study, ("on_air",), tmp_path / "other", work, background=True)
+    with pytest.raises(OSError, match="disk full"):
+        network_cache.finish_writes()
+    network_cache.finish_writes()                          # reported once

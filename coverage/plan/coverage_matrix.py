@@ -29,7 +29,7 @@ explained in :mod:`coverage.predict.candidates`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from coverage.predict.candidates import (
     RsrpAtFunction,
     candidate_sites,
 )
+from coverage.radio.threads import map_ordered
 from coverage.signal import NO_SIGNAL_DBM, Signal
 from coverage.study import Study
 
@@ -268,13 +269,13 @@ def coverage_matrix(study: Study, signal: Signal, targets: Targets,
     opt_rows: list[dict[str, object]] = []
     failed: list[str] = []
     total = int(in_reach.sum())
-    for done, k in enumerate(np.flatnonzero(in_reach), start=1):
+    predicted = option_values(radio, sites, np.flatnonzero(in_reach), u_rows, u_cols,
+                              threads=cfg.compute.threads)
+    for done, (k, values) in enumerate(predicted, start=1):
         site = sites.iloc[k]
         op = site["operator"]
         pool = pools[op]
-        try:
-            values = np.asarray(radio(site, u_rows, u_cols), np.float64)
-        except ModelRangeError:
+        if values is None:
             failed.append(str(site["option_id"]))
             continue
         vals = values[pool.cell]
@@ -330,6 +331,44 @@ def coverage_matrix(study: Study, signal: Signal, targets: Targets,
     return CoverageMatrix(options=options, groups=groups, cover_any=cover_any,
                           cover_op=cover_op, sites=sites, threshold_dbm=thr,
                           group_share=share_need, stats=stats)
+
+
+def option_values(radio: RsrpAtFunction, sites: gpd.GeoDataFrame, order: np.ndarray,
+                  rows: np.ndarray, cols: np.ndarray, *, threads: int | None = None
+                  ) -> Iterator[tuple[int, np.ndarray | None]]:
+    """Each option's RSRP (dBm, float64) at the cells, in the order of ``order``.
+
+    With the in-process radio engine (:class:`CandidateRadio` itself) the towers are
+    predicted side by side on ``threads`` threads (:func:`coverage.radio.threads.map_ordered`;
+    the options of one tower stay on one thread, so they share its ray layout), and the
+    values come back in order, so everything computed from them is the same for any number
+    of threads. Another radio (a function, or the cluster's subclass, which schedules its
+    own work) is called in this thread, in order.
+
+    Yields
+    ------
+    (int, ndarray or None)
+        The option's position in ``sites`` and its values; None when the radio cannot
+        predict it (:class:`~coverage.errors.ModelRangeError`).
+    """
+    def one(k: int) -> tuple[int, np.ndarray | None]:
+        try:
+            return k, np.asarray(radio(sites.iloc[k], rows, cols), np.float64)
+        except ModelRangeError:
+            return k, None
+
+    if type(radio) is not CandidateRadio:
+        yield from (one(int(k)) for k in order)
+        return
+    towers = sites["tower_id"].astype(str).to_numpy()
+    groups: list[list[int]] = []
+    for k in order:
+        if groups and towers[groups[-1][-1]] == towers[k]:
+            groups[-1].append(int(k))
+        else:
+            groups.append([int(k)])
+    for group in map_ordered(lambda ks: [one(k) for k in ks], groups, threads):
+        yield from group
 
 
 def _reach_ops(cover_op: sp.csr_matrix, option_ops: np.ndarray, operators: list[str]

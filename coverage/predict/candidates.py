@@ -22,6 +22,7 @@ band's default power and tilt (azimuths are designed later).
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,9 @@ class CandidateRadio:
     (a test checks it), quantised like the sites' losses (:mod:`~coverage.predict.loss_codec`),
     so a chosen candidate predicts as a site exactly as it was scored. The ray layout and
     cell owners are reused between bands of the same tower
-    (:func:`coverage.radio.engine.path_loss_at_cells`).
+    (:func:`coverage.radio.engine.path_loss_at_cells`). Calls may come from several threads
+    (:func:`coverage.plan.coverage_matrix.option_values` predicts towers side by side): the
+    layout is kept per thread, and the counters and the bundle are updated under a lock.
     """
 
     def __init__(self, study: Study, cache_dir: str | Path | None = None):
@@ -106,7 +109,8 @@ class CandidateRadio:
         self.config = study.config
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.elevation = np.ascontiguousarray(study.grid.elevation, dtype=np.float32)
-        self._layout: engine.CellLayout | None = None
+        self._layouts = threading.local()  # the last ray layout, per thread
+        self._lock = threading.Lock()  # counters and the bundle (towers run on threads)
         self._dem_digests: dict[tuple[int, int, int, int], str] = {}  # per DEM window
         self.computed = 0
         self.cached = 0
@@ -136,7 +140,8 @@ class CandidateRadio:
         bundle = self._bundle if self._bundle is not None and self._bundle.covers(
             rows, cols) else None
         if bundle is not None and option in bundle.known:
-            self.cached += 1
+            with self._lock:
+                self.cached += 1
             steps, ground = bundle.known[option]
             return loss_codec.from_steps(steps), ground
         key = None
@@ -146,26 +151,30 @@ class CandidateRadio:
                             "cells": array_digest(np.stack([rows, cols]).astype(np.int64))})
             found = read_entry(self.cache_dir, key)
             if found.status == "hit" and found.arrays is not None:
-                self.cached += 1
-                if bundle is not None and self.cache_dir is not None:
-                    candidate_bundle.record(bundle, self.cache_dir, option,
-                                            found.arrays["loss_steps"],
-                                            float(found.arrays["ground_m"]))
+                with self._lock:
+                    self.cached += 1
+                    if bundle is not None and self.cache_dir is not None:
+                        candidate_bundle.record(bundle, self.cache_dir, option,
+                                                found.arrays["loss_steps"],
+                                                float(found.arrays["ground_m"]))
                 return (loss_codec.from_steps(found.arrays["loss_steps"]),
                         float(found.arrays["ground_m"]))
-        loss, ground, self._layout = engine.path_loss_at_cells(
+        loss, ground, self._layouts.last = engine.path_loss_at_cells(
             self.elevation, self.grid.transform, x, y, height_m, f_mhz, rows, cols,
             rx_height_agl_m=rx, radius_m=model.radius_km * 1000.0, delta_n=model.delta_n,
             model=model.name, pol=POL_VERTICAL, hata_environment=model.hata_environment,
-            layout=self._layout)
-        self.computed += 1
+            layout=getattr(self._layouts, "last", None))
+        with self._lock:
+            self.computed += 1
         steps = loss_codec.to_steps(loss)  # the sites' precision (loss_codec), cached or not
         loss = loss_codec.from_steps(steps)
         if key is not None and self.cache_dir is not None:
             write_entry(self.cache_dir, key, {"loss_steps": steps,
                                               "ground_m": np.float64(ground)}, compress=True)
             if bundle is not None:
-                candidate_bundle.record(bundle, self.cache_dir, option, steps, float(ground))
+                with self._lock:
+                    candidate_bundle.record(bundle, self.cache_dir, option, steps,
+                                            float(ground))
         return loss, ground
 
     def __call__(self, site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

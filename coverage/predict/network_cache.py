@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -51,7 +52,8 @@ from coverage.radio import engine
 from coverage.signal import CoverageResult, OperatorCoverage, combine_operators
 from coverage.study import Study
 
-__all__ = ["NETWORK_FORMAT", "added_sites_only", "cached_network", "network_key"]
+__all__ = ["NETWORK_FORMAT", "added_sites_only", "cached_network", "finish_writes",
+           "network_key"]
 
 NETWORK_FORMAT = "network-best-server-v1"
 """Identifies the stored layout; part of the key."""
@@ -122,9 +124,60 @@ def network_key(study: Study, entries: list[SiteJob | Problem]) -> str:
     })
 
 
+_writing: list[tuple[threading.Thread, list[BaseException]]] = []
+_writing_lock = threading.Lock()
+_prune_lock = threading.Lock()  # one keep_newest at a time (a write may run beside a read)
+
+
+def finish_writes() -> None:
+    """Wait for the entries :func:`cached_network` is still writing in the background.
+
+    Raises
+    ------
+    Exception
+        The first error of such a write (as a write in the foreground would have).
+    """
+    with _writing_lock:
+        pending = list(_writing)
+        _writing.clear()
+    errors: list[BaseException] = []
+    for thread, failed in pending:
+        thread.join()
+        errors += failed
+    if errors:
+        raise errors[0]
+
+
+def _store(cache_dir: Path, key: str, arrays: dict[str, np.ndarray], background: bool
+           ) -> None:
+    """Write one entry and keep the newest; in a thread of its own when ``background``
+    (checksum and compression release the GIL, so they overlap the steps that follow)."""
+    def write() -> None:
+        write_entry(cache_dir, key, arrays, compress=True)
+        with _prune_lock:
+            keep_newest(cache_dir, KEEP_ENTRIES, used=key)
+
+    if not background:
+        write()
+        return
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write()
+        except BaseException as exc:  # re-raised by finish_writes
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="coverage-network-cache")
+    with _writing_lock:
+        _writing.append((thread, failed))
+    thread.start()
+
+
 def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path | None,
                    predict: Callable[[], CoverageResult], *,
-                   progress: Callable[[int, int], None] | None = None) -> CoverageResult:
+                   progress: Callable[[int, int], None] | None = None,
+                   background: bool = False) -> CoverageResult:
     """``predict()``'s result, from the network cache when a valid entry exists.
 
     Parameters
@@ -140,6 +193,10 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
         The prediction (in process or on a cluster; both give the same result).
     progress : callable, optional
         Called once as ``progress(n, n)`` on a hit (``predict`` reports its own progress).
+    background : bool
+        Write a new entry in a background thread (the caller calls :func:`finish_writes`
+        before it ends). Entries appear atomically, and the folder is pruned by one thread
+        at a time, so a read beside a write finds a whole entry or none (then predicts).
 
     Returns
     -------
@@ -170,7 +227,8 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
         jobs = sum(isinstance(e, SiteJob) for e in entries)
         if progress is not None:
             progress(len(entries), len(entries))
-        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
+        with _prune_lock:
+            keep_newest(cache_dir, KEEP_ENTRIES, used=key)
         return CoverageResult(study.grid.transform, crs, operators, by_operator, any_rsrp,
                               any_operator, (), 0, jobs, expected)
     result = predict()
@@ -179,8 +237,7 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
         for k, op in enumerate(operators):
             arrays[f"rsrp_{k}"] = _shuffle(result.by_operator[op].rsrp)
             arrays[f"site_{k}"] = _narrow(result.by_operator[op].best_site)
-        write_entry(cache_dir, key, arrays, compress=True)
-        keep_newest(cache_dir, KEEP_ENTRIES, used=key)
+        _store(cache_dir, key, arrays, background)
     return result
 
 

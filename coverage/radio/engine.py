@@ -305,6 +305,117 @@ def _assign_owners(nwr: int, nwc: int, srw: float, scw: float, m: int, pr: np.nd
 
 
 @njit(cache=True)
+def _perimeter_index(m, pr, pc):
+    """Index j in :func:`_perimeter`'s order of the perimeter offset (pr, pc) (-1 if none)."""
+    if pr == -m and pc < m:
+        return pc + m
+    if pc == m and pr < m:
+        return 3 * m + pr
+    if pr == m and pc > -m:
+        return 5 * m - pc
+    if pc == -m and pr > -m:
+        return 7 * m - pr
+    return -1
+
+
+@njit(cache=True)
+def _cell_candidate(srw, scw, m, pr, pc, kmax, ri, ci, a, b, k, cj, ck, cd, n):
+    """Append the sample k of the ray at perimeter offset (a, b) to the candidates of the
+    cell (ri, ci) when it exists and rounds to that cell, with the arithmetic of
+    :func:`_assign_owners_rows`; returns the new count."""
+    j = _perimeter_index(m, a, b)
+    if j < 0 or pr[j] != a or pc[j] != b or k < 1 or k > kmax[j]:
+        return n
+    ur = pr[j] / m
+    uc = pc[j] / m
+    r = srw + k * ur
+    c = scw + k * uc
+    if math.floor(r + 0.5) != ri or math.floor(c + 0.5) != ci:
+        return n
+    cj[n] = j
+    ck[n] = k
+    cd[n] = (r - ri) * (r - ri) + (c - ci) * (c - ci)
+    return n + 1
+
+
+@njit(cache=True, nogil=True)
+def _owners_at_cells(srw, scw, m, pr, pc, kmax, wr, wc, own_ray, own_k):
+    """The owner (ray, sample) of each window cell ``(wr[i], wc[i])`` only, equal to the one
+    :func:`_assign_owners_rows` gives it (into ``own_ray[i]``, ``own_k[i]``; -1 where no
+    sample lies).
+
+    A ray advances exactly one cell per sample along its major axis (its perimeter offset
+    has ``|pr| == m`` or ``|pc| == m``), so the samples that round to a cell are found
+    directly: for the rays of each major axis, the sample index from the cell's offset
+    along that axis, and the rays whose minor offset at that sample rounds to the cell.
+    They are then taken in the full pass's order (ray, then sample) under its rule (nearest
+    sample centre, ties to the ray passing nearer the cell centre, then the first ray).
+    Samples before the window's edge are all inside it (a ray moves monotonically away from
+    the site, which is inside the window), so the full pass's stop at the edge never hides
+    a sample of a cell inside the window.
+    """
+    cap = 12 * (2 * m + 3)
+    cj = np.empty(cap, np.int64)
+    ck = np.empty(cap, np.int64)
+    cd = np.empty(cap, np.float64)
+    order = np.empty(cap, np.int64)
+    for i in range(wr.shape[0]):
+        ri = wr[i]
+        ci = wc[i]
+        n = 0
+        for axis in range(2):
+            for s in (-1, 1):
+                along = (ri - srw) if axis == 0 else (ci - scw)
+                kc = math.floor(s * along + 0.5)
+                for k in range(kc - 1, kc + 2):
+                    if k < 1 or k > m:
+                        continue
+                    u = (s * m) / m  # the major step of these rays, as the full pass has it
+                    if axis == 0 and math.floor(srw + k * u + 0.5) != ri:
+                        continue
+                    if axis == 1 and math.floor(scw + k * u + 0.5) != ci:
+                        continue
+                    across = (ci - scw) if axis == 0 else (ri - srw)
+                    lo = max(-m, math.floor((across - 0.5) * m / k) - 1)
+                    hi = min(m, math.ceil((across + 0.5) * m / k) + 1)
+                    for p in range(lo, hi + 1):
+                        if axis == 0:
+                            n = _cell_candidate(srw, scw, m, pr, pc, kmax, ri, ci, s * m, p,
+                                                k, cj, ck, cd, n)
+                        elif -m < p < m:  # the corners are rays of the row axis
+                            n = _cell_candidate(srw, scw, m, pr, pc, kmax, ri, ci, p, s * m,
+                                                k, cj, ck, cd, n)
+        # the full pass's order: by ray, then by sample (insertion sort: n is small)
+        for q in range(n):
+            order[q] = q
+        for q in range(1, n):
+            v = order[q]
+            t = q - 1
+            while t >= 0 and (cj[order[t]] > cj[v]
+                              or (cj[order[t]] == cj[v] and ck[order[t]] > ck[v])):
+                order[t + 1] = order[t]
+                t -= 1
+            order[t + 1] = v
+        best = np.inf
+        o = -1
+        ko = 0
+        for q in range(n):
+            j = cj[order[q]]
+            dd = cd[order[q]]
+            if dd < best - 1e-9:
+                best = dd
+                o = j
+                ko = ck[order[q]]
+            elif dd <= best + 1e-9 and _ray_offset(ri - srw, ci - scw, pr[j], pc[j]) < (
+                    _ray_offset(ri - srw, ci - scw, pr[o], pc[o]) - 1e-9):  # a tie
+                best = min(dd, best)
+                o = j
+                ko = ck[order[q]]
+        own_ray[i] = o
+        own_k[i] = ko
+
+
+@njit(cache=True)
 def _ray_offset(dr, dc, pr, pc):
     """Distance (cells) of the point (dr, dc) from the line through 0 and (pr, pc)."""
     return abs(dr * pc - dc * pr) / math.sqrt(pr * pr + pc * pc)
@@ -762,7 +873,9 @@ def _site_rowcol(transform: Affine, x: float, y: float) -> tuple[float, float]:
 
 
 def _layout(shape: tuple[int, int], transform: Affine, site_x: float, site_y: float,
-            radius_m: float) -> _Layout:
+            radius_m: float, *, inside: bool = True) -> _Layout:
+    """The window and rays of a site; ``inside`` False leaves the window's radius mask
+    empty (shape (0, 0)) for a caller that tests its own cells (:func:`inside_radius`)."""
     res = float(transform.a)
     if not (res > 0 and abs(abs(transform.e) - res) < 1e-9 * res and transform.b == 0
             and transform.d == 0 and transform.e < 0):
@@ -778,14 +891,24 @@ def _layout(shape: tuple[int, int], transform: Affine, site_x: float, site_y: fl
     col1 = min(nc - 1, math.floor(sc + rc))
     nrows = max(0, row1 - row0 + 1)
     ncols = max(0, col1 - col0 + 1)
-    rr = np.arange(row0, row0 + nrows, dtype=np.float64)[:, None] - sr
-    cc = np.arange(col0, col0 + ncols, dtype=np.float64)[None, :] - sc
-    inside = rr * rr + cc * cc <= rc * rc
+    if inside:
+        mask = inside_radius(np.arange(row0, row0 + nrows)[:, None],
+                             np.arange(col0, col0 + ncols)[None, :], sr, sc, rc)
+    else:
+        mask = np.zeros((0, 0), bool)
     m = math.ceil(rc) + 1
     pr, pc = _perimeter(m)
     length = np.sqrt(pr * pr + pc * pc) / m  # cells per step
     kmax = np.minimum(np.floor((rc + 1.0) / length), m).astype(np.int64)
-    return _Layout(row0, col0, nrows, ncols, sr, sc, m, pr, pc, kmax, inside)
+    return _Layout(row0, col0, nrows, ncols, sr, sc, m, pr, pc, kmax, mask)
+
+
+def inside_radius(rows: np.ndarray, cols: np.ndarray, site_row: float, site_col: float,
+                  radius_cells: float) -> np.ndarray:
+    """Whether grid cells lie within the radius (cells) of the site (broadcast)."""
+    rr = np.asarray(rows, dtype=np.float64) - site_row
+    cc = np.asarray(cols, dtype=np.float64) - site_col
+    return rr * rr + cc * cc <= radius_cells * radius_cells
 
 
 def _window_distance_m(lay: _Layout, res: float) -> np.ndarray:
@@ -975,18 +1098,28 @@ def cell_layout(elevation: np.ndarray, transform: Affine, site_x: float, site_y:
     key = (site_x, site_y, radius_m, hash(rows.tobytes()), hash(cols.tobytes()))
     if previous is not None and previous.key == key:
         return previous
-    lay = _layout(elevation.shape, transform, site_x, site_y, radius_m)
-    own_ray, own_k = _assign_owners(lay.nrows, lay.ncols, lay.site_row - lay.row0,
-                                    lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, lay.kmax,
-                                    threads)
+    lay = _layout(elevation.shape, transform, site_x, site_y, radius_m, inside=False)
     wr, wc = rows - lay.row0, cols - lay.col0
     ok = (wr >= 0) & (wr < lay.nrows) & (wc >= 0) & (wc < lay.ncols)
-    wr, wc = wr[ok], wc[ok]
+    wr, wc = wr[ok].astype(np.int64), wc[ok].astype(np.int64)
     cell_elev = elevation[rows[ok], cols[ok]]
-    sel = lay.inside[wr, wc] & np.isfinite(cell_elev)
+    sel = inside_radius(rows[ok], cols[ok], lay.site_row, lay.site_col,
+                        radius_m / float(transform.a)) & np.isfinite(cell_elev)
     mask = np.zeros((lay.nrows, lay.ncols), bool)
     mask[wr[sel], wc[sel]] = True
-    owner = own_ray[wr, wc]
+    # owners of the requested cells only (the sweep looks at no other cell)
+    owner = np.full(wr.shape, -1, np.int32)
+    owner_k = np.zeros(wr.shape, np.int32)
+    sr_, sc_ = np.ascontiguousarray(wr[sel]), np.ascontiguousarray(wc[sel])
+    sel_ray = np.empty(sr_.shape, np.int32)
+    sel_k = np.empty(sr_.shape, np.int32)
+    _owners_at_cells(lay.site_row - lay.row0, lay.site_col - lay.col0, lay.m, lay.pr, lay.pc,
+                     lay.kmax, sr_, sc_, sel_ray, sel_k)
+    owner[sel], owner_k[sel] = sel_ray, sel_k
+    own_ray = np.full((lay.nrows, lay.ncols), -1, np.int32)
+    own_k = np.zeros((lay.nrows, lay.ncols), np.int32)
+    own_ray[wr, wc] = owner
+    own_k[wr, wc] = owner_k
     # each ray is walked only as far as the farthest requested cell it owns: a cell's
     # loss depends on the samples 0..k of its ray only
     reach = np.zeros_like(lay.kmax)
