@@ -86,7 +86,7 @@ def test_numba_cache_folder_choice(tmp_path):
 def test_site_loads_no_county_stack(tiny_data, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE.format(heavy=(*HEAVY, "geopandas", "pandas", "pyproj",
-                                           "rich")),
+                                           "rich", "PIL")),
          "site",
          "--dem", str(tiny_data / "terrain" / "dem.tif"), "--lon", "116.15", "--lat", "30.85",
          "--frequency", "900", "--radius", "1", "--resolution", "50",
@@ -121,3 +121,13 @@ def test_site_and_validate_start_openblas_with_one_thread_unless_told(monkeypatc
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")  # the user's own setting wins
     cli._blas_one_thread()
     assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+
+
+def test_pipeline_imports_no_solver_or_graph_library(tmp_path):
+    """A warm run (plan memoised) never needs networkx, scipy.optimize or scipy.ndimage:
+    importing the pipeline (and the plan package) does not import them."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys, coverage.pipeline, coverage.plan\n"
+         "print(sorted(m for m in ('networkx', 'scipy.optimize', 'scipy.ndimage')"
+         " if m in sys.modules))"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.stdout.strip() == "[]", proc.stderr

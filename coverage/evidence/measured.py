@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from coverage.evidence.compare import OUTSIDE_DEM, SUPERSEDED, compare
 from coverage.grid import WorkingGrid
@@ -179,6 +178,8 @@ class MeasuredEvidence:
                              & (self.used["operator"] == operator).to_numpy())
         ok = rc[0] >= 0
         if len(sel) and ok.any():
+            from scipy.spatial import cKDTree  # 0.1 s of imports a warm run skips
+
             tree = cKDTree(np.column_stack([self.used["x"].to_numpy(float)[sel],
                                             self.used["y"].to_numpy(float)[sel]]))
             x, y = grid.xy(rc[0][ok], rc[1][ok])

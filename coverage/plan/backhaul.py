@@ -28,9 +28,9 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -39,6 +39,9 @@ from coverage.config import Config
 from coverage.grid import WorkingGrid
 from coverage.plan.candidates import existing_towers
 from coverage.study import Study
+
+if TYPE_CHECKING:  # imported where used: a run whose plan is memoised never needs it
+    import networkx as nx
 
 MICROWAVE_GHZ = 15.0
 """Microwave backhaul frequency (GHz) for the Fresnel zone: the 15 GHz band, common for
@@ -306,6 +309,8 @@ def los_graph(grid: WorkingGrid, nodes: pd.DataFrame, f_ghz: float = MICROWAVE_G
         (``HOP_WEIGHT + metres``), ``length_m`` and ``clearance``; and the number of pairs
         tested.
     """
+    import networkx as nx
+
     g = nx.Graph()
     for node_id, role, x, y, top_m in zip(nodes["node_id"].tolist(), nodes["role"].tolist(),
                                           nodes["x"].tolist(), nodes["y"].tolist(),
@@ -361,6 +366,8 @@ def plan_backhaul(study: Study, chosen: pd.DataFrame, f_ghz: float = MICROWAVE_G
     -------
     Backhaul
     """
+    import networkx as nx
+
     nodes = graph_nodes(study, chosen)
     g, tested = los_graph(study.grid, nodes, f_ghz)
     fibers = nodes.loc[nodes["role"] == "fiber", "node_id"].tolist()

@@ -30,8 +30,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from rasterio.features import rasterize
-from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from coverage.assess import Assessment
 from coverage.config import Config, PlanningSettings
@@ -104,6 +102,8 @@ def slope_deg(elevation: np.ndarray, resolution_m: float) -> np.ndarray:
     Horn's slope is ~0 on a symmetric summit, so a site's buildability uses
     :func:`site_slope_deg` (the steepest slope in the 3 x 3 cells around it).
     """
+    from scipy import ndimage  # here: a memoised plan never needs it
+
     e = elevation.astype(np.float64)
     kx = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], float) / (8.0 * resolution_m)
     ky = np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], float) / (8.0 * resolution_m)
@@ -114,6 +114,8 @@ def slope_deg(elevation: np.ndarray, resolution_m: float) -> np.ndarray:
 
 def site_slope_deg(elevation: np.ndarray, resolution_m: float) -> np.ndarray:
     """Steepest Horn slope (degrees) among a cell and its 8 neighbours (the tower pad)."""
+    from scipy import ndimage  # here: a memoised plan never needs it
+
     slope = slope_deg(elevation, resolution_m)
     filled = np.where(np.isfinite(slope), slope, 90.0)
     return ndimage.maximum_filter(filled, size=3, mode="nearest")
@@ -121,6 +123,8 @@ def site_slope_deg(elevation: np.ndarray, resolution_m: float) -> np.ndarray:
 
 def _gap_distance_m(grid: WorkingGrid, groups: gpd.GeoDataFrame) -> np.ndarray:
     """Distance (m) from every cell centre to the nearest cell touched by ``groups``."""
+    from scipy import ndimage  # here: a memoised plan never needs it
+
     if groups.empty:
         return np.full(grid.shape, np.inf)
     mask = rasterize(((geom, 1) for geom in groups.geometry), out_shape=grid.shape,
@@ -148,6 +152,8 @@ def thin_by_spacing(x: np.ndarray, y: np.ndarray, priority: np.ndarray,
     ndarray of int
         Indices of the kept points, sorted ascending.
     """
+    from scipy.spatial import cKDTree  # here: a memoised plan never needs it
+
     n = len(x)
     if n == 0:
         return np.empty(0, np.int64)
@@ -192,6 +198,8 @@ def hill_sites(grid: WorkingGrid, gap_groups: gpd.GeoDataFrame,
     plain gives no hills). The slope is the steepest Horn slope of the cell and its eight
     neighbours; the distance is to the nearest cell touched by a gap group.
     """
+    from scipy import ndimage  # here: a memoised plan never needs it
+
     elev = grid.elevation
     res = grid.resolution_m
     valid = np.isfinite(elev)
@@ -281,6 +289,8 @@ def existing_towers(study: Study) -> pd.DataFrame:
 def user_candidates(study: Study, towers: pd.DataFrame) -> pd.DataFrame:
     """The user's candidate list as candidate rows; matched to an existing tower within a
     grid cell (its tenants and backhaul are kept)."""
+    from scipy.spatial import cKDTree  # here: a memoised plan never needs it
+
     cands = study.candidates
     planning = study.config.planning
     if cands is None or cands.empty:
@@ -334,6 +344,8 @@ def generate_candidates(study: Study, targets: Targets) -> gpd.GeoDataFrame:
         config is kept out (nothing can be added to it); existing towers replaced by a user
         candidate at the same place are dropped.
     """
+    from scipy.spatial import cKDTree  # here: a memoised plan never needs it
+
     planning = study.config.planning
     operators = set(study.config.operators)
     towers = existing_towers(study)

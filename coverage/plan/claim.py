@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -224,6 +223,8 @@ def _flow(slots: list[_Slot], admissible: dict[int, dict[str, int]], hh_op: np.n
           fiber: dict[str, np.ndarray], tower_pos: dict[str, int], operators: list[str],
           quotas_min: dict[str, int], quotas_max: dict[str, int]
           ) -> tuple[dict[int, tuple[str, int]], int]:
+    import networkx as nx  # here: a run whose plan is memoised never needs it
+
     from coverage.errors import SolverError
 
     n = len(slots)

@@ -37,7 +37,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from coverage.assess import _group_samples, effective_threshold, grouped_weighted_quantile
 from coverage.errors import ModelRangeError
@@ -254,6 +253,8 @@ def coverage_matrix(study: Study, signal: Signal, targets: Targets,
         open_any[pool.cell] = True
     open_xy = np.column_stack(study.grid.xy(u_rows[open_any], u_cols[open_any]))
     if len(sites) and len(open_xy):
+        from scipy.spatial import cKDTree  # here: a memoised plan never needs it
+
         sxy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
         near, _ = cKDTree(open_xy).query(sxy, k=1, distance_upper_bound=radius)
         in_reach = np.isfinite(near)

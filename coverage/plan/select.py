@@ -45,7 +45,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from coverage.config import Config, PlanningSettings
 from coverage.errors import ConfigError, SolverError
@@ -461,6 +460,9 @@ def _solve(model: _Model, planning: PlanningSettings, stage: str):
             x = np.zeros(0)
         res = _Empty()
     else:
+        # here: scipy.optimize costs ~0.1 s of imports that a memoised plan never needs
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
         constraints = ([LinearConstraint(model.matrix(), model.lo, model.hi)]
                        if model.lo else [])
         res = milp(np.asarray(model.cost), constraints=constraints,
