@@ -44,6 +44,7 @@ from coverage.io.output_memo import memoised_writer
 from coverage.io.outputs import OutputFolder
 from coverage.io.result_memo import memoised_result
 from coverage.io.side_by_side import EarlyWriters, Writer
+from coverage.io.study_memo import study_key
 from coverage.io.writers import write_csv, write_geotiff, write_gpkg, write_workbook
 from coverage.maps import PAGES, Basemap, Provenance
 from coverage.output.cells import safe_table
@@ -617,8 +618,14 @@ def _load_into(data_dir: Path, config: Config, out_dir: Path) -> Study:
     """
     dem_folder = out_dir / CACHE_DIR / "dem"
     made = [p for p in (out_dir, out_dir / CACHE_DIR, dem_folder) if not p.exists()]
+    today = dt.date.today()
     try:
-        return load_study(data_dir, config, dem_folder=dem_folder)
+        # a warm run reads the validated study back (its key: every input file's bytes);
+        # a grid resampled into the cache folder is a memory map, not stored
+        return memoised_result(
+            out_dir / CACHE_DIR / "study", lambda: study_key(data_dir, config, today),
+            lambda: load_study(data_dir, config, today=today, dem_folder=dem_folder),
+            keep=1, store=lambda study: not isinstance(study.grid.elevation, np.memmap))
     except BaseException:
         for folder in made:   # outermost first: removing it removes the rest
             if folder.exists():

@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 
 def memoised_result(cache_dir: Path | None, key: Callable[[], str], make: Callable[[], T], *,
-                    keep: int = 2) -> T:
+                    keep: int = 2, store: Callable[[T], bool] | None = None) -> T:
     """The result stored under ``key()`` in ``cache_dir``, or ``make()``'s, stored there.
 
     Parameters
@@ -42,6 +42,9 @@ def memoised_result(cache_dir: Path | None, key: Callable[[], str], make: Callab
         Computes the result; its errors propagate and nothing is stored.
     keep : int
         Entries kept in ``cache_dir`` (the most recently used).
+    store : callable, optional
+        Whether a computed result is stored (default: always); one it declines is
+        returned as computed.
 
     Returns
     -------
@@ -60,6 +63,8 @@ def memoised_result(cache_dir: Path | None, key: Callable[[], str], make: Callab
         keep_newest(cache_dir, keep, used=name)
         return result
     result = make()
+    if store is not None and not store(result):
+        return result
     blob = np.frombuffer(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
     write_entry(cache_dir, name, {"result": blob}, compress=True)
     keep_newest(cache_dir, keep, used=name)
