@@ -162,3 +162,31 @@ def test_an_entry_written_in_the_background_is_there_after_finish(tmp_path: Path
     with pytest.raises(OSError, match="disk full"):
         network_cache.finish_writes()
     network_cache.finish_writes()                          # reported once
+
+
+def test_noise_planes_are_stored_raw_and_read_back_exactly(tmp_path: Path) -> None:
+    """The low bytes of RSRP rasters are stored without deflating (they do not compress),
+    a raster that is mostly NaN is deflated, and both read back bit for bit."""
+    import zipfile
+
+    rng = np.random.default_rng(5)
+    noisy = (-120.0 + 60.0 * rng.random((600, 800))).astype(np.float32)
+    sparse = np.full((600, 800), np.nan, np.float32)
+    sparse[100:120, 50:90] = noisy[:20, :40]
+    arrays = {}
+    for k, raster in enumerate((noisy, sparse)):
+        planes = network_cache._shuffle(raster)
+        arrays[f"rsrp_{k}"], arrays[f"rsrp_hi_{k}"] = planes[:2], planes[2:]
+    raw = network_cache._incompressible(arrays)
+    assert raw == ["rsrp_0"]
+    key = "b" * 64
+    path = cache.write_entry(tmp_path, key, arrays, compress=True, raw=raw)
+    with zipfile.ZipFile(path) as zf:
+        stored = {i.filename for i in zf.infolist() if i.compress_type == zipfile.ZIP_STORED}
+    assert stored == {"rsrp_0.npy"}
+    found = cache.read_entry(tmp_path, key)
+    assert found.status == "hit" and found.arrays is not None
+    for k, raster in enumerate((noisy, sparse)):
+        back = network_cache._unshuffle(found.arrays[f"rsrp_{k}"], found.arrays[f"rsrp_hi_{k}"])
+        assert back.dtype == np.float32
+        assert np.array_equal(back.view(np.uint32), raster.view(np.uint32))

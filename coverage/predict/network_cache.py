@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import threading
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -55,7 +56,7 @@ from coverage.study import Study
 __all__ = ["NETWORK_FORMAT", "added_sites_only", "cached_network", "finish_writes",
            "network_key"]
 
-NETWORK_FORMAT = "network-best-server-v1"
+NETWORK_FORMAT = "network-best-server-v2"
 """Identifies the stored layout; part of the key."""
 
 KEEP_ENTRIES = 3
@@ -153,7 +154,7 @@ def _store(cache_dir: Path, key: str, arrays: dict[str, np.ndarray], background:
     """Write one entry and keep the newest; in a thread of its own when ``background``
     (checksum and compression release the GIL, so they overlap the steps that follow)."""
     def write() -> None:
-        write_entry(cache_dir, key, arrays, compress=True)
+        write_entry(cache_dir, key, arrays, compress=True, raw=_incompressible(arrays))
         with _prune_lock:
             keep_newest(cache_dir, KEEP_ENTRIES, used=key)
 
@@ -212,7 +213,7 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
     found = read_entry(cache_dir, key)
     if found.status == "hit" and found.arrays is not None:
         a = found.arrays
-        by_operator = {op: OperatorCoverage(op, _unshuffle(a[f"rsrp_{k}"]),
+        by_operator = {op: OperatorCoverage(op, _unshuffle(a[f"rsrp_{k}"], a[f"rsrp_hi_{k}"]),
                                             a[f"site_{k}"].astype(np.int32))
                        for k, op in enumerate(operators)}
         if operators:
@@ -235,7 +236,8 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
     if _storable(result, operators, expected):
         arrays: dict[str, np.ndarray] = {}
         for k, op in enumerate(operators):
-            arrays[f"rsrp_{k}"] = _shuffle(result.by_operator[op].rsrp)
+            planes = _shuffle(result.by_operator[op].rsrp)
+            arrays[f"rsrp_{k}"], arrays[f"rsrp_hi_{k}"] = planes[:2], planes[2:]
             arrays[f"site_{k}"] = _narrow(result.by_operator[op].best_site)
         _store(cache_dir, key, arrays, background)
     return result
@@ -260,6 +262,26 @@ def _storable(result: CoverageResult, operators: tuple[str, ...], expected: list
             and any_operator.dtype == result.any_operator.dtype)
 
 
+def _incompressible(arrays: dict[str, np.ndarray], blocks: int = 16,
+                    block: int = 1 << 15) -> list[str]:
+    """Names of the arrays that deflate by less than a tenth, judged on ``blocks`` samples
+    of ``block`` bytes spread over each: stored as they are, they read at the disk's speed.
+
+    The two low bytes of a raster of RSRP are noise to the deflater (2 % smaller, a quarter
+    of an entry's reading time); a raster that is mostly NaN deflates well and is deflated.
+    """
+    names = []
+    for name, value in arrays.items():
+        flat = np.ascontiguousarray(value).reshape(-1).view(np.uint8)
+        if flat.size < blocks * block:
+            continue
+        starts = np.linspace(0, flat.size - block, blocks).astype(np.int64)
+        part = b"".join(flat[s:s + block].tobytes() for s in starts)
+        if len(zlib.compress(part, 1)) > 0.9 * len(part):
+            names.append(name)
+    return names
+
+
 def _shuffle(rsrp: np.ndarray) -> np.ndarray:
     """A float32 raster as its four byte planes (uint8, shape (4, rows, cols)).
 
@@ -270,10 +292,14 @@ def _shuffle(rsrp: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(raw.reshape(*rsrp.shape, 4).transpose(2, 0, 1))
 
 
-def _unshuffle(planes: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`_shuffle` (float32, native byte order)."""
-    raw = np.ascontiguousarray(planes.transpose(1, 2, 0))
-    return raw.view("<f4").reshape(planes.shape[1:]).astype(np.float32)
+def _unshuffle(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_shuffle` given its planes ``[:2]`` and ``[2:]`` (float32, native
+    byte order). Plane by plane into the interleaved bytes: 5x faster than a transposed
+    copy of all four."""
+    raw = np.empty((*low.shape[1:], 4), np.uint8)
+    for k, plane in enumerate((*low, *high)):
+        raw[..., k] = plane
+    return raw.view("<f4").reshape(low.shape[1:]).astype(np.float32, copy=False)
 
 
 def _narrow(best_site: np.ndarray) -> np.ndarray:
