@@ -1,4 +1,4 @@
-"""A warm planning step reads every candidate option's losses from one cache entry."""
+"""A warm planning step reads every candidate option's losses from one cache entry per cell set."""
 
 from __future__ import annotations
 
@@ -41,36 +41,66 @@ def test_a_warm_planning_run_reads_one_bundle_with_the_same_values(tmp_path: Pat
     rows, cols = rng.integers(0, 80, 300), rng.integers(0, 80, 300)
     cold, first = _score(study, tmp_path, sites, rows, cols)
     assert cold.computed == len(sites)
-    entries = sorted(tmp_path.glob("*.npz"))
-    assert len(entries) == len(sites) + 1              # one per option, and the bundle
-    # only the bundle left: the warm run must not need the per-option entries
-    bundle_only = tmp_path / "bundle"
-    bundle_only.mkdir()
-    assert cold._bundle is not None
-    (tmp_path / f"{cold._bundle.key}.npz").rename(bundle_only / f"{cold._bundle.key}.npz")
-    warm, second = _score(study, bundle_only, sites, rows, cols)
+    # one entry for all the prepared options, none of their own
+    assert [p.name for p in tmp_path.glob("*.npz")] == [f"{cold.bundles[0].key}.npz"]
+    warm, second = _score(study, tmp_path, sites, rows, cols)
     assert (warm.computed, warm.cached) == (0, len(sites))
     for a, b in zip(first, second, strict=True):
         assert a.tobytes() == b.tobytes()
-    # other cells: another bundle (and other per-option entries), the same values
+    # other cells: another bundle, the same values at the same cells
     other, third = _score(study, tmp_path, sites, rows[:100], cols[:100])
-    assert other._bundle is not None and other._bundle.key != cold._bundle.key
+    assert other.bundles[0].key != cold.bundles[0].key
     for a, b in zip(first, third, strict=True):
         np.testing.assert_array_equal(a[:100], b)
 
 
-def test_a_corrupt_bundle_falls_back_to_the_options(tmp_path: Path) -> None:
+def test_one_bundle_per_prepared_cell_set(tmp_path: Path) -> None:
+    """The planning step prepares each operator's options at its own cells: one entry per
+    cell set, read back warm; the values equal those of one call at all the cells."""
+    cfg = Config()
+    cfg.model.radius_km = 1.5
+    study = toy_study(cfg, grid=hill_grid())
+    sites = _options(study.grid)
+    rng = np.random.default_rng(7)
+    rows, cols = rng.integers(0, 80, 400), rng.integers(0, 80, 400)
+    at = {"CU": np.arange(0, 400, 3), "CT": np.arange(1, 400, 2)}
+
+    def run(folder: Path | None) -> tuple[CandidateRadio, list[np.ndarray]]:
+        radio = CandidateRadio(study, folder)
+        for op, k in at.items():
+            radio.prepare(sites[sites["operator"] == op], rows[k], cols[k])
+        values = [radio(site, rows[at[site["operator"]]], cols[at[site["operator"]]])
+                  for _, site in sites.iterrows()]
+        return radio, values
+
+    cold, first = run(tmp_path)
+    assert cold.computed == len(sites) and len(cold.bundles) == 2
+    assert sorted(p.name for p in tmp_path.glob("*.npz")) == sorted(
+        f"{b.key}.npz" for b in cold.bundles)
+    warm, second = run(tmp_path)
+    assert (warm.computed, warm.cached) == (0, len(sites))
+    plain = CandidateRadio(study)
+    for (_, site), a, b in zip(sites.iterrows(), first, second, strict=True):
+        assert a.tobytes() == b.tobytes()
+        whole = plain(site, rows, cols)
+        assert whole[at[site["operator"]]].tobytes() == a.tobytes()
+
+
+def test_a_corrupt_bundle_is_computed_again(tmp_path: Path) -> None:
     cfg = Config()
     cfg.model.radius_km = 1.5
     study = toy_study(cfg, grid=hill_grid())
     sites = _options(study.grid)
     rows, cols = np.arange(10, 70), np.arange(70, 10, -1)
     cold, first = _score(study, tmp_path, sites, rows, cols)
-    assert cold._bundle is not None
-    entry = tmp_path / f"{cold._bundle.key}.npz"
+    entry = tmp_path / f"{cold.bundles[0].key}.npz"
     entry.write_bytes(entry.read_bytes()[:200])
     warm, second = _score(study, tmp_path, sites, rows, cols)
-    assert (warm.computed, warm.cached) == (0, len(sites))
+    assert (warm.computed, warm.cached) == (len(sites), 0)
     for a, b in zip(first, second, strict=True):
         assert a.tobytes() == b.tobytes()
-    assert warm._bundle is not None and warm._bundle.stored   # rewritten
+    assert warm.bundles[0].stored   # rewritten
+    again, third = _score(study, tmp_path, sites, rows, cols)
+    assert (again.computed, again.cached) == (0, len(sites))
+    for a, b in zip(first, third, strict=True):
+        assert a.tobytes() == b.tobytes()

@@ -314,3 +314,49 @@ def test_matrix_follows_measured_evidence():
     gid = with_m.groups["group_id"].tolist()
     assert {gid[j] for j in with_m.covers(0)} == {"G3"}          # measured gap is closable
     assert without.cover_any.nnz == 0                           # predicted: G3 has signal
+
+
+def test_matrix_asks_only_cells_an_operator_could_gain_and_equals_all_cells(tmp_path):
+    """The radio is asked only at the cells of household samples some operator could still
+    gain; the matrix (options, groups, covers, best RSRP) equals that of a radio whose values
+    come from all the cells at once."""
+    cfg = Config()
+    cfg.model.radius_km = 3.0
+    grid = hill_grid()
+    study = toy_study(cfg, grid=grid)
+    cmcc = np.full(grid.shape, -120.0, np.float32)
+    cmcc[:, :10] = -90.0
+    cmcc[:5, :] = -90.0
+    ct = np.full(grid.shape, np.nan, np.float32)
+    ct[:10, :] = -100.0
+    cu = np.full(grid.shape, np.nan, np.float32)
+    cu[:5, :] = -95.0                               # all three cover rows 0-4: not asked
+    rsrp = {"CMCC": cmcc, "CT": ct, "CU": cu}
+    sig = SignalGrids(rsrp=rsrp, best_site={op: np.where(np.isnan(v), -1, 0).astype(np.int32)
+                                            for op, v in rsrp.items()})
+    targets = planning_targets(assess(study, sig), cfg)
+    cands = gpd.GeoDataFrame(
+        {"tower_id": [f"H{k}" for k in range(4)], "source": "hill", "kind": "new",
+         "ground_m": 200.0, "height_m": [35.0, 30.0, 40.0, 25.0], "price_wan": 60.0,
+         "existing_operators": [(), ("CMCC",), (), ()], "backhaul": "none"},
+        geometry=[cell_point(r, c) for r, c in [(7, 7), (2, 8), (8, 2), (5, 5)]], crs=UTM50)
+    cands["x"], cands["y"] = cands.geometry.x, cands.geometry.y
+    every_r, every_c = (a.ravel() for a in np.mgrid[0:80, 0:80])
+    whole = CandidateRadio(study)
+    asked: list[int] = []
+
+    def from_all_cells(site, rows, cols):
+        asked.append(len(rows))
+        return whole(site, every_r, every_c)[rows * 80 + cols]
+
+    fast = coverage_matrix(study, sig, targets, cands, cache_dir=tmp_path)
+    ref = coverage_matrix(study, sig, targets, cands, from_all_cells)
+    assert len(fast.options) > 0 and fast.stats.computed == fast.stats.predicted
+    assert 0 < max(asked) < fast.stats.cells          # some household cells are not asked
+    assert fast.options.equals(ref.options)
+    assert fast.groups.equals(ref.groups)
+    assert (fast.cover_any != ref.cover_any).nnz == 0
+    assert (fast.cover_op != ref.cover_op).nnz == 0
+    again = coverage_matrix(study, sig, targets, cands, cache_dir=tmp_path)
+    assert (again.stats.computed, again.stats.cached) == (0, fast.stats.predicted)
+    assert again.options.equals(fast.options) and again.groups.equals(fast.groups)

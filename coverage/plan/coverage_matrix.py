@@ -1,12 +1,13 @@
 """Candidate coverage: which gap groups each candidate (tower, operator, band) would cover.
 
 Every candidate tower is turned into one pseudo-site per operator not yet on it and per
-band of that operator (an *option*). Its RSRP is needed only where the gap groups' households
-are, so :class:`CandidateRadio` evaluates the radio engine (:mod:`coverage.radio.engine`)
-at those cells only — the same rays, profiles and loss formula as a full-window prediction,
-so the same numbers — and applies the link budget of :func:`coverage.predict.sites.window_rsrp`
-(omni antenna, band defaults). The values are cached on disk per option (key: the site's
-loss-cache key of :func:`coverage.predict.sites.loss_cache_key` plus the digest of the cells).
+band of that operator (an *option*). Its RSRP is needed only at the cells of the household
+samples some operator could still gain (a household an operator covers already, in a group
+that operator covers already, is never read), so :class:`CandidateRadio` evaluates the radio
+engine (:mod:`coverage.radio.engine`) at those cells only — the same rays, profiles and loss
+formula as a full-window prediction, so the same numbers — and applies the link budget of
+:func:`coverage.predict.sites.window_rsrp` (omni antenna, band defaults). The values of all
+options are cached on disk as one entry (:mod:`coverage.predict.candidate_bundle`).
 Any other radio function can be injected (``rsrp_at(site, rows, cols)``; a full-window
 function is adapted by :func:`window_rsrp_at`). A group counts as covered by an option under
 the rule of :func:`coverage.assess.assess`: at least ``rule.group_share`` of its households
@@ -260,8 +261,14 @@ def coverage_matrix(study: Study, signal: Signal, targets: Targets,
         in_reach = np.isfinite(near)
     else:
         in_reach = np.zeros(len(sites), bool)
+    # the options are predicted only at the cells some operator could still gain (the
+    # values elsewhere are never read); the engine gives every cell the same value whichever
+    # other cells are asked with it, so this changes no number
+    open_cells = np.flatnonzero(open_any)
+    ask_rows, ask_cols = u_rows[open_cells], u_cols[open_cells]
+    pool_at = {op: np.searchsorted(open_cells, pool.cell) for op, pool in pools.items()}
     if hasattr(radio, "prepare"):  # a distributed radio computes every option up front
-        radio.prepare(sites.iloc[np.flatnonzero(in_reach)], u_rows, u_cols)
+        radio.prepare(sites.iloc[np.flatnonzero(in_reach)], ask_rows, ask_cols)
 
     best_cand = np.full(rows.shape, NO_SIGNAL_DBM)
     best_share = np.where(group_open_any, base_any / wsum_safe, 1.0)
@@ -270,7 +277,7 @@ def coverage_matrix(study: Study, signal: Signal, targets: Targets,
     opt_rows: list[dict[str, object]] = []
     failed: list[str] = []
     total = int(in_reach.sum())
-    predicted = option_values(radio, sites, np.flatnonzero(in_reach), u_rows, u_cols,
+    predicted = option_values(radio, sites, np.flatnonzero(in_reach), ask_rows, ask_cols,
                               threads=cfg.compute.threads)
     for done, (k, values) in enumerate(predicted, start=1):
         site = sites.iloc[k]
@@ -279,7 +286,7 @@ def coverage_matrix(study: Study, signal: Signal, targets: Targets,
         if values is None:
             failed.append(str(site["option_id"]))
             continue
-        vals = values[pool.cell]
+        vals = values[pool_at[op]]
         vals = np.where(np.isfinite(vals), vals, NO_SIGNAL_DBM)
         np.maximum.at(best_cand, pool.sample, vals)
         hit = vals >= thr

@@ -1,17 +1,19 @@
-"""Every candidate option's loss at the household cells, cached as one entry per planning run.
+"""Every candidate option's loss at the household cells, cached as one entry per cell set.
 
-:class:`coverage.predict.candidates.CandidateRadio` caches each option on its own (one small
-file per option, keyed on the site's loss key, whose DEM-window digests alone cost seconds for
-the demo's ~900 options). A warm planning step asks for the same options at the same cells
-again, so the radio also keeps one *bundle* of all of them: the options in the order asked
-(position, height, frequency), the cells, and per option its loss steps
-(:mod:`coverage.predict.loss_codec`) and ground height. Its key holds everything those
-depend on: the options and cells, the model settings and receiver height, the grid with the
-SHA-256 of its whole elevation raster, the loss format, the engine version, the numpy and
-numba versions and the digest of the source of the code that computes the losses
+A planning run asks :class:`coverage.predict.candidates.CandidateRadio` for every option at
+the same cells (those of the household samples some operator could still gain) after
+*preparing* them, so the radio keeps one *bundle* per prepared set of cells (one per planning
+run): the options in the order asked (position, height, frequency), the cells, and per
+option its loss steps (:mod:`coverage.predict.loss_codec`) and ground height. Its key holds
+everything those depend on: the options and cells, the model settings and receiver height,
+the grid with the SHA-256 of its whole elevation raster (hashed once per radio, not per
+option), the loss format, the engine version, the numpy and numba versions and the digest
+of the source of the code that computes the losses
 (:func:`coverage.io.source_digest.source_digest`). The entry is checksummed like every cache
-entry; a missing, stale or corrupt bundle only means the per-option entries are read (or
-computed) as before, and the bundle is written once every option of it is known.
+entry and written once every option of it is known; a warm planning step reads it back in
+one file. A missing, stale or corrupt bundle means its options are computed again (the
+options of a prepared cell set get no entry of their own: hundreds of small files, each
+keyed on a hash of the option's DEM window, cost more to write and key than the losses).
 """
 
 from __future__ import annotations
@@ -75,8 +77,15 @@ class Bundle:
 
 
 def bundle_key(grid: WorkingGrid, elevation: np.ndarray, config: Config,
-               options: list[Option], cells: np.ndarray) -> str:
-    """SHA-256 key of the losses of ``options`` at ``cells`` (see the module notes)."""
+               options: list[Option], cells: np.ndarray, *,
+               elevation_digest: str | None = None) -> str:
+    """SHA-256 key of the losses of ``options`` at ``cells`` (see the module notes).
+
+    ``elevation_digest`` is :func:`~coverage.io.cache.array_digest` of ``elevation`` when
+    the caller has it already (the key is the same either way).
+    """
+    if elevation_digest is None:
+        elevation_digest = array_digest(elevation)
     return make_key({
         "format": BUNDLE_FORMAT,
         "loss_format": loss_codec.FORMAT,
@@ -87,18 +96,21 @@ def bundle_key(grid: WorkingGrid, elevation: np.ndarray, config: Config,
         "model": config.model.model_dump(mode="json"),
         "rx_height_m": config.rule.receiver_height_m,
         "grid": [list(grid.transform)[:6], list(grid.shape), str(grid.crs),
-                 array_digest(elevation)],
+                 elevation_digest],
         "cells": array_digest(cells),
         "options": [list(o) for o in options],
     })
 
 
 def open_bundle(cache_dir: Path, grid: WorkingGrid, elevation: np.ndarray, config: Config,
-                options: list[Option], rows: np.ndarray, cols: np.ndarray) -> Bundle:
-    """The bundle of ``options`` at the cells, filled from the cache when it is there."""
+                options: list[Option], rows: np.ndarray, cols: np.ndarray, *,
+                elevation_digest: str | None = None) -> Bundle:
+    """The bundle of ``options`` at the cells, filled from the cache when it is there
+    (``elevation_digest``: as :func:`bundle_key`)."""
     distinct = list(dict.fromkeys(options))
     cells = np.stack([np.asarray(rows, np.int64), np.asarray(cols, np.int64)])
-    bundle = Bundle(bundle_key(grid, elevation, config, distinct, cells), cells, distinct)
+    bundle = Bundle(bundle_key(grid, elevation, config, distinct, cells,
+                               elevation_digest=elevation_digest), cells, distinct)
     found = read_entry(cache_dir, bundle.key)
     if found.status == "hit" and found.arrays is not None:
         steps, ground = found.arrays["loss_steps"], found.arrays["ground_m"]

@@ -5,8 +5,10 @@ band of that operator (an *option*, :func:`candidate_sites`). Its RSRP is needed
 the gap groups' households are, so :class:`CandidateRadio` evaluates the radio engine at those
 cells only (:func:`coverage.radio.engine.path_loss_at_cells`: the same rays, profiles and loss
 formula as a full-window prediction, so the same numbers) and applies the link budget of
-:func:`coverage.predict.sites.window_rsrp` (omni antenna, band defaults). The values are cached
-on disk per option (key: the site's loss-cache key of
+:func:`coverage.predict.sites.window_rsrp` (omni antenna, band defaults). The planning step
+prepares the options of each set of cells it asks for, and their losses are cached as one
+entry per set (:mod:`~coverage.predict.candidate_bundle`); an option asked for at cells not
+prepared is cached on its own (key: the site's loss-cache key of
 :func:`coverage.predict.sites.loss_cache_key` plus the digest of the cells). Any other radio
 function can be injected where the planning asks for one (``rsrp_at(site, rows, cols)``; a
 full-window function is adapted by :func:`window_rsrp_at`).
@@ -88,7 +90,8 @@ class CandidateRadio:
     study : Study
         Grid and configuration (model, rule, bands).
     cache_dir : Path, optional
-        Folder of the on-disk cache of the losses at the cells (one ``.npz`` per option).
+        Folder of the on-disk cache of the losses at the cells: one ``.npz`` per prepared
+        set of cells (:meth:`prepare`), and one per option asked for at other cells.
 
     Notes
     -----
@@ -101,7 +104,7 @@ class CandidateRadio:
     cell owners are reused between bands of the same tower
     (:func:`coverage.radio.engine.path_loss_at_cells`). Calls may come from several threads
     (:func:`coverage.plan.coverage_matrix.option_values` predicts towers side by side): the
-    layout is kept per thread, and the counters and the bundle are updated under a lock.
+    layout is kept per thread, and the counters and the bundles are updated under a lock.
     """
 
     def __init__(self, study: Study, cache_dir: str | Path | None = None):
@@ -112,15 +115,21 @@ class CandidateRadio:
         self._layouts = threading.local()  # the last ray layout, per thread
         self._lock = threading.Lock()  # counters and the bundle (towers run on threads)
         self._dem_digests: dict[tuple[int, int, int, int], str] = {}  # per DEM window
+        self._elevation_digest: str | None = None  # of the whole DEM, for the bundle keys
         self.computed = 0
         self.cached = 0
         self.failed = 0
-        self._bundle: candidate_bundle.Bundle | None = None
+        self.bundles: list[candidate_bundle.Bundle] = []
+        """The prepared cell sets' bundles (:meth:`prepare`), in the order prepared."""
 
     def prepare(self, sites: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> None:
         """Read the losses of every option in ``sites`` at the cells from one cache entry
         when a planning run asked for the same before (:mod:`~coverage.predict.
-        candidate_bundle`); otherwise collect them as they come, to write that entry."""
+        candidate_bundle`); otherwise collect them as they come, to write that entry.
+
+        May be called for several sets of cells (one entry each); an option asked for at
+        prepared cells is cached only in that set's entry.
+        """
         if self.cache_dir is None:
             return
         options = []
@@ -128,8 +137,19 @@ class CandidateRadio:
                                           sites.geometry, strict=True):
             f_mhz = self.config.band(str(op), str(band)).frequency_mhz
             options.append((float(geom.x), float(geom.y), float(height), float(f_mhz)))
-        self._bundle = candidate_bundle.open_bundle(self.cache_dir, self.grid, self.elevation,
-                                                    self.config, options, rows, cols)
+        if self._elevation_digest is None:
+            self._elevation_digest = array_digest(self.elevation)
+        self.bundles.append(candidate_bundle.open_bundle(
+            self.cache_dir, self.grid, self.elevation, self.config, options, rows, cols,
+            elevation_digest=self._elevation_digest))
+
+    def _bundle_of(self, rows: np.ndarray, cols: np.ndarray, option: candidate_bundle.Option
+                   ) -> candidate_bundle.Bundle | None:
+        """The prepared bundle of ``option`` at exactly these cells, if any."""
+        for bundle in self.bundles:
+            if option in bundle.wanted and bundle.covers(rows, cols):
+                return bundle
+        return None
 
     def loss_at(self, x: float, y: float, height_m: float, f_mhz: float, rows: np.ndarray,
                 cols: np.ndarray) -> tuple[np.ndarray, float]:
@@ -137,15 +157,14 @@ class CandidateRadio:
         model = self.config.model
         rx = self.config.rule.receiver_height_m
         option = (float(x), float(y), float(height_m), float(f_mhz))
-        bundle = self._bundle if self._bundle is not None and self._bundle.covers(
-            rows, cols) else None
+        bundle = self._bundle_of(rows, cols, option)
         if bundle is not None and option in bundle.known:
             with self._lock:
                 self.cached += 1
             steps, ground = bundle.known[option]
             return loss_codec.from_steps(steps), ground
         key = None
-        if self.cache_dir is not None:
+        if self.cache_dir is not None and bundle is None:  # a bundle option: its entry only
             key = make_key({"loss": loss_cache_key(self.grid, x, y, height_m, f_mhz, model, rx,
                                                    self._dem_digests),
                             "cells": array_digest(np.stack([rows, cols]).astype(np.int64))})
@@ -153,10 +172,6 @@ class CandidateRadio:
             if found.status == "hit" and found.arrays is not None:
                 with self._lock:
                     self.cached += 1
-                    if bundle is not None and self.cache_dir is not None:
-                        candidate_bundle.record(bundle, self.cache_dir, option,
-                                                found.arrays["loss_steps"],
-                                                float(found.arrays["ground_m"]))
                 return (loss_codec.from_steps(found.arrays["loss_steps"]),
                         float(found.arrays["ground_m"]))
         loss, ground, self._layouts.last = engine.path_loss_at_cells(
@@ -171,10 +186,9 @@ class CandidateRadio:
         if key is not None and self.cache_dir is not None:
             write_entry(self.cache_dir, key, {"loss_steps": steps,
                                               "ground_m": np.float64(ground)}, compress=True)
-            if bundle is not None:
-                with self._lock:
-                    candidate_bundle.record(bundle, self.cache_dir, option, steps,
-                                            float(ground))
+        if bundle is not None and self.cache_dir is not None:
+            with self._lock:
+                candidate_bundle.record(bundle, self.cache_dir, option, steps, float(ground))
         return loss, ground
 
     def __call__(self, site: pd.Series, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
