@@ -59,3 +59,17 @@ def test_a_declined_result_is_not_stored(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.npz"))
     memoised_result(tmp_path, lambda: key, lambda: np.arange(3))
     assert len(list(tmp_path.glob("*.npz"))) == 1
+
+
+def test_a_result_that_does_not_pickle_is_returned_not_stored(tmp_path: Path) -> None:
+    calls = []
+
+    def make() -> object:
+        calls.append(1)
+        return lambda: None   # a lambda cannot be pickled
+
+    first = memoised_result(tmp_path / "memo", lambda: "b" * 64, make)
+    second = memoised_result(tmp_path / "memo", lambda: "b" * 64, make)
+    assert callable(first) and callable(second)
+    assert len(calls) == 2
+    assert not list((tmp_path / "memo").glob("*.npz"))

@@ -43,8 +43,8 @@ def memoised_result(cache_dir: Path | None, key: Callable[[], str], make: Callab
     keep : int
         Entries kept in ``cache_dir`` (the most recently used).
     store : callable, optional
-        Whether a computed result is stored (default: always); one it declines is
-        returned as computed.
+        Whether a computed result is stored (default: always); one it declines, or one
+        that cannot be pickled, is returned as computed.
 
     Returns
     -------
@@ -65,7 +65,11 @@ def memoised_result(cache_dir: Path | None, key: Callable[[], str], make: Callab
     result = make()
     if store is not None and not store(result):
         return result
-    blob = np.frombuffer(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), dtype=np.uint8)
+    try:
+        pickled = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return result   # a result that does not pickle is used as computed, not stored
+    blob = np.frombuffer(pickled, dtype=np.uint8)
     write_entry(cache_dir, name, {"result": blob}, compress=True)
     keep_newest(cache_dir, keep, used=name)
     return result
