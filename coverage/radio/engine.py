@@ -242,7 +242,19 @@ def _perimeter(m):
 def _assign_owners_rows(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, best, own_ray,
                         own_k):
     """For every window cell of rows ``r_lo..r_hi-1``, the (ray, sample) whose sample lies
-    nearest the cell centre (into ``own_ray``, ``own_k``; ``best`` is scratch).
+    nearest the cell centre (into ``own_ray``, ``own_k``; ``best`` is scratch), arrays of
+    the whole window (:func:`_assign_owners_band`)."""
+    _assign_owners_band(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, 0, best, own_ray,
+                        own_k)
+
+
+@njit(cache=True)
+def _assign_owners_band(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, r_off, best,
+                        own_ray, own_k):
+    """For every window cell of rows ``r_lo..r_hi-1``, the (ray, sample) whose sample lies
+    nearest the cell centre, into row ``ri - r_off`` of ``own_ray``, ``own_k`` (``best``,
+    the squared distance (cell^2) of the owner so far, starts at +inf and ``own_ray`` at
+    -1).
 
     Ties (up to rounding, 1e-9 cell^2) go to the ray passing nearer the cell centre (a
     mirror-symmetric rule, so symmetric terrain gives symmetric results), then to the first
@@ -270,18 +282,69 @@ def _assign_owners_rows(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, best, o
                 if (ur > 0.0 and ri >= r_hi) or (ur < 0.0 and ri < r_lo) or ur == 0.0:
                     break  # past the band (or a row ray outside it): nothing more here
                 continue
+            bi = ri - r_off
             dd = (r - ri) * (r - ri) + (c - ci) * (c - ci)
-            if dd < best[ri, ci] - 1e-9:
-                best[ri, ci] = dd
-                own_ray[ri, ci] = j
-                own_k[ri, ci] = k
-            elif dd <= best[ri, ci] + 1e-9:  # a tie up to rounding
-                o = own_ray[ri, ci]
+            if dd < best[bi, ci] - 1e-9:
+                best[bi, ci] = dd
+                own_ray[bi, ci] = j
+                own_k[bi, ci] = k
+            elif dd <= best[bi, ci] + 1e-9:  # a tie up to rounding
+                o = own_ray[bi, ci]
                 if _ray_offset(ri - srw, ci - scw, pr[j], pc[j]) < _ray_offset(
                         ri - srw, ci - scw, pr[o], pc[o]) - 1e-9:
-                    best[ri, ci] = min(dd, best[ri, ci])
-                    own_ray[ri, ci] = j
-                    own_k[ri, ci] = k
+                    best[bi, ci] = min(dd, best[bi, ci])
+                    own_ray[bi, ci] = j
+                    own_k[bi, ci] = k
+
+
+@njit(cache=True, nogil=True)
+def _window_slots_rows(elev, row0, col0, nwr, nwc, sr, sc, srw, scw, rc, m, pr, pc, kmax,
+                       base, r_lo, r_hi, band, slot, near):
+    """The sweep's per-ray cell lists for the window rows ``r_lo..r_hi-1``, straight from
+    the owners of :func:`_assign_owners_band` (bands of ``band`` rows at a time, in
+    scratch arrays of that many rows, so no array of the whole window is needed).
+
+    ``slot[base[j] + k]`` becomes the flat window index of the cell that sample ``k`` of
+    ray ``j`` owns, for the cells within the radius (``rc`` cells, the test of
+    :func:`inside_radius`) over data (``elev`` is the whole grid, the window starting at
+    ``row0, col0``; ``sr, sc`` the site's grid position, ``srw, scw`` its window position).
+    The flat indices of such cells that no sample owns (the site's own cell) go into
+    ``near``; returns their count (which may exceed ``near``'s size: then only the first
+    fit).
+    """
+    nb = max(1, min(band, r_hi - r_lo))
+    best = np.empty((nb, nwc), np.float64)
+    own_ray = np.empty((nb, nwc), np.int32)
+    own_k = np.empty((nb, nwc), np.int32)
+    rc2 = rc * rc
+    n_near = 0
+    for b_lo in range(r_lo, r_hi, nb):
+        b_hi = min(b_lo + nb, r_hi)
+        best[:, :] = np.inf
+        own_ray[:, :] = -1
+        _assign_owners_band(nwr, nwc, srw, scw, m, pr, pc, kmax, b_lo, b_hi, b_lo, best,
+                            own_ray, own_k)
+        for ri in range(b_lo, b_hi):
+            rr = np.float64(row0 + ri) - sr
+            rr2 = rr * rr
+            if not rr2 <= rc2:
+                continue  # rr2 + cc2 >= rr2 in floating point too
+            # the cells within the radius form one run of the row: look only around it
+            half = math.sqrt(rc2 - rr2)
+            c_lo = max(0, _floor(sc - half) - 2 - col0)
+            c_hi = min(nwc, _floor(sc + half) + 3 - col0)
+            bi = ri - b_lo
+            for ci in range(c_lo, c_hi):
+                cc = np.float64(col0 + ci) - sc
+                if rr2 + cc * cc <= rc2 and not np.isnan(elev[row0 + ri, col0 + ci]):
+                    j = own_ray[bi, ci]
+                    if j >= 0:
+                        slot[base[j] + own_k[bi, ci]] = ri * nwc + ci
+                    else:
+                        if n_near < near.shape[0]:
+                            near[n_near] = ri * nwc + ci
+                        n_near += 1
+    return n_near
 
 
 def _assign_owners(nwr: int, nwc: int, srw: float, scw: float, m: int, pr: np.ndarray,
@@ -729,6 +792,50 @@ def _owned_slots(own_ray: np.ndarray, own_k: np.ndarray, mask: np.ndarray,
     return base, slot
 
 
+_SLOT_BAND_ROWS = 32
+"""Rows of a band of :func:`_window_slots_rows` (its scratch arrays stay in the cache)."""
+
+
+def _window_slots(elevation: np.ndarray, lay: _Layout, radius_cells: float,
+                  threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sweep's per-ray cell lists of the whole window, for the cells within the radius
+    over data, and the flat window indices of such cells that no sample owns.
+
+    Equal to :func:`_assign_owners` then :func:`_owned_slots` with the radius and data
+    mask, without their arrays of the whole window: bands of rows on threads
+    (:func:`_window_slots_rows`); the result does not depend on the split.
+
+    Returns
+    -------
+    (ndarray of int64, ndarray of int32, ndarray of int64)
+        ``base`` and ``slot`` as :func:`_owned_slots` (``reach`` = ``lay.kmax``), and the
+        cells that no sample owns (flat window indices, ascending).
+    """
+    base = np.zeros(lay.kmax.shape[0] + 1, np.int64)
+    np.cumsum(lay.kmax + 1, out=base[1:])
+    slot = np.full(int(base[-1]), -1, np.int32)
+    srw, scw = lay.site_row - lay.row0, lay.site_col - lay.col0
+    found: dict[int, np.ndarray] = {}
+
+    def band(r_lo: int, r_hi: int) -> None:
+        near = np.empty(16, np.int64)
+        n = _window_slots_rows(elevation, lay.row0, lay.col0, lay.nrows, lay.ncols,
+                               lay.site_row, lay.site_col, srw, scw, radius_cells, lay.m,
+                               lay.pr, lay.pc, lay.kmax, base, r_lo, r_hi, _SLOT_BAND_ROWS,
+                               slot, near)
+        if n > near.size:  # never in practice (the site's own cell): once more, all of them
+            near = np.empty(n, np.int64)
+            _window_slots_rows(elevation, lay.row0, lay.col0, lay.nrows, lay.ncols,
+                               lay.site_row, lay.site_col, srw, scw, radius_cells, lay.m,
+                               lay.pr, lay.pc, lay.kmax, base, r_lo, r_hi, _SLOT_BAND_ROWS,
+                               slot, near)
+        found[r_lo] = near[:n]
+
+    run_ranges(band, lay.nrows, threads)
+    near = np.concatenate([found[k] for k in sorted(found)]) if found else np.empty(0, np.int64)
+    return base, slot, near
+
+
 @njit(cache=True)
 def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km,
                out):
@@ -1000,7 +1107,8 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
         raise ModelRangeError(f"antenna heights must be above ground (got Tx "
                               f"{tx_height_agl_m} m, Rx {rx_height_agl_m} m); Fix: give "
                               "positive heights")
-    lay = _layout(elevation.shape, transform, site_x, site_y, radius_m)
+    lay = _layout(elevation.shape, transform, site_x, site_y, radius_m,
+                  inside=model != "p1812")
     res = float(transform.a)
     h0 = site_ground_m(elevation, transform, site_x, site_y)
     if model == "p1812" and math.isnan(h0):
@@ -1011,26 +1119,24 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
     if lay.nrows == 0 or lay.ncols == 0:
         return LossWindow(lay.row0, lay.col0, out, lay.site_row, lay.site_col, h0, model)
     win_elev = elevation[lay.row0:lay.row0 + lay.nrows, lay.col0:lay.col0 + lay.ncols]
-    if model == "p1812":
-        ap = effective_earth_radius_km(delta_n)
-        srw = lay.site_row - lay.row0
-        scw = lay.site_col - lay.col0
-        own_ray, own_k = _assign_owners(lay.nrows, lay.ncols, srw, scw, lay.m, lay.pr, lay.pc,
-                                        lay.kmax, threads)
-        base, slot = _owned_slots(own_ray, own_k, lay.inside, lay.kmax, threads)
-        _sweep(elevation, lay.site_row, lay.site_col, lay.m, lay.pr, lay.pc, base, slot, h0,
-               float(tx_height_agl_m), float(rx_height_agl_m), ap, f_mhz / 1000.0, int(pol),
-               res / 1000.0, out, threads)
-        # the site's own cell (no sample of any ray): free space at >= half a cell
-        near = lay.inside & (own_ray < 0) & np.isfinite(win_elev)
-        if near.any():
-            d_km = np.maximum(_window_distance_m(lay, res)[near], 0.5 * res) / 1000.0
-            dh_km = (h0 + tx_height_agl_m - win_elev[near] - rx_height_agl_m) / 1000.0
-            out[near] = _own_cell_loss_db(f_mhz, d_km, dh_km)
-    else:
+    if model != "p1812":
         out = _closed_form_loss(lay, res, win_elev, h0, tx_height_agl_m, rx_height_agl_m,
                                 f_mhz, model, hata_environment)
-    out[~lay.inside | np.isnan(win_elev)] = np.nan
+        out[~lay.inside | np.isnan(win_elev)] = np.nan
+        return LossWindow(lay.row0, lay.col0, out, lay.site_row, lay.site_col, h0, model)
+    ap = effective_earth_radius_km(delta_n)
+    # only the cells within the radius over data are evaluated: the others stay NaN
+    base, slot, near = _window_slots(elevation, lay, radius_m / res, threads)
+    _sweep(elevation, lay.site_row, lay.site_col, lay.m, lay.pr, lay.pc, base, slot, h0,
+           float(tx_height_agl_m), float(rx_height_agl_m), ap, f_mhz / 1000.0, int(pol),
+           res / 1000.0, out, threads)
+    if near.size:  # the site's own cell (no sample of any ray): free space at >= half a cell
+        wr, wc = np.divmod(near, lay.ncols)
+        rr = (wr + lay.row0).astype(np.float64) - lay.site_row
+        cc = (wc + lay.col0).astype(np.float64) - lay.site_col
+        d_km = np.maximum(np.sqrt(rr * rr + cc * cc) * res, 0.5 * res) / 1000.0
+        dh_km = (h0 + tx_height_agl_m - win_elev[wr, wc] - rx_height_agl_m) / 1000.0
+        out[wr, wc] = _own_cell_loss_db(f_mhz, d_km, dh_km)
     return LossWindow(lay.row0, lay.col0, out, lay.site_row, lay.site_col, h0, model)
 
 
