@@ -792,8 +792,9 @@ def _owned_slots(own_ray: np.ndarray, own_k: np.ndarray, mask: np.ndarray,
     return base, slot
 
 
-_SLOT_BAND_ROWS = 32
-"""Rows of a band of :func:`_window_slots_rows` (its scratch arrays stay in the cache)."""
+_SLOT_BAND_ROWS = 128
+"""Rows of a band of :func:`_window_slots_rows`: its scratch arrays are small, and each
+band costs a look at every ray (128 rows: fastest measured on 30 km at 30 m)."""
 
 
 def _window_slots(elevation: np.ndarray, lay: _Layout, radius_cells: float,
@@ -943,14 +944,15 @@ def _sweep(elev: np.ndarray, sr: float, sc: float, m: int, pr: np.ndarray, pc: n
            f_ghz: float, pol: int, res_km: float, out: np.ndarray,
            threads: int | None = None) -> None:
     """Every ray of the layout into ``out`` (the window, 2-D): ranges of rays (azimuth
-    sectors) on threads."""
+    sectors) on threads, sixteen per thread taken in turn (rays differ in cost with the
+    terrain, and the last range of a thread should be short)."""
     flat = out.reshape(-1)
 
     def rays(j0: int, j1: int) -> None:
         _sweep_rays(elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km,
                     j0, j1, flat)
 
-    run_ranges(rays, pr.shape[0], threads)
+    run_ranges(rays, pr.shape[0], threads, chunks_per_thread=16)
 
 
 # --------------------------------------------------------------------------- Python API
