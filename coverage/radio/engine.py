@@ -21,9 +21,12 @@ Geometry
 * **Assignment**: each cell within the radius takes its loss from exactly one sample, the one
   (over all rays) that lies nearest the cell centre (ties: the ray passing nearer the centre,
   which keeps symmetric terrain symmetric). A cheap pass (bands of rows on threads) finds
-  these owners and turns them into per-ray lists (the cell each sample owns, if any); the
+  these owners and turns them into per-ray lists (the cell each sample owns, if any), a band
+  of 128 rows at a time in scratch arrays of the band (no owner array of the whole window;
+  cells outside the radius or over nodata are left out there, so they stay NaN); the
   expensive loss evaluation then runs once per cell, each ray walked once outwards up to its
-  last owned sample, ranges of rays on threads. The profile of a cell is therefore the
+  last owned sample, ranges of rays on threads (the only serial work of a call is allocating
+  the output and the list, and the site's own cell). The profile of a cell is therefore the
   owning ray's samples 0..k, with the receiver at the owning sample (at most ~0.7 cell from
   the cell centre); the function :func:`cell_profile` returns it. The site's own cell, which
   no sample reaches, gets free space at half a cell.
@@ -513,9 +516,12 @@ def _sample_ray(elev, sr, sc, ur, uc, kmax, h0, h, nodata):
 # Rows of a ray's work array (one array per ray rather than seven: every kernel call that
 # takes an array costs two atomic reference-count updates, and the hot loop makes several
 # calls per sample): distances d_i (km), heights h_i and g_i (m), then the vertices
-# (x, y) of the upper hulls of the points (d_i, g_i) and (d_i, h_i).
-_D, _H, _G, _GX, _GY, _HX, _HY = 0, 1, 2, 3, 4, 5, 6
-_WORK_ROWS = 7
+# (x, y) of the upper hulls of the points (d_i, g_i) and (d_i, h_i), and the largest g_i of
+# each block of _BLOCK samples (entry i >> _BLOCK_BITS, for the line-of-sight scan).
+_D, _H, _G, _GX, _GY, _HX, _HY, _GB = 0, 1, 2, 3, 4, 5, 6, 7
+_WORK_ROWS = 8
+_BLOCK_BITS = 4
+_BLOCK = 1 << _BLOCK_BITS
 
 
 @njit(cache=True)
@@ -583,13 +589,22 @@ def _los_numax(w, k, dt, hts, yr, lam, alpha, beta, c0):
     # the loss and needs no square root
     kmin = math.sqrt(0.008 / (lam * dt)) * (1.0 - 1e-9)
     numax = -np.inf
-    for i in range(ilo, ihi + 1):
+    i = ilo
+    while i <= ihi:
+        if i & (_BLOCK - 1) == 0 and i + _BLOCK - 1 <= ihi:
+            # a whole block: its points have c_i <= cb (rounding is monotone, so the
+            # computed c_i too), and when cb passes the test below every point does
+            dx = w[_D, i] if slope >= 0.0 else w[_D, i + _BLOCK - 1]
+            cb = w[_GB, i >> _BLOCK_BITS] - hts - slope * dx
+            if cb < 0.0 and cb * kmin < max(numax, -0.78):
+                i += _BLOCK
+                continue
         di = w[_D, i]
         ci = w[_G, i] - hts - slope * di
-        if ci < 0.0 and ci * kmin < max(numax, -0.78):
-            continue
-        nu = ci * math.sqrt(0.002 * dt / (lam * di * (dt - di)))
-        numax = max(numax, nu)
+        if not (ci < 0.0 and ci * kmin < max(numax, -0.78)):
+            nu = ci * math.sqrt(0.002 * dt / (lam * di * (dt - di)))
+            numax = max(numax, nu)
+        i += 1
     return numax
 
 
@@ -863,6 +878,7 @@ def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, 
     w[_H, 0] = h0
     w[_D, 0] = 0 * step_km
     w[_G, 0] = w[_H, 0] - 500.0 * ce * w[_D, 0] * w[_D, 0]
+    w[_GB, 0] = w[_G, 0]
     ng = 0
     nh = 0
     a_t = -np.inf
@@ -889,6 +905,8 @@ def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, 
         w[_H, k] = hk
         w[_D, k] = dk
         w[_G, k] = gk
+        kb = k >> _BLOCK_BITS
+        w[_GB, kb] = gk if k & (_BLOCK - 1) == 0 else max(w[_GB, kb], gk)
         dd = dk - d_prev
         v1 += dd * (hk + h_prev)
         v2 += dd * (hk * (2.0 * dk + d_prev) + h_prev * (dk + 2.0 * d_prev))
