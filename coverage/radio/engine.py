@@ -520,7 +520,7 @@ def _sample_ray(elev, sr, sc, ur, uc, kmax, h0, h, nodata):
 # each block of _BLOCK samples (entry i >> _BLOCK_BITS, for the line-of-sight scan).
 _D, _H, _G, _GX, _GY, _HX, _HY, _GB = 0, 1, 2, 3, 4, 5, 6, 7
 _WORK_ROWS = 8
-_BLOCK_BITS = 4
+_BLOCK_BITS = 3
 _BLOCK = 1 << _BLOCK_BITS
 
 
