@@ -264,8 +264,12 @@ def _assign_owners_band(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, r_off, 
     ray. Every cell sees the same samples in the same order whatever the band of rows, so
     bands computed apart (on threads) give exactly the result of the whole window at once:
     a ray moves monotonically away from the site, so the samples before it enters the band
-    and after it leaves it are skipped without changing anything.
+    and after it leaves it are skipped without changing anything. The arrays are
+    C-contiguous with ``nwc`` columns.
     """
+    best_f = best.reshape(-1)
+    ray_f = own_ray.reshape(-1)
+    k_f = own_k.reshape(-1)
     for j in range(pr.shape[0]):
         ur = pr[j] / m
         uc = pc[j] / m
@@ -285,19 +289,20 @@ def _assign_owners_band(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, r_off, 
                 if (ur > 0.0 and ri >= r_hi) or (ur < 0.0 and ri < r_lo) or ur == 0.0:
                     break  # past the band (or a row ray outside it): nothing more here
                 continue
-            bi = ri - r_off
+            q = (ri - r_off) * nwc + ci  # flat index in the band (one index, not two)
             dd = (r - ri) * (r - ri) + (c - ci) * (c - ci)
-            if dd < best[bi, ci] - 1e-9:
-                best[bi, ci] = dd
-                own_ray[bi, ci] = j
-                own_k[bi, ci] = k
-            elif dd <= best[bi, ci] + 1e-9:  # a tie up to rounding
-                o = own_ray[bi, ci]
+            b = best_f[q]
+            if dd < b - 1e-9:
+                best_f[q] = dd
+                ray_f[q] = j
+                k_f[q] = k
+            elif dd <= b + 1e-9:  # a tie up to rounding
+                o = ray_f[q]
                 if _ray_offset(ri - srw, ci - scw, pr[j], pc[j]) < _ray_offset(
                         ri - srw, ci - scw, pr[o], pc[o]) - 1e-9:
-                    best[bi, ci] = min(dd, best[bi, ci])
-                    own_ray[bi, ci] = j
-                    own_k[bi, ci] = k
+                    best_f[q] = min(dd, b)
+                    ray_f[q] = j
+                    k_f[q] = k
 
 
 @njit(cache=True, nogil=True)
