@@ -104,3 +104,41 @@ def test_options_side_by_side_equal_one_thread(tmp_path) -> None:
         for (_, a), (_, b) in zip(runs[1], runs[n], strict=True):
             assert a is not None and b is not None and a.tobytes() == b.tobytes()
     assert sum(np.isfinite(v).sum() for _, v in runs[1]) > 1000
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_window_slots_equal_the_owner_pass_of_the_whole_window(seed: int) -> None:
+    """The sweep's per-ray lists built band by band (no window-sized owner arrays) equal
+    the whole-window owners turned into lists under the radius-and-data mask, for any band
+    height and thread count, and the cells no sample owns are the old mask's."""
+    rng = np.random.default_rng(100 + seed)
+    nr, nc = (int(v) for v in rng.integers(15, 160, 2))
+    res = float(rng.choice([30.0, 25.0, 90.0, 7.3]))
+    tf = Affine(res, 0.0, 1000.0, 0.0, -res, 5000.0)
+    z = (200.0 + 50.0 * rng.random((nr, nc))).astype(np.float32)
+    z[rng.integers(0, nr, 40), rng.integers(0, nc, 40)] = np.nan
+    if seed % 3 == 0:  # a site on a cell centre: exact ties between mirror rays
+        col, row = int(rng.integers(0, nc)) + 0.5, int(rng.integers(0, nr)) + 0.5
+    else:              # anywhere, near the edges too
+        col, row = rng.uniform(-0.49, nc - 0.51) + 0.5, rng.uniform(-0.49, nr - 0.51) + 0.5
+    x, y = tf @ (col, row)
+    radius = float(rng.uniform(2.0, 80.0)) * res
+    lay = engine._layout((nr, nc), tf, x, y, radius)
+    ray, k = engine._assign_owners(lay.nrows, lay.ncols, lay.site_row - lay.row0,
+                                   lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, lay.kmax,
+                                   threads=1)
+    win = z[lay.row0:lay.row0 + lay.nrows, lay.col0:lay.col0 + lay.ncols]
+    mask = np.ascontiguousarray(lay.inside & np.isfinite(win))
+    base, slot = engine._owned_slots(ray, k, mask, lay.kmax, threads=1)
+    near = np.flatnonzero(mask & (ray < 0))
+    assert near.size >= 1 and (slot >= 0).sum() + near.size == mask.sum()
+    bare = engine._layout((nr, nc), tf, x, y, radius, inside=False)
+    for band, threads in ((1, 1), (3, 2), (32, 3), (1000, 1)):
+        engine._SLOT_BAND_ROWS, old = band, engine._SLOT_BAND_ROWS
+        try:
+            base_n, slot_n, near_n = engine._window_slots(z, bare, radius / res, threads)
+        finally:
+            engine._SLOT_BAND_ROWS = old
+        np.testing.assert_array_equal(base_n, base)
+        np.testing.assert_array_equal(slot_n, slot)
+        np.testing.assert_array_equal(near_n, near)

@@ -280,3 +280,59 @@ def test_smooth_earth_clear_bound_only_where_ldsph_is_zero() -> None:
             short += 1
             fired += clear
     assert fired >= 0.8 * short
+
+
+def _los_numax_plain(w: np.ndarray, k: int, dt: float, hts: float, yr: float, lam: float,
+                     alpha: float, beta: float, c0: float) -> float:
+    """engine._los_numax as it was, point by point (no block bounds)."""
+    kk = math.sqrt(0.002 * dt / lam)
+    if kk * max(math.sqrt(alpha * beta), 2.0 * c0 / dt) >= 0.78:
+        return -math.inf
+    s = w[engine._D, 1]
+    q1 = (0.78 / (alpha * kk)) ** 2
+    q2 = (0.78 / (beta * kk)) ** 2
+    ilo = max(1, int(dt / (1.0 + q2) / s))
+    ihi = min(k - 1, int(dt * q1 / (1.0 + q1) / s) + 1)
+    slope = (yr - hts) / dt
+    kmin = math.sqrt(0.008 / (lam * dt)) * (1.0 - 1e-9)
+    numax = -math.inf
+    for i in range(ilo, ihi + 1):
+        di = float(w[engine._D, i])
+        ci = float(w[engine._G, i]) - hts - slope * di
+        if ci < 0.0 and ci * kmin < max(numax, -0.78):
+            continue
+        numax = max(numax, ci * math.sqrt(0.002 * dt / (lam * di * (dt - di))))
+    return numax
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_los_numax_block_bounds_give_the_point_scan(seed: int) -> None:
+    """The line-of-sight scan skips whole blocks of samples by their largest height only
+    when every point of the block would be skipped: the same numax, to the bit."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(40, 700))
+    step = 0.03
+    d = np.arange(n, dtype=np.float64) * step
+    g = 200.0 + np.cumsum(rng.normal(0.0, 2.0, n)) - 500.0 / 8500.0 * d * d
+    w = np.zeros((engine._WORK_ROWS, n), np.float64)
+    w[engine._D], w[engine._G] = d, g
+    for b in range(0, n, engine._BLOCK):
+        w[engine._GB, b >> engine._BLOCK_BITS] = g[b:b + engine._BLOCK].max()
+    lam = 0.333
+    checked = 0
+    for _ in range(300):
+        k = int(rng.integers(3, n))
+        dt = d[k]
+        hts = float(g[1:k].max() + rng.uniform(-3.0, 40.0))
+        yr = float(g[k] + rng.uniform(0.5, 40.0))
+        slope = (yr - hts) / dt
+        c = g[1:k] - hts - slope * d[1:k]   # clearance below the Tx-Rx line (negative: clear)
+        alpha = max(float(rng.uniform(1e-4, 0.5)), 1e-6)
+        beta = max(float(rng.uniform(1e-4, 0.5)), 1e-6)
+        c0 = max(float(-c.max()), 0.0) * float(rng.uniform(0.0, 1.0))
+        args = (w, k, float(dt), hts, yr, lam, alpha, beta, c0)
+        got = engine._los_numax(*args)
+        want = _los_numax_plain(*args)
+        assert got == want or (math.isinf(got) and math.isinf(want))
+        checked += want > -0.78
+    assert checked > 5

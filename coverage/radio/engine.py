@@ -21,9 +21,12 @@ Geometry
 * **Assignment**: each cell within the radius takes its loss from exactly one sample, the one
   (over all rays) that lies nearest the cell centre (ties: the ray passing nearer the centre,
   which keeps symmetric terrain symmetric). A cheap pass (bands of rows on threads) finds
-  these owners and turns them into per-ray lists (the cell each sample owns, if any); the
+  these owners and turns them into per-ray lists (the cell each sample owns, if any), a band
+  of 128 rows at a time in scratch arrays of the band (no owner array of the whole window;
+  cells outside the radius or over nodata are left out there, so they stay NaN); the
   expensive loss evaluation then runs once per cell, each ray walked once outwards up to its
-  last owned sample, ranges of rays on threads. The profile of a cell is therefore the
+  last owned sample, ranges of rays on threads (the only serial work of a call is allocating
+  the output and the list, and the site's own cell). The profile of a cell is therefore the
   owning ray's samples 0..k, with the receiver at the owning sample (at most ~0.7 cell from
   the cell centre); the function :func:`cell_profile` returns it. The site's own cell, which
   no sample reaches, gets free space at half a cell.
@@ -242,15 +245,31 @@ def _perimeter(m):
 def _assign_owners_rows(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, best, own_ray,
                         own_k):
     """For every window cell of rows ``r_lo..r_hi-1``, the (ray, sample) whose sample lies
-    nearest the cell centre (into ``own_ray``, ``own_k``; ``best`` is scratch).
+    nearest the cell centre (into ``own_ray``, ``own_k``; ``best`` is scratch), arrays of
+    the whole window (:func:`_assign_owners_band`)."""
+    _assign_owners_band(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, 0, best, own_ray,
+                        own_k)
+
+
+@njit(cache=True)
+def _assign_owners_band(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, r_off, best,
+                        own_ray, own_k):
+    """For every window cell of rows ``r_lo..r_hi-1``, the (ray, sample) whose sample lies
+    nearest the cell centre, into row ``ri - r_off`` of ``own_ray``, ``own_k`` (``best``,
+    the squared distance (cell^2) of the owner so far, starts at +inf and ``own_ray`` at
+    -1).
 
     Ties (up to rounding, 1e-9 cell^2) go to the ray passing nearer the cell centre (a
     mirror-symmetric rule, so symmetric terrain gives symmetric results), then to the first
     ray. Every cell sees the same samples in the same order whatever the band of rows, so
     bands computed apart (on threads) give exactly the result of the whole window at once:
     a ray moves monotonically away from the site, so the samples before it enters the band
-    and after it leaves it are skipped without changing anything.
+    and after it leaves it are skipped without changing anything. The arrays are
+    C-contiguous with ``nwc`` columns.
     """
+    best_f = best.reshape(-1)
+    ray_f = own_ray.reshape(-1)
+    k_f = own_k.reshape(-1)
     for j in range(pr.shape[0]):
         ur = pr[j] / m
         uc = pc[j] / m
@@ -270,18 +289,70 @@ def _assign_owners_rows(nwr, nwc, srw, scw, m, pr, pc, kmax, r_lo, r_hi, best, o
                 if (ur > 0.0 and ri >= r_hi) or (ur < 0.0 and ri < r_lo) or ur == 0.0:
                     break  # past the band (or a row ray outside it): nothing more here
                 continue
+            q = (ri - r_off) * nwc + ci  # flat index in the band (one index, not two)
             dd = (r - ri) * (r - ri) + (c - ci) * (c - ci)
-            if dd < best[ri, ci] - 1e-9:
-                best[ri, ci] = dd
-                own_ray[ri, ci] = j
-                own_k[ri, ci] = k
-            elif dd <= best[ri, ci] + 1e-9:  # a tie up to rounding
-                o = own_ray[ri, ci]
+            b = best_f[q]
+            if dd < b - 1e-9:
+                best_f[q] = dd
+                ray_f[q] = j
+                k_f[q] = k
+            elif dd <= b + 1e-9:  # a tie up to rounding
+                o = ray_f[q]
                 if _ray_offset(ri - srw, ci - scw, pr[j], pc[j]) < _ray_offset(
                         ri - srw, ci - scw, pr[o], pc[o]) - 1e-9:
-                    best[ri, ci] = min(dd, best[ri, ci])
-                    own_ray[ri, ci] = j
-                    own_k[ri, ci] = k
+                    best_f[q] = min(dd, b)
+                    ray_f[q] = j
+                    k_f[q] = k
+
+
+@njit(cache=True, nogil=True)
+def _window_slots_rows(elev, row0, col0, nwr, nwc, sr, sc, srw, scw, rc, m, pr, pc, kmax,
+                       base, r_lo, r_hi, band, slot, near):
+    """The sweep's per-ray cell lists for the window rows ``r_lo..r_hi-1``, straight from
+    the owners of :func:`_assign_owners_band` (bands of ``band`` rows at a time, in
+    scratch arrays of that many rows, so no array of the whole window is needed).
+
+    ``slot[base[j] + k]`` becomes the flat window index of the cell that sample ``k`` of
+    ray ``j`` owns, for the cells within the radius (``rc`` cells, the test of
+    :func:`inside_radius`) over data (``elev`` is the whole grid, the window starting at
+    ``row0, col0``; ``sr, sc`` the site's grid position, ``srw, scw`` its window position).
+    The flat indices of such cells that no sample owns (the site's own cell) go into
+    ``near``; returns their count (which may exceed ``near``'s size: then only the first
+    fit).
+    """
+    nb = max(1, min(band, r_hi - r_lo))
+    best = np.empty((nb, nwc), np.float64)
+    own_ray = np.empty((nb, nwc), np.int32)
+    own_k = np.empty((nb, nwc), np.int32)
+    rc2 = rc * rc
+    n_near = 0
+    for b_lo in range(r_lo, r_hi, nb):
+        b_hi = min(b_lo + nb, r_hi)
+        best[:, :] = np.inf
+        own_ray[:, :] = -1
+        _assign_owners_band(nwr, nwc, srw, scw, m, pr, pc, kmax, b_lo, b_hi, b_lo, best,
+                            own_ray, own_k)
+        for ri in range(b_lo, b_hi):
+            rr = np.float64(row0 + ri) - sr
+            rr2 = rr * rr
+            if not rr2 <= rc2:
+                continue  # rr2 + cc2 >= rr2 in floating point too
+            # the cells within the radius form one run of the row: look only around it
+            half = math.sqrt(rc2 - rr2)
+            c_lo = max(0, _floor(sc - half) - 2 - col0)
+            c_hi = min(nwc, _floor(sc + half) + 3 - col0)
+            bi = ri - b_lo
+            for ci in range(c_lo, c_hi):
+                cc = np.float64(col0 + ci) - sc
+                if rr2 + cc * cc <= rc2 and not np.isnan(elev[row0 + ri, col0 + ci]):
+                    j = own_ray[bi, ci]
+                    if j >= 0:
+                        slot[base[j] + own_k[bi, ci]] = ri * nwc + ci
+                    else:
+                        if n_near < near.shape[0]:
+                            near[n_near] = ri * nwc + ci
+                        n_near += 1
+    return n_near
 
 
 def _assign_owners(nwr: int, nwc: int, srw: float, scw: float, m: int, pr: np.ndarray,
@@ -450,9 +521,12 @@ def _sample_ray(elev, sr, sc, ur, uc, kmax, h0, h, nodata):
 # Rows of a ray's work array (one array per ray rather than seven: every kernel call that
 # takes an array costs two atomic reference-count updates, and the hot loop makes several
 # calls per sample): distances d_i (km), heights h_i and g_i (m), then the vertices
-# (x, y) of the upper hulls of the points (d_i, g_i) and (d_i, h_i).
-_D, _H, _G, _GX, _GY, _HX, _HY = 0, 1, 2, 3, 4, 5, 6
-_WORK_ROWS = 7
+# (x, y) of the upper hulls of the points (d_i, g_i) and (d_i, h_i), and the largest g_i of
+# each block of _BLOCK samples (entry i >> _BLOCK_BITS, for the line-of-sight scan).
+_D, _H, _G, _GX, _GY, _HX, _HY, _GB = 0, 1, 2, 3, 4, 5, 6, 7
+_WORK_ROWS = 8
+_BLOCK_BITS = 3
+_BLOCK = 1 << _BLOCK_BITS
 
 
 @njit(cache=True)
@@ -520,13 +594,22 @@ def _los_numax(w, k, dt, hts, yr, lam, alpha, beta, c0):
     # the loss and needs no square root
     kmin = math.sqrt(0.008 / (lam * dt)) * (1.0 - 1e-9)
     numax = -np.inf
-    for i in range(ilo, ihi + 1):
+    i = ilo
+    while i <= ihi:
+        if i & (_BLOCK - 1) == 0 and i + _BLOCK - 1 <= ihi:
+            # a whole block: its points have c_i <= cb (rounding is monotone, so the
+            # computed c_i too), and when cb passes the test below every point does
+            dx = w[_D, i] if slope >= 0.0 else w[_D, i + _BLOCK - 1]
+            cb = w[_GB, i >> _BLOCK_BITS] - hts - slope * dx
+            if cb < 0.0 and cb * kmin < max(numax, -0.78):
+                i += _BLOCK
+                continue
         di = w[_D, i]
         ci = w[_G, i] - hts - slope * di
-        if ci < 0.0 and ci * kmin < max(numax, -0.78):
-            continue
-        nu = ci * math.sqrt(0.002 * dt / (lam * di * (dt - di)))
-        numax = max(numax, nu)
+        if not (ci < 0.0 and ci * kmin < max(numax, -0.78)):
+            nu = ci * math.sqrt(0.002 * dt / (lam * di * (dt - di)))
+            numax = max(numax, nu)
+        i += 1
     return numax
 
 
@@ -729,6 +812,51 @@ def _owned_slots(own_ray: np.ndarray, own_k: np.ndarray, mask: np.ndarray,
     return base, slot
 
 
+_SLOT_BAND_ROWS = 128
+"""Rows of a band of :func:`_window_slots_rows`: its scratch arrays are small, and each
+band costs a look at every ray (128 rows: fastest measured on 30 km at 30 m)."""
+
+
+def _window_slots(elevation: np.ndarray, lay: _Layout, radius_cells: float,
+                  threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sweep's per-ray cell lists of the whole window, for the cells within the radius
+    over data, and the flat window indices of such cells that no sample owns.
+
+    Equal to :func:`_assign_owners` then :func:`_owned_slots` with the radius and data
+    mask, without their arrays of the whole window: bands of rows on threads
+    (:func:`_window_slots_rows`); the result does not depend on the split.
+
+    Returns
+    -------
+    (ndarray of int64, ndarray of int32, ndarray of int64)
+        ``base`` and ``slot`` as :func:`_owned_slots` (``reach`` = ``lay.kmax``), and the
+        cells that no sample owns (flat window indices, ascending).
+    """
+    base = np.zeros(lay.kmax.shape[0] + 1, np.int64)
+    np.cumsum(lay.kmax + 1, out=base[1:])
+    slot = np.full(int(base[-1]), -1, np.int32)
+    srw, scw = lay.site_row - lay.row0, lay.site_col - lay.col0
+    found: dict[int, np.ndarray] = {}
+
+    def band(r_lo: int, r_hi: int) -> None:
+        near = np.empty(16, np.int64)
+        n = _window_slots_rows(elevation, lay.row0, lay.col0, lay.nrows, lay.ncols,
+                               lay.site_row, lay.site_col, srw, scw, radius_cells, lay.m,
+                               lay.pr, lay.pc, lay.kmax, base, r_lo, r_hi, _SLOT_BAND_ROWS,
+                               slot, near)
+        if n > near.size:  # never in practice (the site's own cell): once more, all of them
+            near = np.empty(n, np.int64)
+            _window_slots_rows(elevation, lay.row0, lay.col0, lay.nrows, lay.ncols,
+                               lay.site_row, lay.site_col, srw, scw, radius_cells, lay.m,
+                               lay.pr, lay.pc, lay.kmax, base, r_lo, r_hi, _SLOT_BAND_ROWS,
+                               slot, near)
+        found[r_lo] = near[:n]
+
+    run_ranges(band, lay.nrows, threads)
+    near = np.concatenate([found[k] for k in sorted(found)]) if found else np.empty(0, np.int64)
+    return base, slot, near
+
+
 @njit(cache=True)
 def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km,
                out):
@@ -755,6 +883,7 @@ def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, 
     w[_H, 0] = h0
     w[_D, 0] = 0 * step_km
     w[_G, 0] = w[_H, 0] - 500.0 * ce * w[_D, 0] * w[_D, 0]
+    w[_GB, 0] = w[_G, 0]
     ng = 0
     nh = 0
     a_t = -np.inf
@@ -781,6 +910,8 @@ def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, 
         w[_H, k] = hk
         w[_D, k] = dk
         w[_G, k] = gk
+        kb = k >> _BLOCK_BITS
+        w[_GB, kb] = gk if k & (_BLOCK - 1) == 0 else max(w[_GB, kb], gk)
         dd = dk - d_prev
         v1 += dd * (hk + h_prev)
         v2 += dd * (hk * (2.0 * dk + d_prev) + h_prev * (dk + 2.0 * d_prev))
@@ -836,14 +967,15 @@ def _sweep(elev: np.ndarray, sr: float, sc: float, m: int, pr: np.ndarray, pc: n
            f_ghz: float, pol: int, res_km: float, out: np.ndarray,
            threads: int | None = None) -> None:
     """Every ray of the layout into ``out`` (the window, 2-D): ranges of rays (azimuth
-    sectors) on threads."""
+    sectors) on threads, sixteen per thread taken in turn (rays differ in cost with the
+    terrain, and the last range of a thread should be short)."""
     flat = out.reshape(-1)
 
     def rays(j0: int, j1: int) -> None:
         _sweep_rays(elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km,
                     j0, j1, flat)
 
-    run_ranges(rays, pr.shape[0], threads)
+    run_ranges(rays, pr.shape[0], threads, chunks_per_thread=16)
 
 
 # --------------------------------------------------------------------------- Python API
@@ -1000,7 +1132,8 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
         raise ModelRangeError(f"antenna heights must be above ground (got Tx "
                               f"{tx_height_agl_m} m, Rx {rx_height_agl_m} m); Fix: give "
                               "positive heights")
-    lay = _layout(elevation.shape, transform, site_x, site_y, radius_m)
+    lay = _layout(elevation.shape, transform, site_x, site_y, radius_m,
+                  inside=model != "p1812")
     res = float(transform.a)
     h0 = site_ground_m(elevation, transform, site_x, site_y)
     if model == "p1812" and math.isnan(h0):
@@ -1011,26 +1144,24 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
     if lay.nrows == 0 or lay.ncols == 0:
         return LossWindow(lay.row0, lay.col0, out, lay.site_row, lay.site_col, h0, model)
     win_elev = elevation[lay.row0:lay.row0 + lay.nrows, lay.col0:lay.col0 + lay.ncols]
-    if model == "p1812":
-        ap = effective_earth_radius_km(delta_n)
-        srw = lay.site_row - lay.row0
-        scw = lay.site_col - lay.col0
-        own_ray, own_k = _assign_owners(lay.nrows, lay.ncols, srw, scw, lay.m, lay.pr, lay.pc,
-                                        lay.kmax, threads)
-        base, slot = _owned_slots(own_ray, own_k, lay.inside, lay.kmax, threads)
-        _sweep(elevation, lay.site_row, lay.site_col, lay.m, lay.pr, lay.pc, base, slot, h0,
-               float(tx_height_agl_m), float(rx_height_agl_m), ap, f_mhz / 1000.0, int(pol),
-               res / 1000.0, out, threads)
-        # the site's own cell (no sample of any ray): free space at >= half a cell
-        near = lay.inside & (own_ray < 0) & np.isfinite(win_elev)
-        if near.any():
-            d_km = np.maximum(_window_distance_m(lay, res)[near], 0.5 * res) / 1000.0
-            dh_km = (h0 + tx_height_agl_m - win_elev[near] - rx_height_agl_m) / 1000.0
-            out[near] = _own_cell_loss_db(f_mhz, d_km, dh_km)
-    else:
+    if model != "p1812":
         out = _closed_form_loss(lay, res, win_elev, h0, tx_height_agl_m, rx_height_agl_m,
                                 f_mhz, model, hata_environment)
-    out[~lay.inside | np.isnan(win_elev)] = np.nan
+        out[~lay.inside | np.isnan(win_elev)] = np.nan
+        return LossWindow(lay.row0, lay.col0, out, lay.site_row, lay.site_col, h0, model)
+    ap = effective_earth_radius_km(delta_n)
+    # only the cells within the radius over data are evaluated: the others stay NaN
+    base, slot, near = _window_slots(elevation, lay, radius_m / res, threads)
+    _sweep(elevation, lay.site_row, lay.site_col, lay.m, lay.pr, lay.pc, base, slot, h0,
+           float(tx_height_agl_m), float(rx_height_agl_m), ap, f_mhz / 1000.0, int(pol),
+           res / 1000.0, out, threads)
+    if near.size:  # the site's own cell (no sample of any ray): free space at >= half a cell
+        wr, wc = np.divmod(near, lay.ncols)
+        rr = (wr + lay.row0).astype(np.float64) - lay.site_row
+        cc = (wc + lay.col0).astype(np.float64) - lay.site_col
+        d_km = np.maximum(np.sqrt(rr * rr + cc * cc) * res, 0.5 * res) / 1000.0
+        dh_km = (h0 + tx_height_agl_m - win_elev[wr, wc] - rx_height_agl_m) / 1000.0
+        out[wr, wc] = _own_cell_loss_db(f_mhz, d_km, dh_km)
     return LossWindow(lay.row0, lay.col0, out, lay.site_row, lay.site_col, h0, model)
 
 

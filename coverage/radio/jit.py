@@ -59,6 +59,9 @@ EXPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "f8[:,::1]", "i4[:,::1]", "i4[:,::1]")),
     "coverage.radio.engine._owned_slots_rows": ("void", (
         "i4[:,::1]", "i4[:,::1]", "b1[:,::1]", "i8[::1]", "i8", "i8", "i4[::1]")),
+    "coverage.radio.engine._window_slots_rows": ("i8", (
+        "f4[:,::1]", "i8", "i8", "i8", "i8", "f8", "f8", "f8", "f8", "f8", "i8", "f8[::1]",
+        "f8[::1]", "i8[::1]", "i8[::1]", "i8", "i8", "i8", "i4[::1]", "i8[::1]")),
     "coverage.radio.engine._owners_at_cells": ("void", (
         "f8", "f8", "i8", "f8[::1]", "f8[::1]", "i8[::1]", "i8[::1]", "i8[::1]", "i4[::1]",
         "i4[::1]")),
