@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,47 @@ def test_compressed_entry_is_several_times_smaller_and_verified(tmp_path: Path) 
     assert hit.status == "hit" and hit.arrays is not None
     assert np.array_equal(loss_codec.unpack(hit.arrays["loss_steps"]),
                           loss_codec.quantise(loss), equal_nan=True)
+
+
+def test_compress_round_trip_equals_the_quantised_loss() -> None:
+    loss = smooth_window()
+    loss[5, 10] = 3000.0
+    stored, quantised = loss_codec.compress(loss)
+    assert stored.dtype == np.uint8 and stored.ndim == 1
+    assert np.array_equal(quantised, loss_codec.quantise(loss), equal_nan=True)
+    assert np.array_equal(loss_codec.decompress(stored, loss.shape), quantised, equal_nan=True)
+    # the same bytes as deflating the planes of pack(): the codec's layout, compressed once
+    assert zlib.decompress(stored.tobytes()) == loss_codec.pack(loss).tobytes()
+    assert len(stored) < 0.25 * loss.nbytes
+    for shape in ((0, 4), (1, 1), (3, 0)):
+        empty_or_one = np.full(shape, 70.0, np.float32)
+        assert loss_codec.decompress(loss_codec.compress(empty_or_one)[0], shape).shape == shape
+
+
+def test_decompress_refuses_bytes_of_another_window() -> None:
+    stored, _ = loss_codec.compress(smooth_window())
+    with pytest.raises(ValueError, match="planes"):
+        loss_codec.decompress(stored, (10, 10))
+    with pytest.raises(ValueError, match="inflate"):
+        loss_codec.decompress(stored[: len(stored) // 2], (120, 140))
+
+
+def test_site_entry_holds_the_loss_deflated_once(tmp_path: Path) -> None:
+    study = make_study(SITES[:1])
+    band = study.config.band("CMCC", "FDD900")
+    x, y = study.grid.xy(40, 40)
+    window, _ = predict.site_loss(study.grid, x, y, height_m=30.0, f_mhz=band.frequency_mhz,
+                                  model=study.config.model, rx_height_m=1.5,
+                                  cache_dir=tmp_path)
+    (entry,) = tmp_path.glob("*.npz")
+    with zipfile.ZipFile(entry) as zf:  # the codec deflated the loss: the file stores it
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
+    key = entry.stem
+    hit = cache.read_entry(tmp_path, key)
+    assert hit.status == "hit" and hit.arrays is not None
+    assert np.array_equal(loss_codec.decompress(hit.arrays["loss_deflated"],
+                                                window.loss_db.shape),
+                          window.loss_db, equal_nan=True)
 
 
 def test_cold_and_warm_site_loss_are_identical_and_quantised(tmp_path: Path) -> None:
