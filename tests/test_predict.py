@@ -16,8 +16,10 @@ from coverage import predict
 from coverage.config import Config, ModelSettings
 from coverage.grid import WorkingGrid
 from coverage.io import cache
+from coverage.predict.network import predict_networks
 from coverage.radio import engine
 from coverage.radio.linkbudget import rs_epre_dbm
+from coverage.signal import CoverageResult
 from coverage.study import Study, load_study
 
 N, RES = 160, 30.0
@@ -251,3 +253,33 @@ def test_merging_two_predictions_equals_predicting_all_sites(tiny_data):
         assert np.array_equal(a.best_site, b.best_site)
     assert np.array_equal(together.any_rsrp, merged.any_rsrp, equal_nan=True)
     assert np.array_equal(together.any_operator, merged.any_operator)
+
+
+
+def assert_same_result(a: CoverageResult, b: CoverageResult) -> None:
+    for name in ("operators", "computed_sites", "cached_sites", "warnings"):
+        assert getattr(a, name) == getattr(b, name)
+    for op in a.operators:
+        for field in ("rsrp", "best_site"):
+            x, y = getattr(a.by_operator[op], field), getattr(b.by_operator[op], field)
+            assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True)
+    assert np.array_equal(a.any_rsrp, b.any_rsrp, equal_nan=True)
+    assert np.array_equal(a.any_operator, b.any_operator)
+
+
+def test_networks_in_one_pass_equal_each_predicted_alone(tmp_path: Path) -> None:
+    sites = [*SITES, {"site_id": "E", "operator": "CMCC", "band": "FDD900", "height_m": 25.0,
+                      "row": 45, "col": 50, "status": "building"},
+             {"site_id": "F", "operator": "CMCC", "band": "NO_SUCH", "height_m": 25.0,
+              "row": 80, "col": 80, "status": "planned"}]
+    study = make_study(sites)
+    networks = [("on_air",), ("planned", "building"), None]
+    done: list[tuple[int, int]] = []
+    together = predict_networks(study, networks, cache_dir=tmp_path / "one-pass",
+                                progress=lambda d, t: done.append((d, t)))
+    assert done[-1] == (6, 6)  # every site once, though the last network holds them all
+    for k, (statuses, result) in enumerate(zip(networks, together, strict=True)):
+        alone = predict.predict_coverage(study, statuses=statuses, cache_dir=tmp_path / str(k))
+        assert_same_result(result, alone)
+    assert together[1].computed_sites == 2 and together[2].computed_sites == 5
+    assert any(w.value == "CMCC/NO_SUCH" for w in together[1].warnings)
