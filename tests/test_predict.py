@@ -283,3 +283,30 @@ def test_networks_in_one_pass_equal_each_predicted_alone(tmp_path: Path) -> None
         assert_same_result(result, alone)
     assert together[1].computed_sites == 2 and together[2].computed_sites == 5
     assert any(w.value == "CMCC/NO_SUCH" for w in together[1].warnings)
+
+
+def test_combine_operators_strongest_first_on_ties_nan_where_none() -> None:
+    from coverage.signal import combine_operators
+
+    def by_masks(rsrp: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:  # the old rule
+        any_rsrp = np.full(rsrp[0].shape, np.nan, np.float32)
+        any_operator = np.full(rsrp[0].shape, -1, np.int8)
+        for index, values in enumerate(rsrp):
+            better = values > np.nan_to_num(any_rsrp, nan=-np.inf)
+            any_rsrp[better] = values[better]
+            any_operator[better] = index
+        return any_rsrp, any_operator
+
+    rng = np.random.default_rng(11)
+    choices = np.array([np.nan, -np.inf, -200.0, -100.5, -100.0, -90.0], np.float32)
+    for trial in range(60):
+        rsrp = [rng.choice(choices, (4, 6)) for _ in range(1 + trial % 3)]
+        if trial % 2:
+            rsrp = [r.astype(np.float64) + 0.01 for r in rsrp]  # stored as float32
+        got, want = combine_operators(rsrp), by_masks(rsrp)
+        assert got[0].dtype == np.float32 and got[1].dtype == np.int8
+        assert np.array_equal(got[0], want[0], equal_nan=True)
+        assert np.array_equal(got[1], want[1])
+    tie = np.array([[-100.0, np.nan]], np.float32)
+    any_rsrp, any_operator = combine_operators([tie, tie.copy()])
+    assert any_operator.tolist() == [[0, -1]] and np.isnan(any_rsrp[0, 1])
