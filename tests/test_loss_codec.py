@@ -150,3 +150,33 @@ def test_an_entry_of_the_old_format_is_never_read(tmp_path: Path,
     old_key = predict.loss_cache_key(study.grid, *xy, 30.0, band.frequency_mhz,
                                      study.config.model, 1.5)
     assert old_key != key  # the format is part of the key: old entries are simply not found
+
+
+def test_float64_loss_for_the_rsrp_kernel_is_the_float32_loss_widened(tmp_path: Path) -> None:
+    loss = smooth_window()
+    steps = loss_codec.to_steps(loss)
+    wide = loss_codec.from_steps(steps, np.float64)
+    assert wide.dtype == np.float64
+    assert np.array_equal(wide, loss_codec.from_steps(steps).astype(np.float64), equal_nan=True)
+    stored, wide_2 = loss_codec.compress(loss, np.float64)
+    assert np.array_equal(wide_2, wide, equal_nan=True)
+    assert np.array_equal(loss_codec.decompress(stored, loss.shape, np.float64), wide,
+                          equal_nan=True)
+    # a site's RSRP (float64 loss inside) equals the RSRP of its public float32 loss window,
+    # computed, read from the cache or uncached
+    study = make_study(SITES[1:2])
+    cfg, grid = study.config, study.grid
+    job = predict.make_site_job(cfg, study.sites.iloc[0], 0)
+    assert isinstance(job, predict.SiteJob)
+    window, _ = predict.site_loss(grid, job.x, job.y, height_m=job.height_m, f_mhz=job.f_mhz,
+                                  model=cfg.model, rx_height_m=1.5)
+    assert window.loss_db.dtype == np.float32
+    rsrp, sector = predict.window_rsrp(
+        grid, window, job.x, job.y, height_m=job.height_m, azimuths=job.azimuths,
+        radio=job.radio, pattern=job.pattern, rx_height_m=1.5, body_loss_db=0.0,
+        delta_n=cfg.model.delta_n)
+    for cache_dir in (None, tmp_path, tmp_path):
+        cov = predict.predict_site(grid, cfg, job, cache_dir)
+        assert np.array_equal(cov.rsrp_dbm, rsrp, equal_nan=True)
+        assert np.array_equal(cov.sector, sector)
+    assert cov.from_cache

@@ -71,10 +71,20 @@ def _from_steps(steps: np.ndarray) -> np.ndarray:
 _LOSS_OF_STEP = _from_steps(np.arange(_MAX_STEPS + 1, dtype=np.uint16))
 """The loss of every possible step (float32, 256 kB): decoding is one table look-up."""
 
+_LOSS_OF_STEP_F64 = _LOSS_OF_STEP.astype(np.float64)
+"""The same values widened to float64 (exactly), for a caller that computes in float64."""
 
-def from_steps(steps: np.ndarray) -> np.ndarray:
-    """``uint16`` steps back to loss (dB, float32; NaN where 0)."""
-    return _LOSS_OF_STEP[np.asarray(steps, dtype=np.uint16)]
+LossDtype = type[np.float32] | type[np.float64]
+
+
+def from_steps(steps: np.ndarray, dtype: LossDtype = np.float32) -> np.ndarray:
+    """``uint16`` steps back to loss (dB, float32; NaN where 0).
+
+    With ``dtype=np.float64`` the same float32 values come widened to float64 (the RSRP
+    kernel computes in float64): one look-up instead of a look-up and a conversion.
+    """
+    table = _LOSS_OF_STEP_F64 if dtype is np.float64 else _LOSS_OF_STEP
+    return table[np.asarray(steps, dtype=np.uint16)]
 
 
 def quantise(loss_db: np.ndarray) -> np.ndarray:
@@ -98,17 +108,19 @@ def pack_steps(steps: np.ndarray) -> np.ndarray:
     return np.stack([(zigzag & 0xFF).astype(np.uint8), (zigzag >> 8).astype(np.uint8)])
 
 
-def unpack(packed: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`pack`: the quantised loss window (dB, float32)."""
+def unpack(packed: np.ndarray, dtype: LossDtype = np.float32) -> np.ndarray:
+    """Inverse of :func:`pack`: the quantised loss window (dB, float32 or widened to
+    ``dtype``, see :func:`from_steps`)."""
     planes = np.asarray(packed, dtype=np.uint8)
     zigzag = planes[0].astype(np.uint16) | (planes[1].astype(np.uint16) << 8)
     residual = (zigzag >> 1) ^ (np.uint16(0) - (zigzag & 1))
     rows = np.cumsum(residual, axis=0, dtype=np.uint16)
     steps = np.cumsum(rows, axis=-1, dtype=np.uint16)
-    return from_steps(steps)
+    return from_steps(steps, dtype)
 
 
-def compress(loss_db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def compress(loss_db: np.ndarray, dtype: LossDtype = np.float32
+             ) -> tuple[np.ndarray, np.ndarray]:
     """A 2-D loss window (dB) as stored, and as a read of the stored form returns it.
 
     Returns
@@ -116,7 +128,7 @@ def compress(loss_db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     stored : ndarray of uint8, shape (n,)
         The planes of :func:`pack`, deflated (zlib, strategy :data:`STRATEGY`); the
         window's shape is not included (:func:`decompress` takes it).
-    loss : ndarray of float32
+    loss : ndarray of float32 (or widened to ``dtype``, see :func:`from_steps`)
         The quantised loss (dB), equal to ``decompress(stored, loss_db.shape)``.
     """
     steps = to_steps(loss_db)
@@ -124,11 +136,13 @@ def compress(loss_db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, zlib.MAX_WBITS,
                                zlib.DEF_MEM_LEVEL, STRATEGY)
     stored = np.frombuffer(deflate.compress(planes.data) + deflate.flush(), dtype=np.uint8)
-    return stored, from_steps(steps)
+    return stored, from_steps(steps, dtype)
 
 
-def decompress(stored: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Inverse of :func:`compress`: the quantised loss window (dB, float32) of ``shape``.
+def decompress(stored: np.ndarray, shape: tuple[int, int], dtype: LossDtype = np.float32
+               ) -> np.ndarray:
+    """Inverse of :func:`compress`: the quantised loss window (dB, float32 or widened to
+    ``dtype``) of ``shape``.
 
     Raises
     ------
@@ -143,4 +157,4 @@ def decompress(stored: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if len(raw) != 2 * rows * cols:
         raise ValueError(f"stored loss holds {len(raw)} bytes, not the planes of a "
                          f"{rows}x{cols} window")
-    return unpack(np.frombuffer(raw, dtype=np.uint8).reshape(2, rows, cols))
+    return unpack(np.frombuffer(raw, dtype=np.uint8).reshape(2, rows, cols), dtype)

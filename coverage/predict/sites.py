@@ -138,6 +138,16 @@ def site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz: 
         The window (loss quantised to :data:`coverage.predict.loss_codec.STEP_DB`, whether
         computed or cached) and whether it came from the cache.
     """
+    return _site_loss(grid, x, y, height_m=height_m, f_mhz=f_mhz, model=model,
+                      rx_height_m=rx_height_m, cache_dir=cache_dir, key=key)
+
+
+def _site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz: float,
+               model: ModelSettings, rx_height_m: float, cache_dir: Path | None,
+               key: str | None, dtype: loss_codec.LossDtype = np.float32
+               ) -> tuple[engine.LossWindow, bool]:
+    """:func:`site_loss`, its loss float32 or widened to ``dtype`` (exactly the same values:
+    :func:`predict_site` hands float64 to the RSRP kernel without converting a window)."""
     if cache_dir is not None:
         if key is None:
             key = loss_cache_key(grid, x, y, height_m, f_mhz, model, rx_height_m)
@@ -146,7 +156,7 @@ def site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz: 
             a = found.arrays
             try:
                 loss = loss_codec.decompress(a["loss_deflated"],
-                                             (int(a["rows"]), int(a["cols"])))
+                                             (int(a["rows"]), int(a["cols"])), dtype)
             except (KeyError, ValueError):  # checksummed, so only a writer's bug: recompute
                 loss = None
             if loss is not None:
@@ -159,8 +169,9 @@ def site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz: 
         radius_m=model.radius_km * 1000.0, delta_n=model.delta_n, model=model.name,
         pol=POL_VERTICAL, hata_environment=model.hata_environment)
     if cache_dir is None or key is None:
-        return dataclasses.replace(window, loss_db=loss_codec.quantise(window.loss_db)), False
-    stored, loss = loss_codec.compress(window.loss_db)
+        steps = loss_codec.to_steps(window.loss_db)
+        return dataclasses.replace(window, loss_db=loss_codec.from_steps(steps, dtype)), False
+    stored, loss = loss_codec.compress(window.loss_db, dtype)
     window = dataclasses.replace(window, loss_db=loss)
     rows, cols = loss.shape
     # the codec has deflated the loss already: the file is not compressed a second time
@@ -297,9 +308,9 @@ def predict_site(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | Non
         When the site cannot be predicted (outside the DEM, over nodata, out of range).
     """
     rx_height = cfg.rule.receiver_height_m
-    window, from_cache = site_loss(grid, job.x, job.y, height_m=job.height_m, f_mhz=job.f_mhz,
-                                   model=cfg.model, rx_height_m=rx_height, cache_dir=cache,
-                                   key=loss_key)
+    window, from_cache = _site_loss(grid, job.x, job.y, height_m=job.height_m,
+                                    f_mhz=job.f_mhz, model=cfg.model, rx_height_m=rx_height,
+                                    cache_dir=cache, key=loss_key, dtype=np.float64)
     rsrp, sector = window_rsrp(grid, window, job.x, job.y, height_m=job.height_m,
                                azimuths=job.azimuths, radio=job.radio, pattern=job.pattern,
                                rx_height_m=rx_height, body_loss_db=cfg.rule.body_loss_db,
