@@ -77,9 +77,11 @@ def main() -> int:
     for name, runs, target in (("cold cache", cold, 60.0), ("warm cache", warm, 5.0)):
         walls = [r[0] for r in runs]
         cpus = [r[1] for r in runs]
+        ratios = [cpu / wall for wall, cpu in runs]
         print(f"{name}: median {statistics.median(walls):.1f} s wall "
               f"(min {min(walls):.1f}, max {max(walls):.1f}), "
-              f"{statistics.median(cpus):.1f} s CPU; target <= {target:g} s; "
+              f"{statistics.median(cpus):.1f} s CPU (CPU/wall {statistics.median(ratios):.2f}, "
+              f"the cores kept busy); target <= {target:g} s; "
               f"{n_sites / statistics.median(walls):.1f} sites/s")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak_mb:.0f} MB; load average {os.getloadavg()[0]:.2f} on "

@@ -147,6 +147,9 @@ class Steps:
         self.digests: dict[int, tuple[object, str]] = {}
         """Content digests of the run's tables and arrays, shared by its memo keys
         (:func:`coverage.io.digest.content_digest`)."""
+        self.prefetched: tuple[Study, tuple[str, ...], CoverageResult] | None = None
+        """A network predicted ahead of its step: (study, statuses, raw result)
+        (see :func:`_predict`)."""
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -168,20 +171,38 @@ PENDING = tuple(status for status in SITE_STATUSES if status != "on_air")
 
 
 def _predict(study: Study, out_dir: Path, steps: Steps, statuses: tuple[str, ...], *,
-             network: bool = True) -> CoverageResult:
+             network: bool = True, along: tuple[str, ...] = ()) -> CoverageResult:
     """The raw (uncalibrated) prediction of the study's sites of ``statuses``.
 
     With ``network`` the composed rasters are cached as one entry as well
     (:mod:`coverage.predict.network_cache`): the networks on air and committed, and the
     plan's added sites, keyed on every site job, so a changed plan makes a new entry.
+
+    With ``along`` (statuses of a network a later step predicts), when this network's sites
+    have to be predicted, that network's sites are predicted in the same pass over the
+    sites and kept for the later :func:`_predict` of the same study and statuses (exactly
+    the result it would compute; one pass keeps both cores busy to the end).
     """
+    sites_cache = out_dir / CACHE_DIR / "sites"
+
+    def predict() -> CoverageResult:
+        kept = steps.prefetched
+        if kept is not None and kept[0] is study and kept[1] == statuses:
+            steps.prefetched = None
+            return kept[2]
+        if not along:
+            return steps.backend.predict(study, cache_dir=sites_cache, statuses=statuses,
+                                         progress=update)
+        result, later = steps.backend.predict_networks(study, [statuses, along],
+                                                       cache_dir=sites_cache, progress=update)
+        steps.prefetched = (study, along, later)
+        return result
+
     update, close = steps.progress("sites")
     try:  # the entry is written while the run goes on (compute waits for it at its end)
         return cached_network(
             study, statuses, out_dir / CACHE_DIR / "network" if network else None,
-            lambda: steps.backend.predict(study, cache_dir=out_dir / CACHE_DIR / "sites",
-                                          statuses=statuses, progress=update),
-            progress=update, background=True)
+            predict, progress=update, background=True)
     finally:
         close()
 
@@ -248,8 +269,13 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness",
     day = resolve_as_of(cfg.readiness.as_of)
     study = with_work_sites(with_claim_sites(study_as_of(study, day), day))
     results = RunResults(study)
+    # the sites still to come, when a later step predicts them, are predicted along with the
+    # ones on air (in process: one pass over the sites, the threads busy to the end)
+    pending_later = (stop >= 3 or (stop >= 2 and cfg.planning.enabled)) and bool(
+        study.sites["status"].isin(PENDING).any())
+    along = PENDING if pending_later and not steps.backend.on_cluster else ()
     with steps.step("predict coverage (sites on air)"):
-        raw = _predict(study, out_dir, steps, ("on_air",))
+        raw = _predict(study, out_dir, steps, ("on_air",), along=along)
     if study.measurements is not None and len(study.measurements):
         with steps.step("compare with field measurements"):
             results.comparison = compare(study, raw)
@@ -271,6 +297,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness",
                 on_air.raw, _predict(study, out_dir, steps, PENDING)), fit)
             results.committed_assessment = committed.assessment
             results.committed_serving = group_serving_sites(study, committed.coverage)
+            steps.prefetched = None  # unused when the network cache had the entry
         with steps.step("plan new sites"):
             update, close = steps.progress("candidates")
             try:
@@ -311,6 +338,7 @@ def compute(study: Study, out_dir: Path, steps: Steps, until: str = "readiness",
                 on_air.raw, _predict(study, out_dir, steps, PENDING)), fit)
             results.committed_assessment = committed.assessment
             results.committed_serving = group_serving_sites(study, committed.coverage)
+            steps.prefetched = None  # unused when the network cache had the entry
     with steps.step("readiness"):
         after = None
         if (results.after_assessment is not None and results.plan is not None

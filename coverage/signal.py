@@ -202,12 +202,16 @@ def combine_operators(rsrp: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     order; a tie goes to the earlier operator.
     """
     shape = rsrp[0].shape if rsrp else (0, 0)
-    any_rsrp = np.full(shape, np.nan, np.float32)
+    # in place on one float32 accumulator (-inf: no operator yet; NaN compares False), as
+    # take_stronger folds sites: no whole-raster temporaries per operator
+    any_rsrp = np.full(shape, -np.inf, np.float32)
     any_operator = np.full(shape, -1, np.int8)
+    better = np.empty(shape, np.bool_)
     for index, values in enumerate(rsrp):
-        better = values > np.nan_to_num(any_rsrp, nan=-np.inf)
-        any_rsrp[better] = values[better]
-        any_operator[better] = index
+        np.greater(values, any_rsrp, out=better)
+        np.copyto(any_rsrp, values, where=better)
+        np.copyto(any_operator, index, where=better)
+    np.copyto(any_rsrp, np.nan, where=any_operator < 0)
     return any_rsrp, any_operator
 
 

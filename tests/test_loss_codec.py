@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,47 @@ def test_compressed_entry_is_several_times_smaller_and_verified(tmp_path: Path) 
                           loss_codec.quantise(loss), equal_nan=True)
 
 
+def test_compress_round_trip_equals_the_quantised_loss() -> None:
+    loss = smooth_window()
+    loss[5, 10] = 3000.0
+    stored, quantised = loss_codec.compress(loss)
+    assert stored.dtype == np.uint8 and stored.ndim == 1
+    assert np.array_equal(quantised, loss_codec.quantise(loss), equal_nan=True)
+    assert np.array_equal(loss_codec.decompress(stored, loss.shape), quantised, equal_nan=True)
+    # the same bytes as deflating the planes of pack(): the codec's layout, compressed once
+    assert zlib.decompress(stored.tobytes()) == loss_codec.pack(loss).tobytes()
+    assert len(stored) < 0.25 * loss.nbytes
+    for shape in ((0, 4), (1, 1), (3, 0)):
+        empty_or_one = np.full(shape, 70.0, np.float32)
+        assert loss_codec.decompress(loss_codec.compress(empty_or_one)[0], shape).shape == shape
+
+
+def test_decompress_refuses_bytes_of_another_window() -> None:
+    stored, _ = loss_codec.compress(smooth_window())
+    with pytest.raises(ValueError, match="planes"):
+        loss_codec.decompress(stored, (10, 10))
+    with pytest.raises(ValueError, match="inflate"):
+        loss_codec.decompress(stored[: len(stored) // 2], (120, 140))
+
+
+def test_site_entry_holds_the_loss_deflated_once(tmp_path: Path) -> None:
+    study = make_study(SITES[:1])
+    band = study.config.band("CMCC", "FDD900")
+    x, y = study.grid.xy(40, 40)
+    window, _ = predict.site_loss(study.grid, x, y, height_m=30.0, f_mhz=band.frequency_mhz,
+                                  model=study.config.model, rx_height_m=1.5,
+                                  cache_dir=tmp_path)
+    (entry,) = tmp_path.glob("*.npz")
+    with zipfile.ZipFile(entry) as zf:  # the codec deflated the loss: the file stores it
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
+    key = entry.stem
+    hit = cache.read_entry(tmp_path, key)
+    assert hit.status == "hit" and hit.arrays is not None
+    assert np.array_equal(loss_codec.decompress(hit.arrays["loss_deflated"],
+                                                window.loss_db.shape),
+                          window.loss_db, equal_nan=True)
+
+
 def test_cold_and_warm_site_loss_are_identical_and_quantised(tmp_path: Path) -> None:
     study = make_study(SITES[:1])
     band = study.config.band("CMCC", "FDD900")
@@ -108,3 +150,33 @@ def test_an_entry_of_the_old_format_is_never_read(tmp_path: Path,
     old_key = predict.loss_cache_key(study.grid, *xy, 30.0, band.frequency_mhz,
                                      study.config.model, 1.5)
     assert old_key != key  # the format is part of the key: old entries are simply not found
+
+
+def test_float64_loss_for_the_rsrp_kernel_is_the_float32_loss_widened(tmp_path: Path) -> None:
+    loss = smooth_window()
+    steps = loss_codec.to_steps(loss)
+    wide = loss_codec.from_steps(steps, np.float64)
+    assert wide.dtype == np.float64
+    assert np.array_equal(wide, loss_codec.from_steps(steps).astype(np.float64), equal_nan=True)
+    stored, wide_2 = loss_codec.compress(loss, np.float64)
+    assert np.array_equal(wide_2, wide, equal_nan=True)
+    assert np.array_equal(loss_codec.decompress(stored, loss.shape, np.float64), wide,
+                          equal_nan=True)
+    # a site's RSRP (float64 loss inside) equals the RSRP of its public float32 loss window,
+    # computed, read from the cache or uncached
+    study = make_study(SITES[1:2])
+    cfg, grid = study.config, study.grid
+    job = predict.make_site_job(cfg, study.sites.iloc[0], 0)
+    assert isinstance(job, predict.SiteJob)
+    window, _ = predict.site_loss(grid, job.x, job.y, height_m=job.height_m, f_mhz=job.f_mhz,
+                                  model=cfg.model, rx_height_m=1.5)
+    assert window.loss_db.dtype == np.float32
+    rsrp, sector = predict.window_rsrp(
+        grid, window, job.x, job.y, height_m=job.height_m, azimuths=job.azimuths,
+        radio=job.radio, pattern=job.pattern, rx_height_m=1.5, body_loss_db=0.0,
+        delta_n=cfg.model.delta_n)
+    for cache_dir in (None, tmp_path, tmp_path):
+        cov = predict.predict_site(grid, cfg, job, cache_dir)
+        assert np.array_equal(cov.rsrp_dbm, rsrp, equal_nan=True)
+        assert np.array_equal(cov.sector, sector)
+    assert cov.from_cache

@@ -16,8 +16,10 @@ from coverage import predict
 from coverage.config import Config, ModelSettings
 from coverage.grid import WorkingGrid
 from coverage.io import cache
+from coverage.predict.network import predict_networks
 from coverage.radio import engine
 from coverage.radio.linkbudget import rs_epre_dbm
+from coverage.signal import CoverageResult
 from coverage.study import Study, load_study
 
 N, RES = 160, 30.0
@@ -251,3 +253,60 @@ def test_merging_two_predictions_equals_predicting_all_sites(tiny_data):
         assert np.array_equal(a.best_site, b.best_site)
     assert np.array_equal(together.any_rsrp, merged.any_rsrp, equal_nan=True)
     assert np.array_equal(together.any_operator, merged.any_operator)
+
+
+
+def assert_same_result(a: CoverageResult, b: CoverageResult) -> None:
+    for name in ("operators", "computed_sites", "cached_sites", "warnings"):
+        assert getattr(a, name) == getattr(b, name)
+    for op in a.operators:
+        for field in ("rsrp", "best_site"):
+            x, y = getattr(a.by_operator[op], field), getattr(b.by_operator[op], field)
+            assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True)
+    assert np.array_equal(a.any_rsrp, b.any_rsrp, equal_nan=True)
+    assert np.array_equal(a.any_operator, b.any_operator)
+
+
+def test_networks_in_one_pass_equal_each_predicted_alone(tmp_path: Path) -> None:
+    sites = [*SITES, {"site_id": "E", "operator": "CMCC", "band": "FDD900", "height_m": 25.0,
+                      "row": 45, "col": 50, "status": "building"},
+             {"site_id": "F", "operator": "CMCC", "band": "NO_SUCH", "height_m": 25.0,
+              "row": 80, "col": 80, "status": "planned"}]
+    study = make_study(sites)
+    networks = [("on_air",), ("planned", "building"), None]
+    done: list[tuple[int, int]] = []
+    together = predict_networks(study, networks, cache_dir=tmp_path / "one-pass",
+                                progress=lambda d, t: done.append((d, t)))
+    assert done[-1] == (6, 6)  # every site once, though the last network holds them all
+    for k, (statuses, result) in enumerate(zip(networks, together, strict=True)):
+        alone = predict.predict_coverage(study, statuses=statuses, cache_dir=tmp_path / str(k))
+        assert_same_result(result, alone)
+    assert together[1].computed_sites == 2 and together[2].computed_sites == 5
+    assert any(w.value == "CMCC/NO_SUCH" for w in together[1].warnings)
+
+
+def test_combine_operators_strongest_first_on_ties_nan_where_none() -> None:
+    from coverage.signal import combine_operators
+
+    def by_masks(rsrp: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:  # the old rule
+        any_rsrp = np.full(rsrp[0].shape, np.nan, np.float32)
+        any_operator = np.full(rsrp[0].shape, -1, np.int8)
+        for index, values in enumerate(rsrp):
+            better = values > np.nan_to_num(any_rsrp, nan=-np.inf)
+            any_rsrp[better] = values[better]
+            any_operator[better] = index
+        return any_rsrp, any_operator
+
+    rng = np.random.default_rng(11)
+    choices = np.array([np.nan, -np.inf, -200.0, -100.5, -100.0, -90.0], np.float32)
+    for trial in range(60):
+        rsrp = [rng.choice(choices, (4, 6)) for _ in range(1 + trial % 3)]
+        if trial % 2:
+            rsrp = [r.astype(np.float64) + 0.01 for r in rsrp]  # stored as float32
+        got, want = combine_operators(rsrp), by_masks(rsrp)
+        assert got[0].dtype == np.float32 and got[1].dtype == np.int8
+        assert np.array_equal(got[0], want[0], equal_nan=True)
+        assert np.array_equal(got[1], want[1])
+    tie = np.array([[-100.0, np.nan]], np.float32)
+    any_rsrp, any_operator = combine_operators([tie, tie.copy()])
+    assert any_operator.tolist() == [[0, -1]] and np.isnan(any_rsrp[0, 1])

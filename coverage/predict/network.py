@@ -4,14 +4,17 @@ Each site is predicted by :mod:`coverage.predict.sites`; per operator every cell
 strongest site, and "any operator" takes the strongest operator (the rule of
 :mod:`coverage.signal`). This is the in-process run of the whole grid at once; the tiled and
 distributed runs in :mod:`coverage.scale` give byte-identical results.
+:func:`predict_networks` predicts several networks of a study (the sites on air, the ones
+still to come) in one pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+from affine import Affine
 from pyproj import CRS
 
 from coverage.config import Config
@@ -67,21 +70,51 @@ def predict_coverage(study: Study, config: Config | None = None, *,
     -------
     CoverageResult
     """
+    return predict_networks(study, [statuses], config, cache_dir=cache_dir,
+                            keep_sites=keep_sites, progress=progress, threads=threads)[0]
+
+
+def predict_networks(study: Study, networks: Sequence[Iterable[str] | None],
+                     config: Config | None = None, *, cache_dir: str | Path | None = None,
+                     keep_sites: bool = False,
+                     progress: Callable[[int, int], None] | None = None,
+                     threads: int | None = None) -> list[CoverageResult]:
+    """:func:`predict_coverage` of several networks of one study, in one pass over the sites.
+
+    Every site of any network is predicted once, on one pool of threads, and folded into
+    each network it belongs to, in site order: each result equals ``predict_coverage(study,
+    statuses=...)`` of its network byte for byte. One pass keeps the threads busy across
+    the networks (no serial tail and no fixed costs per network), so a run predicts the
+    sites on air and the ones still to come side by side.
+
+    Parameters
+    ----------
+    study : Study
+        Loaded inputs (grid and sites).
+    networks : sequence of (iterable of str or None)
+        The site statuses of each network (None: every site).
+    config, cache_dir, keep_sites, threads
+        As :func:`predict_coverage`.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each site of any network (``total``: the
+        sites of all of them, each once).
+
+    Returns
+    -------
+    list of CoverageResult
+        One per network, in the order of ``networks``.
+    """
     cfg = config or study.config
     grid = study.grid
     shape = grid.shape
     cache = Path(cache_dir) if cache_dir is not None else None
     operators = tuple(cfg.operators)
-    best, best_site = {}, {}
-    for op in operators:
-        best[op], best_site[op] = new_best(shape)
-    warnings = settings_warnings(cfg.model)
-    kept: list[SiteCoverage] = []
-    computed = cached = 0
     sites = study.sites.reset_index(drop=True)
-    wanted = None if statuses is None else set(statuses)
-    todo = [i for i in range(len(sites))
-            if wanted is None or str(sites.at[i, "status"]) in wanted]
+    status = sites["status"].astype(str).to_numpy()
+    wanted = [None if statuses is None else set(statuses) for statuses in networks]
+    member = [[w is None or status[i] in w for w in wanted] for i in range(len(sites))]
+    todo = [i for i in range(len(sites)) if any(member[i])]
+    folds = [_Fold(operators, shape, settings_warnings(cfg.model)) for _ in networks]
     entries = [make_site_job(cfg, sites.iloc[i], i) for i in todo]
     jobs = [job for job in entries if isinstance(job, SiteJob)]
     # sites run side by side on threads (their kernels release the GIL); results come back
@@ -90,38 +123,67 @@ def predict_coverage(study: Study, config: Config | None = None, *,
     results = map_ordered(lambda job: _predict_job(grid, cfg, job, cache), jobs,
                           threads if threads is not None else cfg.compute.threads)
     try:
-        for done, job in enumerate(entries, start=1):
+        for done, (i, job) in enumerate(zip(todo, entries, strict=True), start=1):
+            into = [fold for fold, inside in zip(folds, member[i], strict=True) if inside]
             if isinstance(job, Problem):
-                warnings.append(job)
+                for fold in into:
+                    fold.warnings.append(job)
             else:
                 cov = next(results)
-                if isinstance(cov, str):
-                    warnings.append(unpredictable(job, cov))
-                else:
-                    if cov.from_cache:
-                        cached += 1
-                    else:
-                        computed += 1
-                    rows, cols = cov.slices
-                    take_stronger(best[cov.operator][rows, cols],
-                                  best_site[cov.operator][rows, cols], cov.rsrp_dbm, job.index)
-                    if keep_sites:
-                        kept.append(cov)
+                for fold in into:
+                    fold.add(job, cov, keep_sites)
             if progress is not None:
                 progress(done, len(todo))
     finally:
         results.close()  # an error above stops the sites not yet started
-    by_operator = {}
-    for op in operators:
-        by_operator[op] = OperatorCoverage(op, finish_best(best[op]), best_site[op])
-    if operators:
-        any_rsrp, any_operator = combine_operators([by_operator[op].rsrp for op in operators])
-    else:
-        any_rsrp = np.full(shape, np.nan, np.float32)
-        any_operator = np.full(shape, -1, np.int8)
     crs = grid.crs if isinstance(grid.crs, CRS) else CRS.from_user_input(grid.crs)
-    return CoverageResult(grid.transform, crs, operators, by_operator, any_rsrp, any_operator,
-                          tuple(kept), computed, cached, warnings)
+    return [fold.result(grid.transform, crs) for fold in folds]
+
+
+class _Fold:
+    """The best-server accumulators of one network (see :func:`predict_networks`)."""
+
+    def __init__(self, operators: tuple[str, ...], shape: tuple[int, int],
+                 warnings: list[Problem]):
+        self.operators = operators
+        self.shape = shape
+        self.best, self.best_site = {}, {}
+        for op in operators:
+            self.best[op], self.best_site[op] = new_best(shape)
+        self.warnings = warnings
+        self.kept: list[SiteCoverage] = []
+        self.computed = self.cached = 0
+
+    def add(self, job: SiteJob, cov: SiteCoverage | str, keep_sites: bool) -> None:
+        """Fold one site's result (or the reason it cannot be predicted) in, in site order."""
+        if isinstance(cov, str):
+            self.warnings.append(unpredictable(job, cov))
+            return
+        if cov.from_cache:
+            self.cached += 1
+        else:
+            self.computed += 1
+        rows, cols = cov.slices
+        take_stronger(self.best[cov.operator][rows, cols],
+                      self.best_site[cov.operator][rows, cols], cov.rsrp_dbm, job.index)
+        if keep_sites:
+            self.kept.append(cov)
+
+    def result(self, transform: Affine, crs: CRS) -> CoverageResult:
+        """The network's result (finishes the accumulators in place)."""
+        operators = self.operators
+        by_operator = {}
+        for op in operators:
+            by_operator[op] = OperatorCoverage(op, finish_best(self.best[op]),
+                                               self.best_site[op])
+        if operators:
+            any_rsrp, any_operator = combine_operators([by_operator[op].rsrp
+                                                        for op in operators])
+        else:
+            any_rsrp = np.full(self.shape, np.nan, np.float32)
+            any_operator = np.full(self.shape, -1, np.int8)
+        return CoverageResult(transform, crs, operators, by_operator, any_rsrp, any_operator,
+                              tuple(self.kept), self.computed, self.cached, self.warnings)
 
 
 def _predict_job(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | None

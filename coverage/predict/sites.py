@@ -23,8 +23,9 @@ settings, the receiver height, the grid geometry and the DEM around it; its cach
 SHA-256 of exactly these (the DEM as the SHA-256 of the elevation window that can affect the
 result) plus the engine version and the stored format of the loss
 (:data:`coverage.predict.loss_codec.FORMAT`: entries of an older format are never found, so
-never misread). Entries hold the loss quantised to 0.05 dB and compressed
-(:mod:`coverage.predict.loss_codec`); a computed loss is quantised the same way, so a cold
+never misread). Entries hold the loss quantised to 0.05 dB and deflated by the codec
+(:func:`coverage.predict.loss_codec.compress`), with the SHA-256 checksum of every cache
+entry (:mod:`coverage.io.cache`); a computed loss is quantised the same way, so a cold
 and a warm run agree to the byte. Power, gain, tilt and azimuths do not enter the loss, so
 editing them recomputes nothing; moving a site, changing its height or band recomputes that
 site only.
@@ -137,29 +138,48 @@ def site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz: 
         The window (loss quantised to :data:`coverage.predict.loss_codec.STEP_DB`, whether
         computed or cached) and whether it came from the cache.
     """
+    return _site_loss(grid, x, y, height_m=height_m, f_mhz=f_mhz, model=model,
+                      rx_height_m=rx_height_m, cache_dir=cache_dir, key=key)
+
+
+def _site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz: float,
+               model: ModelSettings, rx_height_m: float, cache_dir: Path | None,
+               key: str | None, dtype: loss_codec.LossDtype = np.float32
+               ) -> tuple[engine.LossWindow, bool]:
+    """:func:`site_loss`, its loss float32 or widened to ``dtype`` (exactly the same values:
+    :func:`predict_site` hands float64 to the RSRP kernel without converting a window)."""
     if cache_dir is not None:
         if key is None:
             key = loss_cache_key(grid, x, y, height_m, f_mhz, model, rx_height_m)
         found = read_entry(cache_dir, key)
         if found.status == "hit" and found.arrays is not None:
             a = found.arrays
-            window = engine.LossWindow(
-                int(a["row0"]), int(a["col0"]), loss_codec.unpack(a["loss_steps"]),
-                float(a["site_row"]),
-                float(a["site_col"]), float(a["site_ground_m"]), str(model.name))
-            return window, True
+            try:
+                loss = loss_codec.decompress(a["loss_deflated"],
+                                             (int(a["rows"]), int(a["cols"])), dtype)
+            except (KeyError, ValueError):  # checksummed, so only a writer's bug: recompute
+                loss = None
+            if loss is not None:
+                window = engine.LossWindow(
+                    int(a["row0"]), int(a["col0"]), loss, float(a["site_row"]),
+                    float(a["site_col"]), float(a["site_ground_m"]), str(model.name))
+                return window, True
     window = engine.site_path_loss(
         grid.elevation, grid.transform, x, y, height_m, f_mhz, rx_height_agl_m=rx_height_m,
         radius_m=model.radius_km * 1000.0, delta_n=model.delta_n, model=model.name,
         pol=POL_VERTICAL, hata_environment=model.hata_environment)
-    packed = loss_codec.pack(window.loss_db)
-    window = dataclasses.replace(window, loss_db=loss_codec.unpack(packed))
-    if cache_dir is not None and key is not None:
-        write_entry(cache_dir, key, {
-            "loss_steps": packed, "row0": np.int64(window.row0),
-            "col0": np.int64(window.col0), "site_row": np.float64(window.site_row),
-            "site_col": np.float64(window.site_col),
-            "site_ground_m": np.float64(window.site_ground_m)}, compress=True)
+    if cache_dir is None or key is None:
+        steps = loss_codec.to_steps(window.loss_db)
+        return dataclasses.replace(window, loss_db=loss_codec.from_steps(steps, dtype)), False
+    stored, loss = loss_codec.compress(window.loss_db, dtype)
+    window = dataclasses.replace(window, loss_db=loss)
+    rows, cols = loss.shape
+    # the codec has deflated the loss already: the file is not compressed a second time
+    write_entry(cache_dir, key, {
+        "loss_deflated": stored, "rows": np.int64(rows), "cols": np.int64(cols),
+        "row0": np.int64(window.row0), "col0": np.int64(window.col0),
+        "site_row": np.float64(window.site_row), "site_col": np.float64(window.site_col),
+        "site_ground_m": np.float64(window.site_ground_m)})
     return window, False
 
 
@@ -288,9 +308,9 @@ def predict_site(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | Non
         When the site cannot be predicted (outside the DEM, over nodata, out of range).
     """
     rx_height = cfg.rule.receiver_height_m
-    window, from_cache = site_loss(grid, job.x, job.y, height_m=job.height_m, f_mhz=job.f_mhz,
-                                   model=cfg.model, rx_height_m=rx_height, cache_dir=cache,
-                                   key=loss_key)
+    window, from_cache = _site_loss(grid, job.x, job.y, height_m=job.height_m,
+                                    f_mhz=job.f_mhz, model=cfg.model, rx_height_m=rx_height,
+                                    cache_dir=cache, key=loss_key, dtype=np.float64)
     rsrp, sector = window_rsrp(grid, window, job.x, job.y, height_m=job.height_m,
                                azimuths=job.azimuths, radio=job.radio, pattern=job.pattern,
                                rx_height_m=rx_height, body_loss_db=cfg.rule.body_loss_db,

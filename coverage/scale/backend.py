@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coverage.predict import predict_coverage
+from coverage.predict.network import predict_networks
 from coverage.scale.runners import predict_on_cluster
 from coverage.scale.tiling import DEFAULT_TILE_CELLS
 from coverage.signal import CoverageResult
@@ -48,3 +49,18 @@ class Backend:
         return predict_on_cluster(study, None, client=self.client, cache_dir=cache_dir,
                                   statuses=statuses, progress=progress,
                                   tile_cells=self.tile_cells)
+
+    def predict_networks(self, study: Study, networks: Sequence[Iterable[str] | None], *,
+                         cache_dir: str | Path | None,
+                         progress: Callable[[int, int], None] | None = None
+                         ) -> list[CoverageResult]:
+        """:meth:`predict` of each network (site statuses) of ``networks``, in that order.
+
+        In this process the sites of all of them are predicted in one pass
+        (:func:`coverage.predict.network.predict_networks`); on a cluster, one network after
+        the other.
+        """
+        if self.client is None:
+            return predict_networks(study, networks, cache_dir=cache_dir, progress=progress)
+        return [self.predict(study, cache_dir=cache_dir, statuses=statuses, progress=progress)
+                for statuses in networks]
