@@ -645,7 +645,7 @@ def _load_into(data_dir: Path, config: Config, out_dir: Path) -> Study:
     so a failed run leaves the output folder as it found it.
     """
     dem_folder = out_dir / CACHE_DIR / "dem"
-    made = [p for p in (out_dir, out_dir / CACHE_DIR, dem_folder) if not p.exists()]
+    made = _missing(out_dir, out_dir / CACHE_DIR, dem_folder)
     today = dt.date.today()
     try:
         # a warm run reads the validated study back (its key: every input file's bytes);
@@ -655,11 +655,21 @@ def _load_into(data_dir: Path, config: Config, out_dir: Path) -> Study:
             lambda: load_study(data_dir, config, today=today, dem_folder=dem_folder),
             keep=1, store=lambda study: not isinstance(study.grid.elevation, np.memmap))
     except BaseException:
-        for folder in made:   # outermost first: removing it removes the rest
-            if folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
-                break
+        _remove_made(made)
         raise
+
+
+def _missing(*folders: Path) -> list[Path]:
+    """The folders among ``folders`` (outermost first) that do not exist yet."""
+    return [folder for folder in folders if not folder.exists()]
+
+
+def _remove_made(made: list[Path]) -> None:
+    """Remove the outermost folder of ``made`` that exists (and so all of them)."""
+    for folder in made:   # outermost first: removing it removes the rest
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            break
 
 
 WHOLE_RUN_BYTES_PER_CELL = 110
@@ -757,6 +767,7 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
     if maps.offline:
         locate_assets()  # fail before any work when the offline assets are missing
     steps = Steps(quiet, progress=progress)
+    made = _missing(out_dir, out_dir / CACHE_DIR)
     with steps.step("load and validate inputs"):
         study = _load_into(Path(data_dir), config, out_dir)
     prov = provenance(study)
@@ -765,7 +776,12 @@ def run_with_results(data_dir: Path, config: Config, out_dir: Path, *, quiet: bo
                f"grid {study.grid.shape[1]}×{study.grid.shape[0]} "
                f"at {study.grid.resolution_m:g} m"]
     summary += [str(w) for w in study.warnings]
-    with open_client(scheduler, workers) as client:
+    with contextlib.ExitStack() as stack:
+        try:
+            client = stack.enter_context(open_client(scheduler, workers))
+        except BaseException:   # no cluster: the folder as it was found (the study memo)
+            _remove_made(made)
+            raise
         steps.backend = Backend(client)
         if client is not None:
             summary.append(f"dask: {len(client.scheduler_info().get('workers', {}))} workers, "
