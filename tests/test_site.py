@@ -140,24 +140,3 @@ def test_site_rsrp_and_threshold_are_the_county_run_s() -> None:
         c = cfg.model_copy(update={"rule": cfg.rule.model_copy(
             update={"location_reliability": reliability})})
         assert threshold_dbm(c) == pytest.approx(effective_threshold(c), abs=1e-9)
-
-
-@pytest.mark.parametrize("shape", [(1, 1), (7, 13), (900, 1500), (40, 20000)])
-def test_overlay_png_bytes_are_pillows(shape: tuple[int, int]) -> None:
-    """The overlay's own PNG writer gives Pillow's bytes (one and several IDAT chunks)."""
-    import io
-
-    from PIL import Image
-
-    from coverage.sitejob.job import palette_png
-
-    rows, cols = shape
-    yy, xx = np.mgrid[:rows, :cols]
-    index = (np.hypot(yy - rows / 2, xx - cols / 2) // 7 % 6).astype(np.uint8)
-    index[::3, ::5] = np.random.default_rng(3).integers(0, 6, index[::3, ::5].shape)
-    palette = bytes([0, 0, 0, 8, 48, 107, 33, 113, 181] + [0, 0, 0] * 253)
-    img = Image.fromarray(index, mode="P")
-    img.putpalette(palette)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", transparency=0, compress_level=6)
-    assert palette_png(index, palette) == buf.getvalue()

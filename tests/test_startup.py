@@ -86,7 +86,7 @@ def test_numba_cache_folder_choice(tmp_path):
 def test_site_loads_no_county_stack(tiny_data, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE.format(heavy=(*HEAVY, "geopandas", "pandas", "pyproj",
-                                           "rich", "PIL")),
+                                           "rich")),
          "site",
          "--dem", str(tiny_data / "terrain" / "dem.tif"), "--lon", "116.15", "--lat", "30.85",
          "--frequency", "900", "--radius", "1", "--resolution", "50",

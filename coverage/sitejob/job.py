@@ -10,10 +10,9 @@ a WGS84 frame, for a KML ``GroundOverlay``.
 
 from __future__ import annotations
 
+import io
 import math
 import statistics
-import struct
-import zlib
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -120,6 +119,7 @@ def _classes(rsrp: np.ndarray) -> np.ndarray:
 def overlay(rsrp: np.ndarray, transform: Affine, crs: CRS, max_px: int = 1500
             ) -> tuple[bytes, tuple[float, float, float, float]]:
     """Classed RSRP as a palette PNG in WGS84 and its (west, south, east, north) (deg)."""
+    from PIL import Image
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     rows, cols = rsrp.shape
@@ -138,54 +138,16 @@ def overlay(rsrp: np.ndarray, transform: Affine, crs: CRS, max_px: int = 1500
     reproject(_classes(rsrp), dst, src_transform=transform, src_crs=src_crs, src_nodata=0,
               dst_transform=dst_tf, dst_crs="EPSG:4326", dst_nodata=0,
               resampling=Resampling.nearest)
+    img = Image.fromarray(dst, mode="P")
     palette = [0, 0, 0]
     for c in COLORS:
         palette += [int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)]
-    png = palette_png(dst, bytes(palette + [0, 0, 0] * (256 - len(palette) // 3)))
+    img.putpalette(palette + [0, 0, 0] * (256 - len(palette) // 3))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", transparency=0, compress_level=6)
     lon0, lat1 = dst_tf.c, dst_tf.f
     lon1, lat0 = dst_tf.c + w * dst_tf.a, dst_tf.f + h * dst_tf.e
-    return png, (lon0, lat0, lon1, lat1)
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind))))
-
-
-def palette_png(index: np.ndarray, palette: bytes) -> bytes:
-    """An 8-bit palette PNG of ``index``, colour 0 transparent: the bytes Pillow writes with
-    ``Image.fromarray(index, mode="P")``, ``putpalette(palette)`` and
-    ``save(format="PNG", transparency=0, compress_level=6)`` (a test compares them).
-
-    Pillow's plugin registry costs the one-site job ~40 ms of imports; its encoder for a
-    palette image is plain: rows unfiltered (filter byte 0), zlib level 6 with a 32 kB
-    window and ``memLevel`` 9, the stream cut into IDAT chunks of 64 kB (or 4 bytes per
-    column when wider).
-
-    Parameters
-    ----------
-    index : numpy.ndarray
-        ``(rows, cols)`` uint8 palette indices.
-    palette : bytes
-        256 RGB triples (768 bytes).
-
-    Returns
-    -------
-    bytes
-        The PNG file.
-    """
-    rows, cols = index.shape
-    raw = np.zeros((rows, cols + 1), np.uint8)
-    raw[:, 1:] = index
-    deflate = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY)
-    stream = deflate.compress(raw.tobytes()) + deflate.flush()
-    block = max(65536, cols * 4)
-    return b"".join([
-        b"\x89PNG\r\n\x1a\n",
-        _png_chunk(b"IHDR", struct.pack(">IIBBBBB", cols, rows, 8, 3, 0, 0, 0)),
-        _png_chunk(b"PLTE", palette), _png_chunk(b"tRNS", b"\0"),
-        *(_png_chunk(b"IDAT", stream[i:i + block]) for i in range(0, len(stream), block)),
-        _png_chunk(b"IEND", b"")])
+    return buf.getvalue(), (lon0, lat0, lon1, lat1)
 
 
 def kml_overlay(name: str, image: str, box: tuple[float, float, float, float]) -> str:
