@@ -26,6 +26,14 @@ def _options(grid) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=UTM50)
 
 
+def _study_and_options() -> tuple[object, gpd.GeoDataFrame]:
+    """The toy study on a hill (1.5 km radius) and its candidate options."""
+    cfg = Config()
+    cfg.model.radius_km = 1.5
+    study = toy_study(cfg, grid=hill_grid())
+    return study, _options(study.grid)
+
+
 def _score(study, folder: Path, sites, rows, cols) -> tuple[CandidateRadio, list[np.ndarray]]:
     radio = CandidateRadio(study, folder)
     radio.prepare(sites, rows, cols)
@@ -33,10 +41,7 @@ def _score(study, folder: Path, sites, rows, cols) -> tuple[CandidateRadio, list
 
 
 def test_a_warm_planning_run_reads_one_bundle_with_the_same_values(tmp_path: Path) -> None:
-    cfg = Config()
-    cfg.model.radius_km = 1.5
-    study = toy_study(cfg, grid=hill_grid())
-    sites = _options(study.grid)
+    study, sites = _study_and_options()
     rng = np.random.default_rng(5)
     rows, cols = rng.integers(0, 80, 300), rng.integers(0, 80, 300)
     cold, first = _score(study, tmp_path, sites, rows, cols)
@@ -57,10 +62,7 @@ def test_a_warm_planning_run_reads_one_bundle_with_the_same_values(tmp_path: Pat
 def test_one_bundle_per_prepared_cell_set(tmp_path: Path) -> None:
     """The planning step prepares each operator's options at its own cells: one entry per
     cell set, read back warm; the values equal those of one call at all the cells."""
-    cfg = Config()
-    cfg.model.radius_km = 1.5
-    study = toy_study(cfg, grid=hill_grid())
-    sites = _options(study.grid)
+    study, sites = _study_and_options()
     rng = np.random.default_rng(7)
     rows, cols = rng.integers(0, 80, 400), rng.integers(0, 80, 400)
     at = {"CU": np.arange(0, 400, 3), "CT": np.arange(1, 400, 2)}
@@ -87,10 +89,7 @@ def test_one_bundle_per_prepared_cell_set(tmp_path: Path) -> None:
 
 
 def test_a_corrupt_bundle_is_computed_again(tmp_path: Path) -> None:
-    cfg = Config()
-    cfg.model.radius_km = 1.5
-    study = toy_study(cfg, grid=hill_grid())
-    sites = _options(study.grid)
+    study, sites = _study_and_options()
     rows, cols = np.arange(10, 70), np.arange(70, 10, -1)
     cold, first = _score(study, tmp_path, sites, rows, cols)
     entry = tmp_path / f"{cold.bundles[0].key}.npz"

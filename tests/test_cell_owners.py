@@ -28,18 +28,25 @@ def _owners_everywhere(shape: tuple[int, int], tf: Affine, x: float, y: float,
         [ray_at, np.where(ray_at >= 0, k_at, 0)])
 
 
+def _random_site(rng: np.random.Generator, seed: int, nr: int, nc: int, tf: Affine
+                 ) -> tuple[float, float, float]:
+    """A site (x, y) and radius (m) on an ``nr`` x ``nc`` grid: on a cell centre for every
+    third seed (exact ties between mirror rays), anywhere (near the edges too) otherwise."""
+    if seed % 3 == 0:
+        col, row = int(rng.integers(0, nc)) + 0.5, int(rng.integers(0, nr)) + 0.5
+    else:
+        col, row = rng.uniform(-0.49, nc - 0.51) + 0.5, rng.uniform(-0.49, nr - 0.51) + 0.5
+    x, y = tf @ (col, row)
+    return x, y, float(rng.uniform(2.0, 80.0)) * tf.a
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_owners_of_cells_equal_the_whole_window(seed: int) -> None:
     rng = np.random.default_rng(seed)
     nr, nc = (int(v) for v in rng.integers(15, 160, 2))
     res = float(rng.choice([30.0, 25.0, 90.0, 7.3]))
     tf = Affine(res, 0.0, 1000.0, 0.0, -res, 5000.0)
-    if seed % 3 == 0:  # a site on a cell centre: exact ties between mirror rays
-        col, row = int(rng.integers(0, nc)) + 0.5, int(rng.integers(0, nr)) + 0.5
-    else:              # anywhere, near the edges too
-        col, row = rng.uniform(-0.49, nc - 0.51) + 0.5, rng.uniform(-0.49, nr - 0.51) + 0.5
-    x, y = tf @ (col, row)
-    radius = float(rng.uniform(2.0, 80.0)) * res
+    x, y, radius = _random_site(rng, seed, nr, nc, tf)
     ray, k, at = _owners_everywhere((nr, nc), tf, x, y, radius)
     np.testing.assert_array_equal(at[0], ray)
     np.testing.assert_array_equal(at[1], k)
@@ -117,12 +124,7 @@ def test_window_slots_equal_the_owner_pass_of_the_whole_window(seed: int) -> Non
     tf = Affine(res, 0.0, 1000.0, 0.0, -res, 5000.0)
     z = (200.0 + 50.0 * rng.random((nr, nc))).astype(np.float32)
     z[rng.integers(0, nr, 40), rng.integers(0, nc, 40)] = np.nan
-    if seed % 3 == 0:  # a site on a cell centre: exact ties between mirror rays
-        col, row = int(rng.integers(0, nc)) + 0.5, int(rng.integers(0, nr)) + 0.5
-    else:              # anywhere, near the edges too
-        col, row = rng.uniform(-0.49, nc - 0.51) + 0.5, rng.uniform(-0.49, nr - 0.51) + 0.5
-    x, y = tf @ (col, row)
-    radius = float(rng.uniform(2.0, 80.0)) * res
+    x, y, radius = _random_site(rng, seed, nr, nc, tf)
     lay = engine._layout((nr, nc), tf, x, y, radius)
     ray, k = engine._assign_owners(lay.nrows, lay.ncols, lay.site_row - lay.row0,
                                    lay.site_col - lay.col0, lay.m, lay.pr, lay.pc, lay.kmax,
