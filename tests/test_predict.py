@@ -310,3 +310,36 @@ def test_combine_operators_strongest_first_on_ties_nan_where_none() -> None:
     tie = np.array([[-100.0, np.nan]], np.float32)
     any_rsrp, any_operator = combine_operators([tie, tie.copy()])
     assert any_operator.tolist() == [[0, -1]] and np.isnan(any_rsrp[0, 1])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sites_certainly_weaker_are_left_out_and_the_network_is_the_same(threads) -> None:
+    # twelve overlapping sites of one operator: the later ones are weaker than the ones
+    # folded before them over much of their window, and skip their pattern there
+    rng = np.random.default_rng(11)
+    sites = [{"site_id": f"S{k}", "operator": "CMCC", "band": "FDD900",
+              "height_m": float(rng.uniform(20, 45)), "row": int(rng.integers(30, 130)),
+              "col": int(rng.integers(30, 130)),
+              "azimuths": (float(rng.uniform(0, 120)), 150.0, 270.0) if k % 2 else ()}
+             for k in range(12)]
+    study = make_study(sites)
+    lean = predict.predict_coverage(study, threads=threads)
+    full = predict.predict_coverage(study, threads=threads, keep_sites=True)
+    assert_same_result(lean, full)
+    # the kept windows are whole: each equals the site predicted on its own
+    grid, cfg = study.grid, study.config
+    for kept in full.sites:
+        job = predict.make_site_job(cfg, study.sites.iloc[kept.site_index],
+                                     kept.site_index)
+        alone = predict.predict_site(grid, cfg, job)
+        assert np.array_equal(kept.rsrp_dbm, alone.rsrp_dbm, equal_nan=True)
+    # and a site folded onto a floor leaves out the cells where it is weaker
+    best = full.by_operator["CMCC"].rsrp.copy()
+    best[np.isnan(best)] = -np.inf
+    job = predict.make_site_job(cfg, study.sites.iloc[11], 11)
+    floored = predict.predict_site(grid, cfg, job, floor=best)
+    alone = predict.predict_site(grid, cfg, job)
+    left_out = np.isnan(floored.rsrp_dbm) & np.isfinite(alone.rsrp_dbm)
+    assert left_out.mean() > 0.2
+    rows, cols = alone.slices
+    assert np.all(alone.rsrp_dbm[left_out] < best[rows, cols][left_out])

@@ -279,12 +279,14 @@ def coverage_matrix(study: Study, signal: Signal, targets: Targets,
     total = int(in_reach.sum())
     predicted = option_values(radio, sites, np.flatnonzero(in_reach), ask_rows, ask_cols,
                               threads=cfg.compute.threads)
+    # the options' fields as columns: a row look-up per option costs more than its maths
+    field = {name: sites[name].to_numpy() for name in ("option_id", "tower_id", "operator",
+                                                        "band", "frequency_mhz")}
     for done, (k, values) in enumerate(predicted, start=1):
-        site = sites.iloc[k]
-        op = site["operator"]
+        op = field["operator"][k]
         pool = pools[op]
         if values is None:
-            failed.append(str(site["option_id"]))
+            failed.append(str(field["option_id"][k]))
             continue
         vals = values[pool_at[op]]
         vals = np.where(np.isfinite(vals), vals, NO_SIGNAL_DBM)
@@ -311,8 +313,9 @@ def coverage_matrix(study: Study, signal: Signal, targets: Targets,
         op_i.append(np.full(got_op.size, i))
         op_j.append(got_op)
         opt_rows.append({
-            "option_id": site["option_id"], "tower_id": site["tower_id"], "operator": op,
-            "band": site["band"], "frequency_mhz": float(site["frequency_mhz"]),
+            "option_id": field["option_id"][k], "tower_id": field["tower_id"][k],
+            "operator": op, "band": field["band"][k],
+            "frequency_mhz": float(field["frequency_mhz"][k]),
             "n_any": int(got_any.size), "households_any": float(hh[got_any].sum()),
             "n_op": int(got_op.size), "households_op": float(hh[got_op].sum()),
         })

@@ -120,8 +120,10 @@ def predict_networks(study: Study, networks: Sequence[Iterable[str] | None],
     # sites run side by side on threads (their kernels release the GIL); results come back
     # in site order, so the folding below, the warnings and every raster are the same for
     # any number of threads
-    results = map_ordered(lambda job: _predict_job(grid, cfg, job, cache), jobs,
-                          threads if threads is not None else cfg.compute.threads)
+    floors = {} if keep_sites else _floors(folds, [member[i] for i in todo], entries)
+    results = map_ordered(
+        lambda job: _predict_job(grid, cfg, job, cache, floors.get(job.index)), jobs,
+        threads if threads is not None else cfg.compute.threads)
     try:
         for done, (i, job) in enumerate(zip(todo, entries, strict=True), start=1):
             into = [fold for fold, inside in zip(folds, member[i], strict=True) if inside]
@@ -186,10 +188,29 @@ class _Fold:
                               tuple(self.kept), self.computed, self.cached, self.warnings)
 
 
-def _predict_job(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | None
-                 ) -> SiteCoverage | str:
+def _floors(folds: list[_Fold], member: list[list[bool]],
+            entries: list[SiteJob | Problem]) -> dict[int, np.ndarray]:
+    """Per site index, the accumulator its RSRP is folded into, when it is folded into one
+    network only: the sites folded before it already reach that RSRP, so the site need not
+    compute its pattern where it is certainly weaker (:func:`predict_site`'s ``floor``).
+
+    The accumulator only grows while the sites are folded (in site order, in this thread,
+    while the workers compute later sites), and a site is folded after it is computed, so
+    the floor is always a value that the network reaches; the fold's result is the same as
+    with every cell computed (a cell left out is NaN, which never wins).
+    """
+    floors = {}
+    for inside, job in zip(member, entries, strict=True):
+        into = [fold for fold, is_in in zip(folds, inside, strict=True) if is_in]
+        if isinstance(job, SiteJob) and len(into) == 1 and job.operator in into[0].best:
+            floors[job.index] = into[0].best[job.operator]
+    return floors
+
+
+def _predict_job(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | None,
+                 floor: np.ndarray | None = None) -> SiteCoverage | str:
     """One site's coverage, or the reason it cannot be predicted (runs on a worker)."""
     try:
-        return predict_site(grid, cfg, job, cache)
+        return predict_site(grid, cfg, job, cache, floor=floor)
     except ModelRangeError as exc:
         return str(exc)

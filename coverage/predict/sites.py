@@ -186,7 +186,8 @@ def _site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz:
 def window_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float, *,
                 height_m: float, azimuths: tuple[float, ...], radio: SiteRadio,
                 pattern: PatternParams, rx_height_m: float, body_loss_db: float,
-                delta_n: float) -> tuple[np.ndarray, np.ndarray]:
+                delta_n: float, floor: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """RSRP (dBm, float32) and best sector (int8) on a loss window.
 
     Parameters
@@ -207,6 +208,10 @@ def window_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float
         Antenna pattern parameters.
     rx_height_m, body_loss_db, delta_n : float
         Receiver height (m), body loss (dB), refractivity lapse rate (N-units/km).
+    floor : ndarray, optional
+        A float32 raster of the whole grid (C-contiguous) that other sites certainly reach
+        at each cell (a best-server accumulator): cells where this site is certainly weaker
+        are NaN (:func:`coverage.radio.window.rsrp_window`).
     """
     rows, cols = window.slices
     cx, _ = grid.xy(0.0, np.arange(cols.start, cols.stop, dtype=np.float64))
@@ -223,7 +228,8 @@ def window_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float
         float(x), float(y), ground + height_m, float(rx_height_m), ae_m,
         np.asarray(azimuths, dtype=np.float64), float(radio.tilt_deg),
         float(pattern.h_beamwidth_deg), float(pattern.v_beamwidth_deg),
-        float(pattern.front_to_back_db), float(pattern.side_lobe_v_db), float(eirp_ref))
+        float(pattern.front_to_back_db), float(pattern.side_lobe_v_db), float(eirp_ref),
+        floor=None if floor is None else (floor, rows.start, cols.start))
 
 
 # ------------------------------------------------------------------------------ site jobs
@@ -299,8 +305,12 @@ def job_loss_key(grid: WorkingGrid, cfg: Config, job: SiteJob) -> str:
 
 
 def predict_site(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | None = None, *,
-                 loss_key: str | None = None) -> SiteCoverage:
+                 loss_key: str | None = None, floor: np.ndarray | None = None
+                 ) -> SiteCoverage:
     """RSRP window of one site (the loss from the cache when there).
+
+    With ``floor`` (see :func:`window_rsrp`) the window is NaN where the site is certainly
+    weaker than the floor: enough for a best-server fold, not for the site's own map.
 
     Raises
     ------
@@ -314,7 +324,7 @@ def predict_site(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | Non
     rsrp, sector = window_rsrp(grid, window, job.x, job.y, height_m=job.height_m,
                                azimuths=job.azimuths, radio=job.radio, pattern=job.pattern,
                                rx_height_m=rx_height, body_loss_db=cfg.rule.body_loss_db,
-                               delta_n=cfg.model.delta_n)
+                               delta_n=cfg.model.delta_n, floor=floor)
     return SiteCoverage(job.index, job.site_id, job.operator, window.row0, window.col0, rsrp,
                         sector, job.radio, from_cache)
 

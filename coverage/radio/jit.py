@@ -70,7 +70,8 @@ EXPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "f8", "f8", "f8", "i8", "f8", "i8", "i8", "f4[::1]")),
     "coverage.radio.window._rsrp_rows": ("void", (
         "f8[:,::1]", "f8[:,::1]", "f8[::1]", "f8[::1]", "f8", "f8", "f8", "f8", "f8",
-        "f8[::1]", "f8", "f8", "f8", "f8", "f8", "f8", "i8", "i8", "f4[:,::1]", "i1[:,::1]")),
+        "f8[::1]", "f8", "f8", "f8", "f8", "f8", "f8", "f4[:,::1]", "i8", "i8", "i8", "i8",
+        "i8", "f4[:,::1]", "i1[:,::1]")),
 }
 """Kernels compiled ahead of time: ``module.name`` to (return type, argument types), in
 numba's signature notation. Arrays are C-contiguous (``[:,::1]``)."""

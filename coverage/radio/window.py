@@ -22,7 +22,8 @@ def rsrp_window(loss_db: np.ndarray, ground_m: np.ndarray, cell_x: np.ndarray,
                 cell_y: np.ndarray, site_x: float, site_y: float, tx_amsl_m: float,
                 rx_height_m: float, ae_m: float, azimuths_deg: np.ndarray, tilt_deg: float,
                 h_beamwidth_deg: float, v_beamwidth_deg: float, am_db: float,
-                sla_v_db: float, eirp_ref_db: float, *, threads: int | None = None
+                sla_v_db: float, eirp_ref_db: float, *,
+                floor: tuple[np.ndarray, int, int] | None = None, threads: int | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """RSRP (dBm) and best sector of every cell of a window.
 
@@ -54,6 +55,17 @@ def rsrp_window(loss_db: np.ndarray, ground_m: np.ndarray, cell_x: np.ndarray,
         Front-to-back ratio Am and vertical side-lobe limit SLA_V (dB).
     eirp_ref_db : float
         RS EPRE + antenna gain − feeder loss − body loss (dB): RSRP = this + pattern − loss.
+    floor : (ndarray, int, int), optional
+        ``(raster, row0, col0)``: a float32 raster (C-contiguous) holding, at
+        ``raster[row0 + r, col0 + c]``, a value that cell ``(r, c)`` of the window certainly
+        reaches from other sites (in practice the best-server accumulator of the sites folded
+        so far, which only grows). Where this site's RSRP is certainly below it (its bound
+        with the pattern at its 0 dB maximum: ``float32(eirp_ref_db - loss) < floor``), the
+        cell is left out: RSRP NaN and sector −1, without the angles and the pattern. Such a
+        site can never be the strongest there, so a best-server fold is the same as with
+        every cell computed; only the site's own window differs. The raster may be written
+        by another thread meanwhile, as long as its values only grow. Ignored when
+        ``am_db`` or ``sla_v_db`` is negative (the pattern could then exceed 0 dB).
     threads : int, optional
         Threads sharing the rows (:func:`coverage.radio.threads.resolve`).
 
@@ -67,22 +79,45 @@ def rsrp_window(loss_db: np.ndarray, ground_m: np.ndarray, cell_x: np.ndarray,
     rows, cols = loss_db.shape
     rsrp = np.empty((rows, cols), np.float32)
     sector = np.empty((rows, cols), np.int8)
+    if floor is None:
+        floor_raster, floor_row0, floor_col0, use_floor = _NO_FLOOR, 0, 0, 0
+    else:
+        floor_raster, floor_row0, floor_col0 = floor
+        if (floor_raster.dtype != np.float32 or floor_raster.ndim != 2
+                or not floor_raster.flags.c_contiguous or floor_row0 < 0 or floor_col0 < 0
+                or floor_row0 + rows > floor_raster.shape[0]
+                or floor_col0 + cols > floor_raster.shape[1]):
+            raise ValueError("floor must be a C-contiguous float32 raster holding the window")
+        # the bound holds for a pattern of at most 0 dB: Am and SLA_V not negative
+        use_floor = 1 if am_db >= 0.0 and sla_v_db >= 0.0 else 0
+        floor_row0, floor_col0 = int(floor_row0), int(floor_col0)
 
     def band(r0: int, r1: int) -> None:
         _rsrp_rows(loss_db, ground_m, cell_x, cell_y, site_x, site_y, tx_amsl_m, rx_height_m,
                    ae_m, azimuths_deg, tilt_deg, h_beamwidth_deg, v_beamwidth_deg, am_db,
-                   sla_v_db, eirp_ref_db, r0, r1, rsrp, sector)
+                   sla_v_db, eirp_ref_db, floor_raster, floor_row0, floor_col0, use_floor,
+                   r0, r1, rsrp, sector)
 
     run_ranges(band, rows, threads, chunks_per_thread=1)
     return rsrp, sector
 
 
+_NO_FLOOR = np.full((1, 1), -np.inf, np.float32)
+"""The floor argument of :func:`_rsrp_rows` when there is none (never read)."""
+
+
 @njit(cache=True, nogil=True)
 def _rsrp_rows(loss_db, ground_m, cell_x, cell_y, site_x, site_y, tx_amsl_m, rx_height_m,
                ae_m, azimuths_deg, tilt_deg, h_beamwidth_deg, v_beamwidth_deg, am_db,
-               sla_v_db, eirp_ref_db, r0, r1, rsrp, sector):
+               sla_v_db, eirp_ref_db, floor, floor_row0, floor_col0, use_floor, r0, r1, rsrp,
+               sector):
     """Rows ``r0..r1-1`` of :func:`rsrp_window` into ``rsrp`` and ``sector`` (serial, without
-    the GIL; disjoint row ranges may run on threads side by side)."""
+    the GIL; disjoint row ranges may run on threads side by side).
+
+    With ``use_floor`` a cell whose bound ``float32(eirp_ref_db - loss)`` is below
+    ``floor[floor_row0 + r, floor_col0 + c]`` is left out. Exact: the pattern is at most
+    0 dB (``best <= 0``), and rounding is monotone, so the RSRP written otherwise,
+    ``float32(eirp_ref_db + best - loss)``, could not be larger than the bound."""
     cols = loss_db.shape[1]
     n_sectors = azimuths_deg.shape[0]
     sin_az = np.sin(np.radians(azimuths_deg))
@@ -92,6 +127,11 @@ def _rsrp_rows(loss_db, ground_m, cell_x, cell_y, site_x, site_y, tx_amsl_m, rx_
         for c in range(cols):
             loss = loss_db[r, c]
             if math.isnan(loss):
+                rsrp[r, c] = np.nan
+                sector[r, c] = -1
+                continue
+            if use_floor and np.float32(eirp_ref_db - loss) < floor[floor_row0 + r,
+                                                                     floor_col0 + c]:
                 rsrp[r, c] = np.nan
                 sector[r, c] = -1
                 continue
