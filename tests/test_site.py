@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from coverage.cli import app
 from coverage.io.chinacoords import wgs84_to_gcj02
 from coverage.io.writers import write_geotiff
+from coverage.sitejob.job import COLORS
 
 runner = CliRunner()
 SITE = ["--lon", "116.15", "--lat", "30.85", "--height", "30", "--band", "CMCC/FDD900",
@@ -50,6 +51,14 @@ def test_site_writes_cogs_overlay_and_summary(tiny_data: Path, tmp_path: Path) -
     assert np.isnan(rsrp[0, 0])  # outside the radius
     assert np.nanmin(loss) > 30.0
     assert out.joinpath("rsrp.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image  # the overlay: classes as a palette image, no data transparent
+
+    with Image.open(out / "rsrp.png") as png:
+        assert png.mode == "P" and png.info["transparency"] == 0
+        classes = np.asarray(png)
+        colours = png.getpalette()[3:3 * int(classes.max()) + 3]
+    assert classes[0, 0] == 0 and (classes > 0).mean() > 0.5
+    assert colours[:3] == [int(COLORS[0][k:k + 2], 16) for k in (1, 3, 5)]
     kml = out.joinpath("rsrp.kml").read_text(encoding="utf-8")
     assert "<href>rsrp.png</href>" in kml and "<LatLonBox>" in kml
 

@@ -10,9 +10,9 @@ a WGS84 frame, for a KML ``GroundOverlay``.
 
 from __future__ import annotations
 
-import io
 import math
 import statistics
+import warnings
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -119,7 +119,6 @@ def _classes(rsrp: np.ndarray) -> np.ndarray:
 def overlay(rsrp: np.ndarray, transform: Affine, crs: CRS, max_px: int = 1500
             ) -> tuple[bytes, tuple[float, float, float, float]]:
     """Classed RSRP as a palette PNG in WGS84 and its (west, south, east, north) (deg)."""
-    from PIL import Image
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     rows, cols = rsrp.shape
@@ -138,16 +137,33 @@ def overlay(rsrp: np.ndarray, transform: Affine, crs: CRS, max_px: int = 1500
     reproject(_classes(rsrp), dst, src_transform=transform, src_crs=src_crs, src_nodata=0,
               dst_transform=dst_tf, dst_crs="EPSG:4326", dst_nodata=0,
               resampling=Resampling.nearest)
-    img = Image.fromarray(dst, mode="P")
-    palette = [0, 0, 0]
-    for c in COLORS:
-        palette += [int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)]
-    img.putpalette(palette + [0, 0, 0] * (256 - len(palette) // 3))
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", transparency=0, compress_level=6)
     lon0, lat1 = dst_tf.c, dst_tf.f
     lon1, lat0 = dst_tf.c + w * dst_tf.a, dst_tf.f + h * dst_tf.e
-    return buf.getvalue(), (lon0, lat0, lon1, lat1)
+    return _palette_png(dst), (lon0, lat0, lon1, lat1)
+
+
+def _palette_png(classes: np.ndarray) -> bytes:
+    """``classes`` (uint8, 0 = no data) as a palette PNG, class 0 transparent.
+
+    Written by GDAL's PNG driver: this job has GDAL loaded already for its rasters, and a
+    second imaging library would cost the one-site command more to import (~50 ms) than
+    the whole overlay takes to encode.
+    """
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+    from rasterio.io import MemoryFile
+
+    colormap = {0: (0, 0, 0, 0)}
+    for k, c in enumerate(COLORS, start=1):
+        colormap[k] = (int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16), 255)
+    rows, cols = classes.shape
+    with warnings.catch_warnings(), rasterio.Env(GDAL_PAM_ENABLED="NO"), MemoryFile() as mem:
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # an image, not a map
+        with mem.open(driver="PNG", width=cols, height=rows, count=1, dtype="uint8",
+                      nodata=0, ZLEVEL=6) as png:
+            png.write(classes, 1)
+            png.write_colormap(1, colormap)
+        return bytes(mem.read())
 
 
 def kml_overlay(name: str, image: str, box: tuple[float, float, float, float]) -> str:
