@@ -143,7 +143,9 @@ def write_workbook(target: str | Path, workbook: object, timestamp: str = PINNED
     """Save an openpyxl workbook atomically and reproducibly.
 
     openpyxl stamps the save time into ``docProps/core.xml`` and the zip entries; both are
-    replaced by ``timestamp`` so that the same workbook gives the same bytes.
+    replaced by ``timestamp`` so that the same workbook gives the same bytes. openpyxl
+    writes its parts into an uncompressed archive, and each part is deflated once, as it is
+    copied into the file with its pinned time.
 
     Parameters
     ----------
@@ -157,8 +159,13 @@ def write_workbook(target: str | Path, workbook: object, timestamp: str = PINNED
     import re
     import zipfile
 
+    from openpyxl.writer.excel import ExcelWriter
+
     raw = io.BytesIO()
-    workbook.save(raw)  # type: ignore[attr-defined]
+    # what Workbook.save does, into a stored (not deflated) archive: the parts are
+    # compressed once, below
+    ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True)
+                ).save()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as zin, \
             zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
