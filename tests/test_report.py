@@ -301,3 +301,24 @@ def test_workbook_bytes_are_reproducible(parts, tmp_path):
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
     assert core.count("2020-10-01T00:00:00Z") == 2  # created and modified
+
+
+def test_workbook_leaves_the_garbage_collector_as_it_found_it(parts, tmp_path):
+    import gc
+
+    from coverage.io.writers import cycle_collection_paused
+
+    assert gc.isenabled()
+    _xlsx_bytes(build_workbook(*parts, META), tmp_path, "a.xlsx")  # paused inside, then on
+    assert gc.isenabled()
+    with pytest.raises(KeyError), cycle_collection_paused():
+        assert not gc.isenabled()
+        raise KeyError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cycle_collection_paused():
+            pass
+        assert not gc.isenabled()  # a caller's pause is kept
+    finally:
+        gc.enable()

@@ -231,7 +231,19 @@ def add_sheet(wb: Workbook, title: str, frame: pd.DataFrame, config: Config,
 def build_workbook(study: Study, assessment: Assessment, readiness: Readiness,
                    meta: Mapping[str, str]) -> Workbook:
     """The readiness workbook: county, villages, overdue items, groups, test points,
-    findings, uncovered groups, and a sheet about the run."""
+    findings, uncovered groups, and a sheet about the run.
+
+    Built with Python's cyclic garbage collector paused (the cells are many objects that
+    live as long as the workbook: see :func:`coverage.io.writers.cycle_collection_paused`).
+    """
+    from coverage.io.writers import cycle_collection_paused
+
+    with cycle_collection_paused():
+        return _build_workbook(study, assessment, readiness, meta)
+
+
+def _build_workbook(study: Study, assessment: Assessment, readiness: Readiness,
+                    meta: Mapping[str, str]) -> Workbook:
     cfg = study.config
     lang = cfg.language
     ops = tuple(assessment.operators)
