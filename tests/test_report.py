@@ -189,3 +189,136 @@ def test_csv_tables_escape_every_text_cell():
             for v in frame[col]:
                 assert not (isinstance(v, str) and v.startswith(
                     ("=", "+", "-", "@", "\t", "\r"))), (name, col, v)
+
+
+# ----------------------------------------------------------------------------------------
+# The workbook's sheets are built a column at a time: the same file as cell by cell
+
+
+def _sheet_cell_by_cell(wb, title, frame, config, operators):
+    """The sheet as it was built before (every value through ``_value``, every cell styled
+    on its own): the reference the column-at-a-time sheet must equal byte for byte."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from coverage.output import workbook as book
+
+    ws = wb.create_sheet(title)
+    heads = [book.header(str(c), config, operators) for c in frame.columns]
+    ws.append(heads)
+    bases = [book.split_column(str(c), operators)[0] for c in frame.columns]
+    for row in frame.itertuples(index=False):
+        ws.append([book._value(v, b, config.language, config)
+                   for v, b in zip(row, bases, strict=True)])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDDDDD")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = ws.cell(row=2, column=2)
+    ws.auto_filter.ref = ws.dimensions
+    for i, col in enumerate(frame.columns, start=1):
+        base = bases[i - 1]
+        letter = get_column_letter(i)
+        if base in book.WIDE:
+            width = 70.0
+        else:
+            longest = max([len(str(v)) for v in frame[col].head(300)] + [0])
+            width = min(28.0, max(8.0, len(heads[i - 1]) * 1.8, longest * 1.2 + 2))
+        ws.column_dimensions[letter].width = width
+        fmt = {"share": "0%", "measured_share": "0%", "households_covered": "#,##0"}.get(
+            base, "0.0" if base in book.DBM and pd.api.types.is_numeric_dtype(frame[col])
+            else None)
+        for cell in ws[letter][1:]:
+            if fmt:
+                cell.number_format = fmt
+            cell.alignment = Alignment(wrap_text=True, vertical="top") if base in book.WIDE \
+                else Alignment(vertical="top")
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    return ws
+
+
+def _xlsx_bytes(wb, tmp_path, name):
+    from coverage.io.writers import write_workbook
+
+    write_workbook(tmp_path / name, wb, timestamp="2020-10-01T00:00:00Z")
+    return (tmp_path / name).read_bytes()
+
+
+def test_workbook_is_the_same_as_styled_cell_by_cell(parts, tmp_path, monkeypatch):
+    from coverage.output import workbook as book
+
+    fast = _xlsx_bytes(build_workbook(*parts, META), tmp_path, "fast.xlsx")
+    monkeypatch.setattr(book, "add_sheet", _sheet_cell_by_cell)
+    slow = _xlsx_bytes(build_workbook(*parts, META), tmp_path, "slow.xlsx")
+    assert fast == slow
+
+
+ODD = pd.DataFrame({
+    "name": ["=SUM(A1)", None, "石关村"], "share_CMCC": [0.5, float("nan"), 1.0],
+    "median_ANY": [-90.25, -101.0, float("nan")], "covered_CT": [True, False, True],
+    "households": pd.array([3, None, 5], dtype="Int64"), "ok": pd.array(
+        [True, None, False], dtype="boolean"), "reasons": [["a", "b"], [], ["-x"]],
+    "message": [{"k": 1}, "plain", "+1"], "status": ["covered", "partial", "uncovered"],
+    "operator": ["CMCC", "ANY", "XX"], "households_covered": [1200, 0, 7],
+    "count": pd.array([1, 2, 3], dtype="uint8"), "text": pd.array(["x", None, "@y"],
+                                                                  dtype="string"),
+    "day": [dt.date(2020, 9, 30), None, dt.date(2020, 10, 1)]})
+
+
+@pytest.mark.parametrize("frame", [ODD, ODD.iloc[:1], ODD.iloc[:0], ODD[["name"]],
+                                   ODD[["name"]].iloc[:0], ODD.iloc[:0, :0]],
+                         ids=["odd", "one_row", "no_row", "one_column",
+                              "one_column_no_row", "empty"])
+def test_sheet_is_the_same_as_styled_cell_by_cell(frame, tmp_path):
+    from openpyxl import Workbook
+
+    from coverage.output.workbook import add_sheet
+
+    config, ops = Config(language="zh"), ("CMCC", "CT", "ANY")
+    books = []
+    for make in (add_sheet, _sheet_cell_by_cell):
+        wb = Workbook()
+        wb.remove(wb.active)
+        make(wb, "表", frame, config, ops)
+        make(wb, "again", frame, config, ops)  # the styles of a second sheet reuse the first's
+        books.append(_xlsx_bytes(wb, tmp_path, f"{make.__name__}.xlsx"))
+    assert books[0] == books[1]
+
+
+def test_workbook_bytes_are_reproducible(parts, tmp_path):
+    import zipfile
+
+    first = _xlsx_bytes(build_workbook(*parts, META), tmp_path, "a.xlsx")
+    assert _xlsx_bytes(build_workbook(*parts, META), tmp_path, "b.xlsx") == first
+    with zipfile.ZipFile(io.BytesIO(first)) as z:
+        infos = z.infolist()
+        core = z.read("docProps/core.xml").decode()
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
+    assert core.count("2020-10-01T00:00:00Z") == 2  # created and modified
+
+
+def test_workbook_leaves_the_garbage_collector_as_it_found_it(parts, tmp_path):
+    import gc
+
+    from coverage.io.writers import cycle_collection_paused
+
+    assert gc.isenabled()
+    _xlsx_bytes(build_workbook(*parts, META), tmp_path, "a.xlsx")  # paused inside, then on
+    assert gc.isenabled()
+    with pytest.raises(KeyError), cycle_collection_paused():
+        assert not gc.isenabled()
+        raise KeyError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cycle_collection_paused():
+            pass
+        assert not gc.isenabled()  # a caller's pause is kept
+    finally:
+        gc.enable()

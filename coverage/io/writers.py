@@ -6,8 +6,10 @@ carry no creation time, CSVs have a fixed column order and ``\\n`` line ends.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -138,12 +140,33 @@ def write_geotiff(target: str | Path, array: np.ndarray, transform: Affine, crs:
                     ds.update_tags(**tags)
 
 
+@contextlib.contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector inside the block (as it was, after it).
+
+    Building and saving a workbook makes a few hundred thousand short-lived objects (cells,
+    XML elements); each full collection they trigger walks every object of the process
+    (a forked writer's copy of the whole run) and finds nothing to free. Reference counting
+    still frees them; the few cycles (a workbook and its sheets) wait for the next
+    collection after the block.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def write_workbook(target: str | Path, workbook: object, timestamp: str = PINNED_TIMESTAMP
                    ) -> None:
     """Save an openpyxl workbook atomically and reproducibly.
 
     openpyxl stamps the save time into ``docProps/core.xml`` and the zip entries; both are
-    replaced by ``timestamp`` so that the same workbook gives the same bytes.
+    replaced by ``timestamp`` so that the same workbook gives the same bytes. openpyxl
+    writes its parts into an uncompressed archive, and each part is deflated once, as it is
+    copied into the file with its pinned time.
 
     Parameters
     ----------
@@ -157,8 +180,14 @@ def write_workbook(target: str | Path, workbook: object, timestamp: str = PINNED
     import re
     import zipfile
 
+    from openpyxl.writer.excel import ExcelWriter
+
     raw = io.BytesIO()
-    workbook.save(raw)  # type: ignore[attr-defined]
+    # what Workbook.save does, into a stored (not deflated) archive: the parts are
+    # compressed once, below
+    with cycle_collection_paused():
+        ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True)
+                    ).save()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as zin, \
             zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:

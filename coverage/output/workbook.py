@@ -7,11 +7,13 @@ become formulas (:func:`safe_cell`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -129,51 +131,45 @@ def _value(v: object, base: str, lang: str, config: Config) -> object:
     return safe_cell(v)
 
 
-def _format(ws: Worksheet, frame: pd.DataFrame, heads: list[str],
-            operators: tuple[str, ...], title_rows: int = 1) -> None:
-    """Bold grey frozen header, filters, widths, number formats, wrapping, A4 landscape."""
-    for cell in ws[title_rows]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDDDDD")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = ws.cell(row=title_rows + 1, column=2)
-    ws.auto_filter.ref = ws.dimensions
-    wrap = Alignment(wrap_text=True, vertical="top")
-    top = Alignment(vertical="top")
-    for i, col in enumerate(frame.columns, start=1):
-        base, _op = split_column(str(col), operators)
-        letter = get_column_letter(i)
-        if base in WIDE:
-            width = 70.0
-        else:
-            longest = max([len(str(v)) for v in frame[col].head(300)] + [0])
-            width = min(28.0, max(8.0, len(heads[i - 1]) * 1.8, longest * 1.2 + 2))
-        ws.column_dimensions[letter].width = width
-        fmt = None
-        if base in PERCENT:
-            fmt = "0%"
-        elif base in DBM and pd.api.types.is_numeric_dtype(frame[col]):
-            fmt = "0.0"
-        elif base == "households_covered":
-            fmt = "#,##0"
-        cells = ws[letter][title_rows:]
-        if not cells:
-            continue
-        # style the first cell through openpyxl, then give the others the same style ids:
-        # what the style setters would store, without looking the style up per cell
-        first = cells[0]
-        if fmt:
-            first.number_format = fmt
-        first.alignment = wrap if base in WIDE else top
-        number_id = first._style.numFmtId
-        alignment_id = first._style.alignmentId
-        for cell in cells[1:]:
-            style = cell._style
-            if style is None:  # an unstyled cell (openpyxl makes its array on first use)
-                style = cell._style = StyleArray()
-            if fmt:
-                style.numFmtId = number_id
-            style.alignmentId = alignment_id
+def _column(values: pd.Series, base: str, lang: str, config: Config) -> list[object]:
+    """The cells of one column for people (:func:`_value` of each), a column at a time.
+
+    Plain numpy columns are converted whole (NaN → empty cell, booleans → yes/no in
+    ``lang``); other columns go through :func:`_value` value by value.
+    """
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else ""
+    if kind == "b":
+        yes, no = label(lang, "yes"), label(lang, "no")
+        return [yes if v else no for v in values.tolist()]
+    if kind and kind in "iu":
+        return values.tolist()
+    if kind == "f":
+        return [None if v != v else v for v in values.tolist()]  # NaN is not equal to itself
+    return [_value(v, base, lang, config) for v in values]
+
+
+def _number_format(base: str, values: pd.Series) -> str | None:
+    """A column's number format: percent, dBm with one decimal, grouped counts, or none."""
+    if base in PERCENT:
+        return "0%"
+    if base in DBM and pd.api.types.is_numeric_dtype(values):
+        return "0.0"
+    if base == "households_covered":
+        return "#,##0"
+    return None
+
+
+def _column_width(values: pd.Series, base: str, head: str) -> float:
+    """A column's width in characters: wide for text, else fitted to the header and the
+    longest of the first 300 values."""
+    if base in WIDE:
+        return 70.0
+    longest = max([len(str(v)) for v in values.head(300)] + [0])
+    return min(28.0, max(8.0, len(head) * 1.8, longest * 1.2 + 2))
+
+
+def _page_setup(ws: Worksheet, title_rows: int) -> None:
+    """A4 landscape, one page wide, the header rows repeated on every printed page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -184,22 +180,70 @@ def _format(ws: Worksheet, frame: pd.DataFrame, heads: list[str],
 
 def add_sheet(wb: Workbook, title: str, frame: pd.DataFrame, config: Config,
               operators: tuple[str, ...]) -> Worksheet:
-    """One formatted sheet of ``frame`` with translated headers and values."""
+    """One formatted sheet of ``frame`` with translated headers and values.
+
+    Bold grey frozen header, filters, widths, number formats, wrapping, A4 landscape. The
+    values are converted a column at a time and every cell is made with its column's style
+    (resolved once, on the first data row, through openpyxl's style setters): the same
+    workbook as styling cell by cell, without a style look-up per cell.
+    """
+    lang = config.language
+    title_rows = 1
     ws = wb.create_sheet(title)
     heads = [header(str(c), config, operators) for c in frame.columns]
-    ws.append(heads)
     bases = [split_column(str(c), operators)[0] for c in frame.columns]
-    for row in frame.itertuples(index=False):
-        ws.append([_value(v, b, config.language, config) for v, b in zip(row, bases,
-                                                                           strict=True)])
-    _format(ws, frame, heads, operators)
+    columns = [_column(frame.iloc[:, i], b, lang, config) for i, b in enumerate(bases)]
+    ws.append(heads)
+    if len(frame):
+        ws.append([col[0] for col in columns])
+    for cell in ws[title_rows]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDDDDD")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    # with no data row this makes the empty cell B2, which the filter range then includes
+    ws.freeze_panes = ws.cell(row=title_rows + 1, column=2)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
+    styles = []
+    for i, base in enumerate(bases, start=1):
+        fmt = _number_format(base, frame.iloc[:, i - 1])
+        # the first cell below the header (an empty one when there is no data row) is
+        # styled through openpyxl; the cells below it get the same style ids
+        first = ws.cell(row=title_rows + 1, column=i)
+        if fmt:
+            first.number_format = fmt
+        first.alignment = wrap if base in WIDE else top
+        style = StyleArray()
+        if fmt:
+            style.numFmtId = first._style.numFmtId
+        style.alignmentId = first._style.alignmentId
+        styles.append(style)
+    for row in itertools.islice(zip(*columns, strict=True), 1, None):
+        ws.append([Cell(ws, value=v, style_array=s) for v, s in zip(row, styles, strict=True)])
+    ws.auto_filter.ref = ws.dimensions
+    for i, base in enumerate(bases, start=1):
+        width = _column_width(frame.iloc[:, i - 1], base, heads[i - 1])
+        ws.column_dimensions[get_column_letter(i)].width = width
+    _page_setup(ws, title_rows)
     return ws
 
 
 def build_workbook(study: Study, assessment: Assessment, readiness: Readiness,
                    meta: Mapping[str, str]) -> Workbook:
     """The readiness workbook: county, villages, overdue items, groups, test points,
-    findings, uncovered groups, and a sheet about the run."""
+    findings, uncovered groups, and a sheet about the run.
+
+    Built with Python's cyclic garbage collector paused (the cells are many objects that
+    live as long as the workbook: see :func:`coverage.io.writers.cycle_collection_paused`).
+    """
+    from coverage.io.writers import cycle_collection_paused
+
+    with cycle_collection_paused():
+        return _build_workbook(study, assessment, readiness, meta)
+
+
+def _build_workbook(study: Study, assessment: Assessment, readiness: Readiness,
+                    meta: Mapping[str, str]) -> Workbook:
     cfg = study.config
     lang = cfg.language
     ops = tuple(assessment.operators)
