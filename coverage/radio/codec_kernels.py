@@ -139,3 +139,102 @@ def decode_f8(planes, step_db, loss_out):
 def decode_f4(planes, step_db, loss_out):
     """:func:`decode_f8` with a float32 ``loss_out``."""
     _decode(planes, step_db, loss_out)
+
+
+@njit(cache=True, nogil=True)
+def rsrp_planes(bits, planes):
+    """A float32 raster's bytes as the planes of the network cache, in one pass.
+
+    Parameters
+    ----------
+    bits : ndarray of uint32, shape (rows, cols)
+        The raster's IEEE 754 bits (a float32 raster viewed as uint32).
+    planes : ndarray of uint8, shape (4, rows, cols)
+        Out: bytes 0 and 1 (the low mantissa bytes), byte 2 as its differences along the
+        rows (modulo 256; the high mantissa bits vary smoothly), byte 3 (sign, exponent).
+    """
+    rows, cols = bits.shape
+    for r in range(rows):
+        left = np.int64(0)
+        for c in range(cols):
+            value = np.int64(bits[r, c])
+            third = (value >> 16) & 0xFF
+            planes[0, r, c] = np.uint8(value & 0xFF)
+            planes[1, r, c] = np.uint8((value >> 8) & 0xFF)
+            planes[2, r, c] = np.uint8((third - left) & 0xFF)
+            planes[3, r, c] = np.uint8((value >> 24) & 0xFF)
+            left = third
+
+
+@njit(cache=True, nogil=True)
+def rsrp_from_planes(low, high, bits):
+    """Inverse of :func:`rsrp_planes`, given its planes ``[:2]`` and ``[2:]``.
+
+    Parameters
+    ----------
+    low, high : ndarray of uint8, shape (2, rows, cols)
+        The planes.
+    bits : ndarray of uint32, shape (rows, cols)
+        Out: the raster's bits (view it as float32).
+    """
+    rows, cols = bits.shape
+    for r in range(rows):
+        third = np.int64(0)
+        for c in range(cols):
+            third = (third + np.int64(high[0, r, c])) & 0xFF
+            bits[r, c] = np.uint32(np.int64(low[0, r, c]) | (np.int64(low[1, r, c]) << 8)
+                                   | (third << 16) | (np.int64(high[1, r, c]) << 24))
+
+
+@njit(cache=True, nogil=True)
+def index_planes(values, planes):
+    """An int32 raster as the byte planes of its two's complement in ``planes.shape[0]``
+    bytes (low byte first), in one pass; the values must fit in that width.
+
+    Parameters
+    ----------
+    values : ndarray of int32, shape (rows, cols)
+        The raster (site indices, -1 for none).
+    planes : ndarray of uint8, shape (width, rows, cols)
+        Out: the planes (width 2 or 4).
+    """
+    rows, cols = values.shape
+    if planes.shape[0] == 2:
+        for r in range(rows):
+            for c in range(cols):
+                value = values[r, c]
+                planes[0, r, c] = np.uint8(value & 0xFF)
+                planes[1, r, c] = np.uint8((value >> 8) & 0xFF)
+        return
+    for r in range(rows):
+        for c in range(cols):
+            value = values[r, c]
+            planes[0, r, c] = np.uint8(value & 0xFF)
+            planes[1, r, c] = np.uint8((value >> 8) & 0xFF)
+            planes[2, r, c] = np.uint8((value >> 16) & 0xFF)
+            planes[3, r, c] = np.uint8((value >> 24) & 0xFF)
+
+
+@njit(cache=True, nogil=True)
+def index_from_planes(planes, values):
+    """Inverse of :func:`index_planes` (sign-extended from ``planes.shape[0]`` bytes).
+
+    Parameters
+    ----------
+    planes : ndarray of uint8, shape (width, rows, cols)
+        The planes (width 2 or 4).
+    values : ndarray of int32, shape (rows, cols)
+        Out: the raster.
+    """
+    rows, cols = values.shape
+    if planes.shape[0] == 2:
+        for r in range(rows):
+            for c in range(cols):
+                value = np.int32(planes[0, r, c]) | (np.int32(planes[1, r, c]) << 8)
+                values[r, c] = value - ((value & 0x8000) << 1)  # sign of 16 bits
+        return
+    for r in range(rows):
+        for c in range(cols):
+            values[r, c] = (np.int32(planes[0, r, c]) | (np.int32(planes[1, r, c]) << 8)
+                            | (np.int32(planes[2, r, c]) << 16)
+                            | (np.int32(planes[3, r, c]) << 24))

@@ -79,12 +79,17 @@ EXPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "f4[:,::1]", "f8", "i8", "u1[:,:,::1]", "f4[:,::1]")),
     "coverage.radio.codec_kernels.decode_f8": ("void", ("u1[:,:,::1]", "f8", "f8[:,::1]")),
     "coverage.radio.codec_kernels.decode_f4": ("void", ("u1[:,:,::1]", "f8", "f4[:,::1]")),
+    "coverage.radio.codec_kernels.rsrp_planes": ("void", ("u4[:,::1]", "u1[:,:,::1]")),
+    "coverage.radio.codec_kernels.rsrp_from_planes": ("void", (
+        "u1[:,:,::1]", "u1[:,:,::1]", "u4[:,::1]")),
+    "coverage.radio.codec_kernels.index_planes": ("void", ("i4[:,::1]", "u1[:,:,::1]")),
+    "coverage.radio.codec_kernels.index_from_planes": ("void", ("u1[:,:,::1]", "i4[:,::1]")),
 }
 """Kernels compiled ahead of time: ``module.name`` to (return type, argument types), in
 numba's signature notation. Arrays are C-contiguous (``[:,::1]``)."""
 
 _DTYPES = {"f4": np.float32, "f8": np.float64, "i1": np.int8, "i4": np.int32,
-           "i8": np.int64, "b1": np.bool_, "u1": np.uint8}
+           "i8": np.int64, "b1": np.bool_, "u1": np.uint8, "u4": np.uint32}
 
 
 def export_name(qualname: str) -> str:
