@@ -1,5 +1,7 @@
-"""Compiled passes of the loss codec (:mod:`coverage.predict.loss_codec`): a window of path
-loss to its stored planes and back, one pass over the window each way.
+"""Compiled passes of the cache codecs: a window of path loss
+(:mod:`coverage.predict.loss_codec`) and a network's rasters
+(:mod:`coverage.predict.network_cache`) to the byte planes that are deflated and stored,
+and back, one pass over the data each way.
 
 The codec's numpy functions (``to_steps``, ``pack_steps``, ``from_steps``, ``unpack``) stay
 the reference; these kernels give their results to the bit (tests compare them on random
@@ -8,15 +10,22 @@ windows with NaN, infinities, negative, huge values and exact half-step ties):
 * :func:`encode_f8` / :func:`encode_f4` fuse ``to_steps`` (loss / step, rounded half to even
   as ``np.rint``, clipped to [1, max], 0 where not finite), ``pack_steps`` (gradient
   residual ``s[r, c] - s[r, c-1] - s[r-1, c] + s[r-1, c-1]`` modulo 2**16, zigzag-mapped,
-  as two byte planes) and ``from_steps`` (the quantised loss). numpy
-  needs a dozen passes and temporaries over the window for the same (about 9 ms of CPU
-  for a demo window of 0.85 million cells, against 4 ms here);
+  as two byte planes) and ``from_steps`` (the quantised loss). numpy needs a dozen passes
+  and temporaries over the window for the same (about 9 ms of CPU for a demo window of
+  0.85 million cells, against 4 ms here);
 * :func:`decode_f8` / :func:`decode_f4` fuse ``unpack``: zigzag decoding, the cumulative
   sum down the columns, then along the rows (both modulo 2**16), and the loss of the steps.
 
+For the network entries, exact by construction (tests round-trip them bit for bit):
+
+* :func:`rsrp_planes` / :func:`rsrp_from_planes`: a float32 RSRP raster as its four byte
+  planes (the smoothly varying high mantissa byte as its differences along the rows, which
+  deflate a quarter smaller), and :func:`index_planes` / :func:`index_from_planes`: the
+  serving site's indices as the byte planes of an int16 (or int32), low byte first.
+
 They are declared with :func:`coverage.radio.jit.njit` (``nogil``, cached), compiled ahead of
-time by ``make`` (:mod:`coverage.radio.aot`) for float32 loss windows, and serial: a window
-is one site's job, and the sites already run side by side.
+time by ``make`` (:mod:`coverage.radio.aot`), and serial: a window is one site's job, and
+the sites (and the network entry, on a thread of its own) already run side by side.
 """
 
 from __future__ import annotations
