@@ -273,7 +273,9 @@ def _encode(coverages: list[OperatorCoverage], shape: tuple[int, int]
             arrays[f"rsrp_z_{k}"] = _deflate(low)
         arrays[f"rsrp_hi_z_{k}"] = _deflate(planes[2:])
         site = np.require(cov.best_site, np.int32, ["C_CONTIGUOUS", "WRITEABLE"])
-        width = 2 if site.size == 0 or int(site.max()) <= np.iinfo(np.int16).max else 4
+        fits = site.size == 0 or (int(site.max()) <= np.iinfo(np.int16).max
+                                  and int(site.min()) >= np.iinfo(np.int16).min)
+        width = 2 if fits else 4
         site_planes = np.empty((width, rows, cols), np.uint8)
         codec_kernels.index_planes(site, site_planes)
         arrays[f"site_z_{k}"] = _deflate(site_planes)
