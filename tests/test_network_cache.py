@@ -204,7 +204,7 @@ def test_an_entry_round_trips_bit_for_bit(tmp_path: Path) -> None:
 
     shape = (600, 800)  # the low planes of a raster this large are judged (not smaller)
     coverages = _coverages(shape)
-    arrays = network_cache._encode(coverages, shape)
+    arrays = network_cache._encode([network_cache._planes(c) for c in coverages], shape)
     assert "rsrp_0" in arrays and "rsrp_z_1" in arrays and "rsrp_z_2" in arrays
     assert [int(arrays[f"site_width_{k}"]) for k in range(3)] == [2, 2, 2]
     key = "b" * 64
@@ -224,15 +224,36 @@ def test_site_indices_beyond_int16_and_empty_operators_round_trip(tmp_path: Path
     many = np.arange(shape[0] * shape[1], dtype=np.int32).reshape(shape) * 20 - 1
     assert many.max() > np.iinfo(np.int16).max
     coverages[0] = OperatorCoverage("A", coverages[0].rsrp, many)
-    arrays = network_cache._encode(coverages, shape)
+    arrays = network_cache._encode([network_cache._planes(c) for c in coverages], shape)
     assert int(arrays["site_width_0"]) == 4 and int(arrays["site_width_1"]) == 2
     _assert_exact(network_cache._decode(_stored(arrays, tmp_path, "c" * 64),
                                         ("A", "B", "C"), shape), coverages)
     none = network_cache._encode([], shape)
     assert network_cache._decode(_stored(none, tmp_path, "d" * 64), (), shape) == {}
     empty = [OperatorCoverage("A", np.zeros((0, 5), np.float32), np.zeros((0, 5), np.int32))]
-    _assert_exact(network_cache._decode(network_cache._encode(empty, (0, 5)), ("A",),
-                                        (0, 5)), empty)
+    stored = network_cache._encode([network_cache._planes(c) for c in empty], (0, 5))
+    _assert_exact(network_cache._decode(stored, ("A",), (0, 5)), empty)
+
+
+def test_an_entry_holds_the_rasters_as_they_were_when_predicted(tmp_path: Path) -> None:
+    """The entry is written in the background, from copies made before the prediction
+    returns: changing the result's rasters afterwards does not change the entry."""
+    study = make_study(SITES)
+    calls: list[int] = []
+
+    def work() -> CoverageResult:
+        calls.append(1)
+        return predict.predict_coverage(study, cache_dir=tmp_path / "sites")
+
+    cold = cached_network(study, ("on_air",), tmp_path / "network", work, background=True)
+    kept = {op: cov.rsrp.copy() for op, cov in cold.by_operator.items()}
+    for cov in cold.by_operator.values():
+        cov.rsrp[...] = -1.0
+    network_cache.finish_writes()
+    warm = cached_network(study, ("on_air",), tmp_path / "network", work)
+    assert len(calls) == 1
+    for op, rsrp in kept.items():
+        assert warm.by_operator[op].rsrp.tobytes() == rsrp.tobytes()
 
 
 def test_an_entry_that_does_not_decode_is_predicted_again(tmp_path: Path,

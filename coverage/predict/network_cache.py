@@ -237,20 +237,36 @@ def cached_network(study: Study, statuses: Iterable[str] | None, cache_dir: Path
                               any_operator, (), 0, jobs, expected)
     result = predict()
     if _storable(result, operators, expected):
-        coverages = [result.by_operator[op] for op in operators]
-        _store(cache_dir, key, lambda: _encode(coverages, study.grid.shape), background)
+        # the planes are copies, made here: the rasters may change once this returns
+        planes = [_planes(result.by_operator[op]) for op in operators]
+        _store(cache_dir, key, lambda: _encode(planes, study.grid.shape), background)
     return result
 
 
-def _encode(coverages: list[OperatorCoverage], shape: tuple[int, int]
+def _planes(coverage: OperatorCoverage) -> tuple[np.ndarray, np.ndarray]:
+    """The byte planes of an operator's rasters (copies, uint8): the RSRP raster's four
+    (:func:`coverage.radio.codec_kernels.rsrp_planes`) and the serving site's indices as
+    the two planes of an int16 when every index fits, else the four of an int32."""
+    bits = np.require(coverage.rsrp, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]).view(np.uint32)
+    rsrp = np.empty((4, *bits.shape), np.uint8)
+    codec_kernels.rsrp_planes(bits, rsrp)
+    site = np.require(coverage.best_site, np.int32, ["C_CONTIGUOUS", "WRITEABLE"])
+    fits = site.size == 0 or (int(site.max()) <= np.iinfo(np.int16).max
+                              and int(site.min()) >= np.iinfo(np.int16).min)
+    sites = np.empty((2 if fits else 4, *site.shape), np.uint8)
+    codec_kernels.index_planes(site, sites)
+    return rsrp, sites
+
+
+def _encode(planes: list[tuple[np.ndarray, np.ndarray]], shape: tuple[int, int]
             ) -> dict[str, np.ndarray]:
-    """The arrays of an entry (format v3) holding the rasters of ``coverages``.
+    """The arrays of an entry (format v3) holding the rasters of the operators whose
+    :func:`_planes` are ``planes``.
 
-    Per operator ``k`` (in configuration order), from the RSRP raster's four byte planes
-    (:func:`coverage.radio.codec_kernels.rsrp_planes`):
+    Per operator ``k`` (in configuration order):
 
-    * ``rsrp_k``: its two low bytes, as they are when they are noise to the deflater
-      (:func:`_incompressible`); otherwise ``rsrp_z_k``, the same planes deflated
+    * ``rsrp_k``: the RSRP raster's two low bytes, as they are when they are noise to the
+      deflater (:func:`_incompressible`); otherwise ``rsrp_z_k``, the same planes deflated
       (:func:`_deflate`);
     * ``rsrp_hi_z_k``: its two high bytes deflated, the first of them (the high bits of the
       mantissa, which vary smoothly) as its differences along the rows (modulo 256);
@@ -260,26 +276,16 @@ def _encode(coverages: list[OperatorCoverage], shape: tuple[int, int]
     The file is not compressed a second time (:func:`coverage.io.cache.write_entry` still
     checksums it). ``shape`` is the rasters' shape (rows, cols).
     """
-    rows, cols = shape
     arrays: dict[str, np.ndarray] = {"shape": np.array(shape, np.int64)}
-    for k, cov in enumerate(coverages):
-        bits = np.require(cov.rsrp, np.float32, ["C_CONTIGUOUS", "WRITEABLE"]).view(np.uint32)
-        planes = np.empty((4, rows, cols), np.uint8)
-        codec_kernels.rsrp_planes(bits, planes)
-        low = planes[:2]
+    for k, (rsrp, sites) in enumerate(planes):
+        low = rsrp[:2]
         if _incompressible({"low": low}):
             arrays[f"rsrp_{k}"] = low
         else:
             arrays[f"rsrp_z_{k}"] = _deflate(low)
-        arrays[f"rsrp_hi_z_{k}"] = _deflate(planes[2:])
-        site = np.require(cov.best_site, np.int32, ["C_CONTIGUOUS", "WRITEABLE"])
-        fits = site.size == 0 or (int(site.max()) <= np.iinfo(np.int16).max
-                                  and int(site.min()) >= np.iinfo(np.int16).min)
-        width = 2 if fits else 4
-        site_planes = np.empty((width, rows, cols), np.uint8)
-        codec_kernels.index_planes(site, site_planes)
-        arrays[f"site_z_{k}"] = _deflate(site_planes, runs_only=False)
-        arrays[f"site_width_{k}"] = np.array(width, np.int64)
+        arrays[f"rsrp_hi_z_{k}"] = _deflate(rsrp[2:])
+        arrays[f"site_z_{k}"] = _deflate(sites, runs_only=False)
+        arrays[f"site_width_{k}"] = np.array(sites.shape[0], np.int64)
     return arrays
 
 
