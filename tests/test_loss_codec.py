@@ -180,3 +180,59 @@ def test_float64_loss_for_the_rsrp_kernel_is_the_float32_loss_widened(tmp_path: 
         assert np.array_equal(cov.rsrp_dbm, rsrp, equal_nan=True)
         assert np.array_equal(cov.sector, sector)
     assert cov.from_cache
+
+
+def awkward_window(shape: tuple[int, int], seed: int = 11) -> np.ndarray:
+    """Loss with everything the codec must treat as numpy does: NaN, +-inf, negative and
+    huge values, and exact ties (loss / step exactly k + 0.5 in float64)."""
+    rng = np.random.default_rng(seed)
+    loss = rng.normal(120.0, 40.0, shape).astype(np.float32)
+    kind = rng.integers(0, 8, shape)
+    loss[kind == 1] = np.nan
+    loss[kind == 2] = np.inf
+    loss[kind == 3] = -np.inf
+    loss[kind == 4] = -100.0 * rng.random(int((kind == 4).sum()))
+    loss[kind == 5] = 10.0 ** rng.uniform(3.0, 30.0, int((kind == 5).sum()))
+    candidates = (np.arange(140_000) * 0.025).astype(np.float32)
+    ties = candidates[(candidates.astype(np.float64) / loss_codec.STEP_DB) % 1.0 == 0.5]
+    assert ties.size > 10_000  # 0.125, 0.375, ... (the codec rounds them half to even)
+    loss[kind == 6] = rng.choice(ties, int((kind == 6).sum()))
+    loss[kind == 7] = rng.choice([0.0, -0.0, 0.02, 3276.75, 3276.8, 5000.0],
+                                 int((kind == 7).sum()))
+    return loss
+
+
+@pytest.mark.parametrize("shape", [(257, 311), (1, 9), (40, 1), (0, 6), (6, 0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_codec_equals_the_numpy_reference(shape: tuple[int, int], dtype) -> None:
+    """The compiled encode (steps, planes, quantised loss in one pass) and decode give the
+    numpy reference functions' bytes, so the stored entries (format v4) are unchanged."""
+    for loss in (awkward_window(shape), smooth_window()[: shape[0], : shape[1]]):
+        steps = loss_codec.to_steps(loss)
+        reference = loss_codec.from_steps(steps, dtype)
+        stored, quantised = loss_codec.compress(loss, dtype)
+        assert quantised.dtype == reference.dtype == dtype
+        assert quantised.tobytes() == reference.tobytes()
+        planes = loss_codec.pack_steps(steps)
+        assert zlib.decompress(stored.tobytes()) == planes.tobytes()
+        deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, zlib.MAX_WBITS,
+                                   zlib.DEF_MEM_LEVEL, loss_codec.STRATEGY)
+        assert stored.tobytes() == deflate.compress(planes.tobytes()) + deflate.flush()
+        back = loss_codec.decompress(stored, loss.shape, dtype)
+        assert back.dtype == dtype and back.tobytes() == reference.tobytes()
+        assert loss_codec.unpack(planes, dtype).tobytes() == reference.tobytes()
+
+
+def test_compress_of_other_layouts_takes_the_reference_path() -> None:
+    """A float64, strided or read-only window gives the same bytes as a float32 one."""
+    loss = awkward_window((60, 80))
+    expected = loss_codec.compress(loss)
+    wide = loss.astype(np.float64)  # float32 values widened: the same steps
+    strided = np.zeros((60, 160), np.float32)
+    strided[:, ::2] = loss
+    frozen = loss.copy()
+    frozen.flags.writeable = False
+    for other in (wide, strided[:, ::2], frozen):
+        stored, quantised = loss_codec.compress(other)
+        assert stored.tobytes() == expected[0].tobytes()
+        assert quantised.tobytes() == expected[1].tobytes()

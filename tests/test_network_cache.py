@@ -13,7 +13,7 @@ from coverage import predict
 from coverage.io import cache
 from coverage.predict import network_cache
 from coverage.predict.network_cache import added_sites_only, cached_network
-from coverage.signal import CoverageResult, merge_coverage
+from coverage.signal import CoverageResult, OperatorCoverage, merge_coverage
 from tests.test_predict import SITES, make_study
 
 
@@ -164,29 +164,113 @@ def test_an_entry_written_in_the_background_is_there_after_finish(tmp_path: Path
     network_cache.finish_writes()                          # reported once
 
 
-def test_noise_planes_are_stored_raw_and_read_back_exactly(tmp_path: Path) -> None:
-    """The low bytes of RSRP rasters are stored without deflating (they do not compress),
-    a raster that is mostly NaN is deflated, and both read back bit for bit."""
-    import zipfile
+def _coverages(shape: tuple[int, int], seed: int = 5) -> list[OperatorCoverage]:
+    """Rasters of every kind an entry meets: noisy RSRP, mostly NaN, only NaN (with the
+    site indices of a large network, of none, and negative -1 for no site)."""
+    rng = np.random.default_rng(seed)
+    noisy = (-120.0 + 60.0 * rng.random(shape)).astype(np.float32)
+    sparse = np.full(shape, np.nan, np.float32)
+    sparse[10:20, 5:30] = noisy[:10, :25]
+    sparse[0, 0] = -0.0
+    nan_only = np.full(shape, np.nan, np.float32)
+    sites = rng.integers(-1, 400, shape).astype(np.int32)
+    few = np.where(np.isnan(sparse), -1, 7).astype(np.int32)
+    return [OperatorCoverage("A", noisy, sites), OperatorCoverage("B", sparse, few),
+            OperatorCoverage("C", nan_only, np.full(shape, -1, np.int32))]
 
-    rng = np.random.default_rng(5)
-    noisy = (-120.0 + 60.0 * rng.random((600, 800))).astype(np.float32)
-    sparse = np.full((600, 800), np.nan, np.float32)
-    sparse[100:120, 50:90] = noisy[:20, :40]
-    arrays = {}
-    for k, raster in enumerate((noisy, sparse)):
-        planes = network_cache._shuffle(raster)
-        arrays[f"rsrp_{k}"], arrays[f"rsrp_hi_{k}"] = planes[:2], planes[2:]
-    raw = network_cache._incompressible(arrays)
-    assert raw == ["rsrp_0"]
-    key = "b" * 64
-    path = cache.write_entry(tmp_path, key, arrays, compress=True, raw=raw)
-    with zipfile.ZipFile(path) as zf:
-        stored = {i.filename for i in zf.infolist() if i.compress_type == zipfile.ZIP_STORED}
-    assert stored == {"rsrp_0.npy"}
+
+def _stored(arrays: dict[str, np.ndarray], tmp_path: Path, key: str
+            ) -> dict[str, np.ndarray]:
+    cache.write_entry(tmp_path, key, arrays)
     found = cache.read_entry(tmp_path, key)
     assert found.status == "hit" and found.arrays is not None
-    for k, raster in enumerate((noisy, sparse)):
-        back = network_cache._unshuffle(found.arrays[f"rsrp_{k}"], found.arrays[f"rsrp_hi_{k}"])
-        assert back.dtype == np.float32
-        assert np.array_equal(back.view(np.uint32), raster.view(np.uint32))
+    return found.arrays
+
+
+def _assert_exact(back: dict[str, OperatorCoverage], coverages: list[OperatorCoverage]
+                  ) -> None:
+    assert list(back) == [c.operator for c in coverages]
+    for cov in coverages:
+        got = back[cov.operator]
+        assert got.rsrp.dtype == np.float32 and got.best_site.dtype == np.int32
+        assert got.rsrp.tobytes() == cov.rsrp.tobytes()     # bit for bit (NaN, -0.0 too)
+        assert got.best_site.tobytes() == cov.best_site.tobytes()
+
+
+def test_an_entry_round_trips_bit_for_bit(tmp_path: Path) -> None:
+    """Format v3: the noise planes are stored as they are, everything else deflated once
+    (the file itself is not compressed again), and it all reads back exactly."""
+    import zipfile
+
+    shape = (600, 800)  # the low planes of a raster this large are judged (not smaller)
+    coverages = _coverages(shape)
+    arrays = network_cache._encode([network_cache._planes(c) for c in coverages], shape)
+    assert "rsrp_0" in arrays and "rsrp_z_1" in arrays and "rsrp_z_2" in arrays
+    assert [int(arrays[f"site_width_{k}"]) for k in range(3)] == [2, 2, 2]
+    key = "b" * 64
+    back = network_cache._decode(_stored(arrays, tmp_path, key), ("A", "B", "C"), shape)
+    _assert_exact(back, coverages)
+    with zipfile.ZipFile(tmp_path / f"{key}.npz") as zf:
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
+    raw = sum(c.rsrp.nbytes + c.best_site.nbytes // 2 for c in coverages)
+    assert (tmp_path / f"{key}.npz").stat().st_size < 0.6 * raw
+    with pytest.raises(ValueError, match="shape"):
+        network_cache._decode(arrays, ("A", "B", "C"), (800, 600))
+
+
+def test_site_indices_beyond_int16_and_empty_operators_round_trip(tmp_path: Path) -> None:
+    shape = (40, 50)
+    coverages = _coverages(shape)
+    many = np.arange(shape[0] * shape[1], dtype=np.int32).reshape(shape) * 20 - 1
+    assert many.max() > np.iinfo(np.int16).max
+    coverages[0] = OperatorCoverage("A", coverages[0].rsrp, many)
+    arrays = network_cache._encode([network_cache._planes(c) for c in coverages], shape)
+    assert int(arrays["site_width_0"]) == 4 and int(arrays["site_width_1"]) == 2
+    _assert_exact(network_cache._decode(_stored(arrays, tmp_path, "c" * 64),
+                                        ("A", "B", "C"), shape), coverages)
+    none = network_cache._encode([], shape)
+    assert network_cache._decode(_stored(none, tmp_path, "d" * 64), (), shape) == {}
+    empty = [OperatorCoverage("A", np.zeros((0, 5), np.float32), np.zeros((0, 5), np.int32))]
+    stored = network_cache._encode([network_cache._planes(c) for c in empty], (0, 5))
+    _assert_exact(network_cache._decode(stored, ("A",), (0, 5)), empty)
+
+
+def test_an_entry_holds_the_rasters_as_they_were_when_predicted(tmp_path: Path) -> None:
+    """The entry is written in the background, from copies made before the prediction
+    returns: changing the result's rasters afterwards does not change the entry."""
+    study = make_study(SITES)
+    calls: list[int] = []
+
+    def work() -> CoverageResult:
+        calls.append(1)
+        return predict.predict_coverage(study, cache_dir=tmp_path / "sites")
+
+    cold = cached_network(study, ("on_air",), tmp_path / "network", work, background=True)
+    kept = {op: cov.rsrp.copy() for op, cov in cold.by_operator.items()}
+    for cov in cold.by_operator.values():
+        cov.rsrp[...] = -1.0
+    network_cache.finish_writes()
+    warm = cached_network(study, ("on_air",), tmp_path / "network", work)
+    assert len(calls) == 1
+    for op, rsrp in kept.items():
+        assert warm.by_operator[op].rsrp.tobytes() == rsrp.tobytes()
+
+
+def test_an_entry_that_does_not_decode_is_predicted_again(tmp_path: Path,
+                                                          monkeypatch) -> None:
+    """An entry whose checksum holds but whose planes do not decode (a writer's bug) is a
+    miss: the network is predicted again and the entry rewritten."""
+    study = make_study(SITES)
+    calls: list[int] = []
+    cold = _run(study, tmp_path, calls)
+    (entry,) = (tmp_path / "network").glob("*.npz")
+    found = cache.read_entry(tmp_path / "network", entry.stem)
+    assert found.arrays is not None
+    broken = dict(found.arrays, rsrp_hi_z_0=found.arrays["rsrp_hi_z_0"][:-50])
+    cache.write_entry(tmp_path / "network", entry.stem, broken)
+    again = _run(study, tmp_path, calls)
+    assert len(calls) == 2
+    _same(cold, again)
+    warm = _run(study, tmp_path, calls)           # rewritten: a hit again
+    assert len(calls) == 2
+    _same(cold, warm)

@@ -13,8 +13,7 @@ import hashlib
 import json
 import os
 import re
-import zipfile
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -81,7 +80,7 @@ def entry_path(cache_dir: str | Path, key: str) -> Path:
 
 def write_entry(cache_dir: str | Path, key: str,
                 arrays: Mapping[str, np.ndarray | np.generic], *,
-                compress: bool = False, raw: Collection[str] = ()) -> Path:
+                compress: bool = False) -> Path:
     """Store ``arrays`` under ``key`` atomically (replacing any previous file).
 
     Parameters
@@ -94,10 +93,8 @@ def write_entry(cache_dir: str | Path, key: str,
         Numeric arrays to store (no object arrays).
     compress : bool
         Deflate the arrays in the file (``numpy.savez_compressed``); reading needs no flag.
-    raw : collection of str
-        With ``compress``, arrays stored without deflating all the same: data that does not
-        compress (random low bytes of floats) then reads at the speed of the disk instead
-        of the inflater's. The file is still an ``.npz`` that :func:`numpy.load` reads.
+        A caller that compresses its own arrays (with a method that suits them) leaves it
+        off: the arrays are then stored as they are.
 
     Returns
     -------
@@ -111,23 +108,9 @@ def write_entry(cache_dir: str | Path, key: str,
     total = checksum(payload)
     entries: dict[str, Any] = {**payload, _KEY: np.array(key), _SUM: np.array(total)}
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
-        if compress and raw:
-            _savez_mixed(fh, entries, set(raw))
-        else:
-            save = np.savez_compressed if compress else np.savez
-            save(fh, **entries)
+        save = np.savez_compressed if compress else np.savez
+        save(fh, **entries)
     return path
-
-
-def _savez_mixed(fh: Any, arrays: Mapping[str, np.ndarray], raw: set[str]) -> None:
-    """``numpy.savez_compressed`` with the arrays named in ``raw`` stored, not deflated."""
-    with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_DEFLATED,
-                         allowZip64=True) as zf:
-        for name, value in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_STORED if name in raw else zipfile.ZIP_DEFLATED
-            with zf.open(info, "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def read_entry(cache_dir: str | Path, key: str) -> CacheLookup:

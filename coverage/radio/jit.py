@@ -1,9 +1,10 @@
 """The compiled kernels' two forms: ahead-of-time (an extension module) and just-in-time (numba).
 
 The kernel modules (:mod:`~coverage.radio.diffraction`, :mod:`~coverage.radio.engine`,
-:mod:`~coverage.radio.window`) decorate their kernels with :func:`njit` from here instead of
-numba's. That decorator imports nothing: it wraps the function in a :class:`Kernel`, and a
-kernel is compiled only when it is first called, so importing the engine costs no numba.
+:mod:`~coverage.radio.window`, :mod:`~coverage.radio.codec_kernels`) decorate their kernels
+with :func:`njit` from here instead of numba's. That decorator imports nothing: it wraps the
+function in a :class:`Kernel`, and a kernel is compiled only when it is first called, so
+importing the engine costs no numba.
 
 A call of a kernel goes to
 
@@ -47,7 +48,8 @@ ENV = "COVERAGE_KERNELS"
 AOT_MODULE = "coverage.radio._kernels_aot"
 """Import name of the ahead-of-time extension module."""
 
-SOURCES: tuple[str, ...] = ("diffraction.py", "engine.py", "window.py", "jit.py")
+SOURCES: tuple[str, ...] = ("diffraction.py", "engine.py", "window.py", "codec_kernels.py",
+                            "jit.py")
 """Files (in this folder) whose SHA-256 the extension module carries: editing one makes
 the built module stale, and the kernels fall back to numba until ``make`` rebuilds it."""
 
@@ -72,12 +74,23 @@ EXPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "f8[:,::1]", "f8[:,::1]", "f8[::1]", "f8[::1]", "f8", "f8", "f8", "f8", "f8",
         "f8[::1]", "f8", "f8", "f8", "f8", "f8", "f8", "f4[:,::1]", "i8", "i8", "i8", "i8",
         "i8", "f4[:,::1]", "i1[:,::1]")),
+    "coverage.radio.codec_kernels.encode_f8": ("void", (
+        "f4[:,::1]", "f8", "i8", "u1[:,:,::1]", "f8[:,::1]")),
+    "coverage.radio.codec_kernels.encode_f4": ("void", (
+        "f4[:,::1]", "f8", "i8", "u1[:,:,::1]", "f4[:,::1]")),
+    "coverage.radio.codec_kernels.decode_f8": ("void", ("u1[:,:,::1]", "f8", "f8[:,::1]")),
+    "coverage.radio.codec_kernels.decode_f4": ("void", ("u1[:,:,::1]", "f8", "f4[:,::1]")),
+    "coverage.radio.codec_kernels.rsrp_planes": ("void", ("u4[:,::1]", "u1[:,:,::1]")),
+    "coverage.radio.codec_kernels.rsrp_from_planes": ("void", (
+        "u1[:,:,::1]", "u1[:,:,::1]", "u4[:,::1]")),
+    "coverage.radio.codec_kernels.index_planes": ("void", ("i4[:,::1]", "u1[:,:,::1]")),
+    "coverage.radio.codec_kernels.index_from_planes": ("void", ("u1[:,:,::1]", "i4[:,::1]")),
 }
 """Kernels compiled ahead of time: ``module.name`` to (return type, argument types), in
 numba's signature notation. Arrays are C-contiguous (``[:,::1]``)."""
 
 _DTYPES = {"f4": np.float32, "f8": np.float64, "i1": np.int8, "i4": np.int32,
-           "i8": np.int64, "b1": np.bool_}
+           "i8": np.int64, "b1": np.bool_, "u1": np.uint8, "u4": np.uint32}
 
 
 def export_name(qualname: str) -> str:
