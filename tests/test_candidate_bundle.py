@@ -103,3 +103,56 @@ def test_a_corrupt_bundle_is_computed_again(tmp_path: Path) -> None:
     assert (again.computed, again.cached) == (0, len(sites))
     for a, b in zip(first, third, strict=True):
         assert a.tobytes() == b.tobytes()
+
+
+def test_the_bands_of_a_tower_swept_together_give_the_same_values(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """The planning step sweeps the options of a tower together (the terrain sampled once
+    for all their frequencies): every value is the one the option computed alone gives, the
+    bundle records them all, and a warm run reads them back without sweeping."""
+    from coverage.plan.coverage_matrix import option_values
+    from coverage.radio import engine
+
+    study, _ = _study_and_options()
+    rows_ = []
+    for i, (r, c) in enumerate([(21.3, 22.6), (50.2, 40.7), (60.5, 18.2)]):
+        x, y = study.grid.xy(r, c)
+        for op, band in (("CMCC", "FDD900"), ("CMCC", "TDD2600"), ("CU", "FDD900"),
+                         ("CU", "FDD1800"), ("CT", "FDD800"))[: 5 - i]:
+            rows_.append({"option_id": f"T{i}:{op}:{band}", "tower_id": f"T{i}",
+                          "operator": op, "band": band, "height_m": 30.0 + 5 * i,
+                          "geometry": Point(float(x), float(y))})
+    sites = gpd.GeoDataFrame(pd.DataFrame(rows_), geometry="geometry", crs=UTM50)
+    rng = np.random.default_rng(9)
+    rows, cols = rng.integers(0, 80, 500), rng.integers(0, 80, 500)
+    order = np.arange(len(sites))
+
+    alone_radio = CandidateRadio(study)
+    alone = [alone_radio(site, rows, cols) for _, site in sites.iterrows()]
+
+    sweeps: list[int] = []
+    original = engine.path_loss_at_cells_bands
+
+    def counting(*args, **kwargs):
+        sweeps.append(len(args[5]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "path_loss_at_cells_bands", counting)
+    for folder, threads in ((None, 1), (tmp_path, 2)):
+        sweeps.clear()
+        radio = CandidateRadio(study, folder)
+        radio.prepare(sites, rows, cols)
+        got = dict(option_values(radio, sites, order, rows, cols, threads=threads))
+        assert sorted(sweeps) == [3, 4, 5]  # one sweep per tower, every band in it
+        assert radio.computed == len(sites)
+        for k, values in enumerate(alone):
+            assert got[k] is not None
+            np.testing.assert_array_equal(got[k], values.astype(np.float64))
+    # warm: the bundle holds every option; nothing is swept
+    sweeps.clear()
+    warm = CandidateRadio(study, tmp_path)
+    warm.prepare(sites, rows, cols)
+    again = dict(option_values(warm, sites, order, rows, cols, threads=2))
+    assert (warm.computed, warm.cached, sweeps) == (0, len(sites), [])
+    for k, values in enumerate(alone):
+        np.testing.assert_array_equal(again[k], values.astype(np.float64))

@@ -336,3 +336,48 @@ def test_los_numax_block_bounds_give_the_point_scan(seed: int) -> None:
         assert got == want or (math.isinf(got) and math.isinf(want))
         checked += want > -0.78
     assert checked > 5
+
+
+@pytest.mark.parametrize(("seed", "relief"), [(3, 900.0), (4, 60.0)])
+def test_one_sweep_at_several_frequencies_gives_each_frequency_to_the_bit(
+        seed: int, relief: float) -> None:
+    """The bands of a mast are swept together: each band's loss must be exactly the loss of
+    a sweep at that frequency alone, over hills and over a nodata hole, in any order."""
+    n = 260
+    z = fbm(n, seed, relief)
+    z[40:55, 150:170] = np.nan
+    x, y = centre_xy(n, 130.4, 129.8)
+    freqs = (2600.0, 700.0, 1800.0, 900.0)
+    together = engine.site_path_loss_bands(z, grid(n), x, y, 25.0, freqs, radius_m=3600.0)
+    assert len(together) == len(freqs)
+    for f, win in zip(freqs, together, strict=True):
+        alone = engine.site_path_loss(z, grid(n), x, y, 25.0, f, radius_m=3600.0)
+        assert (win.row0, win.col0) == (alone.row0, alone.col0)
+        np.testing.assert_array_equal(win.loss_db, alone.loss_db)
+    # the bands differ (each got its own frequency), and higher frequencies lose more
+    centre = [float(np.nanmean(w.loss_db)) for w in together]
+    assert centre[1] < centre[3] < centre[2] < centre[0]
+    # chosen cells: the same values as the windows, per band
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, n, 500)
+    cols = rng.integers(0, n, 500)
+    at_cells, h0, _ = engine.path_loss_at_cells_bands(z, grid(n), x, y, 25.0, freqs, rows,
+                                                      cols, radius_m=3600.0)
+    assert h0 == together[0].site_ground_m
+    for win, loss in zip(together, at_cells, strict=True):
+        h, w = win.loss_db.shape
+        inside = (rows >= win.row0) & (rows < win.row0 + h) & (cols >= win.col0) & (
+            cols < win.col0 + w)
+        expected = np.full(rows.shape, np.nan, np.float32)
+        expected[inside] = win.loss_db[rows[inside] - win.row0, cols[inside] - win.col0]
+        np.testing.assert_array_equal(loss, expected)
+        assert np.isfinite(loss).sum() > 100
+
+
+def test_bands_refuse_an_empty_or_out_of_range_frequency_list() -> None:
+    z = np.full((50, 50), 100.0, np.float32)
+    x, y = centre_xy(50, 25, 25)
+    with pytest.raises(ValueError, match="at least one frequency"):
+        engine.site_path_loss_bands(z, grid(50), x, y, 30.0, (), radius_m=600.0)
+    with pytest.raises(ModelRangeError, match="7000"):
+        engine.site_path_loss_bands(z, grid(50), x, y, 30.0, (900.0, 7000.0), radius_m=600.0)

@@ -343,3 +343,94 @@ def test_sites_certainly_weaker_are_left_out_and_the_network_is_the_same(threads
     assert left_out.mean() > 0.2
     rows, cols = alone.slices
     assert np.all(alone.rsrp_dbm[left_out] < best[rows, cols][left_out])
+
+
+MAST = [  # one tower with five antennas of three operators, and two towers of one band
+    {"site_id": "M1", "operator": "CMCC", "band": "FDD900", "height_m": 35.0, "row": 70,
+     "col": 60, "azimuths": (0.0, 120.0, 240.0)},
+    {"site_id": "N1", "operator": "CMCC", "band": "FDD900", "height_m": 30.0, "row": 110,
+     "col": 100},
+    {"site_id": "M2", "operator": "CU", "band": "FDD1800", "height_m": 35.0, "row": 70,
+     "col": 60},
+    {"site_id": "M3", "operator": "CMCC", "band": "TDD2600", "height_m": 35.0, "row": 70,
+     "col": 60, "azimuths": (30.0, 150.0, 270.0)},
+    {"site_id": "M4", "operator": "CT", "band": "FDD800", "height_m": 35.0, "row": 70,
+     "col": 60},
+    {"site_id": "M5", "operator": "CMCC", "band": "FDD900", "height_m": 35.0, "row": 70,
+     "col": 60, "azimuths": (60.0,), "status": "planned"},  # a second FDD900 antenna
+]
+
+
+def count_band_sweeps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of frequencies of each sweep of the engine."""
+    sweeps: list[int] = []
+    original = engine.site_path_loss_bands
+
+    def counting(*args: object, **kwargs: object) -> list[engine.LossWindow]:
+        sweeps.append(len(args[5]))  # type: ignore[arg-type]
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "site_path_loss_bands", counting)
+    return sweeps
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_bands_of_a_mast_predicted_together_equal_each_predicted_alone(
+        threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    sweeps = count_band_sweeps(monkeypatch)
+    study = make_study(MAST)
+    everything = predict_networks(study, [None, ("on_air",)], keep_sites=True,
+                                  threads=threads)
+    # the tower's four frequencies in one sweep (its two FDD900 antennas share one), the
+    # other tower alone: the terrain of the tower is sampled once, not five times
+    assert sorted(sweeps) == [1, 4]
+    grid, cfg = study.grid, study.config
+    sweeps.clear()
+    for kept in everything[0].sites:
+        job = predict.make_site_job(cfg, study.sites.iloc[kept.site_index], kept.site_index)
+        alone = predict.predict_site(grid, cfg, job)
+        assert (kept.row0, kept.col0) == (alone.row0, alone.col0)
+        assert np.array_equal(kept.rsrp_dbm, alone.rsrp_dbm, equal_nan=True)
+        assert np.array_equal(kept.sector, alone.sector)
+    assert len(sweeps) == 6
+    # the networks folded from masts equal the networks folded site by site
+    monkeypatch.setattr(predict.network, "mast_units", lambda jobs: [[job] for job in jobs])
+    for together, statuses in zip(everything, [None, ("on_air",)], strict=True):
+        assert_same_result(together, predict.predict_coverage(study, statuses=statuses,
+                                                              keep_sites=True))
+        lean = predict.predict_coverage(study, statuses=statuses, threads=threads)
+        assert_same_result(lean, together)
+
+
+def test_predict_sites_of_a_mast_reads_and_writes_the_per_site_cache(tmp_path: Path) -> None:
+    study = make_study(MAST)
+    grid, cfg = study.grid, study.config
+    jobs = [predict.make_site_job(cfg, study.sites.iloc[i], i) for i in (0, 2, 3, 4)]
+    assert len({predict.mast_key(job) for job in jobs}) == 1
+    first = predict.predict_sites(grid, cfg, jobs, tmp_path)
+    assert [cov.from_cache for cov in first] == [False] * 4
+    keys = [predict.job_loss_key(grid, cfg, job) for job in jobs]
+    assert all(cache.read_entry(tmp_path, key).status == "hit" for key in keys)
+    # each entry is the site's own: predicted alone from the cache, the same RSRP
+    for job, cov in zip(jobs, first, strict=True):
+        alone = predict.predict_site(grid, cfg, job, tmp_path)
+        assert alone.from_cache
+        assert np.array_equal(alone.rsrp_dbm, cov.rsrp_dbm, equal_nan=True)
+    # one entry lost: that band is swept again, the others come from the cache
+    cache.entry_path(tmp_path, keys[2]).unlink()
+    again = predict.predict_sites(grid, cfg, jobs, tmp_path)
+    assert [cov.from_cache for cov in again] == [True, True, False, True]
+    for a, b in zip(first, again, strict=True):
+        assert np.array_equal(a.rsrp_dbm, b.rsrp_dbm, equal_nan=True)
+    with pytest.raises(ValueError, match="one position and height"):
+        predict.predict_sites(grid, cfg, [jobs[0], predict.make_site_job(
+            cfg, study.sites.iloc[1], 1)])
+
+
+def test_a_mast_off_the_dem_warns_for_each_of_its_sites() -> None:
+    study = make_study(MAST[2:5])
+    study.sites["geometry"] = shapely.Point(0.0, 0.0)
+    result = predict.predict_coverage(study)
+    assert result.computed_sites == 0
+    assert sorted(w.value for w in result.warnings if "cannot be predicted" in w.message) == [
+        "M2", "M3", "M4"]

@@ -378,7 +378,12 @@ def option_values(radio: RsrpAtFunction, sites: gpd.GeoDataFrame, order: np.ndar
             groups[-1].append(int(k))
         else:
             groups.append([int(k)])
-    for group in map_ordered(lambda ks: [one(k) for k in ks], groups, threads):
+    def tower(ks: list[int]) -> list[tuple[int, np.ndarray | None]]:
+        if len(ks) > 1:  # the bands of the tower in one sweep (each value the same)
+            radio.sweep_bands(sites.iloc[ks], rows, cols)
+        return [one(k) for k in ks]
+
+    for group in map_ordered(tower, groups, threads):
         yield from group
 
 

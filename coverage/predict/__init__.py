@@ -17,7 +17,9 @@ from coverage.predict.sites import (
     job_loss_key,
     loss_cache_key,
     make_site_job,
+    mast_key,
     predict_site,
+    predict_sites,
     settings_warnings,
     site_loss,
     unpredictable,
@@ -25,5 +27,6 @@ from coverage.predict.sites import (
 )
 
 __all__ = ["SITES_FILE", "CandidateRadio", "SiteJob", "candidate_sites", "job_loss_key",
-           "loss_cache_key", "make_site_job", "predict_coverage", "predict_site",
+           "loss_cache_key", "make_site_job", "mast_key", "predict_coverage", "predict_site",
+           "predict_sites",
            "settings_warnings", "site_loss", "unpredictable", "window_rsrp"]

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from coverage.config import BandProfile, Config
+from coverage.errors import ModelRangeError
 from coverage.io.cache import array_digest, make_key, read_entry, write_entry
 from coverage.predict import candidate_bundle, loss_codec
 from coverage.predict.sites import loss_cache_key
@@ -151,6 +152,70 @@ class CandidateRadio:
                 return bundle
         return None
 
+    def sweep_bands(self, sites: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> int:
+        """Sweep the options of one tower together, for the next :meth:`loss_at` calls.
+
+        The options in ``sites`` (rows of :func:`candidate_sites`) that stand at one
+        position and height, and whose losses at these cells :meth:`loss_at` would compute
+        (not in a prepared bundle's entry; no cache, or a prepared bundle to record them
+        in), are predicted in one sweep of the engine
+        (:func:`coverage.radio.engine.path_loss_at_cells_bands`): the terrain of every ray
+        is sampled once for all their frequencies. The losses are kept for this thread and
+        handed out, each once, by :meth:`loss_at` for exactly these cells, which counts,
+        quantises, caches and records them as if it had computed them itself: the values
+        are bit for bit the same. Options that cannot be swept together (another position,
+        an error of the engine) are left to :meth:`loss_at`.
+
+        Returns
+        -------
+        int
+            The number of frequencies swept (0 when nothing was).
+        """
+        options = []
+        for op, band, height, geom in zip(sites["operator"], sites["band"], sites["height_m"],
+                                          sites.geometry, strict=True):
+            f_mhz = self.config.band(str(op), str(band)).frequency_mhz
+            options.append((float(geom.x), float(geom.y), float(height), float(f_mhz)))
+        if len({option[:3] for option in options}) != 1:
+            return 0
+        todo = []
+        for option in options:
+            bundle = self._bundle_of(rows, cols, option)
+            wanted = (self.cache_dir is None if bundle is None
+                      else option not in bundle.known)
+            if wanted and option not in todo:
+                todo.append(option)
+        freqs = sorted({option[3] for option in todo})
+        if len(freqs) < 2:
+            return 0
+        model = self.config.model
+        x, y, height, _ = todo[0]
+        try:
+            losses, ground, self._layouts.last = engine.path_loss_at_cells_bands(
+                self.elevation, self.grid.transform, x, y, height, freqs, rows, cols,
+                rx_height_agl_m=self.config.rule.receiver_height_m,
+                radius_m=model.radius_km * 1000.0, delta_n=model.delta_n, model=model.name,
+                pol=POL_VERTICAL, hata_environment=model.hata_environment,
+                layout=getattr(self._layouts, "last", None))
+        except ModelRangeError:
+            return 0
+        cells = (rows, cols)
+        self._layouts.swept = {(x, y, height, f): (loss, ground, cells)
+                               for f, loss in zip(freqs, losses, strict=True)}
+        return len(freqs)
+
+    def _swept(self, option: candidate_bundle.Option, rows: np.ndarray, cols: np.ndarray
+               ) -> tuple[np.ndarray, float] | None:
+        """The loss of ``option`` at these cells from :meth:`sweep_bands` (handed out once)."""
+        swept = getattr(self._layouts, "swept", None)
+        if not swept or option not in swept:
+            return None
+        loss, ground, (at_rows, at_cols) = swept.pop(option)
+        if (at_rows is rows and at_cols is cols) or (
+                np.array_equal(at_rows, rows) and np.array_equal(at_cols, cols)):
+            return loss, ground
+        return None
+
     def loss_at(self, x: float, y: float, height_m: float, f_mhz: float, rows: np.ndarray,
                 cols: np.ndarray) -> tuple[np.ndarray, float]:
         """Basic transmission loss (dB, float32; NaN unreached) at cells, and ground (m)."""
@@ -174,11 +239,15 @@ class CandidateRadio:
                     self.cached += 1
                 return (loss_codec.from_steps(found.arrays["loss_steps"]),
                         float(found.arrays["ground_m"]))
-        loss, ground, self._layouts.last = engine.path_loss_at_cells(
-            self.elevation, self.grid.transform, x, y, height_m, f_mhz, rows, cols,
-            rx_height_agl_m=rx, radius_m=model.radius_km * 1000.0, delta_n=model.delta_n,
-            model=model.name, pol=POL_VERTICAL, hata_environment=model.hata_environment,
-            layout=getattr(self._layouts, "last", None))
+        swept = self._swept(option, rows, cols)
+        if swept is not None:
+            loss, ground = swept
+        else:
+            loss, ground, self._layouts.last = engine.path_loss_at_cells(
+                self.elevation, self.grid.transform, x, y, height_m, f_mhz, rows, cols,
+                rx_height_agl_m=rx, radius_m=model.radius_km * 1000.0, delta_n=model.delta_n,
+                model=model.name, pol=POL_VERTICAL, hata_environment=model.hata_environment,
+                layout=getattr(self._layouts, "last", None))
         with self._lock:
             self.computed += 1
         steps = loss_codec.to_steps(loss)  # the sites' precision (loss_codec), cached or not

@@ -23,7 +23,9 @@ from coverage.grid import WorkingGrid
 from coverage.predict.sites import (
     SiteJob,
     make_site_job,
+    mast_key,
     predict_site,
+    predict_sites,
     settings_warnings,
     unpredictable,
 )
@@ -117,13 +119,16 @@ def predict_networks(study: Study, networks: Sequence[Iterable[str] | None],
     folds = [_Fold(operators, shape, settings_warnings(cfg.model)) for _ in networks]
     entries = [make_site_job(cfg, sites.iloc[i], i) for i in todo]
     jobs = [job for job in entries if isinstance(job, SiteJob)]
-    # sites run side by side on threads (their kernels release the GIL); results come back
-    # in site order, so the folding below, the warnings and every raster are the same for
-    # any number of threads
+    # the sites of one mast are predicted together (their bands in one sweep), masts side
+    # by side on threads (their kernels release the GIL); results come back in order of
+    # each mast's first site and are folded in site order, so the folding below, the
+    # warnings and every raster are the same for any number of threads
     floors = {} if keep_sites else _floors(folds, [member[i] for i in todo], entries)
+    units = mast_units(jobs)
     results = map_ordered(
-        lambda job: _predict_job(grid, cfg, job, cache, floors.get(job.index)), jobs,
+        lambda unit: _predict_unit(grid, cfg, unit, cache, floors), units,
         threads if threads is not None else cfg.compute.threads)
+    done_early: dict[int, SiteCoverage | str] = {}
     try:
         for done, (i, job) in enumerate(zip(todo, entries, strict=True), start=1):
             into = [fold for fold, inside in zip(folds, member[i], strict=True) if inside]
@@ -131,7 +136,10 @@ def predict_networks(study: Study, networks: Sequence[Iterable[str] | None],
                 for fold in into:
                     fold.warnings.append(job)
             else:
-                cov = next(results)
+                while job.index not in done_early:
+                    for unit_job, unit_cov in next(results):
+                        done_early[unit_job.index] = unit_cov
+                cov = done_early.pop(job.index)
                 for fold in into:
                     fold.add(job, cov, keep_sites)
             if progress is not None:
@@ -205,6 +213,31 @@ def _floors(folds: list[_Fold], member: list[list[bool]],
         if isinstance(job, SiteJob) and len(into) == 1 and job.operator in into[0].best:
             floors[job.index] = into[0].best[job.operator]
     return floors
+
+
+def mast_units(jobs: Sequence[SiteJob]) -> list[list[SiteJob]]:
+    """The jobs grouped by mast (:func:`~coverage.predict.sites.mast_key`), each group in
+    job order, the groups in order of their first job."""
+    units: dict[tuple[float, float, float], list[SiteJob]] = {}
+    for job in jobs:
+        units.setdefault(mast_key(job), []).append(job)
+    return list(units.values())
+
+
+def _predict_unit(grid: WorkingGrid, cfg: Config, unit: list[SiteJob], cache: Path | None,
+                  floors: dict[int, np.ndarray]
+                  ) -> list[tuple[SiteJob, SiteCoverage | str]]:
+    """The sites of one mast (runs on a worker): their bands in one sweep; when one of
+    them cannot be predicted, each on its own, so each gets its own result or reason."""
+    if len(unit) > 1:
+        try:
+            covs = predict_sites(grid, cfg, unit, cache,
+                                 floors=[floors.get(job.index) for job in unit])
+            return list(zip(unit, covs, strict=True))
+        except ModelRangeError:
+            pass
+    return [(job, _predict_job(grid, cfg, job, cache, floors.get(job.index)))
+            for job in unit]
 
 
 def _predict_job(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | None,

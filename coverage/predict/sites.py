@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,26 +152,39 @@ def _site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz:
     if cache_dir is not None:
         if key is None:
             key = loss_cache_key(grid, x, y, height_m, f_mhz, model, rx_height_m)
-        found = read_entry(cache_dir, key)
-        if found.status == "hit" and found.arrays is not None:
-            a = found.arrays
-            try:
-                loss = loss_codec.decompress(a["loss_deflated"],
-                                             (int(a["rows"]), int(a["cols"])), dtype)
-            except (KeyError, ValueError):  # checksummed, so only a writer's bug: recompute
-                loss = None
-            if loss is not None:
-                window = engine.LossWindow(
-                    int(a["row0"]), int(a["col0"]), loss, float(a["site_row"]),
-                    float(a["site_col"]), float(a["site_ground_m"]), str(model.name))
-                return window, True
+        window = _cached_loss(cache_dir, key, model, dtype)
+        if window is not None:
+            return window, True
     window = engine.site_path_loss(
         grid.elevation, grid.transform, x, y, height_m, f_mhz, rx_height_agl_m=rx_height_m,
         radius_m=model.radius_km * 1000.0, delta_n=model.delta_n, model=model.name,
         pol=POL_VERTICAL, hata_environment=model.hata_environment)
+    return _kept_loss(window, cache_dir, key, dtype), False
+
+
+def _cached_loss(cache_dir: Path, key: str, model: ModelSettings,
+                 dtype: loss_codec.LossDtype) -> engine.LossWindow | None:
+    """The loss window of a valid cache entry, or None (missing, corrupt or stale)."""
+    found = read_entry(cache_dir, key)
+    if found.status != "hit" or found.arrays is None:
+        return None
+    a = found.arrays
+    try:
+        loss = loss_codec.decompress(a["loss_deflated"], (int(a["rows"]), int(a["cols"])),
+                                     dtype)
+    except (KeyError, ValueError):  # checksummed, so only a writer's bug: recompute
+        return None
+    return engine.LossWindow(int(a["row0"]), int(a["col0"]), loss, float(a["site_row"]),
+                             float(a["site_col"]), float(a["site_ground_m"]), str(model.name))
+
+
+def _kept_loss(window: engine.LossWindow, cache_dir: Path | None, key: str | None,
+               dtype: loss_codec.LossDtype) -> engine.LossWindow:
+    """A computed window quantised like a cached one (in ``dtype``), written to the cache
+    (atomically) when there is one."""
     if cache_dir is None or key is None:
         steps = loss_codec.to_steps(window.loss_db)
-        return dataclasses.replace(window, loss_db=loss_codec.from_steps(steps, dtype)), False
+        return dataclasses.replace(window, loss_db=loss_codec.from_steps(steps, dtype))
     stored, loss = loss_codec.compress(window.loss_db, dtype)
     window = dataclasses.replace(window, loss_db=loss)
     rows, cols = loss.shape
@@ -180,7 +194,7 @@ def _site_loss(grid: WorkingGrid, x: float, y: float, *, height_m: float, f_mhz:
         "row0": np.int64(window.row0), "col0": np.int64(window.col0),
         "site_row": np.float64(window.site_row), "site_col": np.float64(window.site_col),
         "site_ground_m": np.float64(window.site_ground_m)})
-    return window, False
+    return window
 
 
 def window_rsrp(grid: WorkingGrid, window: engine.LossWindow, x: float, y: float, *,
@@ -327,6 +341,88 @@ def predict_site(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | Non
                                delta_n=cfg.model.delta_n, floor=floor)
     return SiteCoverage(job.index, job.site_id, job.operator, window.row0, window.col0, rsrp,
                         sector, job.radio, from_cache)
+
+
+def mast_key(job: SiteJob) -> tuple[float, float, float]:
+    """Where a site's antennas are (x, y, height): sites with the same key share their
+    terrain profiles, so :func:`predict_sites` sweeps their bands together."""
+    return (job.x, job.y, job.height_m)
+
+
+def predict_sites(grid: WorkingGrid, cfg: Config, jobs: Sequence[SiteJob],
+                  cache: Path | None = None, *,
+                  floors: Sequence[np.ndarray | None] | None = None) -> list[SiteCoverage]:
+    """RSRP windows of the sites of one mast (the same :func:`mast_key`), their bands
+    swept together.
+
+    Each site gets exactly what :func:`predict_site` gives it: its loss is read from the
+    cache when there, and the losses of the others are computed in one sweep of the engine
+    at all their frequencies (:func:`coverage.radio.engine.site_path_loss_bands`: the
+    terrain of every ray sampled once), then quantised and cached per site as
+    :func:`predict_site` does.
+
+    Parameters
+    ----------
+    grid : WorkingGrid
+        The working grid.
+    cfg : Config
+        Model and rule settings.
+    jobs : sequence of SiteJob
+        Sites at one position and antenna height (any operators and bands).
+    cache : Path, optional
+        Folder of the per-site loss cache.
+    floors : sequence of (ndarray or None), optional
+        Per job, the ``floor`` of :func:`predict_site`.
+
+    Returns
+    -------
+    list of SiteCoverage
+        In the order of ``jobs``.
+
+    Raises
+    ------
+    ModelRangeError
+        When a site cannot be predicted (outside the DEM, over nodata, out of range).
+    ValueError
+        When the jobs are not at one mast.
+    """
+    if len({mast_key(job) for job in jobs}) > 1:
+        raise ValueError("predict_sites: the sites must share one position and height")
+    rx_height = cfg.rule.receiver_height_m
+    keys = [job_loss_key(grid, cfg, job) if cache is not None else None for job in jobs]
+    windows: list[engine.LossWindow | None] = [None] * len(jobs)
+    from_cache = [False] * len(jobs)
+    if cache is not None:
+        for i, key in enumerate(keys):
+            if key is not None:
+                windows[i] = _cached_loss(cache, key, cfg.model, np.float64)
+                from_cache[i] = windows[i] is not None
+    missing = [i for i, window in enumerate(windows) if window is None]
+    if missing:
+        first = jobs[missing[0]]
+        freqs = sorted({jobs[i].f_mhz for i in missing})
+        model = cfg.model
+        swept = engine.site_path_loss_bands(
+            grid.elevation, grid.transform, first.x, first.y, first.height_m, freqs,
+            rx_height_agl_m=rx_height, radius_m=model.radius_km * 1000.0,
+            delta_n=model.delta_n, model=model.name, pol=POL_VERTICAL,
+            hata_environment=model.hata_environment)
+        by_frequency = dict(zip(freqs, swept, strict=True))
+        for i in missing:
+            windows[i] = _kept_loss(by_frequency[jobs[i].f_mhz], cache, keys[i], np.float64)
+    out = []
+    for i, job in enumerate(jobs):
+        window = windows[i]
+        assert window is not None
+        rsrp, sector = window_rsrp(grid, window, job.x, job.y, height_m=job.height_m,
+                                   azimuths=job.azimuths, radio=job.radio,
+                                   pattern=job.pattern, rx_height_m=rx_height,
+                                   body_loss_db=cfg.rule.body_loss_db,
+                                   delta_n=cfg.model.delta_n,
+                                   floor=None if floors is None else floors[i])
+        out.append(SiteCoverage(job.index, job.site_id, job.operator, window.row0,
+                                window.col0, rsrp, sector, job.radio, from_cache[i]))
+    return out
 
 
 def unpredictable(job: SiteJob, reason: str) -> Problem:

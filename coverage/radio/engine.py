@@ -97,6 +97,8 @@ from coverage.radio.jit import njit
 from coverage.radio.threads import run_ranges
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from coverage.radio.models import Environment
 
 EARTH_RADIUS_KM = 6371.0
@@ -708,14 +710,15 @@ def _smooth_earth_clear(dt, hte, hre, ap, lam):
 
 
 @njit(cache=True)
-def _receiver_loss(w, k, ng, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap, lam, f_ghz, pol,
-                   step_km, lfs0):
-    """Basic transmission loss (dB) to a receiver at sample k (see module notes).
+def _receiver_losses(w, k, ng, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap, lams, f_ghz, lfs0s,
+                     pol, step_km, out, cell):
+    """Basic transmission loss (dB) to a receiver at sample k, at every frequency.
 
     ``w`` is the ray's work array (rows :data:`_D` ... :data:`_HY`), ``ng`` and ``nh`` the
-    sizes of its hulls.
-
-    ``lfs0 = 92.4 + 20 log10(f_ghz)``, the receiver-independent part of free space.
+    sizes of its hulls. The geometry of the profile (hull tangents, the smooth-earth surface
+    and its heights) is found once; the frequency-dependent terms are evaluated per
+    frequency ``f_ghz[i]`` (wavelength ``lams[i]`` m, ``lfs0s[i] = 92.4 + 20 log10 f``) into
+    ``out[i, cell]``, each with exactly the operations of a single-frequency evaluation.
     """
     dt = w[_D, k]
     hk = w[_H, k]
@@ -723,24 +726,26 @@ def _receiver_loss(w, k, ng, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap, lam, f_ghz,
     hrs = hk + hrg
     str_ = (hrs - hts) / dt
     c5 = 500.0 * ce
-    # Bullington loss of the actual profile (section 4.3.1)
-    if ng == 0:
-        lbulla = 0.0
-    else:
+    # Bullington geometry of the actual profile (section 4.3.1)
+    los = False
+    stim = 0.0
+    yr = 0.0
+    beta = 0.0
+    c0 = 0.0
+    srim = 0.0
+    if ng > 0:
         stim = a_t + c5 * dt
         yr = hrs - c5 * dt * dt
         if stim < str_:  # line of sight
+            los = True
             q = _hull_tangent(w, _GX, ng, dt, yr)
             beta = (hts - yr) / dt - (w[_GY, q] - yr) / (dt - w[_GX, q])
             slope = (yr - hts) / dt
             q = _hull_support(w, _GX, ng, slope)
             c0 = hts + slope * w[_GX, q] - w[_GY, q]
-            numax = _los_numax(w, k, dt, hts, yr, lam, str_ - stim, beta, c0)
-            lbulla = bullington_from_slopes(stim, 0.0, str_, dt, hts, hrs, lam, numax)
         else:
             q = _hull_tangent(w, _GX, ng, dt, yr)
             srim = (w[_GY, q] - yr) / (dt - w[_GX, q]) - c5 * dt
-            lbulla = bullington_from_slopes(stim, srim, str_, dt, hts, hrs, lam, np.nan)
     # smooth-earth surface (Attachment 1, 5.6.1) and diffraction heights (5.6.2)
     hst = (2.0 * v1 * dt - v2) / (dt * dt)
     hsr = (v2 - v1 * dt) / (dt * dt)
@@ -759,19 +764,28 @@ def _receiver_loss(w, k, ng, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap, lam, f_ghz,
     hsrd = hk if hsrp > hk else hsrp
     hte = hts - hstd
     hre = hrs - hsrd
-    if _smooth_earth_clear(dt, hte, hre, ap, lam):
-        # Ldsph is 0 exactly and Lbulls >= 0, so max(Ldsph - Lbulls, 0) is 0 exactly
-        ld = lbulla + 0.0
-    else:
-        ldsph = spherical_earth_diffraction(dt, hte, hre, ap, f_ghz, 0.0, pol)
-        if ldsph == 0.0:  # as above (Lbulls >= 0)
+    dh = (hts - hrs) / 1000.0
+    spread = 10.0 * math.log10(dt * dt + dh * dh)
+    for i in range(lams.shape[0]):
+        lam = lams[i]
+        if ng == 0:
+            lbulla = 0.0
+        elif los:
+            numax = _los_numax(w, k, dt, hts, yr, lam, str_ - stim, beta, c0)
+            lbulla = bullington_from_slopes(stim, 0.0, str_, dt, hts, hrs, lam, numax)
+        else:
+            lbulla = bullington_from_slopes(stim, srim, str_, dt, hts, hrs, lam, np.nan)
+        if _smooth_earth_clear(dt, hte, hre, ap, lam):
+            # Ldsph is 0 exactly and Lbulls >= 0, so max(Ldsph - Lbulls, 0) is 0 exactly
             ld = lbulla + 0.0
         else:
-            lbulls = _smooth_bullington(k, step_km, dt, hte, hre, ce, lam)
-            ld = lbulla + max(ldsph - lbulls, 0.0)
-    dh = (hts - hrs) / 1000.0
-    lbfs = lfs0 + 10.0 * math.log10(dt * dt + dh * dh)
-    return lbfs + ld
+            ldsph = spherical_earth_diffraction(dt, hte, hre, ap, f_ghz[i], 0.0, pol)
+            if ldsph == 0.0:  # as above (Lbulls >= 0)
+                ld = lbulla + 0.0
+            else:
+                lbulls = _smooth_bullington(k, step_km, dt, hte, hre, ce, lam)
+                ld = lbulla + max(ldsph - lbulls, 0.0)
+        out[i, cell] = lfs0s[i] + spread + ld
 
 
 @njit(cache=True, nogil=True)
@@ -858,12 +872,13 @@ def _window_slots(elevation: np.ndarray, lay: _Layout, radius_cells: float,
 
 
 @njit(cache=True)
-def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km,
-               out):
+def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, lams, lfs0s,
+               pol, res_km, out):
     """Walk ray j outwards, evaluating the cells it owns (see module notes).
 
     The ray is sampled, its running quantities updated and its cells evaluated in one pass
-    that ends at the last sample owning a cell (``slot``, :func:`_owned_slots`).
+    that ends at the last sample owning a cell (``slot``, :func:`_owned_slots`); each cell
+    at every frequency ``f_ghz[i]`` into row ``i`` of ``out`` (:func:`_receiver_losses`).
     """
     b = base[j]
     last = base[j + 1] - b - 1
@@ -876,8 +891,6 @@ def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, 
     nr, nc = elev.shape
     step_km = math.sqrt(pr[j] * pr[j] + pc[j] * pc[j]) / m * res_km
     ce = 1.0 / ap
-    lam = wavelength_m(f_ghz)
-    lfs0 = 92.4 + 20.0 * math.log10(f_ghz)
     hts = h0 + htg
     w = np.empty((_WORK_ROWS, last + 1), np.float64)
     w[_H, 0] = h0
@@ -917,8 +930,8 @@ def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, 
         v2 += dd * (hk * (2.0 * dk + d_prev) + h_prev * (dk + 2.0 * d_prev))
         cell = slot[b + k]
         if cell >= 0 and not nodata:
-            out[cell] = _receiver_loss(w, k, ng, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap, lam,
-                                       f_ghz, pol, step_km, lfs0)
+            _receiver_losses(w, k, ng, nh, a_t, b_t, v1, v2, hts, hrg, ce, ap, lams, f_ghz,
+                             lfs0s, pol, step_km, out, cell)
         a_t = max(a_t, (gk - hts) / dk)
         b_t = max(b_t, (hk - hts) / dk)
         # the sample onto both hulls (monotone chain; written out here, as a call taking the
@@ -954,22 +967,30 @@ def _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, 
 @njit(cache=True, nogil=True)
 def _sweep_rays(elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km, j0,
                 j1, out):
-    """Rays ``j0..j1-1`` (serial, without the GIL). A cell is owned by one ray, so disjoint
-    ray ranges write disjoint cells of ``out`` (flat window) and may run on threads side by
+    """Rays ``j0..j1-1`` (serial, without the GIL), at the frequencies ``f_ghz`` (GHz) into
+    the rows of ``out`` (one flat window per frequency). A cell is owned by one ray, so
+    disjoint ray ranges write disjoint cells of ``out`` and may run on threads side by
     side."""
+    nf = f_ghz.shape[0]
+    lams = np.empty(nf, np.float64)
+    lfs0s = np.empty(nf, np.float64)
+    for i in range(nf):
+        lams[i] = wavelength_m(f_ghz[i])
+        lfs0s[i] = 92.4 + 20.0 * math.log10(f_ghz[i])
     for j in range(j0, j1):
-        _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol,
-                   res_km, out)
+        _sweep_ray(j, elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, lams,
+                   lfs0s, pol, res_km, out)
 
 
 def _sweep(elev: np.ndarray, sr: float, sc: float, m: int, pr: np.ndarray, pc: np.ndarray,
            base: np.ndarray, slot: np.ndarray, h0: float, htg: float, hrg: float, ap: float,
-           f_ghz: float, pol: int, res_km: float, out: np.ndarray,
+           f_ghz: np.ndarray, pol: int, res_km: float, out: np.ndarray,
            threads: int | None = None) -> None:
-    """Every ray of the layout into ``out`` (the window, 2-D): ranges of rays (azimuth
-    sectors) on threads, sixteen per thread taken in turn (rays differ in cost with the
-    terrain, and the last range of a thread should be short)."""
-    flat = out.reshape(-1)
+    """Every ray of the layout into ``out`` (shape (frequencies, window rows, window
+    columns); ``f_ghz`` float64 GHz, one per frequency): ranges of rays (azimuth sectors) on
+    threads, sixteen per thread taken in turn (rays differ in cost with the terrain, and the
+    last range of a thread should be short)."""
+    flat = out.reshape(out.shape[0], -1)
 
     def rays(j0: int, j1: int) -> None:
         _sweep_rays(elev, sr, sc, m, pr, pc, base, slot, h0, htg, hrg, ap, f_ghz, pol, res_km,
@@ -1082,6 +1103,36 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
                    threads: int | None = None) -> LossWindow:
     """Basic transmission loss from one site to every cell within ``radius_m``.
 
+    One frequency of :func:`site_path_loss_bands` (see there for the parameters).
+    """
+    return site_path_loss_bands(elevation, transform, site_x, site_y, tx_height_agl_m,
+                                (f_mhz,), rx_height_agl_m=rx_height_agl_m, radius_m=radius_m,
+                                delta_n=delta_n, model=model, pol=pol,
+                                hata_environment=hata_environment, threads=threads)[0]
+
+
+def _check_frequencies(f_mhz: Sequence[float]) -> None:
+    if len(f_mhz) == 0:
+        raise ValueError("at least one frequency is needed")
+    for f in f_mhz:
+        if not 30.0 <= f <= 6000.0:
+            raise ModelRangeError(f"frequency {f} MHz is outside 30-6000 MHz; "
+                                  "Fix: give a band frequency within that range")
+
+
+def site_path_loss_bands(elevation: np.ndarray, transform: Affine, site_x: float,
+                         site_y: float, tx_height_agl_m: float, f_mhz: Sequence[float], *,
+                         rx_height_agl_m: float = 1.5, radius_m: float = 15000.0,
+                         delta_n: float = 45.0, model: ModelName = "p1812",
+                         pol: int = POL_VERTICAL, hata_environment: Environment = "open",
+                         threads: int | None = None) -> list[LossWindow]:
+    """Basic transmission loss from one site to every cell within ``radius_m``, at several
+    frequencies (the bands of one mast) in one sweep.
+
+    The terrain of every ray is sampled and its hulls built once; only the
+    frequency-dependent terms are evaluated per frequency. Each window is bit for bit the
+    one a sweep at its frequency alone gives.
+
     Parameters
     ----------
     elevation : ndarray of float32, shape (rows, cols)
@@ -1092,8 +1143,8 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
         Site position in the grid CRS (m).
     tx_height_agl_m : float
         Antenna height above ground (m).
-    f_mhz : float
-        Frequency (MHz).
+    f_mhz : sequence of float
+        Frequencies (MHz), at least one.
     rx_height_agl_m : float
         Receiver height above ground (m), default 1.5.
     radius_m : float
@@ -1115,19 +1166,18 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
 
     Returns
     -------
-    LossWindow
-        Loss (dB, float32) on the window of the grid that holds the circle.
+    list of LossWindow
+        Per frequency, in the order given: loss (dB, float32) on the window of the grid
+        that holds the circle.
 
     Raises
     ------
     ModelRangeError
         The site is outside the grid or over nodata (terrain model), an antenna height is
-        not positive, or the frequency is outside 30 MHz - 6 GHz.
+        not positive, or a frequency is outside 30 MHz - 6 GHz.
     """
     elevation = np.ascontiguousarray(elevation, dtype=np.float32)
-    if not 30.0 <= f_mhz <= 6000.0:
-        raise ModelRangeError(f"frequency {f_mhz} MHz is outside 30-6000 MHz; "
-                              "Fix: give a band frequency within that range")
+    _check_frequencies(f_mhz)
     if not (tx_height_agl_m > 0.0 and rx_height_agl_m > 0.0):
         raise ModelRangeError(f"antenna heights must be above ground (got Tx "
                               f"{tx_height_agl_m} m, Rx {rx_height_agl_m} m); Fix: give "
@@ -1140,20 +1190,28 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
         raise ModelRangeError(
             f"site at ({site_x:.1f}, {site_y:.1f}) is outside the DEM or over nodata; "
             "Fix: extend the DEM to cover every site, or use model 'free_space'/'hata'")
-    out = np.full((lay.nrows, lay.ncols), np.nan, np.float32)
+    nf = len(f_mhz)
+    out = np.full((nf, lay.nrows, lay.ncols), np.nan, np.float32)
+
+    def windows(loss: np.ndarray) -> list[LossWindow]:
+        return [LossWindow(lay.row0, lay.col0, band, lay.site_row, lay.site_col, h0, model)
+                for band in loss]
+
     if lay.nrows == 0 or lay.ncols == 0:
-        return LossWindow(lay.row0, lay.col0, out, lay.site_row, lay.site_col, h0, model)
+        return windows(out)
     win_elev = elevation[lay.row0:lay.row0 + lay.nrows, lay.col0:lay.col0 + lay.ncols]
     if model != "p1812":
-        out = _closed_form_loss(lay, res, win_elev, h0, tx_height_agl_m, rx_height_agl_m,
-                                f_mhz, model, hata_environment)
-        out[~lay.inside | np.isnan(win_elev)] = np.nan
-        return LossWindow(lay.row0, lay.col0, out, lay.site_row, lay.site_col, h0, model)
+        for i, f in enumerate(f_mhz):
+            out[i] = _closed_form_loss(lay, res, win_elev, h0, tx_height_agl_m,
+                                       rx_height_agl_m, f, model, hata_environment)
+        out[:, ~lay.inside | np.isnan(win_elev)] = np.nan
+        return windows(out)
     ap = effective_earth_radius_km(delta_n)
     # only the cells within the radius over data are evaluated: the others stay NaN
     base, slot, near = _window_slots(elevation, lay, radius_m / res, threads)
+    f_ghz = np.array([f / 1000.0 for f in f_mhz], np.float64)
     _sweep(elevation, lay.site_row, lay.site_col, lay.m, lay.pr, lay.pc, base, slot, h0,
-           float(tx_height_agl_m), float(rx_height_agl_m), ap, f_mhz / 1000.0, int(pol),
+           float(tx_height_agl_m), float(rx_height_agl_m), ap, f_ghz, int(pol),
            res / 1000.0, out, threads)
     if near.size:  # the site's own cell (no sample of any ray): free space at >= half a cell
         wr, wc = np.divmod(near, lay.ncols)
@@ -1161,8 +1219,9 @@ def site_path_loss(elevation: np.ndarray, transform: Affine, site_x: float, site
         cc = (wc + lay.col0).astype(np.float64) - lay.site_col
         d_km = np.maximum(np.sqrt(rr * rr + cc * cc) * res, 0.5 * res) / 1000.0
         dh_km = (h0 + tx_height_agl_m - win_elev[wr, wc] - rx_height_agl_m) / 1000.0
-        out[wr, wc] = _own_cell_loss_db(f_mhz, d_km, dh_km)
-    return LossWindow(lay.row0, lay.col0, out, lay.site_row, lay.site_col, h0, model)
+        for i, f in enumerate(f_mhz):
+            out[i, wr, wc] = _own_cell_loss_db(f, d_km, dh_km)
+    return windows(out)
 
 
 def _closed_form_loss(lay: _Layout, res: float, win_elev: np.ndarray, h0: float,
@@ -1271,11 +1330,58 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
                        ) -> tuple[np.ndarray, float, CellLayout | None]:
     """Basic transmission loss from one site at chosen grid cells only.
 
-    Each requested cell gets exactly the value :func:`site_path_loss` gives it. For the
-    terrain model the sweep runs with its evaluation mask restricted to the requested cells,
-    and each ray is walked only up to the farthest requested cell it owns (a cell's profile
-    is its owning ray's samples up to that cell); the closed-form models evaluate the window
-    and pick the cells.
+    One frequency of :func:`path_loss_at_cells_bands` (see there for the parameters).
+
+    Returns
+    -------
+    (ndarray of float32, float, CellLayout or None)
+        Loss (dB; NaN unreached) per requested cell, the site's ground height (m amsl), and
+        the layout to pass to the next call (None for the closed-form models).
+    """
+    losses, h0, t = path_loss_at_cells_bands(
+        elevation, transform, site_x, site_y, tx_height_agl_m, (f_mhz,), rows, cols,
+        rx_height_agl_m=rx_height_agl_m, radius_m=radius_m, delta_n=delta_n, model=model,
+        pol=pol, hata_environment=hata_environment, layout=layout, threads=threads)
+    return losses[0], h0, t
+
+
+def _path_loss_at_cells_closed_form(elevation: np.ndarray, transform: Affine, site_x: float,
+                                    site_y: float, tx_height_agl_m: float, f_mhz: float,
+                                    rows: np.ndarray, cols: np.ndarray, *,
+                                    rx_height_agl_m: float, radius_m: float, delta_n: float,
+                                    model: ModelName, pol: int,
+                                    hata_environment: Environment, threads: int | None
+                                    ) -> tuple[np.ndarray, float]:
+    """A closed-form model at chosen cells: the window of :func:`site_path_loss`, picked."""
+    win = site_path_loss(elevation, transform, site_x, site_y, tx_height_agl_m, f_mhz,
+                         rx_height_agl_m=rx_height_agl_m, radius_m=radius_m, delta_n=delta_n,
+                         model=model, pol=pol, hata_environment=hata_environment,
+                         threads=threads)
+    h, w = win.loss_db.shape
+    loss = np.full(rows.shape, np.nan, np.float32)
+    ok = (rows >= win.row0) & (rows < win.row0 + h) & (cols >= win.col0) & (
+        cols < win.col0 + w)
+    loss[ok] = win.loss_db[rows[ok] - win.row0, cols[ok] - win.col0]
+    return loss, win.site_ground_m
+
+
+def path_loss_at_cells_bands(elevation: np.ndarray, transform: Affine, site_x: float,
+                             site_y: float, tx_height_agl_m: float, f_mhz: Sequence[float],
+                             rows: np.ndarray, cols: np.ndarray, *,
+                             rx_height_agl_m: float = 1.5, radius_m: float = 15000.0,
+                             delta_n: float = 45.0, model: ModelName = "p1812",
+                             pol: int = POL_VERTICAL, hata_environment: Environment = "open",
+                             layout: CellLayout | None = None, threads: int | None = None
+                             ) -> tuple[list[np.ndarray], float, CellLayout | None]:
+    """Basic transmission loss from one site at chosen grid cells only, at several
+    frequencies (the bands of one mast) in one sweep.
+
+    Each requested cell gets exactly the value :func:`site_path_loss` gives it at each
+    frequency. For the terrain model the sweep runs with its evaluation mask restricted to
+    the requested cells, and each ray is walked only up to the farthest requested cell it
+    owns (a cell's profile is its owning ray's samples up to that cell); the terrain is
+    sampled once for all frequencies. The closed-form models evaluate the window and pick
+    the cells.
 
     Parameters
     ----------
@@ -1287,8 +1393,8 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
         Site position in the grid CRS (m).
     tx_height_agl_m : float
         Antenna height above ground (m).
-    f_mhz : float
-        Frequency (MHz).
+    f_mhz : sequence of float
+        Frequencies (MHz), at least one.
     rows, cols : ndarray of int
         The grid cells wanted.
     rx_height_agl_m, radius_m, delta_n, model, pol, hata_environment
@@ -1301,9 +1407,10 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
 
     Returns
     -------
-    (ndarray of float32, float, CellLayout or None)
-        Loss (dB; NaN unreached) per requested cell, the site's ground height (m amsl), and
-        the layout to pass to the next call (None for the closed-form models).
+    (list of ndarray of float32, float, CellLayout or None)
+        Per frequency, in the order given, the loss (dB; NaN unreached) per requested cell;
+        the site's ground height (m amsl); and the layout to pass to the next call (None for
+        the closed-form models).
 
     Raises
     ------
@@ -1311,20 +1418,24 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
         As :func:`site_path_loss`.
     """
     if model != "p1812":
-        win = site_path_loss(elevation, transform, site_x, site_y, tx_height_agl_m, f_mhz,
-                             rx_height_agl_m=rx_height_agl_m, radius_m=radius_m,
-                             delta_n=delta_n, model=model, pol=pol,
-                             hata_environment=hata_environment, threads=threads)
-        h, w = win.loss_db.shape
-        loss = np.full(rows.shape, np.nan, np.float32)
-        ok = (rows >= win.row0) & (rows < win.row0 + h) & (cols >= win.col0) & (
-            cols < win.col0 + w)
-        loss[ok] = win.loss_db[rows[ok] - win.row0, cols[ok] - win.col0]
-        return loss, win.site_ground_m, layout
+        losses = []
+        h0 = math.nan
+        for f in f_mhz:
+            loss, h0 = _path_loss_at_cells_closed_form(
+                elevation, transform, site_x, site_y, tx_height_agl_m, f, rows, cols,
+                rx_height_agl_m=rx_height_agl_m, radius_m=radius_m, delta_n=delta_n,
+                model=model, pol=pol, hata_environment=hata_environment, threads=threads)
+            losses.append(loss)
+        if not losses:
+            raise ValueError("at least one frequency is needed")
+        return losses, h0, layout
     htg, hrg = tx_height_agl_m, rx_height_agl_m
-    if not 30.0 <= f_mhz <= 6000.0 or not (htg > 0 and hrg > 0):
-        raise ModelRangeError(f"candidate at ({site_x:.1f}, {site_y:.1f}): frequency {f_mhz} "
-                              "MHz or antenna height out of range")
+    if len(f_mhz) == 0:
+        raise ValueError("at least one frequency is needed")
+    for f in f_mhz:
+        if not 30.0 <= f <= 6000.0 or not (htg > 0 and hrg > 0):
+            raise ModelRangeError(f"candidate at ({site_x:.1f}, {site_y:.1f}): frequency {f} "
+                                  "MHz or antenna height out of range")
     res = float(transform.a)
     h0 = site_ground_m(elevation, transform, site_x, site_y)
     if math.isnan(h0):
@@ -1333,24 +1444,29 @@ def path_loss_at_cells(elevation: np.ndarray, transform: Affine, site_x: float, 
     t = cell_layout(elevation, transform, site_x, site_y, radius_m, rows, cols, layout,
                     threads)
     lay = t.lay
-    loss = np.full(rows.shape, np.nan, np.float32)
+    nf = len(f_mhz)
+    loss = np.full((nf, rows.shape[0]), np.nan, np.float32)
     if t.any:
-        out = np.full((lay.nrows, lay.ncols), np.nan, np.float32)
+        out = np.full((nf, lay.nrows, lay.ncols), np.nan, np.float32)
         ap = effective_earth_radius_km(delta_n)
+        f_ghz = np.array([f / 1000.0 for f in f_mhz], np.float64)
         _sweep(elevation, lay.site_row, lay.site_col, lay.m, lay.pr, lay.pc, t.base, t.slot, h0,
-               float(htg), float(hrg), ap, f_mhz / 1000.0, int(pol), res / 1000.0, out, threads)
+               float(htg), float(hrg), ap, f_ghz, int(pol), res / 1000.0, out, threads)
         sel = t.sel                      # requested cells within the radius
         wr, wc = t.wr[sel], t.wc[sel]
-        vals = out[wr, wc]
         near = t.near[sel]
         if near.any():   # the site's own cell: free space at >= half a cell
             d_km = np.maximum(np.hypot(wr[near] + lay.row0 - lay.site_row,
                                        wc[near] + lay.col0 - lay.site_col) * res,
                               0.5 * res) / 1000.0
             dh_km = (h0 + htg - t.elev[sel][near] - hrg) / 1000.0
-            vals[near] = _own_cell_loss_db(f_mhz, d_km, dh_km)
-        loss[np.flatnonzero(t.ok)[sel]] = vals
-    return loss, h0, t
+        dest = np.flatnonzero(t.ok)[sel]
+        for i, f in enumerate(f_mhz):
+            vals = out[i, wr, wc]
+            if near.any():
+                vals[near] = _own_cell_loss_db(f, d_km, dh_km)
+            loss[i, dest] = vals
+    return list(loss), h0, t
 
 
 def cell_profile(elevation: np.ndarray, transform: Affine, site_x: float, site_y: float,
