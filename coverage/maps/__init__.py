@@ -71,7 +71,22 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'coverage.maps' has no attribute {name!r}") from None
 
 
-__all__ = ["BASEMAP_KINDS", "MAX_RASTER_PX", "Basemap", "MapFrame", "MapSpec", "PAGES",
-           "Provenance",
-           "build_pages", "esc", "grid_map", "index_page", "inputs_map", "map_frame",
-           "mobile_map", "popup_table", "readiness_map", "render"]
+__all__ = [
+    "BASEMAP_KINDS",
+    "MAX_RASTER_PX",
+    "PAGES",
+    "Basemap",
+    "MapFrame",
+    "MapSpec",
+    "Provenance",
+    "build_pages",
+    "esc",
+    "grid_map",
+    "index_page",
+    "inputs_map",
+    "map_frame",
+    "mobile_map",
+    "popup_table",
+    "readiness_map",
+    "render",
+]

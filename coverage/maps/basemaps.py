@@ -86,7 +86,8 @@ def _tianditu(layer: str, key: str) -> TileSpec:
 
 
 def base_layers(basemap: Basemap, language: str) -> list[BaseLayer]:
-    """The basemap entries of a map, the default first ("no basemap" last, or first for ``none``)."""
+    """The basemap entries of a map, the default first ("no basemap" last, or first for
+    ``none``)."""
     osm = BaseLayer("basemap_osm", (TileSpec("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                                              {"maxZoom": 19, "attribution": OSM_ATTR}),))
     topo = BaseLayer("basemap_topo", (TileSpec(

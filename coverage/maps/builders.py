@@ -186,7 +186,22 @@ def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
     return pages
 
 
-__all__ = ["BASEMAP_KINDS", "MAX_RASTER_PX", "Basemap", "MapFrame", "MapSpec", "PAGES",
-           "Provenance",
-           "build_pages", "esc", "grid_map", "index_page", "inputs_map", "map_frame",
-           "mobile_map", "popup_table", "readiness_map", "render"]
+__all__ = [
+    "BASEMAP_KINDS",
+    "MAX_RASTER_PX",
+    "PAGES",
+    "Basemap",
+    "MapFrame",
+    "MapSpec",
+    "Provenance",
+    "build_pages",
+    "esc",
+    "grid_map",
+    "index_page",
+    "inputs_map",
+    "map_frame",
+    "mobile_map",
+    "popup_table",
+    "readiness_map",
+    "render",
+]

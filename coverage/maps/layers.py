@@ -969,8 +969,28 @@ def rsrp_layers(study: Study, signal: Signal | None, frame: MapFrame, lab: Lab, 
     return layers, [legend]
 
 
-__all__ = ["STATUS_COLORS", "VERDICT_COLORS", "WORK_COLORS", "backhaul_layer",
-           "candidates_layer", "claimed_cover", "groups_layer", "planned_cover",
-           "hazards_layers", "kva_class", "locate", "plan_layer", "points_layer", "rsrp_layers", "shared_towers", "sites_layers",
-           "transformers_layer", "verdict_layers", "village_anchors", "village_names",
-           "villages_layer", "villages_legend", "works_layers"]
+__all__ = [
+    "STATUS_COLORS",
+    "VERDICT_COLORS",
+    "WORK_COLORS",
+    "backhaul_layer",
+    "candidates_layer",
+    "claimed_cover",
+    "groups_layer",
+    "hazards_layers",
+    "kva_class",
+    "locate",
+    "plan_layer",
+    "planned_cover",
+    "points_layer",
+    "rsrp_layers",
+    "shared_towers",
+    "sites_layers",
+    "transformers_layer",
+    "verdict_layers",
+    "village_anchors",
+    "village_names",
+    "villages_layer",
+    "villages_legend",
+    "works_layers",
+]

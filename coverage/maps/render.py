@@ -528,7 +528,7 @@ class TableOverlayLayer(Layer, DataElement):
         coverage.layers[{{ this.key }}] = {{ this.get_name() }};
         coverage.rank[{{ this.key }}] = 2;
         {% endmacro %}
-    """)
+    """)  # noqa: E501 (the generated script keeps its lines whole)
 
     def __init__(self, layer: TableLayer):
         super().__init__(name=layer.name, overlay=True, control=True, show=layer.show)

@@ -19,8 +19,8 @@ import pandas as pd
 
 from coverage.assess import group_serving_sites
 from coverage.maps import layers as lay
-from coverage.maps.gridfacts import grid_facts
 from coverage.maps.core import LegendSection, MapFrame, MapSpec, Popup
+from coverage.maps.gridfacts import grid_facts
 from coverage.maps.labels import labels
 from coverage.maps.measurements import error_layers
 
