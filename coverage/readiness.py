@@ -393,7 +393,7 @@ def _serving_sites(ctx: RuleContext, view: AfterPlan, level: str, failing: list[
             if op == ANY or status is None or status.get(op) != "covered":
                 continue
             ids, points = ctx.cached(("coming_of", id(coming), op),
-                                     functools.partial(_coming_of, coming, op))
+                                     lambda op=op: _coming_of(coming, op))
             if not len(ids):
                 continue
             distance = shapely.distance(points, centre)
