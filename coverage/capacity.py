@@ -110,45 +110,6 @@ def apply_works(register: pd.DataFrame, works: pd.DataFrame
     return reg, changes
 
 
-@dataclass(frozen=True)
-class Figures:
-    """The capacity figures of one village's register (:func:`figures`).
-
-    Attributes
-    ----------
-    transformer_ids : list
-        The transformers, in register order.
-    kva : float
-        Total capacity (kVA).
-    households : float
-        Total households (the register's sum, in its own type).
-    average : float
-        户均配变容量 (kVA per household; inf without households), as :func:`average`.
-    ratios : ndarray of float64
-        kVA per household of each transformer, as :func:`per_transformer`.
-    """
-
-    transformer_ids: list
-    kva: float
-    households: float
-    average: float
-    ratios: np.ndarray
-
-
-def figures(register: pd.DataFrame) -> Figures:
-    """:func:`average`, :func:`per_transformer` and the totals of a register in one pass
-    over its columns (the same values)."""
-    kva = register["kva"].to_numpy(float)
-    households = register["households"].to_numpy()
-    hh = households.astype(float)
-    total_kva = float(np.nansum(kva))  # pandas' sums skip missing values
-    total_hh = np.nansum(households)
-    with np.errstate(divide="ignore"):
-        ratios = np.where(hh > 0, kva / np.where(hh > 0, hh, 1), np.inf)
-    average_ = total_kva / float(total_hh) if float(total_hh) > 0 else float("inf")
-    return Figures(register["transformer_id"].tolist(), total_kva, total_hh, average_, ratios)
-
-
 def average(register: pd.DataFrame) -> float:
     """户均配变容量 (kVA per household): total kVA / total households (inf without any)."""
     hh = float(register["households"].sum())

@@ -29,7 +29,6 @@ from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from coverage import capacity
 from coverage.asof import as_date, pending_sites_state, resolve_as_of, works_state
@@ -272,11 +271,6 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
         ok = (table["n_operators"] >= need) if need > 1 else (
             table[f"status_{ANY}"] == "covered")
         key, what = "group_id", ctx.msg("what_group")
-    # the columns read below only: the table is split per village, and a narrow one splits
-    # fast
-    table = table[[c for c in dict.fromkeys(("village_id", key, "name", "kind", "measured",
-                                             "rsrp_ANY", "households", "share_ANY"))
-                   if c in table.columns]]
     bad_by_village = _by_village(table[~ok])
     total_by_village = table.groupby("village_id").size()
     measured = table[table["measured"] != ""] if "measured" in table else table.iloc[:0]
@@ -357,92 +351,43 @@ def _serving_sites(ctx: RuleContext, view: AfterPlan, level: str, failing: list[
 
     Test points name their serving site; groups are mapped by ``view.group_sites`` or,
     for the committed network, to the nearest coming site of each operator that covers
-    a failing group in that network. The tables are looked up through indexes built once
-    per context (:func:`_point_sites`, :func:`_mapped_rows`, :func:`_coming_of`).
+    a failing group in that network.
     """
     refs: dict[str, dt.date | None] = {}
-    due = ctx.cached(("coming_due", id(coming)), lambda: {
-        sid: as_date(d) for sid, d in zip(coming.index.tolist(),
-                                          coming["due_date"].tolist(), strict=True)})
     if level == "points":
-        sites_of = ctx.cached(("point_sites", id(view)), lambda: _point_sites(ctx, view))
-        for pid in failing:
-            for sid in sites_of.get(pid, ()):
-                if isinstance(sid, str) and sid in due:
-                    refs[sid] = due[sid]
+        table = ctx.cached(("points_by_id", id(view)),
+                           lambda: view.assessment.points.set_index("point_id")
+                           ).reindex(failing)
+        for _pid, row in table.iterrows():
+            for op in ctx.assessment.operators:
+                sid = row.get(f"site_{op}") if op != ANY else None
+                if isinstance(sid, str) and sid in coming.index:
+                    refs[sid] = as_date(coming.at[sid, "due_date"])
         return refs
     mapped = view.group_sites
     if len(mapped):
-        rows_of, site_ids, dues = ctx.cached(("mapped_rows", id(view)),
-                                             lambda: _mapped_rows(mapped))
-        wanted = set(failing)
-        for k in sorted(k for g in wanted for k in rows_of.get(g, ())):
-            refs[site_ids[k]] = as_date(dues[k])
+        for r in mapped[mapped["group_id"].isin(failing)].itertuples():
+            refs[str(r.site_id)] = as_date(r.due)
     covered = set(mapped["group_id"]) if len(mapped) else set()
     rest = [g for g in failing if g not in covered]
     if not rest or coming.empty:
         return refs
-    statuses = ctx.cached(("group_status", id(view)), lambda: _group_status(ctx, view))
+    groups = ctx.cached(("groups_by_id", id(view)),
+                        lambda: view.assessment.groups.set_index("group_id")).reindex(rest)
     shapes = ctx.cached("group_shapes", lambda: ctx.study.groups.set_index("group_id").geometry)
-    for gid in dict.fromkeys(rest):  # a repeated id would give the same sites again
+    for gid, row in groups.iterrows():
         if gid not in shapes.index:
             continue
-        status = statuses.get(gid)
         centre = shapes[gid].centroid
         for op in ctx.assessment.operators:
-            if op == ANY or status is None or status.get(op) != "covered":
+            if op == ANY or row.get(f"status_{op}") != "covered":
                 continue
-            ids, points = ctx.cached(("coming_of", id(coming), op),
-                                     lambda op=op: _coming_of(coming, op))
-            if not len(ids):
+            mine = coming[coming["operator"] == op]
+            if mine.empty:
                 continue
-            distance = shapely.distance(points, centre)
-            if np.isnan(distance).all():
-                continue
-            sid = ids[int(np.nanargmin(distance))]
-            refs[str(sid)] = due[sid]
+            sid = mine.geometry.distance(centre).idxmin()
+            refs[str(sid)] = as_date(coming.at[sid, "due_date"])
     return refs
-
-
-def _point_sites(ctx: RuleContext, view: AfterPlan) -> dict[object, tuple[object, ...]]:
-    """Per test point of ``view``, its serving site of each operator (operator order; the
-    first row of a repeated point id, as a look-up by index gives)."""
-    points = view.assessment.points
-    ops = [op for op in ctx.assessment.operators if op != ANY]
-    columns = [points[f"site_{op}"].tolist() if f"site_{op}" in points
-               else [None] * len(points) for op in ops]
-    out: dict[object, tuple[object, ...]] = {}
-    for pid, *sites in zip(points["point_id"].tolist(), *columns, strict=True):
-        out.setdefault(pid, tuple(sites))
-    return out
-
-
-def _mapped_rows(mapped: pd.DataFrame) -> tuple[dict[object, list[int]], list[str], list]:
-    """Row positions of ``view.group_sites`` per group id, with its site ids (str) and due
-    dates, so the rows of failing groups are read in table order without a selection."""
-    rows_of: dict[object, list[int]] = {}
-    for k, gid in enumerate(mapped["group_id"].tolist()):
-        rows_of.setdefault(gid, []).append(k)
-    return rows_of, [str(v) for v in mapped["site_id"].tolist()], mapped["due"].tolist()
-
-
-def _group_status(ctx: RuleContext, view: AfterPlan) -> dict[object, dict[str, object]]:
-    """Per group id of ``view``'s assessment, its status per operator (the first row of a
-    repeated id, as a look-up by index gives)."""
-    groups = view.assessment.groups
-    ops = [op for op in ctx.assessment.operators if op != ANY]
-    columns = [groups[f"status_{op}"].tolist() if f"status_{op}" in groups
-               else [None] * len(groups) for op in ops]
-    out: dict[object, dict[str, object]] = {}
-    for gid, *values in zip(groups["group_id"].tolist(), *columns, strict=True):
-        out.setdefault(gid, dict(zip(ops, values, strict=True)))
-    return out
-
-
-def _coming_of(coming: pd.DataFrame, op: str) -> tuple[np.ndarray, np.ndarray]:
-    """The coming sites of one operator: their ids and geometries (table order)."""
-    mine = coming[coming["operator"] == op]
-    return mine.index.to_numpy(), np.asarray(mine.geometry.array, dtype=object)
 
 
 def _network_remedies(ctx: RuleContext, level: str, failing: list[str]
@@ -475,10 +420,8 @@ def _network_remedies(ctx: RuleContext, level: str, failing: list[str]
         coming = ctx.cached("pending_after", lambda: pending_sites_state(
             after_sites, ctx.as_of, ctx.inspection).set_index("site_id"))
         refs = _serving_sites(ctx, ctx.after, level, failing, coming)
-        after = ctx.after
-        due_plan = ctx.cached("due_plan", lambda: max(
-            (d for d in after.group_sites["due"].map(as_date) if d), default=ctx.inspection)
-            if len(after.group_sites) else ctx.inspection)
+        due_plan = max((d for d in ctx.after.group_sites["due"].map(as_date) if d),
+                       default=ctx.inspection) if len(ctx.after.group_sites) else ctx.inspection
         out = []
         for ref, due in sorted(refs.items()):
             if ref in pending.index:
@@ -627,35 +570,32 @@ def _transformer_capacity(ctx: RuleContext, vid: str,
         return Finding(vid, "transformer_capacity", WARNING, ctx.msg("cap_none"))
     vworks = village_works(vid) if len(works) else works
     done = capacity.capacity_works(vworks[vworks["is_done"]]) if len(vworks) else vworks
-    if len(done):
-        reg, changes = capacity.apply_works(
-            sub, done.sort_values(["done_date", "work_id"], key=None))
-    else:  # nothing to apply: the register's figures as they are
-        reg, changes = sub, []
-    figures = capacity.figures(reg)
-    avg, ratios = figures.average, figures.ratios
-    below = ratios < need - 1e-9
-    low_ids = [tid for tid, is_low in zip(figures.transformer_ids, below.tolist(),
-                                          strict=True) if is_low]
-    low_text = [ctx.msg("cap_tr", tid=tid, v=_fmt_kva(v))
-                for tid, v in zip(low_ids, ratios[below], strict=True)]
-    evidence = {"kva": round(figures.kva, 1),
-                "households": int(figures.households),
+    done = done.sort_values(["done_date", "work_id"], key=None) if len(done) else done
+    reg, changes = capacity.apply_works(sub, done if len(done) else sub.iloc[:0].assign(
+        work_id=[], category=[], kva_after=[]))
+    avg = capacity.average(reg)
+    ratios = capacity.per_transformer(reg)
+    low = reg[ratios < need - 1e-9]
+    low_text = [ctx.msg("cap_tr", tid=r.transformer_id, v=_fmt_kva(v))
+                for r, v in zip(low.itertuples(), ratios[ratios < need - 1e-9],
+                                strict=True)]
+    evidence = {"kva": round(float(reg["kva"].sum()), 1),
+                "households": int(reg["households"].sum()),
                 "kva_per_household": round(avg, 3) if np.isfinite(avg) else None,
-                "below": low_ids}
+                "below": low["transformer_id"].tolist()}
     if rule_kind == "per_transformer":
-        ok = not low_ids
-        msg = (ctx.msg("cap_pt_pass", n=len(ratios), need=f"{need:.1f}",
+        ok = low.empty
+        msg = (ctx.msg("cap_pt_pass", n=len(reg), need=f"{need:.1f}",
                        low=_fmt_kva(float(np.min(ratios)))) if ok else
-               ctx.msg("cap_pt_fail", n=len(low_ids), need=f"{need:.1f}",
+               ctx.msg("cap_pt_fail", n=len(low), need=f"{need:.1f}",
                        detail="；".join(low_text) if ctx.lang == "zh"
                        else "; ".join(low_text)))
     else:
         ok = avg >= need - 1e-9
         msg = ctx.msg("cap_avg_pass" if ok else "cap_avg_fail", avg=_fmt_kva(avg),
-                      kva=f"{figures.kva:g}", hh=int(figures.households),
-                      n=len(ratios), need=f"{need:.1f}")
-        if low_ids:
+                      kva=f"{reg['kva'].sum():g}", hh=int(reg["households"].sum()),
+                      n=len(reg), need=f"{need:.1f}")
+        if not low.empty:
             msg += ctx.msg("cap_single_warn", need=f"{need:.1f}", detail=_listed(low_text))
     if changes:
         items = [ctx.msg("cap_applied_new", wid=c.work_id, new=f"{c.kva_after:g}") if c.new
@@ -668,7 +608,7 @@ def _transformer_capacity(ctx: RuleContext, vid: str,
         msg += ctx.msg("cap_applied", items=_listed(items))
         evidence["applied"] = [c.work_id for c in changes]
     if ok:
-        sev = WARNING if (rule_kind == "village_average" and low_ids) else PASS
+        sev = WARNING if (rule_kind == "village_average" and not low.empty) else PASS
         return Finding(vid, "transformer_capacity", sev, msg, evidence)
     open_ = vworks[~vworks["is_done"]] if len(vworks) else vworks
     used, after = capacity.remedy_works(reg, open_, need, rule_kind, ctx.inspection)
