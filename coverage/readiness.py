@@ -625,6 +625,7 @@ class _RegisterArrays:
     """The transformer register as arrays, with each village's row positions (table
     order), so that a village without capacity works needs no per-village frame."""
 
+    frame: pd.DataFrame
     ids: list[object]
     kva: np.ndarray          # kVA, as float (as :func:`coverage.capacity.apply_works` reads it)
     households: np.ndarray   # the register's own dtype (integer or float)
@@ -643,7 +644,7 @@ def _register_arrays(register: pd.DataFrame | None) -> _RegisterArrays | None:
     kva = register["kva"].to_numpy(float)
     rows = {vid: np.asarray(pos) for vid, pos in
             register.groupby("village_id", sort=False).indices.items()}
-    return _RegisterArrays(register["transformer_id"].tolist(), kva, hh,
+    return _RegisterArrays(register, register["transformer_id"].tolist(), kva, hh,
                            capacity.ratios(kva, hh), rows)
 
 
@@ -674,7 +675,7 @@ def _transformer_capacity(ctx: RuleContext, vid: str,
     changes: list[capacity.Change] = []
     if len(done) or arrays is None:
         if sub is None:
-            sub = register(vid) if register is not None else pd.DataFrame()
+            sub = arrays.frame.iloc[arrays.rows[vid]] if arrays is not None else pd.DataFrame()
         done = done.sort_values(["done_date", "work_id"], key=None) if len(done) else done
         reg, changes = capacity.apply_works(sub, done if len(done) else sub.iloc[:0].assign(
             work_id=[], category=[], kva_after=[]))
@@ -731,7 +732,8 @@ def _transformer_capacity(ctx: RuleContext, vid: str,
         sev = WARNING if (rule_kind == "village_average" and low_ids) else PASS
         return Finding(vid, "transformer_capacity", sev, msg, evidence)
     if reg is None:
-        reg = register(vid) if register is not None else pd.DataFrame()
+        # the village's register rows as they are (positions of the table, in order)
+        reg = arrays.frame.iloc[arrays.rows[vid]] if arrays is not None else pd.DataFrame()
     vworks = village_works(vid) if len(works) else works
     open_ = vworks[~vworks["is_done"]] if len(vworks) else vworks
     used, after = capacity.remedy_works(reg, open_, need, rule_kind, ctx.inspection)
