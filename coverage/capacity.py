@@ -116,12 +116,30 @@ def average(register: pd.DataFrame) -> float:
     return float(register["kva"].sum()) / hh if hh > 0 else float("inf")
 
 
+def ratios(kva: np.ndarray, households: np.ndarray) -> np.ndarray:
+    """kVA per household of each transformer, for whole arrays at once.
+
+    Parameters
+    ----------
+    kva : ndarray
+        Transformer sizes (kVA).
+    households : ndarray
+        Households on each transformer.
+
+    Returns
+    -------
+    ndarray
+        kVA per household (kVA); inf where a transformer has no households.
+    """
+    hh = np.asarray(households, dtype=float)
+    size = np.asarray(kva, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(hh > 0, size / np.where(hh > 0, hh, 1), np.inf)
+
+
 def per_transformer(register: pd.DataFrame) -> np.ndarray:
     """kVA per household of each transformer (a transformer without households: inf)."""
-    hh = register["households"].to_numpy(float)
-    kva = register["kva"].to_numpy(float)
-    with np.errstate(divide="ignore"):
-        return np.where(hh > 0, kva / np.where(hh > 0, hh, 1), np.inf)
+    return ratios(register["kva"].to_numpy(float), register["households"].to_numpy(float))
 
 
 def passes(register: pd.DataFrame, need: float, rule: str) -> bool:

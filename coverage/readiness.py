@@ -227,10 +227,16 @@ def _by_village(frame: pd.DataFrame) -> dict[object, pd.DataFrame]:
 
 def _village_rows(ctx: RuleContext, name: str, frame: pd.DataFrame
                   ) -> Callable[[object], pd.DataFrame]:
-    """A lookup village_id → its rows of ``frame`` (no rows: an empty copy of the table)."""
-    split = ctx.cached(("by_village", name, id(frame)), lambda: _by_village(frame))
-    empty = pd.DataFrame(frame).iloc[:0]
-    return lambda vid: split.get(vid, empty)
+    """A lookup village_id → its rows of ``frame`` (no rows: an empty copy of the table).
+
+    The table is split on the first lookup (a rule that needs no village's rows pays
+    nothing)."""
+    def rows(vid: object) -> pd.DataFrame:
+        split = ctx.cached(("by_village", name, id(frame)), lambda: _by_village(frame))
+        if vid in split:
+            return split[vid]
+        return ctx.cached(("no_rows", name, id(frame)), lambda: pd.DataFrame(frame).iloc[:0])
+    return rows
 
 
 @functools.cache
@@ -271,14 +277,20 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
         ok = (table["n_operators"] >= need) if need > 1 else (
             table[f"status_{ANY}"] == "covered")
         key, what = "group_id", ctx.msg("what_group")
+    # only the columns read below: the per-village split of a narrow table is cheap
+    read = ("village_id", key, "name", "kind", "measured", "rsrp_ANY", "households",
+            "share_ANY")
+    table = table[[c for c in dict.fromkeys(read) if c in table.columns]]
     bad_by_village = _by_village(table[~ok])
     total_by_village = table.groupby("village_id").size()
     measured = table[table["measured"] != ""] if "measured" in table else table.iloc[:0]
     measured_by_village = _by_village(measured)
+    no_measured = measured.iloc[:0]
+    totals = dict(zip(total_by_village.index.tolist(), total_by_village.tolist(), strict=True))
     findings = []
     for vid in ctx.village_ids:
-        total = int(total_by_village.get(vid, 0))
-        cited = measured_by_village.get(vid, measured.iloc[:0])
+        total = int(totals.get(vid, 0))
+        cited = measured_by_village.get(vid, no_measured)
         if vid not in bad_by_village:
             msg = (ctx.msg("cov_all", what=what, total=total) if total else
                    ctx.msg("cov_none", what=what))
@@ -311,12 +323,13 @@ def _coverage_rule(ctx: RuleContext, level: str) -> list[Finding]:
         ops = ctx.msg("ops_any") if need == 1 else ctx.msg("ops_n", n=need)
         msg = ctx.msg("cov_fail", what=what, total=total, bad=len(bad), ops=ops,
                       thr=f"{a.threshold_dbm:g}", detail=_listed(detail))
-        good_cited = cited[~cited[key].isin(bad[key])]
+        bad_ids = bad[key].tolist()
+        good_cited = cited[~cited[key].isin(bad_ids)] if len(cited) else cited
         if len(good_cited):
             msg += _measured_note(ctx, good_cited, key, what, covered=True)
-        remedies, note = _network_remedies(ctx, level, bad[key].tolist())
+        remedies, note = _network_remedies(ctx, level, bad_ids)
         msg += note
-        evidence = {"uncovered": bad[key].tolist(), "required": total}
+        evidence = {"uncovered": list(bad_ids), "required": total}
         if len(cited):
             evidence["measured"] = cited[key].tolist()
         findings.append(Finding(vid, rule, FAIL, msg, evidence, remedies))
@@ -354,40 +367,82 @@ def _serving_sites(ctx: RuleContext, view: AfterPlan, level: str, failing: list[
     a failing group in that network.
     """
     refs: dict[str, dt.date | None] = {}
+    due_of = _due_lookup(ctx, coming)
     if level == "points":
-        table = ctx.cached(("points_by_id", id(view)),
-                           lambda: view.assessment.points.set_index("point_id")
-                           ).reindex(failing)
-        for _pid, row in table.iterrows():
-            for op in ctx.assessment.operators:
-                sid = row.get(f"site_{op}") if op != ANY else None
+        serving = ctx.cached(("point_sites", id(view)), lambda: _ColumnLookup(
+            view.assessment.points, "point_id",
+            [f"site_{op}" for op in ctx.assessment.operators if op != ANY]))
+        for _pid, sites in serving(failing):
+            for sid in sites:
                 if isinstance(sid, str) and sid in coming.index:
-                    refs[sid] = as_date(coming.at[sid, "due_date"])
+                    refs[sid] = due_of(sid)
         return refs
     mapped = view.group_sites
     if len(mapped):
-        for r in mapped[mapped["group_id"].isin(failing)].itertuples():
-            refs[str(r.site_id)] = as_date(r.due)
-    covered = set(mapped["group_id"]) if len(mapped) else set()
+        gids, sids, dues = ctx.cached(("group_sites", id(view)), lambda: (
+            mapped["group_id"].tolist(), mapped["site_id"].tolist(), mapped["due"].tolist()))
+        wanted = set(failing)
+        for gid, sid, due in zip(gids, sids, dues, strict=True):
+            if gid in wanted:
+                refs[str(sid)] = as_date(due)
+    covered = ctx.cached(("group_sites_covered", id(view)), lambda: set(
+        mapped["group_id"]) if len(mapped) else set())
     rest = [g for g in failing if g not in covered]
     if not rest or coming.empty:
         return refs
-    groups = ctx.cached(("groups_by_id", id(view)),
-                        lambda: view.assessment.groups.set_index("group_id")).reindex(rest)
+    ops = [op for op in ctx.assessment.operators if op != ANY]
+    status = ctx.cached(("group_status", id(view)), lambda: _ColumnLookup(
+        view.assessment.groups, "group_id", [f"status_{op}" for op in ops]))
     shapes = ctx.cached("group_shapes", lambda: ctx.study.groups.set_index("group_id").geometry)
-    for gid, row in groups.iterrows():
+    for gid, states in status(rest):
         if gid not in shapes.index:
             continue
         centre = shapes[gid].centroid
-        for op in ctx.assessment.operators:
-            if op == ANY or row.get(f"status_{op}") != "covered":
+        for op, state in zip(ops, states, strict=True):
+            if state != "covered":
                 continue
-            mine = coming[coming["operator"] == op]
+            mine = ctx.cached(("coming_of", id(coming), op),
+                              functools.partial(_operator_rows, coming, op))
             if mine.empty:
                 continue
             sid = mine.geometry.distance(centre).idxmin()
-            refs[str(sid)] = as_date(coming.at[sid, "due_date"])
+            refs[str(sid)] = due_of(sid)
     return refs
+
+
+def _operator_rows(coming: pd.DataFrame, op: str) -> pd.DataFrame:
+    """The rows of ``coming`` of operator ``op``."""
+    return coming[coming["operator"] == op]
+
+
+class _ColumnLookup:
+    """The values of some columns of a table by the id in its ``key`` column: an index
+    built once, then one vectorised position lookup per list of ids (instead of a row
+    lookup per id). A column the table lacks reads as None; an unknown id has no values."""
+
+    def __init__(self, table: pd.DataFrame, key: str, columns: list[str]) -> None:
+        self.index = pd.Index(table[key])
+        n = len(table)
+        self.columns = [table[c].to_numpy(dtype=object) if c in table
+                        else np.full(n, None, dtype=object) for c in columns]
+
+    def __call__(self, ids: list[str]) -> list[tuple[object, tuple[object, ...]]]:
+        """(id, values of the columns) of each of ``ids`` found in the table, in order."""
+        if not ids:
+            return []
+        pos = self.index.get_indexer(pd.Index(ids, dtype=object))
+        return [(i, tuple(col[p] for col in self.columns))
+                for i, p in zip(ids, pos.tolist(), strict=True) if p >= 0]
+
+
+def _due_lookup(ctx: RuleContext, coming: pd.DataFrame
+                ) -> Callable[[object], dt.date | None]:
+    """site_id → due date of the coming sites (indexed by site_id), read once."""
+    if not coming.index.is_unique:
+        return lambda sid: as_date(coming.at[sid, "due_date"])
+    dues = ctx.cached(("coming_due", id(coming)), lambda: dict(zip(
+        coming.index.tolist(), coming["due_date"].tolist(), strict=True)))
+    return lambda sid: as_date(dues[sid])
 
 
 def _network_remedies(ctx: RuleContext, level: str, failing: list[str]
@@ -420,8 +475,10 @@ def _network_remedies(ctx: RuleContext, level: str, failing: list[str]
         coming = ctx.cached("pending_after", lambda: pending_sites_state(
             after_sites, ctx.as_of, ctx.inspection).set_index("site_id"))
         refs = _serving_sites(ctx, ctx.after, level, failing, coming)
-        due_plan = max((d for d in ctx.after.group_sites["due"].map(as_date) if d),
-                       default=ctx.inspection) if len(ctx.after.group_sites) else ctx.inspection
+        plan_sites = ctx.after.group_sites
+        due_plan = ctx.cached(("due_plan", id(ctx.after)), lambda: max(
+            (d for d in plan_sites["due"].map(as_date) if d), default=ctx.inspection)
+            if len(plan_sites) else ctx.inspection)
         out = []
         for ref, due in sorted(refs.items()):
             if ref in pending.index:
@@ -513,6 +570,9 @@ def rule_transformer_capacity(ctx: RuleContext) -> list[Finding]:
     register = _village_rows(ctx, "transformers", tr) if tr is not None else None
     village_works = _village_rows(ctx, "grid_works", works)
     keys = _capacity_keys(ctx, tr, works)
+    arrays = _register_arrays(tr)
+    done_works = _village_rows(ctx, "grid_works_done_capacity", capacity.capacity_works(
+        works[works["is_done"]]) if len(works) else works)
     out = []
     for vid in ctx.village_ids:
         key = keys(vid)
@@ -520,7 +580,7 @@ def rule_transformer_capacity(ctx: RuleContext) -> list[Finding]:
             out.append(cast(Finding, ctx.shared[key]))
             continue
         finding = _transformer_capacity(ctx, vid, register, village_works, works, need,
-                                        rule_kind)
+                                        rule_kind, arrays, done_works)
         if key is not None and ctx.shared is not None:
             ctx.shared[key] = finding
         out.append(finding)
@@ -560,42 +620,103 @@ def _capacity_keys(ctx: RuleContext, register: pd.DataFrame | None, works: pd.Da
     return lambda vid: (*head, vid, reg.get(vid), wk.get(vid))
 
 
+@dataclass(frozen=True)
+class _RegisterArrays:
+    """The transformer register as arrays, with each village's row positions (table
+    order), so that a village without capacity works needs no per-village frame."""
+
+    frame: pd.DataFrame
+    ids: list[object]
+    kva: np.ndarray          # kVA, as float (as :func:`coverage.capacity.apply_works` reads it)
+    households: np.ndarray   # the register's own dtype (integer or float)
+    ratios: np.ndarray       # kVA per household of each transformer (inf without households)
+    rows: dict[object, np.ndarray]
+
+
+def _register_arrays(register: pd.DataFrame | None) -> _RegisterArrays | None:
+    """The register as :class:`_RegisterArrays`, or None when its households are not numeric
+    (then every village goes through :func:`coverage.capacity.apply_works`)."""
+    if register is None or not len(register) or "village_id" not in register:
+        return None
+    hh = register["households"].to_numpy()
+    if hh.dtype.kind not in "iuf":
+        return None
+    kva = register["kva"].to_numpy(float)
+    rows = {vid: np.asarray(pos) for vid, pos in
+            register.groupby("village_id", sort=False).indices.items()}
+    return _RegisterArrays(register, register["transformer_id"].tolist(), kva, hh,
+                           capacity.ratios(kva, hh), rows)
+
+
 def _transformer_capacity(ctx: RuleContext, vid: str,
                           register: Callable[[object], pd.DataFrame] | None,
                           village_works: Callable[[object], pd.DataFrame],
-                          works: pd.DataFrame, need: float, rule_kind: str) -> Finding:
-    """The capacity finding of one village (see :func:`rule_transformer_capacity`)."""
-    sub = register(vid) if register is not None else pd.DataFrame()
-    if sub.empty:
+                          works: pd.DataFrame, need: float, rule_kind: str,
+                          arrays: _RegisterArrays | None = None,
+                          done_works: Callable[[object], pd.DataFrame] | None = None
+                          ) -> Finding:
+    """The capacity finding of one village (see :func:`rule_transformer_capacity`).
+
+    ``arrays`` and ``done_works`` (the done capacity works per village) are lookups made
+    once for all villages; without them the village's rows are worked out here.
+    """
+    if arrays is not None and vid not in arrays.rows:
         return Finding(vid, "transformer_capacity", WARNING, ctx.msg("cap_none"))
-    vworks = village_works(vid) if len(works) else works
-    done = capacity.capacity_works(vworks[vworks["is_done"]]) if len(vworks) else vworks
-    done = done.sort_values(["done_date", "work_id"], key=None) if len(done) else done
-    reg, changes = capacity.apply_works(sub, done if len(done) else sub.iloc[:0].assign(
-        work_id=[], category=[], kva_after=[]))
-    avg = capacity.average(reg)
-    ratios = capacity.per_transformer(reg)
-    low = reg[ratios < need - 1e-9]
-    low_text = [ctx.msg("cap_tr", tid=r.transformer_id, v=_fmt_kva(v))
-                for r, v in zip(low.itertuples(), ratios[ratios < need - 1e-9],
-                                strict=True)]
-    evidence = {"kva": round(float(reg["kva"].sum()), 1),
-                "households": int(reg["households"].sum()),
+    sub = None
+    if arrays is None:
+        sub = register(vid) if register is not None else pd.DataFrame()
+        if sub.empty:
+            return Finding(vid, "transformer_capacity", WARNING, ctx.msg("cap_none"))
+    if done_works is not None:
+        done = done_works(vid) if len(works) else works
+    else:
+        vworks = village_works(vid) if len(works) else works
+        done = capacity.capacity_works(vworks[vworks["is_done"]]) if len(vworks) else vworks
+    changes: list[capacity.Change] = []
+    if len(done) or arrays is None:
+        if sub is None:
+            sub = arrays.frame.iloc[arrays.rows[vid]] if arrays is not None else pd.DataFrame()
+        done = done.sort_values(["done_date", "work_id"], key=None) if len(done) else done
+        reg, changes = capacity.apply_works(sub, done if len(done) else sub.iloc[:0].assign(
+            work_id=[], category=[], kva_after=[]))
+        ratios = capacity.per_transformer(reg)
+        ids = reg["transformer_id"].tolist()
+        kva_total = reg["kva"].sum()
+        hh_total = reg["households"].sum()
+        n_tr = len(reg)
+    else:
+        # no done capacity work: the village's register rows as they are
+        pos = arrays.rows[vid]
+        ratios = arrays.ratios[pos]
+        ids = [arrays.ids[i] for i in pos.tolist()]
+        kva_total = np.nansum(arrays.kva[pos])
+        hh = arrays.households[pos]
+        hh_total = np.nansum(hh) if hh.dtype.kind == "f" else hh.sum()
+        n_tr = len(pos)
+        reg = None
+    hh_float = float(hh_total)
+    avg = float(kva_total) / hh_float if hh_float > 0 else float("inf")
+    is_low = ratios < need - 1e-9
+    low_ids = [ids[i] for i in np.flatnonzero(is_low).tolist()]
+    low_text = [ctx.msg("cap_tr", tid=tid, v=_fmt_kva(v))
+                for tid, v in zip(low_ids, ratios[is_low], strict=True)]
+    evidence = {"kva": round(float(kva_total), 1),
+                "households": int(hh_total),
                 "kva_per_household": round(avg, 3) if np.isfinite(avg) else None,
-                "below": low["transformer_id"].tolist()}
+                "below": low_ids}
     if rule_kind == "per_transformer":
-        ok = low.empty
-        msg = (ctx.msg("cap_pt_pass", n=len(reg), need=f"{need:.1f}",
+        ok = not low_ids
+        msg = (ctx.msg("cap_pt_pass", n=n_tr, need=f"{need:.1f}",
                        low=_fmt_kva(float(np.min(ratios)))) if ok else
-               ctx.msg("cap_pt_fail", n=len(low), need=f"{need:.1f}",
+               ctx.msg("cap_pt_fail", n=len(low_ids), need=f"{need:.1f}",
                        detail="；".join(low_text) if ctx.lang == "zh"
                        else "; ".join(low_text)))
     else:
         ok = avg >= need - 1e-9
         msg = ctx.msg("cap_avg_pass" if ok else "cap_avg_fail", avg=_fmt_kva(avg),
-                      kva=f"{reg['kva'].sum():g}", hh=int(reg["households"].sum()),
-                      n=len(reg), need=f"{need:.1f}")
-        if not low.empty:
+                      kva=f"{kva_total:g}", hh=int(hh_total),
+                      n=n_tr, need=f"{need:.1f}")
+        if low_ids:
             msg += ctx.msg("cap_single_warn", need=f"{need:.1f}", detail=_listed(low_text))
     if changes:
         items = [ctx.msg("cap_applied_new", wid=c.work_id, new=f"{c.kva_after:g}") if c.new
@@ -608,8 +729,12 @@ def _transformer_capacity(ctx: RuleContext, vid: str,
         msg += ctx.msg("cap_applied", items=_listed(items))
         evidence["applied"] = [c.work_id for c in changes]
     if ok:
-        sev = WARNING if (rule_kind == "village_average" and not low.empty) else PASS
+        sev = WARNING if (rule_kind == "village_average" and low_ids) else PASS
         return Finding(vid, "transformer_capacity", sev, msg, evidence)
+    if reg is None:
+        # the village's register rows as they are (positions of the table, in order)
+        reg = arrays.frame.iloc[arrays.rows[vid]] if arrays is not None else pd.DataFrame()
+    vworks = village_works(vid) if len(works) else works
     open_ = vworks[~vworks["is_done"]] if len(vworks) else vworks
     used, after = capacity.remedy_works(reg, open_, need, rule_kind, ctx.inspection)
     remedies: tuple[Remedy, ...] = ()
@@ -629,12 +754,14 @@ def _transformer_capacity(ctx: RuleContext, vid: str,
 def _works_rule(ctx: RuleContext, frame: pd.DataFrame | None, rule: str, kind: str
                 ) -> list[Finding]:
     works = _works(ctx, frame)
-    village_works = _village_rows(ctx, rule, works)
+    open_works = works[~works["is_done"]] if len(works) else works
+    village_open = _village_rows(ctx, rule + "_open", open_works)
+    totals = (works.groupby("village_id", sort=False).size().to_dict()
+              if len(works) and "village_id" in works else {})
     out = []
     for vid in ctx.village_ids:
-        vw = village_works(vid) if len(works) else works
-        sub = vw[~vw["is_done"]] if len(vw) else vw
-        total = len(vw)
+        sub = village_open(vid) if len(open_works) else open_works
+        total = int(totals.get(vid, 0))
         if sub.empty:
             out.append(Finding(vid, rule, PASS, ctx.msg("works_done", n=total) if total
                                else ctx.msg("works_none"), {"items": total}))
@@ -801,6 +928,19 @@ MIN_GROUP_PLACES = 3
 """A group's measured-minus-predicted median is judged from this many measured places on."""
 
 
+def _rows_with(table: pd.DataFrame, columns: list[str],
+               keep: Callable[[pd.Series], pd.Series]) -> pd.DataFrame:
+    """The rows of ``table`` where ``keep`` holds for at least one of ``columns`` (those it
+    has), in table order: the only rows a rule reading those columns has to visit."""
+    present = [c for c in columns if c in table.columns]
+    if not present:
+        return table.iloc[:0]
+    mask = np.zeros(len(table), dtype=bool)
+    for c in present:
+        mask |= keep(table[c]).to_numpy(dtype=bool)
+    return table[mask]
+
+
 def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
     """Field measurements and predictions agree within the margin (a warning where not).
 
@@ -821,7 +961,8 @@ def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
     issues: dict[str, list[str]] = {}
     where: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
-    for r, vid in zip(a.points.itertuples(), a.points["village_id"].tolist(), strict=True):
+    points = _rows_with(a.points, [f"measured_{op}" for op in ops], lambda c: c.notna())
+    for r, vid in zip(points.itertuples(), points["village_id"].tolist(), strict=True):
         for op in ops:
             m = getattr(r, f"measured_{op}", np.nan)
             if pd.isna(m):
@@ -835,7 +976,9 @@ def rule_measurements_agree(ctx: RuleContext) -> list[Finding]:
                     "meas_point", name=display_name(r.name, r.point_id, r.kind, ctx.lang),
                     op=op, m=format_dbm(m), p=pred, diff=diff))
                 where.setdefault(vid, []).append(str(r.point_id))
-    for r, vid in zip(a.groups.itertuples(), a.groups["village_id"].tolist(), strict=True):
+    # a share that is not 0 counts (NaN too, as ``not share`` is false for it)
+    groups = _rows_with(a.groups, [f"measured_share_{op}" for op in ops], lambda c: c != 0)
+    for r, vid in zip(groups.itertuples(), groups["village_id"].tolist(), strict=True):
         for op in ops:
             share = getattr(r, f"measured_share_{op}", 0.0)
             if not share:
