@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from coverage import capacity
@@ -36,6 +37,13 @@ def grid_facts(study: Study, lab: Mapping[str, str]) -> dict[str, dict[str, str]
     -------
     dict
         Rows for :func:`coverage.maps.core.popup_table`, in the run's language.
+
+    Notes
+    -----
+    The tables are split by village once (row positions per village); a village whose
+    register no done capacity work changes has its average from the register's columns,
+    the others go through :func:`coverage.capacity.apply_works`. The texts are those of a
+    village-by-village selection.
     """
     cfg = study.config.readiness
     zh = study.config.language == "zh"
@@ -44,28 +52,46 @@ def grid_facts(study: Study, lab: Mapping[str, str]) -> dict[str, dict[str, str]
     works = works_state(study.grid_works, as_of, cfg.inspection_date)
     tr = study.transformers
     hz = study.hazards
+    none = np.empty(0, np.int64)
+    have_works = bool(len(works))
+    if have_works:
+        work_rows = _rows_by_village(works)
+        is_done = works["is_done"].astype(bool).to_numpy()
+        overdue = works["overdue"].astype(bool).to_numpy()
+        after_inspection = (~overdue & ~works["on_time"].astype(bool).to_numpy()
+                            & works["due_date"].notna().to_numpy())
+        changes = is_done & (pd.to_numeric(works["kva_after"], errors="coerce").notna()
+                             .to_numpy() if "kva_after" in works else False)
+    register = tr if tr is not None else pd.DataFrame()
+    have_register = bool(len(register))
+    if have_register:
+        register_rows = _rows_by_village(register)
+        kva = register["kva"].to_numpy(float)
+        households = register["households"].to_numpy()
+    have_hazards = hz is not None and bool(len(hz))
+    if have_hazards:
+        assert hz is not None
+        hazard_rows = _rows_by_village(hz)
+        fixed = (hz["fixed"].map(bool).to_numpy(bool) if "fixed" in hz
+                 else np.zeros(len(hz), bool))
     out: dict[str, dict[str, str]] = {}
     for vid in study.villages["village_id"].astype(str):
         rows: dict[str, str] = {}
-        vworks = works[works["village_id"].astype(str) == vid] if len(works) else works
-        sub = tr[tr["village_id"].astype(str) == vid] if tr is not None and len(tr) else None
-        if sub is not None and len(sub):
-            done = vworks[vworks["is_done"].astype(bool)] if len(vworks) else vworks
-            done = capacity.capacity_works(done) if len(done) else done
-            if len(done):
-                done = done.sort_values(["done_date", "work_id"])
-            else:
-                done = pd.DataFrame({"work_id": [], "category": [], "kva_after": []})
-            reg, _ = capacity.apply_works(sub, done)
-            avg = capacity.average(reg)
+        wpos = work_rows.get(vid, none) if have_works else none
+        tpos = register_rows.get(vid, none) if have_register else none
+        if len(tpos):
+            if len(wpos) and changes[wpos].any():
+                avg = _average_after_works(register.iloc[tpos], works.iloc[wpos])
+            else:  # capacity.average of the register as it is (pandas' sums skip NaN)
+                hh = float(np.nansum(households[tpos]))
+                avg = float(np.nansum(kva[tpos])) / hh if hh > 0 else float("inf")
             text = "—" if math.isinf(avg) else f"{avg:.2f} {lab['kva_hh_unit']}"
             mark = "" if avg >= need - 1e-9 else f"（低于{need:g}）" if zh else f" (< {need:g})"
             rows[lab["kva_village"]] = text + mark
-        if len(works):
-            open_ = vworks[~vworks["is_done"].astype(bool)]
-            late = int((open_["overdue"].astype(bool)).sum())
-            after = int((~open_["overdue"].astype(bool) & ~open_["on_time"].astype(bool)
-                         & open_["due_date"].notna()).sum())
+        if have_works:
+            open_ = wpos[~is_done[wpos]]
+            late = int(overdue[open_].sum())
+            after = int(after_inspection[open_].sum())
             words = str(len(open_))
             extra = []
             if late:
@@ -75,12 +101,25 @@ def grid_facts(study: Study, lab: Mapping[str, str]) -> dict[str, dict[str, str]
             if extra:
                 words += f"（{'，'.join(extra)}）" if zh else f" ({', '.join(extra)})"
             rows[lab["open_works"]] = words
-        if hz is not None and len(hz):
-            vh = hz[hz["village_id"].astype(str) == vid]
-            fixed = vh["fixed"].map(bool) if "fixed" in vh else pd.Series(False, vh.index)
-            rows[lab["open_hazards"]] = f"{int((~fixed).sum())} / {len(vh)}"
+        if have_hazards:
+            hpos = hazard_rows.get(vid, none)
+            rows[lab["open_hazards"]] = f"{int((~fixed[hpos]).sum())} / {len(hpos)}"
         out[vid] = rows
     return out
+
+
+def _rows_by_village(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Row positions (ascending) of ``frame`` per village id (as text)."""
+    keys = frame["village_id"].astype(str).to_numpy()
+    groups = pd.Series(keys).groupby(keys, sort=False).indices
+    return {str(k): np.asarray(v, np.int64) for k, v in groups.items()}
+
+
+def _average_after_works(register: pd.DataFrame, works: pd.DataFrame) -> float:
+    """户均配变容量 of one village's register with its done capacity works applied."""
+    done = capacity.capacity_works(works[works["is_done"].astype(bool)])
+    reg, _ = capacity.apply_works(register, done.sort_values(["done_date", "work_id"]))
+    return capacity.average(reg)
 
 
 __all__ = ["grid_facts"]
