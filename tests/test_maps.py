@@ -1001,3 +1001,28 @@ def test_chinese_pages_name_chinese_fonts_first(rich):
     en = render(grid_map(toy_study(config=Config(language="en")), PROV))
     assert '.leaflet-container{font-family:"Microsoft YaHei"' in zh
     assert "Noto Sans CJK SC" in zh and "Microsoft YaHei" not in en
+
+
+@pytest.mark.parametrize("size", [60, 400])
+def test_rsrp_rasters_warped_together_equal_each_warped_alone(size: int) -> None:
+    """The mobile map warps its RSRP rasters to web mercator in one call: each band, with
+    its own nodata, must come out exactly as warped alone (nearest and averaged)."""
+    from affine import Affine
+    from pyproj import CRS
+
+    from coverage.maps.raster import to_mercator, to_mercator_stack
+
+    rng = np.random.default_rng(size)
+    bands = rng.normal(-95.0, 12.0, (3, size, size)).astype(np.float32)
+    bands[0, : size // 3] = np.nan                   # each band its own holes
+    bands[1, :, size // 2:] = np.nan
+    bands[2][rng.random((size, size)) < 0.3] = np.nan
+    tf = Affine(30.0, 0.0, 500000.0, 0.0, -30.0, 3400000.0)
+    crs = CRS.from_epsg(32650)
+    together, tf_together = to_mercator_stack(bands, tf, crs, max_px=150)
+    assert together.shape[0] == 3
+    for band, warped in zip(bands, together, strict=True):
+        alone, tf_alone = to_mercator(band, tf, crs, max_px=150)
+        assert tf_alone == tf_together
+        np.testing.assert_array_equal(warped, alone)
+    assert np.isfinite(together[1]).any() and np.isnan(together[1]).any()

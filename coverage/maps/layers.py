@@ -35,7 +35,12 @@ from coverage.maps.core import (
     popup_table,
 )
 from coverage.maps.labels import labels, operator_name
-from coverage.maps.raster import RSRP_COLORS, rsrp_class_labels, rsrp_overlay
+from coverage.maps.raster import (
+    RSRP_COLORS,
+    mercator_overlay,
+    rsrp_class_labels,
+    to_mercator_stack,
+)
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -955,9 +960,13 @@ def rsrp_layers(study: Study, signal: Signal | None, frame: MapFrame, lab: Lab, 
             sources = [("ANY_after", after_stack), *sources]
     if stack is not None:
         sources = [("ANY", stack), *sources]
-    for op, arr in sources:
-        ov = rsrp_overlay(np.asarray(arr, np.float32), grid.transform, grid.crs, frame.datum,
-                          max_px)
+    sources = list(sources)
+    merc, merc_tf = (to_mercator_stack(np.stack([np.asarray(arr, np.float32)
+                                                 for _, arr in sources]),
+                                       grid.transform, grid.crs, max_px) if sources
+                     else (np.empty((0, 0, 0), np.float32), grid.transform))
+    for (op, _), band in zip(sources, merc, strict=True):
+        ov = mercator_overlay(band, merc_tf, frame.datum)
         name = lab["any_after"] if op == "ANY_after" else operator_name(config, op)
         layers.append(ImageLayer(f"rsrp_{op}", f"{lab['coverage']} · {name}",
                                  ov.png, ov.bounds, show=op == "ANY"))

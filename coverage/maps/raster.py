@@ -81,7 +81,29 @@ def to_mercator(raster: np.ndarray, transform: Affine, crs: CRS, max_px: int = 1
     (ndarray, Affine)
         float32 raster in web mercator (NaN where no data) and its transform.
     """
-    h, w = raster.shape
+    stack, dst_tf = to_mercator_stack(raster[np.newaxis], transform, crs, max_px)
+    return stack[0], dst_tf
+
+
+_WARP_MEMORY_MB = 512
+"""Working memory of a warp (MB): the demo's five RSRP rasters and their overlays in one
+chunk, so each band is warped exactly as alone (GDAL's chunking of a larger warp would move
+the averaging windows at chunk edges)."""
+
+
+def to_mercator_stack(rasters: np.ndarray, transform: Affine, crs: CRS, max_px: int = 1500
+                      ) -> tuple[np.ndarray, Affine]:
+    """:func:`to_mercator` of several rasters of one grid (shape (bands, rows, cols)) in one
+    warp: the coordinate transformation is worked out once for all bands, and each band's
+    NaN is its own nodata (GDAL's ``UNIFIED_SRC_NODATA=NO``), so each band comes out as
+    warped alone.
+
+    Returns
+    -------
+    (ndarray, Affine)
+        float32 rasters in web mercator, shape (bands, rows, cols), and their transform.
+    """
+    _, h, w = rasters.shape
     left, top = _xy(transform, 0, 0)
     right, bottom = _xy(transform, w, h)
     dst_tf, dst_w, dst_h = calculate_default_transform(
@@ -94,10 +116,11 @@ def to_mercator(raster: np.ndarray, transform: Affine, crs: CRS, max_px: int = 1
         dst_w = max(1, int(np.ceil(dst_w / scale)))
         dst_h = max(1, int(np.ceil(dst_h / scale)))
         resampling = Resampling.average
-    out = np.full((dst_h, dst_w), np.nan, np.float32)
-    reproject(source=np.asarray(raster, np.float32), destination=out, src_transform=transform,
-              src_crs=crs, src_nodata=np.nan, dst_transform=dst_tf, dst_crs=MERCATOR,
-              dst_nodata=np.nan, resampling=resampling, num_threads=1)
+    out = np.full((rasters.shape[0], dst_h, dst_w), np.nan, np.float32)
+    reproject(source=np.ascontiguousarray(rasters, np.float32), destination=out,
+              src_transform=transform, src_crs=crs, src_nodata=np.nan, dst_transform=dst_tf,
+              dst_crs=MERCATOR, dst_nodata=np.nan, resampling=resampling, num_threads=1,
+              warp_mem_limit=_WARP_MEMORY_MB, UNIFIED_SRC_NODATA="NO")
     return out, dst_tf
 
 
@@ -191,6 +214,11 @@ def rsrp_overlay(rsrp: np.ndarray, transform: Affine, crs: CRS, datum: str = "wg
     Overlay
     """
     merc, tf = to_mercator(rsrp, transform, crs, max_px)
+    return mercator_overlay(merc, tf, datum)
+
+
+def mercator_overlay(merc: np.ndarray, tf: Affine, datum: str = "wgs84") -> Overlay:
+    """Classify and encode an RSRP raster already in web mercator (:func:`rsrp_overlay`)."""
     if datum == "gcj02":
         merc, tf = shift_to_gcj02(merc, tf)
     classes = classify_rsrp(merc)
@@ -204,5 +232,6 @@ def rsrp_overlay(rsrp: np.ndarray, transform: Affine, crs: CRS, datum: str = "wg
                    classes=classes)
 
 
-__all__ = ["RSRP_COLORS", "RSRP_STEPS_DBM", "Overlay", "classify_rsrp", "palette_png",
-           "rsrp_class_labels", "rsrp_overlay", "shift_to_gcj02", "to_mercator"]
+__all__ = ["RSRP_COLORS", "RSRP_STEPS_DBM", "Overlay", "classify_rsrp", "mercator_overlay",
+           "palette_png", "rsrp_class_labels", "rsrp_overlay", "shift_to_gcj02", "to_mercator",
+           "to_mercator_stack"]
