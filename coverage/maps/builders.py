@@ -16,8 +16,8 @@ import pandas as pd
 
 from coverage.io.assets import asset_links
 from coverage.maps import PAGES
-from coverage.maps.basemaps import BASEMAP_KINDS, Basemap
-from coverage.maps.core import MapFrame, MapSpec, Provenance, esc, popup_table
+from coverage.maps.basemaps import Basemap
+from coverage.maps.core import MapFrame, MapSpec, Provenance
 from coverage.maps.index import index_page
 from coverage.maps.render import build_map, deterministic_ids, render
 from coverage.maps.specs import grid_spec, inputs_spec, mobile_spec, readiness_spec
@@ -186,22 +186,15 @@ def build_pages(study: Study, signal: Signal | None, assessment: Assessment,
     return pages
 
 
+# the names coverage.maps takes from here on first use (its _LAZY); the package lists the rest
 __all__ = [
-    "BASEMAP_KINDS",
     "MAX_RASTER_PX",
-    "PAGES",
-    "Basemap",
-    "MapFrame",
-    "MapSpec",
-    "Provenance",
     "build_pages",
-    "esc",
     "grid_map",
     "index_page",
     "inputs_map",
     "map_frame",
     "mobile_map",
-    "popup_table",
     "readiness_map",
     "render",
 ]
