@@ -133,16 +133,20 @@ class CandidateRadio:
         """
         if self.cache_dir is None:
             return
-        options = []
-        for op, band, height, geom in zip(sites["operator"], sites["band"], sites["height_m"],
-                                          sites.geometry, strict=True):
-            f_mhz = self.config.band(str(op), str(band)).frequency_mhz
-            options.append((float(geom.x), float(geom.y), float(height), float(f_mhz)))
+        options = self._options(sites)
         if self._elevation_digest is None:
             self._elevation_digest = array_digest(self.elevation)
         self.bundles.append(candidate_bundle.open_bundle(
             self.cache_dir, self.grid, self.elevation, self.config, options, rows, cols,
             elevation_digest=self._elevation_digest))
+
+    def _options(self, sites: pd.DataFrame) -> list[candidate_bundle.Option]:
+        """(x, y, height, frequency) of each option in ``sites`` (the losses' identity)."""
+        return [(float(geom.x), float(geom.y), float(height),
+                 float(self.config.band(str(op), str(band)).frequency_mhz))
+                for op, band, height, geom in zip(sites["operator"], sites["band"],
+                                                  sites["height_m"], sites.geometry,
+                                                  strict=True)]
 
     def _bundle_of(self, rows: np.ndarray, cols: np.ndarray, option: candidate_bundle.Option
                    ) -> candidate_bundle.Bundle | None:
@@ -171,11 +175,7 @@ class CandidateRadio:
         int
             The number of frequencies swept (0 when nothing was).
         """
-        options = []
-        for op, band, height, geom in zip(sites["operator"], sites["band"], sites["height_m"],
-                                          sites.geometry, strict=True):
-            f_mhz = self.config.band(str(op), str(band)).frequency_mhz
-            options.append((float(geom.x), float(geom.y), float(height), float(f_mhz)))
+        options = self._options(sites)
         if len({option[:3] for option in options}) != 1:
             return 0
         todo = []

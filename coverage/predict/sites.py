@@ -335,9 +335,16 @@ def predict_site(grid: WorkingGrid, cfg: Config, job: SiteJob, cache: Path | Non
     window, from_cache = _site_loss(grid, job.x, job.y, height_m=job.height_m,
                                     f_mhz=job.f_mhz, model=cfg.model, rx_height_m=rx_height,
                                     cache_dir=cache, key=loss_key, dtype=np.float64)
+    return _site_coverage(grid, cfg, job, window, from_cache, floor)
+
+
+def _site_coverage(grid: WorkingGrid, cfg: Config, job: SiteJob, window: engine.LossWindow,
+                   from_cache: bool, floor: np.ndarray | None) -> SiteCoverage:
+    """A site's RSRP window from its loss window (:func:`window_rsrp`), as its result."""
     rsrp, sector = window_rsrp(grid, window, job.x, job.y, height_m=job.height_m,
                                azimuths=job.azimuths, radio=job.radio, pattern=job.pattern,
-                               rx_height_m=rx_height, body_loss_db=cfg.rule.body_loss_db,
+                               rx_height_m=cfg.rule.receiver_height_m,
+                               body_loss_db=cfg.rule.body_loss_db,
                                delta_n=cfg.model.delta_n, floor=floor)
     return SiteCoverage(job.index, job.site_id, job.operator, window.row0, window.col0, rsrp,
                         sector, job.radio, from_cache)
@@ -414,14 +421,8 @@ def predict_sites(grid: WorkingGrid, cfg: Config, jobs: Sequence[SiteJob],
     for i, job in enumerate(jobs):
         window = windows[i]
         assert window is not None
-        rsrp, sector = window_rsrp(grid, window, job.x, job.y, height_m=job.height_m,
-                                   azimuths=job.azimuths, radio=job.radio,
-                                   pattern=job.pattern, rx_height_m=rx_height,
-                                   body_loss_db=cfg.rule.body_loss_db,
-                                   delta_n=cfg.model.delta_n,
-                                   floor=None if floors is None else floors[i])
-        out.append(SiteCoverage(job.index, job.site_id, job.operator, window.row0,
-                                window.col0, rsrp, sector, job.radio, from_cache[i]))
+        out.append(_site_coverage(grid, cfg, job, window, from_cache[i],
+                                  None if floors is None else floors[i]))
     return out
 
 
