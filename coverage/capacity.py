@@ -110,10 +110,22 @@ def apply_works(register: pd.DataFrame, works: pd.DataFrame
     return reg, changes
 
 
+def totals(kva: np.ndarray, households: np.ndarray) -> tuple[float, float]:
+    """Total kVA and total households of a register's columns, missing values skipped (as
+    the register's own sums skip them; households summed in their own type)."""
+    return float(np.nansum(np.asarray(kva, float))), np.nansum(households)
+
+
+def per_household(kva_total: float, households_total: float) -> float:
+    """户均配变容量 (kVA per household) from a register's totals (inf without households)."""
+    hh = float(households_total)
+    return float(kva_total) / hh if hh > 0 else float("inf")
+
+
 def average(register: pd.DataFrame) -> float:
     """户均配变容量 (kVA per household): total kVA / total households (inf without any)."""
-    hh = float(register["households"].sum())
-    return float(register["kva"].sum()) / hh if hh > 0 else float("inf")
+    return per_household(*totals(register["kva"].to_numpy(float),
+                                 register["households"].to_numpy()))
 
 
 def ratios(kva: np.ndarray, households: np.ndarray) -> np.ndarray:

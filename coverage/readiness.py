@@ -681,21 +681,18 @@ def _transformer_capacity(ctx: RuleContext, vid: str,
             work_id=[], category=[], kva_after=[]))
         ratios = capacity.per_transformer(reg)
         ids = reg["transformer_id"].tolist()
-        kva_total = reg["kva"].sum()
-        hh_total = reg["households"].sum()
+        kva_total, hh_total = capacity.totals(reg["kva"].to_numpy(float),
+                                              reg["households"].to_numpy())
         n_tr = len(reg)
     else:
         # no done capacity work: the village's register rows as they are
         pos = arrays.rows[vid]
         ratios = arrays.ratios[pos]
         ids = [arrays.ids[i] for i in pos.tolist()]
-        kva_total = np.nansum(arrays.kva[pos])
-        hh = arrays.households[pos]
-        hh_total = np.nansum(hh) if hh.dtype.kind == "f" else hh.sum()
+        kva_total, hh_total = capacity.totals(arrays.kva[pos], arrays.households[pos])
         n_tr = len(pos)
         reg = None
-    hh_float = float(hh_total)
-    avg = float(kva_total) / hh_float if hh_float > 0 else float("inf")
+    avg = capacity.per_household(kva_total, hh_total)
     is_low = ratios < need - 1e-9
     low_ids = [ids[i] for i in np.flatnonzero(is_low).tolist()]
     low_text = [ctx.msg("cap_tr", tid=tid, v=_fmt_kva(v))

@@ -82,9 +82,8 @@ def grid_facts(study: Study, lab: Mapping[str, str]) -> dict[str, dict[str, str]
         if len(tpos):
             if len(wpos) and changes[wpos].any():
                 avg = _average_after_works(register.iloc[tpos], works.iloc[wpos])
-            else:  # capacity.average of the register as it is (pandas' sums skip NaN)
-                hh = float(np.nansum(households[tpos]))
-                avg = float(np.nansum(kva[tpos])) / hh if hh > 0 else float("inf")
+            else:  # the register as it is
+                avg = capacity.per_household(*capacity.totals(kva[tpos], households[tpos]))
             text = "—" if math.isinf(avg) else f"{avg:.2f} {lab['kva_hh_unit']}"
             mark = "" if avg >= need - 1e-9 else f"（低于{need:g}）" if zh else f" (< {need:g})"
             rows[lab["kva_village"]] = text + mark
