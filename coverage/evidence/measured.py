@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from coverage.evidence.compare import OUTSIDE_DEM, SUPERSEDED, compare
 from coverage.grid import WorkingGrid
@@ -178,18 +179,9 @@ class MeasuredEvidence:
                              & (self.used["operator"] == operator).to_numpy())
         ok = rc[0] >= 0
         if len(sel) and ok.any():
-            from scipy.spatial import cKDTree  # 0.1 s of imports a warm run skips
-
-            tree = cKDTree(np.column_stack([self.used["x"].to_numpy(float)[sel],
-                                            self.used["y"].to_numpy(float)[sel]]))
-            x, y = grid.xy(rc[0][ok], rc[1][ok])
-            # the bound is exclusive: widen it by a hair so that "within" includes the radius
-            dist, idx = tree.query(np.column_stack([x, y]),
-                                   distance_upper_bound=self.radius_m * (1 + 1e-9))
-            found = np.isfinite(dist)
-            hit = np.full(int(ok.sum()), -1, np.int64)
-            hit[found] = sel[idx[found]]
-            decided[ok] = hit
+            decided[ok] = _nearest_within(self.used["x"].to_numpy(float)[sel],
+                                          self.used["y"].to_numpy(float)[sel],
+                                          *grid.xy(rc[0][ok], rc[1][ok]), self.radius_m, sel)
         is_m = decided >= 0
         measured = np.full(value.shape, np.nan)
         measured[is_m] = self.used["rsrp_dbm"].to_numpy(float)[decided[is_m]]
@@ -253,6 +245,31 @@ class MeasuredEvidence:
         out["measured"] = [_sentence(p, sep=_w(self.language)["list"] if self.language == "zh"
                                      else ", ", lang=self.language) for p in parts]
         return out
+
+
+def _nearest_within(mx: np.ndarray, my: np.ndarray, x: np.ndarray, y: np.ndarray,
+                    radius_m: float, rows: np.ndarray) -> np.ndarray:
+    """For each point (``x``, ``y``), ``rows`` of the nearest measurement (``mx``, ``my``)
+    within ``radius_m`` (m, inclusive), -1 where none is; of measurements equally near,
+    the first. A radius of 0 lets no measurement speak for a household (all -1).
+
+    shapely's STR tree (already loaded) rather than scipy's k-d tree: importing
+    ``scipy.spatial`` costs a warm run about 0.25 s, more than the queries themselves.
+    """
+    out = np.full(len(x), -1, np.int64)
+    if not radius_m > 0:
+        return out
+    tree = shapely.STRtree(np.asarray(shapely.points(mx, my)))
+    # the bound is inclusive; widen it by a hair against rounding in the distance
+    point, measurement = tree.query_nearest(np.asarray(shapely.points(x, y)),
+                                            max_distance=radius_m * (1 + 1e-9),
+                                            all_matches=True)
+    none = len(mx)
+    first = np.full(len(x), none, np.int64)
+    np.minimum.at(first, point, measurement)
+    found = first < none
+    out[found] = rows[first[found]]
+    return out
 
 
 def _median(values: np.ndarray) -> float:

@@ -271,11 +271,15 @@ class VectorLayer:
         records (a feature's ``properties.pk`` holds its :meth:`Popup.encode` indices).
         """
         strings: dict[str, int] = {}
+        known: dict[str, int] = {}     # each raw text escaped once (labels repeat a lot)
         styles: dict[str, int] = {}
         style_list: list[dict] = []
 
         def intern(text: str) -> int:
-            return strings.setdefault(esc(text), len(strings))
+            index = known.get(text)
+            if index is None:
+                index = known[text] = strings.setdefault(esc(text), len(strings))
+            return index
 
         features = []
         for i, f in enumerate(self.features):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import geopandas as gpd
 import numpy as np
@@ -77,6 +77,18 @@ Lab = Mapping[str, str]
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _rows_by_id(table: pd.DataFrame, id_column: str) -> dict[str, dict[str, object]]:
+    """Each row of ``table`` as a dict of its cells (Python scalars, as a row of a table of
+    mixed columns gives them), by the text of its ``id_column``; the first row of an id
+    that repeats."""
+    ids = table[id_column].astype(str).tolist()
+    records = cast(list[dict[str, object]], table.drop(columns=id_column).to_dict("records"))
+    rows: dict[str, dict[str, object]] = {}
+    for key, record in zip(ids, records, strict=True):
+        rows.setdefault(key, record)
+    return rows
 
 
 def _text(value: object) -> str:
@@ -315,18 +327,23 @@ def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab
     page when opened.
     """
     groups = study.groups
-    table = assessment.groups.set_index("group_id")
+    # each group's row as a dict, read once (a pandas row per group was most of the time)
+    table = _rows_by_id(assessment.groups, "group_id")
     ops = [op for op in assessment.operators]
-    serve = serving.set_index("group_id") if serving is not None else None
+    serve = None
+    if serving is not None:
+        by_group = serving.set_index("group_id")
+        serve = {f"sites_{op}": (by_group[f"sites_{op}"].to_dict()
+                                 if f"sites_{op}" in by_group.columns else {}) for op in ops}
     planned = planned or {}
     claimed = claimed or {}
     names = village_names(study)
     layer = VectorLayer("groups", lab["groups"], show=show)
     geoms = frame.lonlat(groups.geometry)
     for geom, gid in zip(geoms, groups["group_id"].astype(str), strict=True):
-        if gid not in table.index:
+        row = table.get(gid)
+        if row is None:
             continue
-        row = table.loc[gid]
         status = _text(row.get("status_ANY")) or "uncovered"
         fill = STATUS_COLORS.get(status, "#9e9e9e")
         rows = {
@@ -347,9 +364,7 @@ def groups_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab
         if serve is not None:
             head.append(lab["serving_sites"])
             for op, line in zip(ops, cells, strict=True):
-                col = f"sites_{op}"
-                sites = _text(serve.at[gid, col]) if (gid in serve.index and
-                                                      col in serve.columns) else ""
+                sites = _text(serve[f"sites_{op}"].get(gid, ""))
                 line.append(sites.replace(";", ", "))
         # stored as data, built in the page when opened (most of the page's weight else)
         popup = Popup(_text(row["name"]), tuple(rows.items()), tuple(head),
@@ -372,15 +387,15 @@ def points_layer(study: Study, assessment: Assessment, frame: MapFrame, lab: Lab
                  show: bool = False) -> tuple[VectorLayer, LegendSection]:
     """Test points coloured by whether any operator covers them; RSRP per operator."""
     pts = study.points
-    table = assessment.points.set_index("point_id")
+    table = _rows_by_id(assessment.points, "point_id")
     ops = list(assessment.operators)
     names = village_names(study)
     layer = VectorLayer("points", lab["points"], show=show)
     for geom, pid in zip(_lonlat_points(frame, pts.geometry), pts["point_id"].astype(str),
                          strict=True):
-        if pid not in table.index:
+        row = table.get(pid)
+        if row is None:
             continue
-        row = table.loc[pid]
         covered = bool(row.get("covered_ANY", False))
         kind = _text(row.get("kind"))
         name = _text(row.get("name")) or pid
