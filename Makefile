@@ -27,7 +27,7 @@ $(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
 # job then loads them in milliseconds instead of importing numba. Without a C compiler this
 # says so and the kernels are compiled just in time as before.
 KERNELS := $(VENV)/.kernels
-KERNEL_SRC := $(addprefix coverage/radio/,diffraction.py engine.py window.py codec_kernels.py jit.py aot.py)
+KERNEL_SRC := $(addprefix coverage/radio/,diffraction.py engine.py window.py codec_kernels.py fold_kernels.py jit.py aot.py)
 $(KERNELS): $(STAMP) $(KERNEL_SRC)
 	$(BIN)/python -m coverage.radio.aot
 	@touch $(KERNELS)

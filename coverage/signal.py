@@ -26,6 +26,7 @@ from pyproj import CRS
 
 from coverage.errors import Problem
 from coverage.grid import WorkingGrid
+from coverage.radio.fold_kernels import merge_best
 from coverage.radio.linkbudget import SiteRadio
 
 ANY = "ANY"
@@ -231,12 +232,13 @@ def merge_coverage(first: CoverageResult, second: CoverageResult) -> CoverageRes
     by_operator = {}
     for op in first.operators:
         a, b = first.by_operator[op], second.by_operator[op]
-        va = np.nan_to_num(a.rsrp, nan=-np.inf)
-        vb = np.nan_to_num(b.rsrp, nan=-np.inf)
-        take_b = (vb > va) | ((vb == va) & (b.best_site >= 0)
-                              & ((a.best_site < 0) | (b.best_site < a.best_site)))
-        by_operator[op] = OperatorCoverage(op, np.where(take_b, b.rsrp, a.rsrp),
-                                           np.where(take_b, b.best_site, a.best_site))
+        rasters = [np.require(r, t, ["C_CONTIGUOUS"]) for r, t in (
+            (a.rsrp, np.float32), (a.best_site, np.int32),
+            (b.rsrp, np.float32), (b.best_site, np.int32))]
+        rsrp = np.empty(rasters[0].shape, np.float32)
+        best_site = np.empty(rasters[0].shape, np.int32)
+        merge_best(*rasters, rsrp, best_site)
+        by_operator[op] = OperatorCoverage(op, rsrp, best_site)
     if first.operators:
         any_rsrp, any_operator = combine_operators([by_operator[op].rsrp
                                                     for op in first.operators])

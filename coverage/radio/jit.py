@@ -1,7 +1,8 @@
 """The compiled kernels' two forms: ahead-of-time (an extension module) and just-in-time (numba).
 
 The kernel modules (:mod:`~coverage.radio.diffraction`, :mod:`~coverage.radio.engine`,
-:mod:`~coverage.radio.window`, :mod:`~coverage.radio.codec_kernels`) decorate their kernels
+:mod:`~coverage.radio.window`, :mod:`~coverage.radio.codec_kernels`,
+:mod:`~coverage.radio.fold_kernels`) decorate their kernels
 with :func:`njit` from here instead of numba's. That decorator imports nothing: it wraps the
 function in a :class:`Kernel`, and a kernel is compiled only when it is first called, so
 importing the engine costs no numba.
@@ -49,7 +50,7 @@ AOT_MODULE = "coverage.radio._kernels_aot"
 """Import name of the ahead-of-time extension module."""
 
 SOURCES: tuple[str, ...] = ("diffraction.py", "engine.py", "window.py", "codec_kernels.py",
-                            "jit.py")
+                            "fold_kernels.py", "jit.py")
 """Files (in this folder) whose SHA-256 the extension module carries: editing one makes
 the built module stale, and the kernels fall back to numba until ``make`` rebuilds it."""
 
@@ -85,6 +86,8 @@ EXPORTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "u1[:,:,::1]", "u1[:,:,::1]", "u4[:,::1]")),
     "coverage.radio.codec_kernels.index_planes": ("void", ("i4[:,::1]", "u1[:,:,::1]")),
     "coverage.radio.codec_kernels.index_from_planes": ("void", ("u1[:,:,::1]", "i4[:,::1]")),
+    "coverage.radio.fold_kernels.merge_best": ("void", (
+        "f4[:,::1]", "i4[:,::1]", "f4[:,::1]", "i4[:,::1]", "f4[:,::1]", "i4[:,::1]")),
 }
 """Kernels compiled ahead of time: ``module.name`` to (return type, argument types), in
 numba's signature notation. Arrays are C-contiguous (``[:,::1]``)."""
