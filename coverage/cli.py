@@ -12,9 +12,9 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
+import click
 
 from coverage.errors import CoverageError
 
@@ -23,13 +23,6 @@ if TYPE_CHECKING:
 
     from coverage.config import Config
     from coverage.pipeline import MapOptions
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="coverage-planner: village-group coverage gaps, site plans and acceptance readiness.",
-    pretty_exceptions_enable=False,
-)
 
 
 class _LazyConsole:
@@ -52,19 +45,76 @@ class _LazyConsole:
 err_console = _LazyConsole(stderr=True)
 out_console = _LazyConsole(stderr=False)
 
-DataOpt = Annotated[Path, typer.Option("--data", help="Data folder laid out like data/.")]
-ConfigOpt = Annotated[Path, typer.Option("--config", help="Configuration file (TOML).")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output folder; nothing is written elsewhere.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
-SchedulerOpt = Annotated[str | None, typer.Option(
+_INTERRUPTED = "interrupted; no output was left half-written."
+
+
+def _whole_short_help(command: click.Command) -> str:
+    """The first paragraph of a command's help, whole: its line in the group's list of
+    commands (click would cut it to the terminal's width with "...")."""
+    if command.short_help:
+        return command.short_help
+    return " ".join((command.help or "").strip().split("\n\n")[0].split())
+
+
+class _Command(click.Command):
+    """A command listed with the whole first paragraph of its help."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The first paragraph of the help text (``limit``, in characters, is ignored)."""
+        return _whole_short_help(self)
+
+
+class _Group(click.Group):
+    """A command group whose commands and subgroups are listed in the order they are
+    defined, each with the whole first paragraph of its help; Ctrl-C in a command exits 130
+    with one line on stderr (click's own "Aborted!" exits 1)."""
+
+    command_class = _Command
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The first paragraph of the help text (``limit``, in characters, is ignored)."""
+        return _whole_short_help(self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands in the order they are defined (click sorts them by name)."""
+        return list(self.commands)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the chosen command; a ``KeyboardInterrupt`` becomes exit code 130."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            err_console.print(_INTERRUPTED, markup=False)
+            raise click.exceptions.Exit(130) from None
+
+
+@click.group(cls=_Group, no_args_is_help=True, context_settings={"show_default": True})
+def app() -> None:
+    """coverage-planner: village-group coverage gaps, site plans and acceptance readiness."""
+
+
+_PATH = click.Path(path_type=Path)
+"""A path option or argument as a ``pathlib.Path``; its existence is checked by the command
+(a missing file is a user's error with exit code 2 and one line, not a usage message)."""
+
+_data_opt = click.option("--data", type=_PATH, default=Path("data"),
+                         help="Data folder laid out like data/.")
+_config_opt = click.option("--config", type=_PATH, default=Path("coverage.toml"),
+                           help="Configuration file (TOML).")
+_out_opt = click.option("--out", type=_PATH, default=Path("maps"),
+                        help="Output folder; nothing is written elsewhere.")
+_quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+_debug_opt = click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+_scheduler_opt = click.option(
     "--scheduler", metavar="tcp://HOST:PORT",
-    help="Run the per-site tasks on this dask scheduler (--out on a shared file system).")]
-WorkersOpt = Annotated[int | None, typer.Option(
-    "--workers", min=1, help="Start an embedded dask LocalCluster with N worker processes.")]
-ThreadsOpt = Annotated[int | None, typer.Option(
-    "--threads", min=0, help="Threads predicting side by side; 0 = every CPU (default: "
-    "[compute] threads of the configuration).")]
+    help="Run the per-site tasks on this dask scheduler (--out on a shared file system).")
+_workers_opt = click.option(
+    "--workers", type=click.IntRange(min=1),
+    help="Start an embedded dask LocalCluster with N worker processes.")
+_threads_opt = click.option(
+    "--threads", type=click.IntRange(min=0),
+    help="Threads predicting side by side; 0 = every CPU (default: [compute] threads of the "
+    "configuration).")
 
 
 class _ConsoleHandler(logging.Handler):
@@ -101,14 +151,14 @@ def _fail(exc: BaseException, debug: bool) -> None:
     """Report an error and exit with its code; tracebacks only for internal errors in debug."""
     if isinstance(exc, CoverageError):
         err_console.print(str(exc), markup=False)
-        raise typer.Exit(exc.exit_code)
+        raise click.exceptions.Exit(exc.exit_code)
     if debug:
         raise exc
     err_console.print(
         f"internal error: {type(exc).__name__}: {exc}\n"
         "This is a bug in coverage-planner, not in your data. Re-run with --debug and report "
         "the traceback.", markup=False)
-    raise typer.Exit(1)
+    raise click.exceptions.Exit(1)
 
 
 def _blas_one_thread() -> None:
@@ -131,12 +181,14 @@ def _config_path(config: Path) -> Path | None:
 
 
 @app.command()
-def validate(
-    data_dir: Annotated[Path, typer.Argument(help="Data folder to check.")] = Path("data"),
-    config: ConfigOpt = Path("coverage.toml"),
-    debug: DebugOpt = False,
-) -> None:
-    """Check every input file and print every problem; exit 2 when any is an error."""
+@click.argument("data_dir", type=_PATH, default=Path("data"))
+@_config_opt
+@_debug_opt
+def validate(data_dir: Path, config: Path, debug: bool) -> None:
+    """Check every input file and print every problem; exit 2 when any is an error.
+
+    DATA_DIR: data folder to check (default: data).
+    """
     _blas_one_thread()
     try:
         from coverage.config import load_config
@@ -158,22 +210,24 @@ def validate(
         f"warning(s)" + (f", {len(notes)} note(s) on how files were read." if notes else "."),
         markup=False)
     if errors:
-        raise typer.Exit(2)
+        raise click.exceptions.Exit(2)
 
 
-OfflineOpt = Annotated[bool, typer.Option(
-    "--offline-maps/--cdn-maps", help="Offline (default): the map scripts are copied into "
-    "<out>/assets (installed once with `make assets`); --cdn-maps loads them from the internet.")]
-BasemapOpt = Annotated[str, typer.Option(
-    "--basemap", help="Basemap: osm, tianditu (needs a key), gaode (GCJ-02 shift applied) or "
-    "none (无底图 first).")]
-TiandituOpt = Annotated[str | None, typer.Option(
-    "--tianditu-key", envvar="TIANDITU_KEY", help="Tianditu API key for --basemap tianditu.")]
+_offline_opt = click.option(
+    "--offline-maps/--cdn-maps", default=True, help="Offline (default): the map scripts are "
+    "copied into <out>/assets (installed once with `make assets`); --cdn-maps loads them from "
+    "the internet.")
+_basemap_opt = click.option(
+    "--basemap", default="osm", help="Basemap: osm, tianditu (needs a key), gaode (GCJ-02 "
+    "shift applied) or none (无底图 first).")
+_tianditu_opt = click.option(
+    "--tianditu-key", envvar="TIANDITU_KEY", show_envvar=True,
+    help="Tianditu API key for --basemap tianditu.")
 
 
-AsOfOpt = Annotated[str | None, typer.Option(
+_as_of_opt = click.option(
     "--as-of", help="Judge readiness on this day (YYYY-MM-DD): items due before it and not "
-    "done are overdue. Default: readiness.as_of of the config, else today.")]
+    "done are overdue. Default: readiness.as_of of the config, else today.")
 
 
 def _with_threads(cfg: Config, threads: int | None) -> Config:
@@ -213,20 +267,21 @@ def _map_options(offline: bool, basemap: str, key: str | None) -> MapOptions:
 
 
 @app.command()
-def run(
-    data: DataOpt = Path("data"),
-    config: ConfigOpt = Path("coverage.toml"),
-    out: OutOpt = Path("maps"),
-    offline_maps: OfflineOpt = True,
-    basemap: BasemapOpt = "osm",
-    tianditu_key: TiandituOpt = None,
-    scheduler: SchedulerOpt = None,
-    workers: WorkersOpt = None,
-    as_of: AsOfOpt = None,
-    threads: ThreadsOpt = None,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@_data_opt
+@_config_opt
+@_out_opt
+@_offline_opt
+@_basemap_opt
+@_tianditu_opt
+@_scheduler_opt
+@_workers_opt
+@_as_of_opt
+@_threads_opt
+@_quiet_opt
+@_debug_opt
+def run(data: Path, config: Path, out: Path, offline_maps: bool, basemap: str,
+        tianditu_key: str | None, scheduler: str | None, workers: int | None,
+        as_of: str | None, threads: int | None, quiet: bool, debug: bool) -> None:
     """Run the whole pipeline on a data folder and write maps and reports into --out."""
     try:
         from coverage.config import load_config
@@ -268,56 +323,55 @@ def _print(lines: list[str] | None, quiet: bool) -> None:
 
 
 @app.command()
-def predict(
-    data: DataOpt = Path("data"),
-    config: ConfigOpt = Path("coverage.toml"),
-    out: OutOpt = Path("maps"),
-    scheduler: SchedulerOpt = None,
-    workers: WorkersOpt = None,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@_data_opt
+@_config_opt
+@_out_opt
+@_scheduler_opt
+@_workers_opt
+@_quiet_opt
+@_debug_opt
+def predict(data: Path, config: Path, out: Path, scheduler: str | None, workers: int | None,
+           quiet: bool, debug: bool) -> None:
     """Predict RSRP per operator and write the coverage COG GeoTIFFs into --out/coverage."""
     _print(_run_until("predict", data, config, out, quiet, debug, scheduler, workers), quiet)
 
 
 @app.command()
-def assess(
-    data: DataOpt = Path("data"),
-    config: ConfigOpt = Path("coverage.toml"),
-    out: OutOpt = Path("maps"),
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@_data_opt
+@_config_opt
+@_out_opt
+@_quiet_opt
+@_debug_opt
+def assess(data: Path, config: Path, out: Path, quiet: bool, debug: bool) -> None:
     """Predict and assess every test point and group; print the county roll-up."""
     _print(_run_until("assess", data, config, out, quiet, debug), quiet)
 
 
 @app.command()
-def plan(
-    data: DataOpt = Path("data"),
-    config: ConfigOpt = Path("coverage.toml"),
-    out: OutOpt = Path("maps"),
-    scheduler: SchedulerOpt = None,
-    workers: WorkersOpt = None,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@_data_opt
+@_config_opt
+@_out_opt
+@_scheduler_opt
+@_workers_opt
+@_quiet_opt
+@_debug_opt
+def plan(data: Path, config: Path, out: Path, scheduler: str | None, workers: int | None,
+        quiet: bool, debug: bool) -> None:
     """Choose new sites and operator claims; write plan.gpkg, plan.csv and plan.kml."""
     _print(_run_until("plan", data, config, out, quiet, debug, scheduler, workers), quiet)
 
 
 @app.command()
-def readiness(
-    data: DataOpt = Path("data"),
-    config: ConfigOpt = Path("coverage.toml"),
-    out: OutOpt = Path("maps"),
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit 3 when any village is NOT_READY (for scripts).")] = False,
-    as_of: AsOfOpt = None,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@_data_opt
+@_config_opt
+@_out_opt
+@click.option("--strict", is_flag=True,
+              help="Exit 3 when any village is NOT_READY (for scripts).")
+@_as_of_opt
+@_quiet_opt
+@_debug_opt
+def readiness(data: Path, config: Path, out: Path, strict: bool, as_of: str | None,
+              quiet: bool, debug: bool) -> None:
     """Run everything and print the readiness verdict per town; --strict exits 3 on NOT_READY."""
     try:
         from coverage.config import load_config
@@ -339,19 +393,17 @@ def readiness(
         out_console.print(f"verdicts as of {readiness.as_of.isoformat()}: "
                           + ", ".join(f"{k} {v}" for k, v in counts.items()), markup=False)
     if strict and counts.get("NOT_READY", 0) > 0:
-        raise typer.Exit(3)
+        raise click.exceptions.Exit(3)
 
 
 @app.command("demo-data")
-def demo_data(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the demo county into.")] = (
-        Path("data")),
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20201031,
-    measurements: Annotated[bool, typer.Option(
-        "--measurements/--no-measurements",
-        help="Also generate the field-measurement set (predicts the county: ~1 min).")] = True,
-    debug: DebugOpt = False,
-) -> None:
+@click.option("--out", type=_PATH, default=Path("data"),
+              help="Folder to write the demo county into.")
+@click.option("--seed", type=int, default=20201031, help="Random seed.")
+@click.option("--measurements/--no-measurements", default=True,
+              help="Also generate the field-measurement set (predicts the county: ~1 min).")
+@_debug_opt
+def demo_data(out: Path, seed: int, measurements: bool, debug: bool) -> None:
     """Generate the demo county (deterministic from the seed) into --out."""
     try:
         import tempfile
@@ -372,12 +424,11 @@ def demo_data(
 
 
 @app.command()
-def template(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the templates into "
-                                      "(laid out like data/).")],
-    config: ConfigOpt = Path("coverage.toml"),
-    debug: DebugOpt = False,
-) -> None:
+@click.option("--out", type=_PATH, required=True,
+              help="Folder to write the templates into (laid out like data/).")
+@_config_opt
+@_debug_opt
+def template(out: Path, config: Path, debug: bool) -> None:
     """Write the Excel input templates (Chinese headers, drop-down lists, notes sheet)."""
     try:
         from coverage.config import load_config
@@ -392,32 +443,30 @@ def template(
 
 
 @app.command()
-def site(
-    dem: Annotated[Path, typer.Option("--dem", help="DEM file, or folder of tiles (any CRS).")],
-    lon: Annotated[str, typer.Option("--lon", help="Longitude (degrees or DMS).")],
-    lat: Annotated[str, typer.Option("--lat", help="Latitude (degrees or DMS).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for rsrp.tif, loss.tif, rsrp.png, "
-                                      "rsrp.kml.")],
-    height: Annotated[float, typer.Option("--height", help="Antenna height above ground (m).")
-                      ] = 30.0,
-    datum: Annotated[str, typer.Option("--datum", help="Coordinate system of --lon/--lat: "
-                                       "wgs84, cgcs2000, gcj02 or bd09.")] = "wgs84",
-    band: Annotated[str | None, typer.Option("--band", help="OPERATOR/BAND of the "
-                                             "configuration, e.g. CMCC/FDD900.")] = None,
-    frequency: Annotated[float | None, typer.Option("--frequency", help="Frequency (MHz); "
-                                                    "overrides the band's.")] = None,
-    radius: Annotated[float, typer.Option("--radius", help="Radius (km).")] = 10.0,
-    resolution: Annotated[float, typer.Option("--resolution", help="Cell size (m).")] = 30.0,
-    azimuths: Annotated[str, typer.Option("--azimuths", help="Sector azimuths, e.g. "
-                                          "0,120,240, or omni.")] = "omni",
-    tilt: Annotated[float | None, typer.Option("--tilt", help="Total downtilt (degrees).")
-                    ] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="Data folder: also count its "
-                                              "households at or above the threshold.")] = None,
-    config: ConfigOpt = Path("coverage.toml"),
-    threads: ThreadsOpt = None,
-    debug: DebugOpt = False,
-) -> None:
+@click.option("--dem", type=_PATH, required=True,
+              help="DEM file, or folder of tiles (any CRS).")
+@click.option("--lon", required=True, help="Longitude (degrees or DMS).")
+@click.option("--lat", required=True, help="Latitude (degrees or DMS).")
+@click.option("--out", type=_PATH, required=True,
+              help="Folder for rsrp.tif, loss.tif, rsrp.png, rsrp.kml.")
+@click.option("--height", type=float, default=30.0, help="Antenna height above ground (m).")
+@click.option("--datum", default="wgs84",
+              help="Coordinate system of --lon/--lat: wgs84, cgcs2000, gcj02 or bd09.")
+@click.option("--band", help="OPERATOR/BAND of the configuration, e.g. CMCC/FDD900.")
+@click.option("--frequency", type=float, help="Frequency (MHz); overrides the band's.")
+@click.option("--radius", type=float, default=10.0, help="Radius (km).")
+@click.option("--resolution", type=float, default=30.0, help="Cell size (m).")
+@click.option("--azimuths", default="omni", help="Sector azimuths, e.g. 0,120,240, or omni.")
+@click.option("--tilt", type=float, help="Total downtilt (degrees).")
+@click.option("--data", type=_PATH,
+              help="Data folder: also count its households at or above the threshold.")
+@_config_opt
+@_threads_opt
+@_debug_opt
+def site(dem: Path, lon: str, lat: str, out: Path, height: float, datum: str, band: str | None,
+         frequency: float | None, radius: float, resolution: float, azimuths: str,
+         tilt: float | None, data: Path | None, config: Path, threads: int | None,
+         debug: bool) -> None:
     """Predict one site from a DEM: RSRP and loss COGs, PNG/KML overlay, one-line summary."""
     _blas_one_thread()
     try:
@@ -432,22 +481,20 @@ def site(
     except Exception as exc:
         _fail(exc, debug)
         return
-    typer.echo(result.summary)  # plain text, as out_console prints it (without loading rich)
+    click.echo(result.summary)  # plain text, as out_console prints it (without loading rich)
 
 
 @app.command()
-def progress(
-    data: DataOpt = Path("data"),
-    config: ConfigOpt = Path("coverage.toml"),
-    out: OutOpt = Path("maps"),
-    from_: Annotated[str | None, typer.Option(
-        "--from", help="Start of the period (YYYY-MM-DD; default the last month-end before "
-        "--to).")] = None,
-    to: Annotated[str | None, typer.Option(
-        "--to", help="End of the period (YYYY-MM-DD; default today).")] = None,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
-) -> None:
+@_data_opt
+@_config_opt
+@_out_opt
+@click.option("--from", "from_", help="Start of the period (YYYY-MM-DD; default the last "
+              "month-end before --to).")
+@click.option("--to", help="End of the period (YYYY-MM-DD; default today).")
+@_quiet_opt
+@_debug_opt
+def progress(data: Path, config: Path, out: Path, from_: str | None, to: str | None,
+             quiet: bool, debug: bool) -> None:
     """The monthly dispatch meeting (调度会): write progress.html and progress.xlsx."""
     try:
         import datetime as dt
@@ -474,32 +521,32 @@ def progress(
     _print(lines, quiet)
 
 
-claims_app = typer.Typer(no_args_is_help=True, help="The operators' claims file (认领台账).")
-app.add_typer(claims_app, name="claims")
+@app.group("claims", cls=_Group, no_args_is_help=True)
+def claims_app() -> None:
+    """The operators' claims file (认领台账)."""
 
 
 @claims_app.command("adopt")
-def claims_adopt(
-    plan_csv: Annotated[Path, typer.Argument(help="plan.csv of a run (the proposal).")] = (
-        Path("maps/plan.csv")),
-    claims: Annotated[Path, typer.Option(
-        "--claims", help="The office's claims file: proposals it already claims are "
-        "left out.")] = Path("data/sites/claims.csv"),
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="File to write (default: claims.proposed.csv next to plan.csv).")] = None,
-    append: Annotated[bool, typer.Option(
-        "--append-to-claims", help="Append the rows to the --claims file itself (only when "
-        "asked: the office's file is never changed otherwise).")] = False,
-    claimed_on: Annotated[str | None, typer.Option(
-        "--claimed-on", help="Claim date written into the rows (YYYY-MM-DD; default today).")
-    ] = None,
-    due: Annotated[str | None, typer.Option(
-        "--due", help="Promised on-air date (default planning.due_date, else the inspection "
-        "date).")] = None,
-    config: ConfigOpt = Path("coverage.toml"),
-    debug: DebugOpt = False,
-) -> None:
-    """Turn the plan's proposed sites into claim rows (status 认领) for the office to confirm."""
+@click.argument("plan_csv", type=_PATH, default=Path("maps/plan.csv"))
+@click.option("--claims", type=_PATH, default=Path("data/sites/claims.csv"),
+              help="The office's claims file: proposals it already claims are left out.")
+@click.option("--out", type=_PATH,
+              help="File to write (default: claims.proposed.csv next to plan.csv).")
+@click.option("--append-to-claims", "append", is_flag=True,
+              help="Append the rows to the --claims file itself (only when asked: the "
+              "office's file is never changed otherwise).")
+@click.option("--claimed-on",
+              help="Claim date written into the rows (YYYY-MM-DD; default today).")
+@click.option("--due", help="Promised on-air date (default planning.due_date, else the "
+              "inspection date).")
+@_config_opt
+@_debug_opt
+def claims_adopt(plan_csv: Path, claims: Path, out: Path | None, append: bool,
+                 claimed_on: str | None, due: str | None, config: Path, debug: bool) -> None:
+    """Turn the plan's proposed sites into claim rows (status 认领) for the office to confirm.
+
+    PLAN_CSV: plan.csv of a run, the proposal (default: maps/plan.csv).
+    """
     try:
         import datetime as dt
 
@@ -551,11 +598,11 @@ def version() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (click's standalone mode: usage errors exit 2)."""
     try:
         app()
     except KeyboardInterrupt:
-        err_console.print("interrupted; no output was left half-written.")
+        err_console.print(_INTERRUPTED, markup=False)
         sys.exit(130)
 
 

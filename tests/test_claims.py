@@ -100,7 +100,7 @@ def test_a_claim_naming_nothing_is_an_error(tiny_data):
 
 
 def test_bad_claims_stop_the_cli_with_exit_2(tiny_data, tmp_path):
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from coverage.cli import app
 
@@ -238,7 +238,7 @@ def _plan_csv(path: Path) -> Path:
 
 
 def _adopt(*args: str):
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from coverage.cli import app
 

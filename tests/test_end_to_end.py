@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import rasterio
+from click.testing import CliRunner
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 from coverage.cli import app
 from tests.pages import english_words, page_texts, record_popups

@@ -605,7 +605,7 @@ def test_accepted(county, tmp_path, variant):
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if not v.accept],
                          ids=[v.name for v in VARIANTS if not v.accept])
 def test_refused(county, tmp_path, variant):
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from coverage.cli import app
 
@@ -655,7 +655,7 @@ def _operators_header(config: Config, default: Config) -> str:
 
 def test_filled_template_is_accepted(county, tmp_path):
     """`template` workbooks, filled with the county's sites and works, validate as they are."""
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from coverage.cli import app
 
@@ -704,7 +704,7 @@ def _fill(path: Path, layer_key: str, frame: pd.DataFrame) -> None:
 
 def test_filled_works_templates_are_accepted(county, tmp_path):
     """The four works templates, filled with the county's works, replace works.gpkg."""
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from coverage.cli import app
     from coverage.io.template import write_templates

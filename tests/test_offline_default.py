@@ -3,7 +3,7 @@ with one message naming the fix, and writes nothing; ``--cdn-maps`` needs no ass
 
 from pathlib import Path
 
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from coverage.cli import app
 from coverage.pipeline import MapOptions

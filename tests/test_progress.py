@@ -173,8 +173,8 @@ def test_english_paragraph():
 
 
 def test_progress_command_on_a_data_folder(tiny_data, tmp_path, monkeypatch):
+    from click.testing import CliRunner
     from openpyxl import load_workbook
-    from typer.testing import CliRunner
 
     from coverage.cli import app
     from coverage.io.writers import write_csv

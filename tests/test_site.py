@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from click.testing import CliRunner
 from conftest import DEM_NODATA, tiny_dem
-from typer.testing import CliRunner
 
 from coverage.cli import app
 from coverage.io.chinacoords import wgs84_to_gcj02
