@@ -66,6 +66,16 @@ def test_version_is_light(command, tmp_path):
     assert _run(command, cwd=tmp_path) == "EXIT 0 HEAVY -"
 
 
+@pytest.mark.parametrize("args", [["--help"], ["version"], ["site", "--help"]])
+def test_command_line_is_parsed_without_pydantic(args, tmp_path):
+    """click parses the options: nothing builds a pydantic validator per option at every
+    start (typer 0.2x did: about 0.1 s of each command's start)."""
+    probe = _PROBE.format(heavy=("pydantic", "numpy"))
+    proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=300)
+    assert proc.stderr.strip().splitlines()[-1] == "EXIT 0 HEAVY -", proc.stderr
+
+
 def test_numba_cache_folder_choice(tmp_path):
     from coverage.radio import jitcache
 
@@ -124,10 +134,12 @@ def test_site_and_validate_start_openblas_with_one_thread_unless_told(monkeypatc
 
 
 def test_pipeline_imports_no_solver_or_graph_library(tmp_path):
-    """A warm run (plan memoised) never needs networkx, scipy.optimize or scipy.ndimage:
-    importing the pipeline (and the plan package) does not import them."""
+    """A warm run (plan memoised) never needs networkx or scipy's solvers, images, sparse
+    matrices or k-d trees: importing the pipeline (and the plan package) does not import
+    them."""
     proc = subprocess.run(
         [sys.executable, "-c", "import sys, coverage.pipeline, coverage.plan\n"
-         "print(sorted(m for m in ('networkx', 'scipy.optimize', 'scipy.ndimage')"
+         "print(sorted(m for m in ('networkx', 'scipy.optimize', 'scipy.ndimage', "
+         "'scipy.sparse', 'scipy.spatial')"
          " if m in sys.modules))"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.stdout.strip() == "[]", proc.stderr
