@@ -103,8 +103,10 @@ print(time.perf_counter() - w0, time.process_time() - c0)
 """
 
 
-def kernel_load(label: str, runs: int, env: dict[str, str]) -> None:
-    """Print the median kernel load (wall and CPU) of ``runs`` fresh processes."""
+def kernel_load(label: str, runs: int, env: dict[str, str], target: float | None = 0.3
+                ) -> None:
+    """Print the median kernel load (wall and CPU) of ``runs`` fresh processes, judged
+    against ``target`` (s; None: a figure for comparison only)."""
     walls, cpus, loads = [], [], []
     for _ in range(runs):
         loads.append(os.getloadavg()[0])
@@ -116,8 +118,10 @@ def kernel_load(label: str, runs: int, env: dict[str, str]) -> None:
     med = statistics.median(walls)
     print(f"{label:<26} median {med:7.2f} s (range {min(walls):.2f}-{max(walls):.2f}, "
           f"{runs} runs), CPU {statistics.median(cpus):.2f} s, "
-          f"load {statistics.median(loads):.2f}, target <= 0.3 s "
-          f"{'OK' if med <= 0.3 else 'MISSED'}", flush=True)
+          f"load {statistics.median(loads):.2f}" + (
+              ", for comparison (the target is the ahead-of-time form's)" if target is None
+              else f", target <= {target} s {'OK' if med <= target else 'MISSED'}"),
+          flush=True)
 
 
 def main() -> int:
@@ -159,7 +163,8 @@ def main() -> int:
 
         kernel_load("kernels, ahead of time" if jit.aot_module() is not None
                     else "kernels (AOT not built)", args.runs, env)
-        kernel_load("kernels, just in time", args.runs, {**env, "COVERAGE_KERNELS": "jit"})
+        kernel_load("kernels, just in time", args.runs, {**env, "COVERAGE_KERNELS": "jit"},
+                    target=None)
         measure("--help", [*cli, "--help"], args.runs, 0.5)
         measure("validate (demo data)", [*cli, "validate", str(args.data), "--config",
                                          str(args.config)], args.runs, None)
