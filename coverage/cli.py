@@ -316,6 +316,21 @@ def _run_until(until: str, data: Path, config: Path, out: Path, quiet: bool, deb
     return None
 
 
+def _stage_options(cluster: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options of a command that runs the pipeline up to one stage: --data, --config,
+    --out, with ``cluster`` --scheduler and --workers, then --quiet and --debug (in that
+    order in its help)."""
+    options = [_data_opt, _config_opt, _out_opt,
+               *([_scheduler_opt, _workers_opt] if cluster else []), _quiet_opt, _debug_opt]
+
+    def apply(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
 def _print(lines: list[str] | None, quiet: bool) -> None:
     if lines and not quiet:
         for line in lines:
@@ -323,13 +338,7 @@ def _print(lines: list[str] | None, quiet: bool) -> None:
 
 
 @app.command()
-@_data_opt
-@_config_opt
-@_out_opt
-@_scheduler_opt
-@_workers_opt
-@_quiet_opt
-@_debug_opt
+@_stage_options(cluster=True)
 def predict(data: Path, config: Path, out: Path, scheduler: str | None, workers: int | None,
            quiet: bool, debug: bool) -> None:
     """Predict RSRP per operator and write the coverage COG GeoTIFFs into --out/coverage."""
@@ -337,24 +346,14 @@ def predict(data: Path, config: Path, out: Path, scheduler: str | None, workers:
 
 
 @app.command()
-@_data_opt
-@_config_opt
-@_out_opt
-@_quiet_opt
-@_debug_opt
+@_stage_options(cluster=False)
 def assess(data: Path, config: Path, out: Path, quiet: bool, debug: bool) -> None:
     """Predict and assess every test point and group; print the county roll-up."""
     _print(_run_until("assess", data, config, out, quiet, debug), quiet)
 
 
 @app.command()
-@_data_opt
-@_config_opt
-@_out_opt
-@_scheduler_opt
-@_workers_opt
-@_quiet_opt
-@_debug_opt
+@_stage_options(cluster=True)
 def plan(data: Path, config: Path, out: Path, scheduler: str | None, workers: int | None,
         quiet: bool, debug: bool) -> None:
     """Choose new sites and operator claims; write plan.gpkg, plan.csv and plan.kml."""
